@@ -1,0 +1,30 @@
+# The two commands of the README: `make demo` and `make test`.
+# Both create .venv when missing and install the locked dependencies first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench docs clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/carecal demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+bench: $(STAMP)
+	$(BIN)/python -m solver bench
+
+docs: $(STAMP)
+	$(BIN)/python -m carecal.docs
+
+clean:
+	rm -rf $(VENV) carecal.db exports/*.ics exports/*.html exports/*.csv exports/*.xlsx exports/*.pdf
