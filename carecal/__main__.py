@@ -1,0 +1,3 @@
+from carecal.cli.main import run
+
+run()

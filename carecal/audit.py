@@ -1,0 +1,50 @@
+"""Write audit events. Payloads are masked here, once, so no caller can forget it."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from carecal.models import AuditEvent
+
+# Keys whose values never enter the audit log in clear: health data and identifiers that
+# would let a log reader learn them (Art. 9 GDPR), and feed secrets.
+SENSITIVE_KEYS = frozenset({
+    "dementia", "care_grade", "care_level", "grade", "insurance_number", "date_of_birth",
+    "diagnosis", "token", "feed_token", "password",
+})
+MASK = "***"
+
+
+def mask(payload: Any) -> Any:
+    """A copy of `payload` with every sensitive key's value replaced by a mask, at any depth."""
+    if isinstance(payload, Mapping):
+        return {k: MASK if k in SENSITIVE_KEYS else mask(v) for k, v in payload.items()}
+    if isinstance(payload, (list, tuple)):
+        return [mask(v) for v in payload]
+    return payload
+
+
+def record(session: Session, actor: str, action: str, *, object_type: str | None = None,
+           object_id: object = None, **payload: Any) -> AuditEvent:
+    """Append one event (e.g. action='roster.override.pin') in the caller's transaction,
+    so the event exists exactly when the change it describes does."""
+    event = AuditEvent(
+        actor=actor, action=action, object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        payload=mask(_jsonable(payload)),
+    )
+    session.add(event)
+    return event
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

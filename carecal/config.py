@@ -1,0 +1,29 @@
+"""Where settings come from: a command-line option, else an environment variable, else a default."""
+
+import getpass
+import os
+
+DEFAULT_DB_URL = "sqlite:///./carecal.db"
+DEFAULT_FEED_BASE_URL = "https://carecal.example.org"
+
+
+def database_url(option: str | None = None) -> str:
+    """`--db URL`, else `CARECAL_DB`, else the SQLite file ./carecal.db."""
+    return option or os.environ.get("CARECAL_DB") or DEFAULT_DB_URL
+
+
+def actor(option: str | None = None) -> str:
+    """Who does this, for the audit log: `--actor`, else `CARECAL_ACTOR`, else the OS user."""
+    if option:
+        return option
+    if os.environ.get("CARECAL_ACTOR"):
+        return os.environ["CARECAL_ACTOR"]
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def feed_base_url() -> str:
+    """Public base URL under which `carecal feed serve` is reachable (behind a TLS proxy)."""
+    return (os.environ.get("CARECAL_FEED_BASE_URL") or DEFAULT_FEED_BASE_URL).rstrip("/")

@@ -1,0 +1,22 @@
+"""The domain model. Every table is imported here so that metadata (and Alembic) see them all.
+
+Each feature owns one module; a new table comes with a new Alembic migration.
+"""
+
+from carecal.models.audit import AuditEvent
+from carecal.models.base import Base, UTCDateTime, utcnow
+from carecal.models.care import CareRequest
+from carecal.models.organisation import Organisation, Rate
+from carecal.models.override import OVERRIDE_KINDS, Override
+from carecal.models.people import (
+    GENDERS, TRAVEL_MODES, WEEKDAYS, Absence, AvailabilityWindow, CareGrade, Client, ClientAway,
+    Exclusion, Training, Volunteer,
+)
+from carecal.models.roster import RosterVersion, RosterWeek, UnassignedRequest, Visit
+
+__all__ = [
+    "Absence", "AuditEvent", "AvailabilityWindow", "Base", "CareGrade", "CareRequest", "Client",
+    "ClientAway", "Exclusion", "GENDERS", "OVERRIDE_KINDS", "Organisation", "Override", "Rate",
+    "RosterVersion", "RosterWeek", "TRAVEL_MODES", "Training", "UTCDateTime", "UnassignedRequest",
+    "Visit", "Volunteer", "WEEKDAYS", "utcnow",
+]

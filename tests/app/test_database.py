@@ -1,0 +1,95 @@
+"""The schema: migrations on both backends, time zones, the append-only audit log."""
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import DBAPIError, StatementError
+
+from carecal import audit, db
+from carecal.models import AuditEvent, Base, Organisation
+
+
+def test_migrations_create_every_table_of_the_model(db_url):
+    tables = set(inspect(db.engine_for(db_url)).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    assert db.current_revision(db_url) == db.head_revision()
+
+
+def test_migrations_match_the_models(db_url):
+    """No model change without a migration: autogenerate finds nothing to do."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine_for(db_url).connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_downgrade_to_nothing_and_back(db_url):
+    from alembic import command
+
+    command.downgrade(db.alembic_config(db_url), "base")
+    assert db.current_revision(db_url) is None
+    db.upgrade(db_url)
+    assert db.current_revision(db_url) == db.head_revision()
+
+
+def test_datetimes_come_back_aware_and_naive_ones_are_refused(db_url):
+    berlin = datetime(2026, 10, 25, 2, 30, tzinfo=ZoneInfo("Europe/Berlin"), fold=1)  # after the switch
+    with db.session_scope(db_url) as s:
+        s.add(AuditEvent(actor="a", action="test.time", at=berlin, payload={}))
+    with db.session_scope(db_url) as s:
+        stored = s.scalars(select(AuditEvent.at)).one()
+    # 02:30 on the switch night, second time round (CET): 01:30 UTC, not 00:30
+    assert stored == datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc)
+    assert stored.utcoffset().total_seconds() == 0
+
+    with pytest.raises(StatementError, match="naive datetime"):
+        with db.session_scope(db_url) as s:
+            s.add(AuditEvent(actor="a", action="test.time", at=datetime(2026, 1, 1), payload={}))
+
+
+def test_audit_log_masks_health_data_and_refuses_rewrites(db_url):
+    with db.session_scope(db_url) as s:
+        audit.record(s, "coordinator", "client.update", object_type="client", object_id="c001",
+                     changes={"dementia": True, "insurance_number": "A123456789", "district": "Gablenz"})
+    with db.session_scope(db_url) as s:
+        event = s.scalars(select(AuditEvent)).one()
+    assert event.payload == {"changes": {"dementia": "***", "insurance_number": "***", "district": "Gablenz"}}
+
+    for statement in ("UPDATE audit_event SET actor = 'someone else'", "DELETE FROM audit_event"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with db.session_scope(db_url) as s:
+                s.execute(text(statement))
+    with db.session_scope(db_url) as s:
+        assert s.scalars(select(AuditEvent.actor)).all() == ["coordinator"]
+
+
+def test_a_failed_transaction_leaves_nothing_behind(db_url):
+    with pytest.raises(RuntimeError):
+        with db.session_scope(db_url) as s:
+            s.add(Organisation(name="Verein", ik="123456789", street="s", postcode="09111", city="Chemnitz"))
+            s.flush()
+            raise RuntimeError("interrupted")
+    with db.session_scope(db_url) as s:
+        assert s.scalars(select(Organisation)).all() == []
+
+
+def test_cli_init_refuses_a_database_that_has_tables(cli, db_url):
+    result = cli("init")
+    assert result.exit_code == 1
+    assert "already has tables" in result.stderr
+
+
+def test_cli_init_and_current_on_a_new_file(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from carecal.cli.main import app
+
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", url, "init"]).exit_code == 0
+    result = runner.invoke(app, ["--db", url, "db", "current"])
+    assert result.exit_code == 0 and f"schema {db.head_revision()}" in result.stdout
