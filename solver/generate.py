@@ -1,0 +1,243 @@
+"""Synthetic carecal-instance/1 weeks with Chemnitz-like distributions, for tests and benchmarks.
+
+Homes cluster by district: older clients mostly in the south-western prefab estates and in
+Gablenz, Yorckgebiet and Sonnenberg; migrants (clients and volunteers alike) densest in
+Zentrum, Furth and Bernsdorf; few people in the outlying villages. Clients mostly speak
+Russian or Ukrainian first, some German, Arabic or Vietnamese; volunteers Russian, German,
+Ukrainian, English, Arabic. The same size, seed and week always give the same instance.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from importlib import resources
+from zoneinfo import ZoneInfo
+
+TIMEZONE = "Europe/Berlin"
+SIZES = {"S": (60, 30), "M": (300, 120), "L": (1000, 350), "XL": (3000, 1000)}
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS = DAYS[:5]
+
+OLDER_ESTATES = {"Markersdorf", "Hutholz", "Morgenleite", "Helbersdorf", "Kappel", "Gablenz", "Yorckgebiet", "Sonnenberg"}
+FOREIGN_BORN = {"Zentrum", "Furth", "Bernsdorf"}
+OUTLYING = {
+    "Grüna", "Euba", "Einsiedel", "Klaffenbach", "Mittelbach", "Kleinolbersdorf-Altenhain",
+    "Röhrsdorf", "Wittgensdorf", "Stelzendorf", "Adelsberg", "Erfenschlag", "Harthau",
+}
+
+KM_PER_DEGREE_LAT = 111.2
+
+# (value, weight) tables: the shape of the population, not exact statistics.
+CLIENT_MOTHER_TONGUE = [("ru", 50), ("uk", 25), ("de", 10), ("ar", 8), ("vi", 7)]
+CLIENT_SECOND_LANGUAGES = {  # mother tongue -> [(other language, probability)]
+    "ru": [("de", 0.3)],
+    "uk": [("ru", 0.4), ("de", 0.2)],
+    "de": [("ru", 0.1)],
+    "ar": [("de", 0.3)],
+    "vi": [("de", 0.3)],
+}
+VOLUNTEER_FIRST_LANGUAGE = [("ru", 35), ("de", 30), ("uk", 20), ("ar", 10), ("en", 3), ("vi", 2)]
+VOLUNTEER_MORE_LANGUAGES = {"de": 0.6, "en": 0.25, "ru": 0.15, "uk": 0.1}
+CARE_LEVELS = [(1, 15), (2, 35), (3, 30), (4, 15), (5, 5)]
+DURATIONS = [(60, 10), (90, 20), (120, 50), (150, 10), (180, 10)]
+PRIORITIES = [(1, 55), (2, 30), (3, 15)]
+GENDER_WISH = [(None, 76), ("f", 20), ("m", 4)]
+VOLUNTEER_GENDER = [("f", 68), ("m", 30), ("d", 2)]
+WEEKLY_MINUTES = [(240, 20), (360, 30), (480, 30), (600, 15), (840, 5)]
+VISITS_PER_DAY = [(1, 10), (2, 50), (None, 40)]  # None: leave the default (3) implicit
+# mode -> (weight, shortest and longest one-way reach in km)
+MODES = {"walk": (20, 1.5, 3.0), "bike": (15, 4.0, 8.0), "transit": (50, 4.0, 10.0), "car": (15, 8.0, 15.0)}
+REQUEST_WINDOWS = [("09:00", "12:00"), ("09:00", "13:00"), ("10:00", "14:00"), ("13:00", "17:00"),
+                   ("14:00", "18:00"), ("09:00", "17:00"), ("10:00", "16:00")]
+AVAILABILITY = [("08:00", "12:00"), ("09:00", "13:00"), ("09:00", "17:00"), ("12:00", "18:00"),
+                ("13:00", "19:00"), ("10:00", "16:00"), ("08:00", "18:00")]
+PARTIAL_ABSENCES = [("08:00", "12:00"), ("09:00", "12:00"), ("13:00", "18:00")]
+
+
+@dataclass(frozen=True)
+class District:
+    name: str
+    lat: float
+    lon: float
+    area_km2: float
+
+
+@cache
+def districts() -> tuple[District, ...]:
+    raw = json.loads(resources.files("solver").joinpath("data/chemnitz_districts.json").read_text(encoding="utf-8"))
+    return tuple(District(d["name"], d["lat"], d["lon"], d["area_km2"]) for d in raw["districts"])
+
+
+def next_iso_week(today: date | None = None) -> str:
+    today = today or datetime.now(ZoneInfo(TIMEZONE)).date()
+    year, week, _ = (today + timedelta(days=7)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _weighted(rng: random.Random, table: list[tuple]):
+    values, weights = zip(*table)
+    return rng.choices(values, weights=weights)[0]
+
+
+def _client_weight(d: District) -> float:
+    weight = 0.3 if d.name in OUTLYING else 1.0
+    if d.name in OLDER_ESTATES:
+        weight *= 5
+    if d.name in FOREIGN_BORN:
+        weight *= 4
+    return weight
+
+
+def _volunteer_weight(d: District) -> float:
+    weight = 0.3 if d.name in OUTLYING else 1.0
+    if d.name in FOREIGN_BORN:
+        weight *= 5
+    if d.name in OLDER_ESTATES:
+        weight *= 2
+    return weight
+
+
+def _home(rng: random.Random, pool: tuple[District, ...], weights: list[float]) -> dict:
+    """A point scattered around a district centroid, within about the district's radius."""
+    d = rng.choices(pool, weights=weights)[0]
+    radius_km = math.sqrt(d.area_km2 / math.pi)
+    north = max(-radius_km, min(radius_km, rng.gauss(0, radius_km / 2)))
+    east = max(-radius_km, min(radius_km, rng.gauss(0, radius_km / 2)))
+    lat = d.lat + north / KM_PER_DEGREE_LAT
+    lon = d.lon + east / (KM_PER_DEGREE_LAT * math.cos(math.radians(d.lat)))
+    return {"lat": round(lat, 5), "lon": round(lon, 5)}
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _volunteer(rng: random.Random, vid: str, monday: date, home: dict) -> dict:
+    first = _weighted(rng, VOLUNTEER_FIRST_LANGUAGE)
+    languages = [first] + [lang for lang, p in VOLUNTEER_MORE_LANGUAGES.items() if lang != first and rng.random() < p]
+    mode = _weighted(rng, [(m, w) for m, (w, _, _) in MODES.items()])
+    _, shortest, longest = MODES[mode]
+    days = sorted(rng.sample(WEEKDAYS, rng.choice([2, 3, 3, 4, 5])), key=DAYS.index)
+    if rng.random() < 0.15:
+        days.append(rng.choice(DAYS[5:]))
+    availability = [dict(zip(("day", "from", "to"), (day, *rng.choice(AVAILABILITY)))) for day in days]
+    volunteer = {
+        "id": vid,
+        "home": home,
+        "languages": languages,
+        "gender": _weighted(rng, VOLUNTEER_GENDER),
+        "dementia_trained": rng.random() < 0.55,
+        "max_minutes_per_week": _weighted(rng, WEEKLY_MINUTES),
+        "max_km": round(rng.uniform(shortest, longest) * 2) / 2,
+        "mode": mode,
+        "availability": availability,
+    }
+    per_day = _weighted(rng, VISITS_PER_DAY)
+    if per_day is not None:
+        volunteer["max_visits_per_day"] = per_day
+    if rng.random() < 0.1:
+        day = monday + timedelta(days=rng.randrange(7))
+        absence = {"date": day.isoformat()}
+        if rng.random() < 0.4:
+            absence["from"], absence["to"] = rng.choice(PARTIAL_ABSENCES)
+        volunteer["absences"] = [absence]
+    return volunteer
+
+
+def _requests(rng: random.Random, cid: str) -> list[dict]:
+    count = 1 if rng.random() < 0.65 else 2
+    days = rng.sample(WEEKDAYS, min(5, count * 3))  # each request gets its own days
+    requests = []
+    for k in range(count):
+        duration = _weighted(rng, DURATIONS)
+        fitting = [w for w in REQUEST_WINDOWS if _minutes(w[1]) - _minutes(w[0]) >= duration]
+        own_days = days[k * 3 : k * 3 + 3][: _weighted(rng, [(1, 50), (2, 35), (3, 15)])]
+        windows = [dict(zip(("day", "from", "to"), (day, *rng.choice(fitting)))) for day in sorted(own_days, key=DAYS.index)]
+        requests.append(
+            {"id": f"{cid}-{k + 1}", "duration_min": duration, "priority": _weighted(rng, PRIORITIES), "windows": windows}
+        )
+    return requests
+
+
+def _km(a: dict, b: dict) -> float:
+    """Rough planar distance, good enough to pick a plausible previous volunteer."""
+    north = (a["lat"] - b["lat"]) * KM_PER_DEGREE_LAT
+    east = (a["lon"] - b["lon"]) * KM_PER_DEGREE_LAT * math.cos(math.radians(a["lat"]))
+    return math.hypot(north, east) * 1.3
+
+
+def _previous_volunteers(rng: random.Random, client: dict, volunteers: list[dict]) -> list[str]:
+    """One or two volunteers who could plausibly have visited this client before."""
+    wanted = 1 if rng.random() < 0.8 else 2
+    found = []
+    for v in rng.sample(volunteers, len(volunteers)):
+        if (
+            client["languages"][0] in v["languages"]
+            and (v["dementia_trained"] or not client["dementia"])
+            and client.get("gender_preference") in (None, v["gender"])
+            and _km(client["home"], v["home"]) <= v["max_km"]
+        ):
+            found.append(v["id"])
+            if len(found) == wanted:
+                break
+    return found
+
+
+def generate(size: str, seed: int, week: str | None = None) -> dict:
+    """A valid carecal-instance/1 of the named size (S, M, L, XL), the same for the same seed."""
+    if size not in SIZES:
+        raise ValueError(f"size {size!r}: expected one of {', '.join(SIZES)}")
+    week = week or next_iso_week()
+    year, number = week.split("-W")
+    monday = date.fromisocalendar(int(year), int(number), 1)
+    n_clients, n_volunteers = SIZES[size]
+    rng = random.Random(f"carecal-{size}-{seed}")
+    pool = districts()
+    client_weights = [_client_weight(d) for d in pool]
+    volunteer_weights = [_volunteer_weight(d) for d in pool]
+
+    width = len(str(max(n_clients, n_volunteers)))
+    volunteers = [
+        _volunteer(rng, f"v{i:0{width}d}", monday, _home(rng, pool, volunteer_weights)) for i in range(1, n_volunteers + 1)
+    ]
+    clients = []
+    for i in range(1, n_clients + 1):
+        cid = f"c{i:0{width}d}"
+        mother_tongue = _weighted(rng, CLIENT_MOTHER_TONGUE)
+        languages = [mother_tongue] + [
+            lang for lang, p in CLIENT_SECOND_LANGUAGES[mother_tongue] if rng.random() < p
+        ]
+        client = {
+            "id": cid,
+            "home": _home(rng, pool, client_weights),
+            "languages": languages,
+            "dementia": rng.random() < 0.4,
+            "care_level": _weighted(rng, CARE_LEVELS),
+        }
+        wish = _weighted(rng, GENDER_WISH)
+        if wish is not None:
+            client["gender_preference"] = wish
+        if rng.random() < 0.35 and (previous := _previous_volunteers(rng, client, volunteers)):
+            client["previous_volunteers"] = previous
+        if rng.random() < 0.03:
+            previous = set(client.get("previous_volunteers", []))
+            client["excluded_volunteers"] = [rng.choice([v["id"] for v in volunteers if v["id"] not in previous])]
+        client["requests"] = _requests(rng, cid)
+        clients.append(client)
+
+    return {
+        "format": "carecal-instance/1",
+        "week": week,
+        "timezone": TIMEZONE,
+        "slot_minutes": 15,
+        "travel": {"detour_factor": 1.3, "fixed_minutes": 5, "speed_kmh": {"walk": 4.5, "bike": 12, "transit": 15, "car": 25}},
+        "volunteers": volunteers,
+        "clients": clients,
+        "pins": [],
+    }
