@@ -1,0 +1,156 @@
+"""solve() and explain(): from an instance document to a roster document.
+
+    parse -> prune candidates -> place pins -> greedy warm start
+          -> monolithic CP-SAT (small weeks) or large-neighbourhood search (large weeks)
+          -> (or, given a base roster: keep what still holds, repair the rest)
+          -> reasons for what stays uncovered -> carecal-roster/1
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from solver.bounds import coverage_bound
+from solver.candidates import Candidates
+from solver.greedy import greedy, greedy_fill
+from solver.instance import Instance, load_instance
+from solver.lns import large_neighbourhood_search
+from solver.model import SubProblem, WeekModel
+from solver.objective import Preferences, Score, evaluate, global_weights
+from solver.pins import place_pins
+from solver.reasons import explain_request, unassigned_reasons
+from solver.repair import repair
+from solver.roster import base_assignments, previous_preferences, roster_document
+from solver.schedule import Schedule
+
+MONOLITHIC_MAX_CLIENTS = 300
+Progress = Callable[[dict], None]
+
+
+class Run:
+    """One solve: the clock, the best roster so far and progress reports."""
+
+    def __init__(self, inst: Instance, cands: Candidates, prefs: Preferences, time_limit: float,
+                 on_progress: Progress | None):
+        self.inst, self.cands, self.prefs = inst, cands, prefs
+        self.time_limit = time_limit
+        self.started = time.perf_counter()
+        self.on_progress = on_progress
+        self.weights = global_weights(inst, cands)
+        self.best: dict[int, tuple[int, int]] = {}
+        self.best_score: Score | None = None
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def remaining(self) -> float:
+        return self.time_limit - self.elapsed()
+
+    def score(self, assigned: dict[int, tuple[int, int]]) -> Score:
+        return evaluate(self.inst, self.cands, self.prefs, assigned)
+
+    def offer(self, assigned: dict[int, tuple[int, int]], phase: str) -> bool:
+        """Keep `assigned` if it beats the best so far; report progress either way."""
+        score = self.score(assigned)
+        better = self.best_score is None or score.key() > self.best_score.key()
+        if better:
+            self.best, self.best_score = dict(assigned), score
+        self.report(phase)
+        return better
+
+    def report(self, phase: str) -> None:
+        if self.on_progress is not None and self.best_score is not None:
+            self.on_progress({"phase": phase, "elapsed": round(self.elapsed(), 3), "time_limit": self.time_limit,
+                              "covered": len(self.best), "requests": len(self.inst.requests),
+                              "objective": self.best_score.combined(self.weights)})
+
+
+def solve(instance: dict, *, time_limit: float = 10.0, workers: int = 2, seed: int = 0,
+          previous: dict | None = None, base: dict | None = None, hold: Iterable[str] = (),
+          on_progress: Progress | None = None) -> dict:
+    """Solve one week (see FORMAT.md); returns a carecal-roster/1 document.
+
+    `previous`: last week's roster (stability wishes). `base`: this week's roster to repair:
+    what still holds stays, only freed and unassigned requests are re-solved. `hold`: request
+    ids that must not go to a new volunteer in a repair. With `workers=1` the run is
+    deterministic for a given `seed` (time is then measured in CP-SAT's deterministic seconds).
+    """
+    inst = load_instance(instance)
+    cands = Candidates(inst)
+    prefs = previous_preferences(inst, previous)
+    pins = place_pins(inst)
+    run = Run(inst, cands, prefs, time_limit, on_progress)
+    deterministic = workers <= 1
+    status, bound, extra = "FEASIBLE", None, {}
+
+    if base is not None:
+        outcome = repair(run, base_assignments(inst, base), pins, set(hold), workers, seed, deterministic)
+        status, extra = outcome.status, outcome.stats
+        reasons = outcome.reasons
+    else:
+        warm = greedy(cands, prefs, pins)
+        run.offer(warm.assigned, "greedy")
+        extra["greedy_seconds"] = round(run.elapsed(), 3)
+        extra["greedy_weighted_coverage"] = run.best_score.coverage
+        if len(inst.clients) <= MONOLITHIC_MAX_CLIENTS:
+            sub = SubProblem(free=list(range(len(inst.requests))), fixed={}, hint=warm.assigned,
+                             forced=set(pins))
+            model = WeekModel(cands, prefs, sub)
+            outcome = model.solve(max(0.1, run.remaining()), workers, seed, deterministic)
+            extra["cp_sat_seconds"] = round(outcome.seconds, 3)
+            if outcome.assigned or outcome.status in ("OPTIMAL", "FEASIBLE"):
+                run.offer(outcome.assigned, "cp-sat")
+                bound = outcome.bound
+                if outcome.status == "OPTIMAL" and run.best == outcome.assigned:
+                    status = "OPTIMAL"
+        else:
+            large_neighbourhood_search(run, pins, workers, seed, deterministic)
+        reasons = {}
+    # Whatever still fits after the search goes in (cheap, and never hurts coverage).
+    final = Schedule(inst, cands)
+    for r, (v, s) in run.best.items():
+        final.add(r, v, s)
+    if base is None:
+        greedy_fill(final, prefs, range(len(inst.requests)))
+        run.offer(final.assigned, "greedy")
+        final = Schedule(inst, cands)
+        for r, (v, s) in run.best.items():
+            final.add(r, v, s)
+    for r in range(len(inst.requests)):
+        if r not in final.assigned and r not in reasons:
+            reasons[r] = unassigned_reasons(cands, final, r)
+    score = run.best_score or run.score(final.assigned)
+    weights = run.weights
+    cov_bound = coverage_bound(inst, cands, bound, weights)
+    stats = {
+        "objective": score.combined(weights),
+        "best_bound": bound if bound is not None else cov_bound * weights.coverage,
+        "solve_seconds": round(run.elapsed(), 3),
+        "weighted_coverage": score.coverage,
+        "coverage_bound": cov_bound,
+        "continuity_cost": score.continuity,
+        "travel_km": round(score.travel / 10, 1),
+        "peak_load_percent": score.fairness,
+        "covered": len(final.assigned),
+        "requests": len(inst.requests),
+        **extra,
+    }
+    if status == "OPTIMAL":
+        stats["best_bound"] = stats["objective"]
+    return roster_document(inst, final.assigned, reasons, status, stats)
+
+
+def explain(instance: dict, request_id: str, roster: dict | None = None) -> dict:
+    """Why request `request_id` is (or is not) covered: every volunteer with the rules they
+    break for it. Against `roster` if given, else against the greedy roster."""
+    inst = load_instance(instance)
+    cands = Candidates(inst)
+    prefs = Preferences.none(inst)
+    if roster is not None:
+        schedule = Schedule(inst, cands)
+        for r, (v, s) in base_assignments(inst, roster).items():
+            schedule.add(r, v, s)
+    else:
+        schedule = greedy(cands, prefs, place_pins(inst))
+    return explain_request(cands, schedule, request_id)

@@ -1,0 +1,305 @@
+"""The CP-SAT model of one week, or of any part of it with the rest held fixed.
+
+One model builder serves the whole week (monolithic solve), a neighbourhood of the
+large-neighbourhood search and the repair after a change: `free` requests are decided,
+`fixed` visits stay as they are and only shrink what the free ones may do.
+
+Variables, per option (request r, volunteer v, day d):
+    x[r,v,d]  the visit happens          s[r,v,d]  its start (the option's grid starts)
+    an optional fixed-size interval of `duration_min` on s, present iff x.
+Hard rules (rules 1-4 and 5 are already in the options' starts):
+    rule 6  per volunteer and day: no_overlap of the intervals, and for every pair that could
+            clash, the travel gap in whichever order they come (order literal only when both
+            orders are possible); starts are first narrowed against fixed visits
+    rule 7  per volunteer: sum of minutes <= what the fixed visits leave;
+            per volunteer and day: number of visits <= what the fixed visits leave
+    rule 8  per request: at most one option (exactly one for a pin); per client: no_overlap
+    rule 9  a pinned request's options are its pinned volunteer (and start) only
+Objective: see solver.objective for the tiers and the dominance argument for the weights.
+Every variable, auxiliaries included, gets a hint from a complete feasible roster.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from solver.candidates import Candidates, Option
+from solver.objective import (FAIRNESS_RANGE, NEW_FACE, PER_VOLUNTEER, SLOT_MOVED, Preferences,
+                              Weights, fairness_percent, ranges)
+
+STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE", cp_model.INFEASIBLE: "INFEASIBLE",
+          cp_model.MODEL_INVALID: "MODEL_INVALID", cp_model.UNKNOWN: "UNKNOWN"}
+
+
+@dataclass
+class SubProblem:
+    free: list[int]                                  # requests this model decides
+    fixed: dict[int, tuple[int, int]]                # request -> (volunteer, start), held as they are
+    hint: dict[int, tuple[int, int]]                 # a feasible assignment of (some of) the free requests
+    volunteers: set[int] | None = None               # who may take free requests (None: any candidate)
+    forced: set[int] = field(default_factory=set)    # free requests that must be assigned (pins)
+
+
+@dataclass
+class Outcome:
+    assigned: dict[int, tuple[int, int]]             # the free requests' new assignment
+    status: str
+    objective: float
+    bound: float
+    weights: Weights
+    seconds: float
+    deterministic_seconds: float
+    variables: int
+
+
+@dataclass
+class _Opt:
+    option: Option
+    starts: tuple[int, ...]
+    x: cp_model.IntVar
+    s: cp_model.LinearExprT
+    interval: cp_model.IntervalVar
+
+
+class WeekModel:
+    def __init__(self, cands: Candidates, prefs: Preferences, sub: SubProblem):
+        self.inst, self.cands, self.prefs, self.sub = cands.inst, cands, prefs, sub
+        self.model = cp_model.CpModel()
+        self.hints: list[tuple[cp_model.IntVar, int]] = []
+        self.opts: list[_Opt] = []
+        self.by_request: dict[int, list[_Opt]] = defaultdict(list)
+        self._fixed_context()
+        self._options()
+        self._rules()
+        self._objective()
+        for var, value in self.hints:
+            self.model.add_hint(var, value)
+
+    # -- data ------------------------------------------------------------------
+    def _fixed_context(self) -> None:
+        inst = self.inst
+        self.fixed_visits: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+        self.fixed_client: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        self.fixed_minutes = [0] * len(inst.volunteers)
+        self.fixed_faces: set[tuple[int, int]] = set()
+        for r, (v, s) in self.sub.fixed.items():
+            request = inst.requests[r]
+            e = s + request.duration
+            self.fixed_visits[(v, inst.clock.day_of(s))].append((s, e, request.client))
+            self.fixed_client[request.client].append((s, e))
+            self.fixed_minutes[v] += request.duration
+            self.fixed_faces.add((request.client, v))
+
+    def _allowed_starts(self, o: Option) -> tuple[int, ...]:
+        """The option's starts that keep rules 6-8 with every fixed visit."""
+        inst, cands = self.inst, self.cands
+        request, volunteer = inst.requests[o.request], inst.volunteers[o.volunteer]
+        if self.fixed_minutes[o.volunteer] + request.duration > volunteer.max_minutes_per_week:
+            return ()
+        same_day = self.fixed_visits.get((o.volunteer, o.day), ())
+        if len(same_day) >= volunteer.max_visits_per_day:
+            return ()
+        c, d = request.client, request.duration
+        gaps = [(fs, fe, cands.travel(o.volunteer, c, fc), cands.travel(o.volunteer, fc, c))
+                for fs, fe, fc in same_day]
+        own = self.fixed_client.get(c, ())
+        return tuple(s for s in o.starts
+                     if all(s + d + t_to <= fs or fe + t_from <= s for fs, fe, t_to, t_from in gaps)
+                     and all(s + d <= fs or fe <= s for fs, fe in own))
+
+    # -- variables ---------------------------------------------------------------
+    def _options(self) -> None:
+        m, sub = self.model, self.sub
+        for r in sub.free:
+            request = self.inst.requests[r]
+            hinted = sub.hint.get(r)
+            for o in self.cands.options[r]:
+                if sub.volunteers is not None and o.volunteer not in sub.volunteers:
+                    continue
+                starts = self._allowed_starts(o)
+                if not starts:
+                    continue
+                name = f"r{r}_v{o.volunteer}_d{o.day}"
+                x = m.new_bool_var(f"x_{name}")
+                chosen = (hinted is not None and hinted[0] == o.volunteer
+                          and self.inst.clock.day_of(hinted[1]) == o.day and hinted[1] in starts)
+                self.hints.append((x, int(chosen)))
+                if len(starts) == 1:
+                    s = starts[0]
+                else:
+                    s = m.new_int_var_from_domain(cp_model.Domain.from_values(starts), f"s_{name}")
+                    self.hints.append((s, hinted[1] if chosen else starts[0]))
+                interval = m.new_optional_fixed_size_interval_var(s, request.duration, x, f"iv_{name}")
+                opt = _Opt(o, starts, x, s, interval)
+                self.opts.append(opt)
+                self.by_request[r].append(opt)
+
+    def hint_value(self, opt: _Opt) -> tuple[int, int] | None:
+        hinted = self.sub.hint.get(opt.option.request)
+        if (hinted is not None and hinted[0] == opt.option.volunteer
+                and self.inst.clock.day_of(hinted[1]) == opt.option.day and hinted[1] in opt.starts):
+            return hinted
+        return None
+
+    # -- hard rules ----------------------------------------------------------------
+    def _rules(self) -> None:
+        m, inst, cands = self.model, self.inst, self.cands
+        # rule 8 (and 9): each request at most once; pins exactly once
+        for r, opts in self.by_request.items():
+            if r in self.sub.forced:
+                m.add_exactly_one([o.x for o in opts])
+            else:
+                m.add_at_most_one([o.x for o in opts])
+        missing = [r for r in self.sub.forced if not self.by_request.get(r)]
+        if missing:
+            m.add_bool_or([])   # a pin without any option left: the model is infeasible, say so early
+        # rule 8: a client's own visits do not overlap
+        by_client = defaultdict(list)
+        for o in self.opts:
+            by_client[inst.requests[o.option.request].client].append(o)
+        for opts in by_client.values():
+            if len(opts) > 1:
+                m.add_no_overlap([o.interval for o in opts])
+        # rule 7: weekly minutes and visits per day
+        by_vol = defaultdict(list)
+        by_vol_day = defaultdict(list)
+        for o in self.opts:
+            by_vol[o.option.volunteer].append(o)
+            by_vol_day[(o.option.volunteer, o.option.day)].append(o)
+        for v, opts in by_vol.items():
+            left = inst.volunteers[v].max_minutes_per_week - self.fixed_minutes[v]
+            if sum(inst.requests[o.option.request].duration for o in opts) > left:
+                m.add(sum(inst.requests[o.option.request].duration * o.x for o in opts) <= left)
+        for (v, day), opts in by_vol_day.items():
+            left = inst.volunteers[v].max_visits_per_day - len(self.fixed_visits.get((v, day), ()))
+            if len(opts) > left:
+                m.add(sum(o.x for o in opts) <= left)
+        # rule 6: no overlap, travel between same-day visits of a volunteer
+        self.pairs = 0
+        for (v, day), opts in by_vol_day.items():
+            if len(opts) < 2:
+                continue
+            m.add_no_overlap([o.interval for o in opts])
+            for i, a in enumerate(opts):
+                for b in opts[i + 1:]:
+                    self._travel_gap(v, a, b)
+        self.by_vol = by_vol
+
+    def _travel_gap(self, v: int, a: _Opt, b: _Opt) -> None:
+        m, inst = self.model, self.inst
+        ra, rb = inst.requests[a.option.request], inst.requests[b.option.request]
+        t = self.cands.travel(v, ra.client, rb.client)
+        da, db = ra.duration, rb.duration
+        a_lo, a_hi, b_lo, b_hi = a.starts[0], a.starts[-1], b.starts[0], b.starts[-1]
+        if a_hi + da + t <= b_lo or b_hi + db + t <= a_lo:
+            return   # always apart enough, whatever the starts
+        a_first = a_lo + da + t <= b_hi
+        b_first = b_lo + db + t <= a_hi
+        self.pairs += 1
+        if not a_first and not b_first:
+            m.add_bool_or([~a.x, ~b.x])
+            return
+        if a_first and not b_first:
+            m.add(b.s >= a.s + da + t).only_enforce_if([a.x, b.x])
+            return
+        if b_first and not a_first:
+            m.add(a.s >= b.s + db + t).only_enforce_if([a.x, b.x])
+            return
+        order = m.new_bool_var(f"a_first_{a.option.request}_{b.option.request}_v{v}")
+        m.add(b.s >= a.s + da + t).only_enforce_if([a.x, b.x, order])
+        m.add(a.s >= b.s + db + t).only_enforce_if([a.x, b.x, ~order])
+        ha, hb = self.hint_value(a), self.hint_value(b)
+        self.hints.append((order, int(ha is None or hb is None or ha[1] < hb[1])))
+
+    # -- objective -------------------------------------------------------------------
+    def _objective(self) -> None:
+        m, inst, cands, prefs = self.model, self.inst, self.cands, self.prefs
+        continuity_range, travel_range = ranges(inst, cands, self.sub.free, self.sub.volunteers)
+        self.weights = w = Weights.from_ranges(continuity_range, travel_range)
+        coverage, continuity, travel = [], [], []
+        faces: dict[tuple[int, int], list] = defaultdict(list)
+        for o in self.opts:
+            r, v = o.option.request, o.option.volunteer
+            request = inst.requests[r]
+            c = request.client
+            coverage.append(request.priority * o.x)
+            travel.append(cands.travel_units(v, c) * o.x)
+            known, usual = prefs.volunteers[c], prefs.starts[c]
+            if known and v not in known:
+                continuity.append(NEW_FACE * o.x)
+            if usual:
+                at_usual = [s for s in o.starts if s in usual]
+                if not at_usual:
+                    continuity.append(SLOT_MOVED * o.x)
+                else:
+                    kept = m.new_bool_var(f"kept_slot_r{r}_v{v}_d{o.option.day}")
+                    m.add_implication(kept, o.x)
+                    if isinstance(o.s, int):
+                        pass   # the only start is a usual one
+                    else:
+                        m.add_linear_expression_in_domain(o.s, cp_model.Domain.from_values(at_usual)
+                                                          ).only_enforce_if(kept)
+                    hinted = self.hint_value(o)
+                    self.hints.append((kept, int(hinted is not None and hinted[1] in usual)))
+                    continuity.append(SLOT_MOVED * (o.x - kept))
+            if (c, v) in self.fixed_faces:
+                continue
+            if len(inst.clients[c].requests) == 1:
+                continuity.append(PER_VOLUNTEER * o.x)
+            else:
+                faces[(c, v)].append(o)
+        for (c, v), opts in faces.items():
+            seen = m.new_bool_var(f"sees_c{c}_v{v}")
+            for o in opts:
+                m.add_implication(o.x, seen)
+            self.hints.append((seen, int(any(self.hint_value(o) for o in opts))))
+            continuity.append(PER_VOLUNTEER * seen)
+        # fairness: the highest share of weekly minutes, at least what lies outside this model
+        outside = 0
+        for vol in inst.volunteers:
+            if vol.index not in self.by_vol:
+                outside = max(outside, fairness_percent(self.fixed_minutes[vol.index], vol.max_minutes_per_week))
+        peak = m.new_int_var(outside, max(outside, FAIRNESS_RANGE), "peak_share_percent")
+        peak_hint = outside
+        for v, opts in self.by_vol.items():
+            vol = inst.volunteers[v]
+            load = [inst.requests[o.option.request].duration * o.x for o in opts]
+            m.add(100 * (self.fixed_minutes[v] + sum(load)) <= vol.max_minutes_per_week * peak)
+            hinted = self.fixed_minutes[v] + sum(inst.requests[o.option.request].duration
+                                                 for o in opts if self.hint_value(o))
+            peak_hint = max(peak_hint, fairness_percent(hinted, vol.max_minutes_per_week))
+        self.hints.append((peak, peak_hint))
+        self.peak = peak
+        m.maximize(w.coverage * sum(coverage) - w.continuity * sum(continuity)
+                   - w.travel * sum(travel) - w.fairness * peak)
+
+    # -- solving ------------------------------------------------------------------------
+    def solve(self, time_limit: float, workers: int, seed: int, deterministic: bool) -> Outcome:
+        solver = cp_model.CpSolver()
+        p = solver.parameters
+        p.num_workers = max(1, workers)
+        p.random_seed = seed
+        if deterministic:
+            p.max_deterministic_time = max(0.05, time_limit)
+            p.max_time_in_seconds = max(1.0, 10 * time_limit)   # only a safety net
+        else:
+            p.max_time_in_seconds = max(0.05, time_limit)
+        started = time.perf_counter()
+        status = solver.solve(self.model)
+        seconds = time.perf_counter() - started
+        assigned: dict[int, tuple[int, int]] = {}
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            for o in self.opts:
+                if solver.boolean_value(o.x):
+                    assigned[o.option.request] = (o.option.volunteer, solver.value(o.s))
+            objective, bound = solver.objective_value, solver.best_objective_bound
+        else:
+            objective, bound = -math.inf, math.inf
+        return Outcome(assigned, STATUS.get(status, solver.status_name(status)), objective, bound,
+                       self.weights, seconds, solver.response_proto.deterministic_time,
+                       len(self.model.proto.variables))

@@ -1,0 +1,140 @@
+"""What is better, in FORMAT.md's order, and how one number keeps that order.
+
+A roster is scored by four tiers, compared lexicographically:
+
+1. coverage   = sum of `priority` over assigned requests                      (more is better)
+2. continuity = sum over visits of  2 if the client has preferred volunteers (their
+                `previous_volunteers`, plus last week's volunteers from `--previous`)
+                and this is not one of them, + 1 if last week's roster had the client
+                at some weekday/time and this visit is not at one of them;
+                plus 2 per distinct volunteer a client sees in the week         (less is better)
+3. travel     = sum over visits of distance_km(volunteer home, client home), in 100 m units
+                                                                                (less is better)
+4. fairness   = the highest share of `max_minutes_per_week` any volunteer works, in
+                whole percent (rounded up)                                      (less is better)
+
+CP-SAT gets one weighted sum  W1*coverage - W2*continuity - W3*travel - W4*fairness
+(maximised). Dominance argument: every tier is a whole number within a known range
+[0, R_k] over the model at hand, so choosing
+
+    W4 = 1,  W3 = R4*W4 + 1,  W2 = R3*W3 + R4*W4 + 1,  W1 = R2*W2 + R3*W3 + R4*W4 + 1
+
+makes one unit of a higher tier worth more than the largest possible swing of all lower
+tiers together: a roster that covers more always wins, whatever it does to continuity,
+travel and fairness, and so on down. The ranges are taken over the model being solved (the
+whole week, or one neighbourhood of the large-neighbourhood search, whose lower tiers move
+only within that neighbourhood), which keeps the weights small enough for CP-SAT's
+floating-point relaxation. Reported objectives use the weights of the whole instance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from solver.candidates import Candidates
+from solver.instance import Instance, ceil_div
+
+NEW_FACE = 2        # a visit by someone the client does not know yet
+SLOT_MOVED = 1      # a visit not at last week's weekday/time
+PER_VOLUNTEER = 2   # each distinct volunteer a client sees in the week
+FAIRNESS_RANGE = 100
+
+
+@dataclass(frozen=True)
+class Weights:
+    coverage: int
+    continuity: int
+    travel: int
+    fairness: int
+
+    @classmethod
+    def from_ranges(cls, continuity_range: int, travel_range: int,
+                    fairness_range: int = FAIRNESS_RANGE) -> Weights:
+        w4 = 1
+        w3 = fairness_range * w4 + 1
+        w2 = travel_range * w3 + fairness_range * w4 + 1
+        w1 = continuity_range * w2 + travel_range * w3 + fairness_range * w4 + 1
+        return cls(w1, w2, w3, w4)
+
+
+@dataclass(frozen=True)
+class Score:
+    coverage: int
+    continuity: int
+    travel: int
+    fairness: int
+
+    def key(self) -> tuple[int, int, int, int]:
+        """Bigger is better, compared tier by tier."""
+        return (self.coverage, -self.continuity, -self.travel, -self.fairness)
+
+    def combined(self, w: Weights) -> int:
+        return (w.coverage * self.coverage - w.continuity * self.continuity
+                - w.travel * self.travel - w.fairness * self.fairness)
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """Stability wishes per client: volunteers they know and last week's start times."""
+    volunteers: tuple[frozenset[int], ...]
+    starts: tuple[frozenset[int], ...]
+
+    @classmethod
+    def none(cls, inst: Instance) -> Preferences:
+        return cls.build(inst, {}, {})
+
+    @classmethod
+    def build(cls, inst: Instance, extra_volunteers: dict[int, set[int]],
+              starts: dict[int, set[int]]) -> Preferences:
+        vols = []
+        for c in inst.clients:
+            known = {inst.volunteer_index[v] for v in c.previous_volunteers if v in inst.volunteer_index}
+            vols.append(frozenset(known | extra_volunteers.get(c.index, set())))
+        return cls(tuple(vols), tuple(frozenset(starts.get(c.index, ())) for c in inst.clients))
+
+    def visit_cost(self, client: int, volunteer: int, start: int | None) -> int:
+        """Continuity cost of one visit (start None: the cost if the slot cannot be kept)."""
+        cost = 0
+        if self.volunteers[client] and volunteer not in self.volunteers[client]:
+            cost += NEW_FACE
+        if self.starts[client] and start not in self.starts[client]:
+            cost += SLOT_MOVED
+        return cost
+
+
+def fairness_percent(load: int, capacity: int) -> int:
+    return ceil_div(100 * load, capacity) if capacity > 0 else 0
+
+
+def evaluate(inst: Instance, cands: Candidates, prefs: Preferences,
+             assigned: dict[int, tuple[int, int]]) -> Score:
+    coverage = continuity = travel = 0
+    load = [0] * len(inst.volunteers)
+    faces: set[tuple[int, int]] = set()
+    for r, (v, s) in assigned.items():
+        request = inst.requests[r]
+        coverage += request.priority
+        continuity += prefs.visit_cost(request.client, v, s)
+        faces.add((request.client, v))
+        travel += cands.travel_units(v, request.client)
+        load[v] += request.duration
+    continuity += PER_VOLUNTEER * len(faces)
+    fairness = max((fairness_percent(load[v.index], v.max_minutes_per_week) for v in inst.volunteers),
+                   default=0)
+    return Score(coverage, continuity, travel, fairness)
+
+
+def ranges(inst: Instance, cands: Candidates, requests, volunteers=None) -> tuple[int, int]:
+    """Upper bounds of the continuity and travel tiers over `requests` (their options only)."""
+    continuity = travel = 0
+    for r in requests:
+        opts = [o for o in cands.options[r] if volunteers is None or o.volunteer in volunteers]
+        if not opts:
+            continue
+        continuity += NEW_FACE + SLOT_MOVED + PER_VOLUNTEER
+        travel += max(cands.travel_units(o.volunteer, inst.requests[r].client) for o in opts)
+    return continuity, travel
+
+
+def global_weights(inst: Instance, cands: Candidates) -> Weights:
+    return Weights.from_ranges(*ranges(inst, cands, range(len(inst.requests))))

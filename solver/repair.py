@@ -1,0 +1,68 @@
+"""Replanning a week after a change, moving only what the change touches.
+
+Every assignment of the base roster that still holds under the new instance (its volunteer
+is still a candidate at that start, and it keeps rules 6-8 with what is kept before it)
+stays exactly as it was; pins hold as always. Only the freed requests and those that were
+uncovered are re-solved, in a small CP-SAT model with everything kept held fixed. Requests
+on `hold` (the application's 48-hour rule) are never handed to a new volunteer: they stay
+uncovered with a reason unless the base roster keeps them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from solver.greedy import greedy_fill
+from solver.model import SubProblem, WeekModel
+from solver.schedule import Schedule
+
+REPAIR_SECONDS = 2.0
+
+
+@dataclass
+class RepairOutcome:
+    status: str
+    stats: dict
+    reasons: dict[int, list[str]]
+
+
+def still_holds(run, schedule: Schedule, r: int, v: int, s: int) -> bool:
+    """Rules 1-5 (the candidate options) and 6-8 (against what is kept so far)."""
+    day = run.inst.clock.day_of(s)
+    return (any(o.volunteer == v and o.day == day and s in o.starts for o in run.cands.options[r])
+            and schedule.fits(r, v, s))
+
+
+def repair(run, base: dict[int, tuple[int, int]], pins: dict[int, tuple[int, int]], hold: set[str],
+           workers: int, seed: int, deterministic: bool) -> RepairOutcome:
+    inst, cands = run.inst, run.cands
+    kept = Schedule(inst, cands)
+    for r, (v, s) in pins.items():
+        kept.add(r, v, s)
+    for r, (v, s) in sorted(base.items(), key=lambda item: item[1][1]):
+        if r not in kept.assigned and still_holds(run, kept, r, v, s):
+            kept.add(r, v, s)
+    fixed = dict(kept.assigned)
+    freed = [r for r in base if r not in fixed]
+    held = {inst.request_index[h] for h in hold if h in inst.request_index}
+    reasons = {r: ["on hold: the visit is too close to move to another volunteer; offer it instead "
+                   "of assigning it"] for r in freed if r in held}
+    free = [r for r in range(len(inst.requests)) if r not in fixed and r not in held and cands.options[r]]
+    run.offer(fixed, "repair")
+
+    warm = kept.copy()
+    greedy_fill(warm, run.prefs, free)
+    hint = {r: warm.assigned[r] for r in free if r in warm.assigned}
+    run.offer(warm.assigned, "repair")
+    status, solve_seconds = "FEASIBLE", 0.0
+    if free:
+        model = WeekModel(cands, run.prefs, SubProblem(free=free, fixed=fixed, hint=hint))
+        outcome = model.solve(min(REPAIR_SECONDS, max(0.1, run.remaining())), workers, seed, deterministic)
+        solve_seconds = outcome.seconds
+        if outcome.status in ("OPTIMAL", "FEASIBLE"):
+            run.offer({**fixed, **outcome.assigned}, "repair")
+            status = outcome.status
+    changed = sum(1 for r, a in base.items() if run.best.get(r) != a)
+    stats = {"repair_status": status, "repair_solve_seconds": round(solve_seconds, 3),
+             "kept": len([r for r in base if r in fixed]), "freed": len(freed), "changed": changed}
+    return RepairOutcome("FEASIBLE", stats, reasons)

@@ -1,0 +1,76 @@
+"""A roster under construction: who visits whom when, with the checks of rules 6-8.
+
+Used by the greedy heuristic, by repair (which keeps what still fits) and by the reasons
+(which ask *why* a candidate cannot take a request any more).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from solver.candidates import Candidates
+from solver.instance import Instance
+
+
+class Schedule:
+    def __init__(self, inst: Instance, cands: Candidates):
+        self.inst = inst
+        self.cands = cands
+        self.assigned: dict[int, tuple[int, int]] = {}          # request -> (volunteer, start)
+        self.minutes = [0] * len(inst.volunteers)
+        self.visits: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)  # (v, day) -> (start, end, client, request)
+        self.client_visits: dict[int, list[tuple[int, int, int]]] = defaultdict(list)          # client -> (start, end, request)
+
+    def copy(self) -> Schedule:
+        other = Schedule(self.inst, self.cands)
+        for r, (v, s) in self.assigned.items():
+            other.add(r, v, s)
+        return other
+
+    def day_of(self, start: int) -> int:
+        return self.inst.clock.day_of(start)
+
+    def conflict(self, r: int, v: int, s: int) -> str | None:
+        """Which of rules 6-8 volunteer v taking request r at s would break now (None: fits)."""
+        inst = self.inst
+        request, volunteer = inst.requests[r], inst.volunteers[v]
+        c, e, day = request.client, s + request.duration, self.day_of(s)
+        if r in self.assigned:
+            return "rule 8: already assigned"
+        if self.minutes[v] + request.duration > volunteer.max_minutes_per_week:
+            return (f"rule 7: {volunteer.id} has {volunteer.max_minutes_per_week - self.minutes[v]} of "
+                    f"{volunteer.max_minutes_per_week} weekly minutes left")
+        same_day = self.visits.get((v, day), ())
+        if len(same_day) >= volunteer.max_visits_per_day:
+            return f"rule 7: {volunteer.id} already has {len(same_day)} visits that day"
+        for b_start, b_end, b_client, _ in same_day:
+            if not (e + self.cands.travel(v, c, b_client) <= b_start
+                    or b_end + self.cands.travel(v, b_client, c) <= s):
+                return f"rule 6: {volunteer.id} is busy or travelling then"
+        for b_start, b_end, _ in self.client_visits.get(c, ()):
+            if s < b_end and b_start < e:
+                return "rule 8: the client has another visit then"
+        return None
+
+    def fits(self, r: int, v: int, s: int) -> bool:
+        return self.conflict(r, v, s) is None
+
+    def add(self, r: int, v: int, s: int) -> None:
+        request = self.inst.requests[r]
+        e = s + request.duration
+        self.assigned[r] = (v, s)
+        self.minutes[v] += request.duration
+        self.visits[(v, self.day_of(s))].append((s, e, request.client, r))
+        self.visits[(v, self.day_of(s))].sort()
+        self.client_visits[request.client].append((s, e, r))
+
+    def remove(self, r: int) -> None:
+        v, s = self.assigned.pop(r)
+        request = self.inst.requests[r]
+        self.minutes[v] -= request.duration
+        key = (v, self.day_of(s))
+        self.visits[key] = [x for x in self.visits[key] if x[3] != r]
+        self.client_visits[request.client] = [x for x in self.client_visits[request.client] if x[2] != r]
+
+    def volunteers_of_client(self, c: int) -> set[int]:
+        return {self.assigned[r][0] for _, _, r in self.client_visits.get(c, ())}
