@@ -6,6 +6,7 @@ Each feature owns one module; a new table comes with a new Alembic migration.
 from carecal.models.audit import AuditEvent
 from carecal.models.base import Base, UTCDateTime, utcnow
 from carecal.models.care import CareRequest
+from carecal.models.feeds import FeedToken
 from carecal.models.organisation import Organisation, Rate
 from carecal.models.override import OVERRIDE_KINDS, Override
 from carecal.models.people import (
@@ -16,7 +17,7 @@ from carecal.models.roster import RosterVersion, RosterWeek, UnassignedRequest, 
 
 __all__ = [
     "Absence", "AuditEvent", "AvailabilityWindow", "Base", "CareGrade", "CareRequest", "Client",
-    "ClientAway", "Exclusion", "GENDERS", "OVERRIDE_KINDS", "Organisation", "Override", "Rate",
+    "ClientAway", "Exclusion", "FeedToken", "GENDERS", "OVERRIDE_KINDS", "Organisation", "Override", "Rate",
     "RosterVersion", "RosterWeek", "TRAVEL_MODES", "Training", "UTCDateTime", "UnassignedRequest",
     "Visit", "Volunteer", "WEEKDAYS", "utcnow",
 ]
