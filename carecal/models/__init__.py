@@ -5,6 +5,9 @@ Each feature owns one module; a new table comes with a new Alembic migration.
 
 from carecal.models.audit import AuditEvent
 from carecal.models.base import Base, UTCDateTime, utcnow
+from carecal.models.billing import (
+    BillingMonth, Invoice, InvoiceCounter, InvoiceLine, LedgerEntry, VisitRecord, VisitRecordChange,
+)
 from carecal.models.care import CareRequest
 from carecal.models.feeds import FeedToken
 from carecal.models.organisation import Organisation, Rate
@@ -20,4 +23,6 @@ __all__ = [
     "ClientAway", "Exclusion", "FeedToken", "GENDERS", "OVERRIDE_KINDS", "Organisation", "Override", "Rate",
     "RosterVersion", "RosterWeek", "TRAVEL_MODES", "Training", "UTCDateTime", "UnassignedRequest",
     "Visit", "Volunteer", "WEEKDAYS", "utcnow",
+    "BillingMonth", "Invoice", "InvoiceCounter", "InvoiceLine", "LedgerEntry", "VisitRecord",
+    "VisitRecordChange",
 ]
