@@ -194,8 +194,11 @@ def generate(size: str, seed: int, week: str | None = None) -> dict:
     if size not in SIZES:
         raise ValueError(f"size {size!r}: expected one of {', '.join(SIZES)}")
     week = week or next_iso_week()
-    year, number = week.split("-W")
-    monday = date.fromisocalendar(int(year), int(number), 1)
+    try:
+        year, number = week.split("-W")
+        monday = date.fromisocalendar(int(year), int(number), 1)
+    except ValueError:
+        raise ValueError(f"week {week!r}: expected an ISO week like 2026-W48") from None
     n_clients, n_volunteers = SIZES[size]
     rng = random.Random(f"carecal-{size}-{seed}")
     pool = districts()
@@ -241,3 +244,20 @@ def generate(size: str, seed: int, week: str | None = None) -> dict:
         "clients": clients,
         "pins": [],
     }
+
+
+def main_generate(size: str, seed: int, week: str | None = None, out: str | None = None) -> int:
+    """CLI edge: the instance as JSON on stdout, or into `out`."""
+    import sys
+    from pathlib import Path
+
+    try:
+        document = json.dumps(generate(size, seed, week), ensure_ascii=False, indent=1)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if out:
+        Path(out).write_text(document + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(document + "\n")
+    return 0

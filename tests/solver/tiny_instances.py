@@ -109,3 +109,7 @@ def unassigned_of(result: dict, request_id: str) -> dict | None:
 
 def local_start(a: dict) -> datetime:
     return datetime.fromisoformat(a["start"]).astimezone(BERLIN)
+
+
+def local_end(a: dict) -> datetime:
+    return datetime.fromisoformat(a["end"]).astimezone(BERLIN)

@@ -1,0 +1,127 @@
+"""Synthetic Chemnitz weeks: the sizes, determinism, validity and the shape of the population."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import solver
+from solver.check import check
+from solver.generate import OLDER_ESTATES, OUTLYING, SIZES, districts, generate, next_iso_week
+from solver.instance import load_instance
+from tests.solver.tiny_instances import roster
+
+WEEK = "2026-W48"
+SCHEMA = json.loads((Path(solver.__file__).parent / "schemas" / "instance.schema.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def medium() -> dict:
+    return generate("M", 1, WEEK)
+
+
+def requests_of(inst: dict) -> list[dict]:
+    return [r for c in inst["clients"] for r in c["requests"]]
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_size_gives_the_agreed_numbers_of_clients_and_volunteers(size):
+    inst = generate(size, 1, WEEK)
+    assert (len(inst["clients"]), len(inst["volunteers"])) == SIZES[size]
+    assert len({c["id"] for c in inst["clients"]}) == len(inst["clients"])
+    assert len({v["id"] for v in inst["volunteers"]}) == len(inst["volunteers"])
+    assert len({r["id"] for r in requests_of(inst)}) == len(requests_of(inst))
+
+
+def test_unknown_size_is_refused():
+    with pytest.raises(ValueError, match="expected one of S, M, L, XL"):
+        generate("XXL", 1, WEEK)
+
+
+def test_same_seed_same_instance_other_seed_other_instance():
+    assert generate("S", 7, WEEK) == generate("S", 7, WEEK)
+    assert generate("S", 7, WEEK) != generate("S", 8, WEEK)
+
+
+def test_week_is_overridable_and_defaults_to_next_week():
+    assert generate("S", 1, "2026-W43")["week"] == "2026-W43"
+    assert generate("S", 1)["week"] == next_iso_week()
+    assert next_iso_week(date(2026, 12, 28)) == "2027-W01"
+
+
+def test_instance_is_valid_for_schema_model_and_validator(medium):
+    jsonschema.validate(medium, SCHEMA)
+    parsed = load_instance(medium)  # the model's reader: ids, languages, modes, windows
+    assert len(parsed.requests) == len(requests_of(medium))
+    assert check(medium, roster(medium, [])).ok  # the validator reads it too
+
+
+def test_visits_are_one_to_three_hours_and_fit_their_windows(medium):
+    per_client = Counter(len(c["requests"]) for c in medium["clients"])
+    assert set(per_client) == {1, 2}
+    for r in requests_of(medium):
+        assert 60 <= r["duration_min"] <= 180 and 1 <= r["priority"] <= 3
+        for w in r["windows"]:
+            (h1, m1), (h2, m2) = (map(int, w["from"].split(":")), map(int, w["to"].split(":")))
+            assert (h2 * 60 + m2) - (h1 * 60 + m1) >= r["duration_min"]
+    durations = Counter(r["duration_min"] for r in requests_of(medium))
+    assert durations.most_common(1)[0][0] == 120
+
+
+def test_languages_follow_the_migrant_population(medium):
+    mother_tongues = Counter(c["languages"][0] for c in medium["clients"])
+    assert set(mother_tongues) <= {"ru", "uk", "de", "ar", "vi"}
+    assert (mother_tongues["ru"] + mother_tongues["uk"]) / len(medium["clients"]) > 0.6
+    spoken = Counter(lang for v in medium["volunteers"] for lang in v["languages"])
+    assert {"ru", "de", "uk", "en", "ar"} <= set(spoken)
+
+
+def test_health_and_wishes_are_spread_like_the_domain_says(medium):
+    clients = medium["clients"]
+    assert 0.3 < sum(c["dementia"] for c in clients) / len(clients) < 0.5
+    assert {c["care_level"] for c in clients} == {1, 2, 3, 4, 5}
+    assert any(c.get("gender_preference") for c in clients)
+    assert any(c.get("previous_volunteers") for c in clients)
+    volunteers = medium["volunteers"]
+    assert {v["mode"] for v in volunteers} == {"walk", "bike", "transit", "car"}
+    assert any(v.get("absences") for v in volunteers)
+    walkers = [v["max_km"] for v in volunteers if v["mode"] == "walk"]
+    drivers = [v["max_km"] for v in volunteers if v["mode"] == "car"]
+    assert max(walkers) < min(drivers)
+
+
+def test_previous_volunteers_could_have_visited(medium):
+    volunteers = {v["id"]: v for v in medium["volunteers"]}
+    for c in medium["clients"]:
+        for vid in c.get("previous_volunteers", []):
+            v = volunteers[vid]
+            assert c["languages"][0] in v["languages"]
+            assert v["dementia_trained"] or not c["dementia"]
+
+
+def nearest_district(home: dict) -> str:
+    def km(d):
+        return math.hypot(d.lat - home["lat"], (d.lon - home["lon"]) * math.cos(math.radians(d.lat)))
+    return min(districts(), key=km).name
+
+
+def test_clients_cluster_in_the_older_estates():
+    inst = generate("L", 1, WEEK)
+    homes = Counter(nearest_district(c["home"]) for c in inst["clients"])
+    total = len(inst["clients"])
+    older_share = sum(homes[d] for d in OLDER_ESTATES) / total
+    outlying_share = sum(homes[d] for d in OUTLYING) / total
+    # 8 of 39 districts hold the older estates, 12 are outlying villages.
+    assert older_share > 0.4
+    assert outlying_share < 0.1
+
+
+def test_bad_week_is_refused_with_the_expected_form():
+    with pytest.raises(ValueError, match="expected an ISO week like 2026-W48"):
+        generate("S", 1, "2026-48")

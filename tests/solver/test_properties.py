@@ -1,0 +1,110 @@
+"""Property tests: on small random instances every roster the solver returns passes the validator."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from solver import InstanceError, solve
+from solver.check import check
+from solver.generate import generate
+
+# Two weeks with a switch of summer time on their Sunday, and an ordinary one.
+WEEKS = {"2026-W13": date(2026, 3, 23), "2026-W43": date(2026, 10, 19), "2026-W48": date(2026, 11, 23)}
+DAYS = ["fri", "sat", "sun"]  # few days, so visits compete, and the switch day is among them
+LANGUAGES = ["ru", "uk", "de"]
+CLOCKS = ["00:00", "01:00", "02:00", "02:30", "03:00", "09:00", "10:00", "12:00", "13:00", "15:00", "18:00"]
+
+
+def home():
+    return st.builds(lambda dlat, dlon: {"lat": round(50.82 + dlat, 4), "lon": round(12.90 + dlon, 4)},
+                     st.floats(0, 0.03), st.floats(0, 0.05))
+
+
+@st.composite
+def day_window(draw):
+    start, end = sorted(draw(st.lists(st.sampled_from(CLOCKS), min_size=2, max_size=2, unique=True)))
+    return {"day": draw(st.sampled_from(DAYS)), "from": start, "to": end}
+
+
+@st.composite
+def volunteer(draw, vid: str, monday: date):
+    v = {
+        "id": vid,
+        "home": draw(home()),
+        "languages": draw(st.lists(st.sampled_from(LANGUAGES), min_size=1, max_size=2, unique=True)),
+        "gender": draw(st.sampled_from(["f", "m", "d"])),
+        "dementia_trained": draw(st.booleans()),
+        "max_minutes_per_week": draw(st.sampled_from([60, 180, 480])),
+        "max_visits_per_day": draw(st.integers(1, 3)),
+        "max_km": draw(st.sampled_from([1.0, 3.0, 6.0])),
+        "mode": draw(st.sampled_from(["walk", "bike", "transit", "car"])),
+        "availability": draw(st.lists(day_window(), min_size=1, max_size=3)),
+    }
+    if draw(st.booleans()):
+        absence = {"date": (monday + timedelta(days=draw(st.integers(4, 6)))).isoformat()}
+        if draw(st.booleans()):
+            absence["from"], absence["to"] = "10:00", "12:00"
+        v["absences"] = [absence]
+    return v
+
+
+@st.composite
+def client(draw, cid: str, volunteer_ids: list[str]):
+    requests = [
+        {"id": f"{cid}-{k}", "duration_min": draw(st.sampled_from([60, 90, 120])),
+         "priority": draw(st.integers(1, 3)), "windows": draw(st.lists(day_window(), min_size=1, max_size=2))}
+        for k in range(1, draw(st.integers(1, 2)) + 1)
+    ]
+    return {
+        "id": cid,
+        "home": draw(home()),
+        "languages": draw(st.lists(st.sampled_from(LANGUAGES), min_size=1, max_size=2, unique=True)),
+        "dementia": draw(st.booleans()),
+        "care_level": draw(st.integers(1, 5)),
+        "gender_preference": draw(st.sampled_from([None, None, "f", "m"])),
+        "previous_volunteers": draw(st.lists(st.sampled_from(volunteer_ids), max_size=1)),
+        "excluded_volunteers": draw(st.lists(st.sampled_from(volunteer_ids), max_size=1)),
+        "requests": requests,
+    }
+
+
+@st.composite
+def small_instance(draw):
+    week = draw(st.sampled_from(sorted(WEEKS)))
+    volunteer_ids = [f"v{i}" for i in range(1, draw(st.integers(1, 4)) + 1)]
+    volunteers = [draw(volunteer(vid, WEEKS[week])) for vid in volunteer_ids]
+    clients = [draw(client(f"c{i}", volunteer_ids)) for i in range(1, draw(st.integers(1, 5)) + 1)]
+    pins = []
+    if draw(st.integers(0, 3)) == 0:  # now and then a coordinator's pin, which may be impossible
+        pins = [{"request": clients[0]["requests"][0]["id"], "volunteer": draw(st.sampled_from(volunteer_ids))}]
+    return {
+        "format": "carecal-instance/1", "week": week, "timezone": "Europe/Berlin",
+        "slot_minutes": draw(st.sampled_from([15, 30])),
+        "volunteers": volunteers, "clients": clients, "pins": pins,
+    }
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_instance())
+def test_every_roster_passes_the_validator(inst):
+    try:
+        result = solve(inst, time_limit=1.0, workers=1, seed=0)
+    except InstanceError:
+        assert inst["pins"], "only a pin can make these instances invalid"
+        return
+    report = check(inst, result)
+    assert report.ok, [(v.rule, v.message) for v in report.violations]
+    assert report.metrics["covered"] == len(result["assignments"])
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_generated_small_week_passes_the_validator(seed):
+    inst = generate("S", seed, "2026-W43")
+    result = solve(inst, time_limit=3.0, workers=1, seed=0)
+    report = check(inst, result)
+    assert report.ok, [(v.rule, v.message) for v in report.violations]
+    assert report.metrics["covered"] > 0
