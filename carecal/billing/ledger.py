@@ -178,9 +178,9 @@ class Ledger:
         before the latest one (a visit recorded late within a month already billed) is
         applied to the state of that latest day; lapses fall on month starts, so within
         one month that state is the same."""
-        if self.day is not None and day <= self.day:
-            return
-        self.day = day
+        if self.day is None or day > self.day:
+            self.day = day
+        day = self.day
         for vintage in sorted(self.relief):
             lapse_day = relief_last_day(vintage) + timedelta(days=1)
             if lapse_day <= day and self.relief[vintage] > 0:
