@@ -1,0 +1,117 @@
+"""`carecal demo`: a fresh database with the demo association, then every feature's demo step.
+
+The demo builds the database from the files in `data/` (organisation, volunteers, clients,
+care requests) and then runs STEPS in order. Each feature adds its own step: a function
+`step(ctx: DemoContext) -> None` that opens its own transactions with
+`carecal.db.session_scope(ctx.url)`, does its part on the demo database and prints what it
+did (and where any files went) on `ctx.console`.
+
+STEPS holds "module:function" names, resolved only when the demo runs, so a feature module
+can import DemoContext from here without an import cycle.
+"""
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+from sqlalchemy import func, inspect, select
+
+from carecal import db
+from carecal.errors import CarecalError
+from carecal.masterdata.paths import DATA_DIR
+from carecal.weeks import IsoWeek
+
+DEFAULT_WEEK = "2026-W48"
+DEFAULT_OUT = Path("exports")
+
+# The feature steps, in the order they run. One line each: "package.module:function".
+STEPS: list[str | Callable[["DemoContext"], None]] = [
+]
+
+
+@dataclass
+class DemoContext:
+    url: str
+    week: IsoWeek
+    out: Path
+    console: Console
+    actor: str = "demo"
+    data_dir: Path = DATA_DIR
+    notes: list[str] = field(default_factory=list)  # lines for the closing summary
+
+
+def resolve_step(step: str | Callable[[DemoContext], None]) -> Callable[[DemoContext], None]:
+    if callable(step):
+        return step
+    module_name, _, function_name = step.partition(":")
+    return getattr(importlib.import_module(module_name), function_name)
+
+
+def step_title(step: Callable) -> str:
+    """The first line of a step's docstring, else its name."""
+    doc = (step.__doc__ or "").strip()
+    return doc.splitlines()[0].rstrip(".") if doc else step.__name__.replace("_", " ")
+
+
+# --- where the demo database goes -----------------------------------------------------------
+
+def new_sqlite_url(directory: Path = Path("."), now: datetime | None = None) -> tuple[str, Path]:
+    """./carecal.db when there is none yet, else a new timestamped file beside it."""
+    default = directory / "carecal.db"
+    if not default.exists():
+        return f"sqlite:///{default}", default
+    stamp = (now or datetime.now().astimezone()).strftime("%Y%m%d-%H%M%S")
+    path = directory / f"carecal-demo-{stamp}.db"
+    n = 1
+    while path.exists():
+        n += 1
+        path = directory / f"carecal-demo-{stamp}-{n}.db"
+    return f"sqlite:///{path}", path
+
+
+def require_no_data(url: str) -> None:
+    """Refuse a database that already holds an organisation, volunteers or clients:
+    the demo must never mix its invented people into real ones."""
+    tables = set(inspect(db.engine_for(url)).get_table_names())
+    from carecal.models import Client, Organisation, Volunteer
+
+    with db.session_scope(url) as s:
+        for model in (Organisation, Volunteer, Client):
+            if model.__tablename__ in tables and s.scalar(select(func.count()).select_from(model)):
+                raise CarecalError(
+                    f"{db.safe_url(url)} already holds data ({model.__tablename__} rows); the demo needs an "
+                    "empty database: name a new one with --db, or leave --db and $CARECAL_DB unset"
+                )
+
+
+# --- the demo itself -------------------------------------------------------------------------
+
+def load_master_data(ctx: DemoContext) -> None:
+    """Import the organisation, its rates, clients, volunteers and care requests from data/."""
+    from carecal.masterdata import import_file, load_organisation
+
+    with db.session_scope(ctx.url) as s:
+        org = load_organisation(s, ctx.data_dir / "organisation.json", actor=ctx.actor)
+        ctx.console.print(f"  organisation  {org.name} (IK {org.ik}), {len(org.rates)} dated rates")
+        for kind, name in (("clients", "clients.csv"), ("volunteers", "volunteers.csv"),
+                           ("requests", "care_requests.csv")):
+            report = import_file(s, kind, ctx.data_dir / name, actor=ctx.actor)
+            ctx.console.print(f"  {kind:<13} {report.total:>4} imported from {ctx.data_dir / name}")
+
+
+def run_demo(ctx: DemoContext, steps: list | None = None) -> None:
+    """Migrate ctx.url, load the master data, then run every step. Stops at the first failing step."""
+    ctx.console.rule(f"[bold]carecal demo[/] · week {ctx.week}")
+    ctx.console.print(f"database  {db.safe_url(ctx.url)}")
+    ctx.console.print(f"files     {ctx.out.resolve()}/")
+    require_no_data(ctx.url)
+    db.upgrade(ctx.url)
+    ctx.console.print(f"schema    migrated to {db.head_revision()}")
+    ctx.out.mkdir(parents=True, exist_ok=True)
+
+    for step in [load_master_data, *(resolve_step(s) for s in (STEPS if steps is None else steps))]:
+        ctx.console.print(f"\n[bold cyan]▸ {step_title(step)}[/]")
+        step(ctx)

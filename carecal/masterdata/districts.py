@@ -1,0 +1,38 @@
+"""Offline geocoding: the Chemnitz districts and their approximate centres."""
+
+import json
+import math
+from functools import cache
+
+from carecal.masterdata.paths import DISTRICTS_FILE
+
+# A home farther than this from the city's centre is almost surely a typo or swapped lat/lon.
+MAX_KM_FROM_CITY = 60.0
+
+
+@cache
+def districts() -> dict[str, tuple[float, float]]:
+    raw = json.loads(DISTRICTS_FILE.read_text(encoding="utf-8"))
+    return {d["name"]: (d["lat"], d["lon"]) for d in raw["districts"]}
+
+
+def find(name: str) -> str | None:
+    """The district's official spelling, matching case-insensitively."""
+    lowered = name.casefold()
+    return next((known for known in districts() if known.casefold() == lowered), None)
+
+
+def centroid(name: str) -> tuple[float, float]:
+    return districts()[name]
+
+
+def city_centre() -> tuple[float, float]:
+    points = districts().values()
+    return (sum(lat for lat, _ in points) / len(points), sum(lon for _, lon in points) / len(points))
+
+
+def km_between(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (haversine)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(h))

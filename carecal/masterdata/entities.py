@@ -1,0 +1,165 @@
+"""Records (one row's canonical values, keyed by column name) to and from the models.
+
+`record_of(obj)` reads what the database holds in the same shape that parsing a row gives,
+so "unchanged" is plain equality and an export is `format(record_of(obj))`. `apply(obj,
+record, columns, refs)` writes the named columns onto a model object.
+
+Rows created elsewhere (an override's absence or exclusion) are not part of a record and an
+import never touches them.
+"""
+
+from datetime import time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carecal.masterdata.districts import centroid
+from carecal.models import (
+    WEEKDAYS, Absence, AvailabilityWindow, CareGrade, CareRequest, Client, ClientAway, Exclusion,
+    Training, Volunteer,
+)
+
+FILE_EXCLUSION_KINDS = ("relative", "household", "client_wish")
+
+
+def _scalar_names(layout_names: list[str], special: set[str]) -> list[str]:
+    return [name for name in layout_names if name not in special]
+
+
+def _home_record(obj) -> dict:
+    """lat/lon are empty in a record when they were only the district's centre."""
+    if obj.location_approximate:
+        return {"lat": None, "lon": None}
+    return {"lat": obj.lat, "lon": obj.lon}
+
+
+def _apply_home(obj, record: dict) -> None:
+    if record["lat"] is None:
+        obj.lat, obj.lon = centroid(record["district"])
+        obj.location_approximate = True
+    else:
+        obj.lat, obj.lon = record["lat"], record["lon"]
+        obj.location_approximate = False
+
+
+# --- volunteers ------------------------------------------------------------------------------
+
+VOLUNTEER_SPECIAL = {"lat", "lon", "languages", "availability", "trainings", "absences", "must_not_visit"}
+
+
+def volunteer_record(v: Volunteer, names: list[str]) -> dict:
+    record = {name: getattr(v, name) for name in _scalar_names(names, VOLUNTEER_SPECIAL)}
+    record.update(_home_record(v))
+    record["languages"] = tuple(v.languages)
+    record["availability"] = tuple((WEEKDAYS[w.weekday], w.start, w.end) for w in
+                                   sorted(v.availability, key=lambda w: (w.weekday, w.start)))
+    record["trainings"] = tuple(sorted(((t.kind, t.completed_on, t.expires_on) for t in v.trainings),
+                                       key=lambda t: (t[1], t[0], t[2] or t[1].max)))
+    record["absences"] = tuple(sorted((a.starts_at, a.ends_at) for a in v.absences if a.override_id is None))
+    record["must_not_visit"] = tuple(sorted(
+        (e.client.external_id, e.kind) for e in v.exclusions if _from_file(e)))
+    return record
+
+
+def _from_file(e: Exclusion) -> bool:
+    return e.override_id is None and e.kind in FILE_EXCLUSION_KINDS and e.until is None
+
+
+def apply_volunteer(v: Volunteer, record: dict, columns: list[str], refs: "References") -> None:
+    for name in columns:
+        value = record[name]
+        if name in ("lat", "lon", "district"):
+            _apply_home(v, record)
+            if name == "district":
+                v.district = value
+        elif name == "languages":
+            v.languages = list(value)
+        elif name == "availability":
+            v.availability = [AvailabilityWindow(weekday=WEEKDAYS.index(day), start=start, end=end)
+                              for day, start, end in value]
+        elif name == "trainings":
+            v.trainings = [Training(kind=kind, completed_on=done, expires_on=expires)
+                           for kind, done, expires in value]
+        elif name == "absences":
+            kept = [a for a in v.absences if a.override_id is not None]
+            v.absences = kept + [Absence(starts_at=start, ends_at=end) for start, end in value]
+        elif name == "must_not_visit":
+            kept = [e for e in v.exclusions if not _from_file(e)]
+            v.exclusions = kept + [Exclusion(client=refs.client(client_id), kind=kind)
+                                   for client_id, kind in value]
+        else:
+            setattr(v, name, value)
+
+
+# --- clients ---------------------------------------------------------------------------------
+
+CLIENT_SPECIAL = {"lat", "lon", "languages", "care_grades", "away"}
+
+
+def client_record(c: Client, names: list[str]) -> dict:
+    record = {name: getattr(c, name) for name in _scalar_names(names, CLIENT_SPECIAL)}
+    record.update(_home_record(c))
+    record["languages"] = tuple(c.languages)
+    record["care_grades"] = tuple(sorted(((g.grade, g.valid_from) for g in c.care_grades), key=lambda g: g[1]))
+    record["away"] = tuple(sorted((a.starts_at, a.ends_at) for a in c.away if a.override_id is None))
+    return record
+
+
+def apply_client(c: Client, record: dict, columns: list[str], refs: "References") -> None:
+    for name in columns:
+        value = record[name]
+        if name in ("lat", "lon", "district"):
+            _apply_home(c, record)
+            if name == "district":
+                c.district = value
+        elif name == "languages":
+            c.languages = list(value)
+        elif name == "care_grades":
+            c.care_grades = [CareGrade(grade=grade, valid_from=since) for grade, since in value]
+        elif name == "away":
+            kept = [a for a in c.away if a.override_id is not None]
+            c.away = kept + [ClientAway(starts_at=start, ends_at=end) for start, end in value]
+        else:
+            setattr(c, name, value)
+
+
+# --- care requests ---------------------------------------------------------------------------
+
+def request_record(r: CareRequest, names: list[str]) -> dict:
+    record = {name: getattr(r, name) for name in _scalar_names(names, {"client_id", "windows"})}
+    record["client_id"] = r.client.external_id
+    record["windows"] = tuple((w["day"], time.fromisoformat(w["from"]), time.fromisoformat(w["to"]))
+                              for w in r.windows)
+    return record
+
+
+def apply_request(r: CareRequest, record: dict, columns: list[str], refs: "References") -> None:
+    for name in columns:
+        value = record[name]
+        if name == "client_id":
+            r.client = refs.client(value)
+        elif name == "windows":
+            r.windows = [{"day": day, "from": start.strftime("%H:%M"), "to": end.strftime("%H:%M")}
+                         for day, start, end in value]
+        else:
+            setattr(r, name, value)
+
+
+# --- lookups ---------------------------------------------------------------------------------
+
+MODELS = {"volunteers": Volunteer, "clients": Client, "requests": CareRequest}
+RECORD_OF = {"volunteers": volunteer_record, "clients": client_record, "requests": request_record}
+APPLY = {"volunteers": apply_volunteer, "clients": apply_client, "requests": apply_request}
+
+
+class References:
+    """Clients by external id, loaded once per import."""
+
+    def __init__(self, session: Session):
+        self._clients = {c.external_id: c for c in session.scalars(select(Client))}
+
+    def client_ids(self) -> set[str]:
+        return set(self._clients)
+
+    def client(self, external_id: str) -> Client:
+        return self._clients[external_id]

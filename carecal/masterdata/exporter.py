@@ -1,0 +1,55 @@
+"""Export volunteers, clients or care requests in exactly the layout the import reads."""
+
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carecal.masterdata import codecs
+from carecal.masterdata.entities import MODELS, RECORD_OF
+from carecal.masterdata.files import format_of, write_csv, write_xlsx
+from carecal.masterdata.importer import layout_for, organisation_timezone
+from carecal.masterdata.layout import LAYOUTS
+
+
+def export_rows(session: Session, kind: str) -> tuple[list[str], list[dict]]:
+    """The header and one record per object, ordered by external id."""
+    layout = layout_for(kind, organisation_timezone(session))
+    model = MODELS[kind]
+    objects = session.scalars(select(model).order_by(model.external_id))
+    return layout.names, [RECORD_OF[kind](obj, layout.names) for obj in objects]
+
+
+def _as_text(session: Session, kind: str) -> tuple[list[str], list[list[str]]]:
+    layout = layout_for(kind, organisation_timezone(session))
+    header, records = export_rows(session, kind)
+    return header, [[layout.by_name[name].codec.format(record[name]) for name in header] for record in records]
+
+
+def export_csv(session: Session, kind: str, target: TextIO) -> int:
+    header, rows = _as_text(session, kind)
+    write_csv(target, header, rows)
+    return len(rows)
+
+
+def export_file(session: Session, kind: str, path: Path | str, fmt: str | None = None) -> int:
+    """Write the file (format from `fmt` or the suffix); returns the number of rows."""
+    path = Path(path)
+    fmt = format_of(path, fmt)
+    if fmt == "csv":
+        with path.open("w", encoding="utf-8", newline="") as target:
+            return export_csv(session, kind, target)
+    layout = layout_for(kind, organisation_timezone(session))
+    header, records = export_rows(session, kind)
+    rows = [[_xlsx_cell(layout.by_name[name].codec, record[name]) for name in header] for record in records]
+    write_xlsx(path, header, rows, LAYOUTS[kind].title)
+    return len(rows)
+
+
+def _xlsx_cell(codec: codecs.Codec, value):
+    if value is None or value == ():
+        return None
+    if isinstance(codec, (codecs.Integer, codecs.Number)):
+        return value
+    return codec.format(value)
