@@ -1,0 +1,98 @@
+"""`carecal feed ...` (subscription links and the feed server) and `carecal export ical`."""
+
+from pathlib import Path
+
+import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carecal import config
+from carecal.cli.common import ActorOption, WeekOption, console, db_url, session
+from carecal.cli.main import export_app, feed_app
+from carecal.errors import Conflict, NotFound
+from carecal.feeds import tokens
+from carecal.feeds.calendars import write_week
+from carecal.models import Client, Volunteer
+from carecal.weeks import IsoWeek
+
+OwnerArgument = typer.Argument(..., help="the volunteer's id (e.g. v001), or with --client the client's (e.g. c017)")
+ClientOption = typer.Option(False, "--client", help="the family feed of a client who opted in, not a volunteer's feed")
+
+
+def feed_links(token: str, base_url: str | None = None) -> tuple[str, str]:
+    """(https link, webcal link) for a token: webcal:// opens the subscribe dialog of
+    Apple Calendar and Outlook; the https one is for Google Calendar's "From URL"."""
+    https = f"{base_url or config.feed_base_url()}/feeds/{token}.ics"
+    return https, "webcal://" + https.split("://", 1)[1]
+
+
+@feed_app.command("url")
+def url(owner: str = OwnerArgument, client: bool = ClientOption, actor: str = ActorOption) -> None:
+    """Make the subscription link of a volunteer (or family) who has none, and print it.
+
+    The link is shown only this once (carecal keeps only a hash of it): send it to the
+    person through a private channel. If it is lost, `carecal feed rotate` makes a new one.
+    """
+    with session() as s:
+        person = _owner(s, owner, client)
+        existing = tokens.live_token(s, person)
+        if existing is not None:
+            raise Conflict(
+                f"{owner} already has a feed link (made {existing.created_at:%Y-%m-%d} by {existing.created_by}); "
+                f"it is stored only as a hash and cannot be shown again. "
+                f"`carecal feed rotate {owner}{' --client' if client else ''}` makes a new one and kills the old one"
+            )
+        token = tokens.issue(s, person, config.actor(actor))
+    _print_links(owner, token)
+
+
+@feed_app.command("rotate")
+def rotate(owner: str = OwnerArgument, client: bool = ClientOption, actor: str = ActorOption) -> None:
+    """Make a new subscription link; the old one stops working at once."""
+    with session() as s:
+        token = tokens.issue(s, _owner(s, owner, client), config.actor(actor))
+    _print_links(owner, token)
+
+
+@feed_app.command("revoke")
+def revoke(owner: str = OwnerArgument, client: bool = ClientOption, actor: str = ActorOption) -> None:
+    """Kill the subscription link; the calendar app gets 404 from now on."""
+    with session() as s:
+        revoked = tokens.revoke(s, _owner(s, owner, client), config.actor(actor))
+    console.print(f"{owner}: feed link revoked" if revoked else f"{owner} had no live feed link")
+
+
+@feed_app.command("serve")
+def serve(host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (keep loopback behind a TLS proxy)"),
+          port: int = typer.Option(8080, "--port", help="TCP port")) -> None:
+    """Serve /feeds/<token>.ics: published visits from 4 weeks back to 8 weeks ahead."""
+    from carecal import db
+    from carecal.feeds.app import serve as run_server
+
+    db.require_current(db_url())
+    console.print(f"serving calendar feeds on http://{host}:{port}/feeds/<token>.ics (Ctrl-C stops)")
+    run_server(db_url(), host=host, port=port)
+
+
+@export_app.command("ical")
+def ical(week: str = WeekOption,
+         out: Path = typer.Option(Path("exports"), "--out", help="directory for the .ics files")) -> None:
+    """One .ics per volunteer, per client whose family opted in, and one office file with all visits."""
+    with session() as s:
+        written = write_week(s, IsoWeek.parse(week), out)
+    console.print(f"wrote {len(written)} calendar files for {week} to {out}/")
+
+
+def _owner(s: Session, ref: str, client: bool) -> Volunteer | Client:
+    model = Client if client else Volunteer
+    person = s.scalars(select(model).where(model.external_id == ref)).one_or_none()
+    if person is None:
+        raise NotFound(f"no {'client' if client else 'volunteer'} with id {ref!r}")
+    return person
+
+
+def _print_links(owner: str, token: str) -> None:
+    https, webcal = feed_links(token)
+    console.print(f"feed link for {owner} (shown only now; send it privately):", highlight=False)
+    console.print(f"  {https}", highlight=False, soft_wrap=True)
+    console.print(f"  {webcal}", highlight=False, soft_wrap=True)

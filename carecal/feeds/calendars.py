@@ -1,0 +1,127 @@
+"""Whole calendars from the database: a volunteer's feed, a family feed, the office file,
+and the .ics export of a week. Reads only published roster versions; never commits."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from carecal.errors import NotFound
+from carecal.feeds.events import Audience, PublishedVersion, build_events, calendar_name
+from carecal.feeds.render import render_calendar
+from carecal.models import Client, Organisation, RosterVersion, RosterWeek, Visit, Volunteer
+from carecal.weeks import DEFAULT_TZ, IsoWeek, local
+
+# A subscription shows the published visits from 4 weeks back to 8 weeks ahead.
+WEEKS_BACK, WEEKS_AHEAD = 4, 8
+
+
+@dataclass(frozen=True)
+class RenderedCalendar:
+    body: bytes
+    last_modified: datetime  # newest change to anything the body shows (aware UTC)
+
+
+@dataclass(frozen=True)
+class _Office:
+    name: str
+    namespace: str
+    tz: str
+    city: str | None
+    phone: str | None
+
+
+def feed_window(today: date) -> list[IsoWeek]:
+    current = IsoWeek.containing(today)
+    return [current.shift(n) for n in range(-WEEKS_BACK, WEEKS_AHEAD + 1)]
+
+
+def published_versions(session: Session, weeks: Sequence[IsoWeek], *, volunteer: Volunteer | None = None,
+                       client: Client | None = None) -> list[PublishedVersion]:
+    """Every version of these weeks that was ever published, in publication order, each with
+    the visits of the volunteer (or client) given, else all its visits."""
+    rows = session.execute(
+        select(RosterVersion.id, RosterWeek.week, RosterVersion.published_at)
+        .join(RosterWeek, RosterVersion.roster_week_id == RosterWeek.id)
+        .where(RosterWeek.week.in_([str(w) for w in weeks]), RosterVersion.published_at.is_not(None))
+        .order_by(RosterWeek.week, RosterVersion.published_at, RosterVersion.number)
+    ).all()
+    query = (select(Visit).where(Visit.version_id.in_([row.id for row in rows]))
+             .options(joinedload(Visit.client), joinedload(Visit.volunteer), joinedload(Visit.care_request)))
+    if volunteer is not None:
+        query = query.where(Visit.volunteer_id == volunteer.id)
+    if client is not None:
+        query = query.where(Visit.client_id == client.id)
+    visits: dict[int, list[Visit]] = {row.id: [] for row in rows}
+    for visit in session.scalars(query):
+        visits[visit.version_id].append(visit)
+    return [PublishedVersion(row.week, row.published_at, visits[row.id]) for row in rows]
+
+
+def volunteer_calendar(session: Session, volunteer: Volunteer, weeks: Sequence[IsoWeek], *,
+                       label: str | None = None) -> RenderedCalendar:
+    versions = published_versions(session, weeks, volunteer=volunteer)
+    return _calendar(session, versions, Audience.volunteer(volunteer), weeks, label, owner_changed=volunteer.updated_at)
+
+
+def family_calendar(session: Session, client: Client, weeks: Sequence[IsoWeek], *,
+                    label: str | None = None) -> RenderedCalendar:
+    versions = published_versions(session, weeks, client=client)
+    return _calendar(session, versions, Audience.family(client), weeks, label, client=client,
+                     owner_changed=client.updated_at)
+
+
+def coordinator_calendar(session: Session, weeks: Sequence[IsoWeek], *, label: str | None = None) -> RenderedCalendar:
+    return _calendar(session, published_versions(session, weeks), Audience.coordinator(), weeks, label)
+
+
+def _calendar(session: Session, versions: list[PublishedVersion], audience: Audience, weeks: Sequence[IsoWeek],
+              label: str | None, *, client: Client | None = None, owner_changed: datetime | None = None
+              ) -> RenderedCalendar:
+    office = _office(session)
+    events = build_events(versions, audience, namespace=office.namespace, city=office.city, office_phone=office.phone)
+    name = calendar_name(audience, organisation=office.name, client=client, week=label)
+    body = render_calendar(events, name=name, language=audience.language, tz=office.tz)
+    # The body also changes when the window moves on (on Mondays) or when a name or an
+    # address changes: Last-Modified must not be older than any of those.
+    window_moved = local(weeks[0].monday, time(0), office.tz)
+    people = [p.updated_at for v in versions for visit in v.visits for p in (visit.client, visit.volunteer)]
+    changes = [window_moved, *(e.stamp for e in events), *people, *([owner_changed] if owner_changed else [])]
+    return RenderedCalendar(body, max(changes))
+
+
+def _office(session: Session) -> _Office:
+    org = session.scalars(select(Organisation).order_by(Organisation.id)).first()
+    if org is None:
+        return _Office("carecal", "carecal", DEFAULT_TZ, None, None)
+    return _Office(org.name, f"ik{org.ik}", org.timezone or DEFAULT_TZ, org.city, org.phone)
+
+
+def week_calendars(session: Session, week: IsoWeek) -> dict[str, RenderedCalendar]:
+    """File name → calendar for one week: each volunteer who had a visit in one of its
+    published versions, each such client whose family opted in, and the office's file."""
+    versions = published_versions(session, [week])
+    if not versions:
+        raise NotFound(f"week {week} has no published roster: publish it first")
+    volunteers = {v.volunteer.id: v.volunteer for version in versions for v in version.visits}
+    clients = {v.client.id: v.client for version in versions for v in version.visits if v.client.family_feed_opt_in}
+    calendars = {f"{week}-office.ics": coordinator_calendar(session, [week], label=str(week))}
+    for volunteer in sorted(volunteers.values(), key=lambda v: v.external_id):
+        calendars[f"{week}-volunteer-{volunteer.external_id}.ics"] = volunteer_calendar(
+            session, volunteer, [week], label=str(week))
+    for client in sorted(clients.values(), key=lambda c: c.external_id):
+        calendars[f"{week}-family-{client.external_id}.ics"] = family_calendar(session, client, [week], label=str(week))
+    return calendars
+
+
+def write_week(session: Session, week: IsoWeek, out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for filename, calendar in week_calendars(session, week).items():
+        path = out_dir / filename
+        path.write_bytes(calendar.body)
+        written.append(path)
+    return written

@@ -1,0 +1,26 @@
+"""The demo's calendar step: write the week's .ics files and make one feed link to try."""
+
+from sqlalchemy import select
+
+from carecal import db
+from carecal.feeds import tokens
+from carecal.feeds.calendars import write_week
+from carecal.models import RosterVersion, RosterWeek, Visit
+
+
+def write_calendars(ctx) -> None:
+    """Demo step (ctx: carecal.demo.DemoContext): calendar files of ctx.week into ctx.out,
+    and a feed link for the first volunteer with a published visit that week."""
+    with db.session_scope(ctx.url) as session:
+        written = write_week(session, ctx.week, ctx.out)
+        first = session.scalars(
+            select(Visit).join(RosterVersion).join(RosterWeek)
+            .where(RosterWeek.week == str(ctx.week), RosterVersion.status == "published")
+            .order_by(Visit.starts_at, Visit.request_key)
+        ).first()
+        token = tokens.issue(session, first.volunteer, ctx.actor) if first is not None else None
+        who = f"{first.volunteer.external_id} ({first.volunteer.first_name})" if first is not None else ""
+    ctx.console.print(f"calendars: {len(written)} .ics files for {ctx.week} in {ctx.out}/")
+    if token:
+        ctx.console.print(f"feed of {who}: run `carecal feed serve`, then subscribe to "
+                          f"http://127.0.0.1:8080/feeds/{token}.ics", highlight=False, soft_wrap=True)

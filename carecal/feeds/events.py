@@ -1,0 +1,189 @@
+"""Calendar events from the history of published rosters: who sees what, and how a visit's
+changes become SEQUENCE, DTSTAMP and STATUS:CANCELLED.
+
+Pure: takes published versions (with their visits) and returns FeedEvents; reading the
+database happens in carecal.feeds.feeds.
+
+A visit is recognised across versions by its week and request_key. For each audience we
+walk the week's published versions in order and look at the visit as that audience sees it
+(its view): a volunteer sees only their own visits, so a visit given to someone else, or
+dropped from the roster, becomes "cancelled, at its last known time" in their feed rather
+than vanishing. Each change of the view raises SEQUENCE; DTSTAMP is when the last change
+was published, so rendering the same history twice gives the same bytes.
+"""
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from carecal.feeds.i18n import DEFAULT_LANGUAGE, gettext_for, language_or_default
+from carecal.feeds.render import FeedEvent
+from carecal.models import Client, Visit, Volunteer
+
+# Activities are free text typed by the office. If one mentions health, it stays out of
+# the feed (the address and time are what a volunteer needs). Lower-case word stems.
+HEALTH_WORDS = (
+    "demen", "alzheimer", "pflegegrad", "pflegestufe", "diagnos", "krank", "parkinson",
+    "schlaganfall", "depress", "insulin", "diabet", "medikament", "versicherung", "geburt",
+    "dementia", "diagnosis", "care grade", "disease", "illness", "medication",
+)
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    """One published roster version of a week (the visits this feed may need from it)."""
+
+    week: str
+    published_at: datetime
+    visits: Sequence[Visit]
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who reads a calendar: `kind` volunteer | family | coordinator; `key` a stable public
+    id of the reader (external_id), part of each event's UID so that two feeds never share
+    one UID in a calendar app that shows both."""
+
+    kind: str
+    key: str
+    language: str = DEFAULT_LANGUAGE
+    volunteer_id: int | None = None
+    client_id: int | None = None
+
+    @classmethod
+    def volunteer(cls, volunteer: Volunteer) -> "Audience":
+        return cls("volunteer", volunteer.external_id, language_or_default(volunteer.ui_language),
+                   volunteer_id=volunteer.id)
+
+    @classmethod
+    def family(cls, client: Client) -> "Audience":
+        # German, not the client's mother tongue: a language can hint at ethnic origin,
+        # and the feed ends up in a cloud calendar.
+        return cls("family", client.external_id, DEFAULT_LANGUAGE, client_id=client.id)
+
+    @classmethod
+    def coordinator(cls, language: str = DEFAULT_LANGUAGE) -> "Audience":
+        return cls("coordinator", "office", language_or_default(language))
+
+    def sees(self, visit: Visit) -> bool:
+        if self.kind == "volunteer":
+            return visit.volunteer_id == self.volunteer_id
+        if self.kind == "family":
+            return visit.client_id == self.client_id
+        return True
+
+    def view(self, visit: Visit) -> tuple:
+        """What of a visit this audience sees change: time and status always; the volunteer
+        too for the family and the office (a volunteer's own feed shows a visit given to
+        someone else as cancelled)."""
+        view = (visit.starts_at, visit.ends_at, visit.status == "cancelled")
+        return view if self.kind == "volunteer" else (*view, visit.volunteer_id)
+
+
+@dataclass
+class _Track:
+    """One visit's history as one audience saw it."""
+
+    visit: Visit  # the last version of it this audience saw
+    view: tuple
+    sequence: int
+    changed_at: datetime
+
+
+def track_visits(versions: Sequence[PublishedVersion], audience: Audience) -> dict[tuple[str, str], _Track]:
+    """(week, request_key) → track, for every visit the audience saw in some published version.
+    `versions` in publication order."""
+    tracks: dict[tuple[str, str], _Track] = {}
+    for version in versions:
+        shown = {(version.week, v.request_key): v for v in version.visits if audience.sees(v)}
+        week_keys = {key for key in tracks if key[0] == version.week}
+        for key in sorted(week_keys | shown.keys()):
+            visit, track = shown.get(key), tracks.get(key)
+            if visit is not None:
+                view = audience.view(visit)
+            else:  # gone from this audience's view: cancelled, at the time last seen
+                view = (*track.view[:2], True, *track.view[3:])
+            if track is None:
+                tracks[key] = _Track(visit, view, 0, version.published_at)
+                continue
+            if view != track.view:
+                track.view, track.sequence, track.changed_at = view, track.sequence + 1, version.published_at
+            if visit is not None:
+                track.visit = visit
+    return tracks
+
+
+def build_events(versions: Sequence[PublishedVersion], audience: Audience, *,
+                 namespace: str = "carecal", city: str | None = None, office_phone: str | None = None
+                 ) -> list[FeedEvent]:
+    """The audience's calendar events: one per visit they ever saw in a published version."""
+    _ = gettext_for(audience.language)
+    events = []
+    for (week, key), track in track_visits(versions, audience).items():
+        visit = track.visit
+        cancelled = track.view[2]
+        title = _title(_, audience, visit)
+        lines = []
+        if cancelled:
+            title = _("Cancelled: {title}").format(title=title)
+            lines.append(_("This visit does not take place for you. Please do not go.")
+                         if audience.kind == "volunteer" else _("This visit has been cancelled."))
+        activity = safe_activity(visit.care_request.activity)
+        if activity:
+            lines.append(_("Activity: {activity}").format(activity=activity))
+        address = client_address(visit.client, city)
+        if address:
+            lines.append(_("Address: {address}").format(address=address))
+        if office_phone:
+            lines.append(_("Questions or cannot come? Call the office: {phone}").format(phone=office_phone))
+        events.append(FeedEvent(
+            uid=event_uid(namespace, week, key, audience),
+            sequence=track.sequence, stamp=track.changed_at,
+            start=track.view[0], end=track.view[1], cancelled=cancelled,
+            summary=title, description="\n".join(lines), location=address,
+        ))
+    return events
+
+
+def calendar_name(audience: Audience, *, organisation: str, client: Client | None = None,
+                  week: str | None = None) -> str:
+    _ = gettext_for(audience.language)
+    if audience.kind == "volunteer":
+        name = _("My visits – {organisation}").format(organisation=organisation)
+    elif audience.kind == "family":
+        name = _("Visits to {client}").format(client=client.short_label if client else "")
+    else:
+        name = _("All visits – {organisation}").format(organisation=organisation)
+    return f"{name} ({week})" if week else name
+
+
+def _title(_: Callable[[str], str], audience: Audience, visit: Visit) -> str:
+    if audience.kind == "volunteer":
+        return _("Visit to {client}").format(client=visit.client.short_label)
+    if audience.kind == "family":
+        return _("Visit from {volunteer}").format(volunteer=visit.volunteer.first_name)
+    return _("{volunteer} visits {client}").format(volunteer=visit.volunteer.name, client=visit.client.short_label)
+
+
+def event_uid(namespace: str, week: str, request_key: str, audience: Audience) -> str:
+    """Stable across re-plans and re-renders (no database ids), opaque (no names or keys
+    readable in someone's cloud calendar)."""
+    digest = hashlib.sha256(f"{namespace}/{week}/{request_key}/{audience.kind}/{audience.key}".encode())
+    return f"{digest.hexdigest()[:32]}@carecal"
+
+
+def client_address(client: Client, city: str | None) -> str | None:
+    """What a volunteer needs to find the door: street, postcode (city), district."""
+    place = " ".join(part for part in (client.postcode, city) if part)
+    address = ", ".join(part for part in (client.street, place) if part)
+    if client.district:
+        address = f"{address} ({client.district})" if address else client.district
+    return address or None
+
+
+def safe_activity(activity: str | None) -> str | None:
+    if not activity:
+        return None
+    lowered = activity.lower()
+    return None if any(word in lowered for word in HEALTH_WORDS) else activity.strip()

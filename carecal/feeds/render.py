@@ -1,0 +1,88 @@
+"""Calendar rendering: events in, iCalendar bytes out. Pure: no database, no clock.
+
+The same events always give the same bytes (so the same ETag): everything that could vary
+(DTSTAMP, SEQUENCE, order) comes from the events themselves.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone, vDuration
+
+PRODID = "-//carecal//calendar feeds//EN"
+# How often calendar apps should re-fetch a subscription (most clamp it to their own minimum).
+DEFAULT_REFRESH = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """One visit as one audience sees it, ready to render (texts already translated)."""
+
+    uid: str
+    sequence: int
+    stamp: datetime  # the visit's last change (aware)
+    start: datetime  # aware, in the organisation's time zone
+    end: datetime
+    cancelled: bool
+    summary: str
+    description: str
+    location: str | None = None
+
+
+def render_calendar(events: Sequence[FeedEvent], *, name: str, language: str, tz: str = "Europe/Berlin",
+                    refresh: timedelta = DEFAULT_REFRESH) -> bytes:
+    """An iCalendar (RFC 5545 + RFC 7986 NAME/REFRESH-INTERVAL) subscription document.
+
+    No METHOD: this is a published calendar, not a scheduling message (with METHOD:PUBLISH
+    Outlook imports a copy instead of subscribing). Times carry TZID=`tz` and the file
+    carries that zone's VTIMEZONE for the span of its events, so parsers without their own
+    zone database still get summer time right.
+    """
+    calendar = Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", PRODID)
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("name", name)
+    calendar.add("x-wr-calname", name)  # NAME for Apple, Google and Outlook, which predate RFC 7986
+    calendar.add("x-wr-timezone", tz)
+    calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(refresh))
+    zone = ZoneInfo(tz)
+    ordered = sorted(events, key=lambda e: (e.start, e.uid))
+    if ordered:
+        # Whole calendar years, so every observance starts at a real transition.
+        first, last = ordered[0].start.astimezone(zone).year, max(e.end for e in ordered).astimezone(zone).year
+        calendar.add_component(Timezone.from_tzid(tz, first_date=date(first, 1, 1), last_date=date(last + 1, 1, 1)))
+    for event in ordered:
+        calendar.add_component(_vevent(event, zone, language))
+    return calendar.to_ical()
+
+
+def _vevent(event: FeedEvent, zone: ZoneInfo, language: str) -> Event:
+    vevent = Event()
+    vevent.add("uid", event.uid)
+    vevent.add("dtstamp", event.stamp)
+    vevent.add("last-modified", event.stamp)
+    vevent.add("sequence", event.sequence)
+    vevent.add("dtstart", _wall_clock_or_utc(event.start, zone))
+    vevent.add("dtend", _wall_clock_or_utc(event.end, zone))
+    vevent.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+    # A cancelled visit must not block the volunteer's time in free/busy views.
+    vevent.add("transp", "TRANSPARENT" if event.cancelled else "OPAQUE")
+    vevent.add("summary", event.summary, parameters={"language": language})
+    vevent.add("description", event.description, parameters={"language": language})
+    if event.location:
+        vevent.add("location", event.location, parameters={"language": language})
+    return vevent
+
+
+def _wall_clock_or_utc(instant: datetime, zone: ZoneInfo) -> datetime:
+    """Local time with TZID, except for the second 02:xx on the night summer time ends:
+    RFC 5545 reads an ambiguous local time as its first occurrence, so that one is
+    written in UTC to keep its meaning."""
+    local = instant.astimezone(zone)
+    if local.replace(fold=0).astimezone(timezone.utc) != instant.astimezone(timezone.utc):
+        return instant.astimezone(timezone.utc)
+    return local
