@@ -23,7 +23,8 @@ def demo(
     creates ./carecal.db, or a new timestamped file when ./carecal.db exists.
     """
     iso_week = IsoWeek.parse(week)
-    named = db_option.get() or os.environ.get("CARECAL_DB")
+    from_option = db_option.get()
+    named = from_option or os.environ.get("CARECAL_DB")
     if named:
         url, created_file = named, None
     else:
@@ -40,9 +41,11 @@ def demo(
     console.print(f"files     [bold]{out.resolve()}/[/]")
     for note in ctx.notes:
         console.print(note)
-    hint = ""
-    if created_file is not None and created_file.name != "carecal.db":
+    hint = ""  # what later commands need to reach the same database
+    if from_option:
+        hint = f"--db {db.safe_url(url)} "
+    elif created_file is not None and created_file.name != "carecal.db":
         hint = f"--db sqlite:///{created_file} "
     console.print("\nTry next:")
-    for command in ("volunteer list", "client list", f"client show c001"):
+    for command in ("volunteer list", "client list", "client show c001"):
         console.print(f"  carecal {hint}{command}")
