@@ -68,8 +68,10 @@ class Replan:
 # --- child process: one solve, measured ---------------------------------------------------
 
 
-def greedy_roster(instance: dict) -> dict:
-    """The solver's constructive warm start alone, as a roster (what a plain heuristic achieves)."""
+def greedy_roster(instance: dict, on_complete=lambda: None) -> dict:
+    """The solver's constructive warm start alone, as a roster (what a plain heuristic achieves).
+
+    `on_complete` is called as soon as the roster is complete, before reasons are written."""
     from solver.candidates import Candidates
     from solver.greedy import greedy
     from solver.instance import load_instance
@@ -80,6 +82,7 @@ def greedy_roster(instance: dict) -> dict:
     inst = load_instance(instance)
     cands = Candidates(inst)
     schedule = greedy(cands, previous_preferences(inst, None), place_pins(inst))
+    on_complete()
     reasons = {r: unassigned_reasons(cands, schedule, r)
                for r in range(len(inst.requests)) if r not in schedule.assigned}
     return roster_document(inst, schedule.assigned, reasons, "FEASIBLE", {"objective": 0, "best_bound": 0,
@@ -95,12 +98,12 @@ def _child(spec_path: str) -> None:
     first_progress: list[float] = []
     started = time.perf_counter()
 
-    def on_progress(_event: dict) -> None:
+    def on_progress(_event: dict | None = None) -> None:
         if not first_progress:
             first_progress.append(time.perf_counter() - started)
 
     if spec["method"] == "greedy":
-        roster = greedy_roster(instance)
+        roster = greedy_roster(instance, on_complete=on_progress)
     else:
         roster = solve(instance, time_limit=spec["time_limit"], workers=spec["workers"], seed=spec["seed"],
                        base=base, on_progress=on_progress)
@@ -138,13 +141,12 @@ def _gap(stats: dict) -> float | None:
 def _run(size: str, method: str, instance: dict, raw: dict) -> Run:
     roster = raw["roster"]
     report = check(instance, roster)
-    first_valid = raw["first_progress"] if method != "greedy" else raw["seconds"]
     stats = roster.get("stats", {})
     total_priority = sum(r.get("priority", 1) for c in instance["clients"] for r in c["requests"])
     ceiling = stats.get("coverage_bound")
     return Run(size=size, method=method, status=roster.get("status", "?"), seconds=raw["seconds"],
                solver_seconds=stats.get("solve_seconds") if method != "greedy" else None,
-               first_valid_seconds=first_valid, peak_bytes=raw["peak_bytes"], metrics=report.metrics,
+               first_valid_seconds=raw["first_progress"], peak_bytes=raw["peak_bytes"], metrics=report.metrics,
                violations=len(report.violations), gap=None if method == "greedy" else _gap(stats),
                coverage_bound=None if method == "greedy" or ceiling is None else ceiling / total_priority,
                roster=roster)
@@ -248,7 +250,7 @@ def machine() -> dict[str, str]:
 
 
 COLUMNS = ["size", "method", "status", "covered", "weighted coverage", "vs greedy", "coverage bound", "continuity",
-           "volunteers/client", "travel km", "first valid s", "solve s", "gap to bound", "peak MiB", "violations"]
+           "volunteers per client", "travel km", "first valid s", "solve s", "gap to bound", "peak MiB", "violations"]
 
 
 def rows(runs: list[Run]) -> list[list[str]]:
@@ -305,9 +307,10 @@ def targets(runs: list[Run], replan: Replan | None) -> list[tuple[str, str, bool
                           gain(size) >= wanted))
             found.append((f"{size} within {memory} GiB", f"{r.peak_mib / 1024:.2f} GiB", r.peak_mib <= memory * 1024))
     if replan is not None:
+        solving = replan.run.solver_seconds
         found.append(("replan L after one absence ≤ 1 s of solving",
-                      f"{replan.run.seconds:.2f} s for the whole call (solver's own count {replan.run.solver_seconds} s)",
-                      replan.run.seconds <= 1.0))
+                      f"{solving} s solving (whole call with parsing and pruning: {replan.run.seconds:.2f} s)",
+                      None if solving is None else solving <= 1.0))
         found.append(("replan: zero changes to visits not involving the absent volunteer",
                       f"{replan.changed_other_visits} changed", replan.changed_other_visits == 0))
     for r in runs:

@@ -276,7 +276,8 @@ def test_rule_9_pin_breaking_rule_5_makes_the_instance_invalid():
                     pins=[{"request": "c1-1", "volunteer": "v1", "start": local("2026-11-24 11:00")}])
     with pytest.raises(InstanceError) as caught:
         solve(inst, time_limit=1.0, workers=1)
-    assert any("pins[0]" in path for path, _ in caught.value.errors)
+    assert [path for path, _ in caught.value.errors] == ["$.pins[0]"]
+    assert "rule 5" in caught.value.errors[0][1]
 
 
 def test_rule_9_pins_contradicting_each_other_make_the_instance_invalid():
@@ -287,7 +288,7 @@ def test_rule_9_pins_contradicting_each_other_make_the_instance_invalid():
     with pytest.raises(InstanceError) as caught:
         solve(inst, time_limit=1.0, workers=1)
     named = " ".join(f"{path} {reason}" for path, reason in caught.value.errors)
-    assert "pins[0]" in named and "pins[1]" in named or ("c1-1" in named and "c2-1" in named)
+    assert "pins[0]" in named and "pins[1]" in named
 
 
 # --- summer time ---------------------------------------------------------------------------
