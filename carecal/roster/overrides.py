@@ -1,0 +1,292 @@
+"""The coordinator's overrides: pin, forbid, absence, client away, unassign; list and remove.
+
+Each override is a row with author and reason plus an audit event, written in the caller's
+transaction; absences, clients away and exclusions it implies are ordinary rows linked to
+it (override_id), so every later instance build honours them without special cases.
+Removing an override keeps its row (removed_at/by) and deletes only what it implied.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from math import asin, cos, radians, sin, sqrt
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+import solver
+from carecal import audit
+from carecal.errors import InputError, NotFound
+from carecal.instance import build_instance, care_request_id_of, organisation_timezone
+from carecal.models import Absence, CareRequest, Client, ClientAway, Exclusion, Override, Volunteer, utcnow
+from carecal.weeks import DAY_CODES, IsoWeek, local, parse_hhmm, to_local
+
+EARTH_RADIUS_KM = 6371.0088
+DETOUR_FACTOR = 1.3   # FORMAT.md's default travel model
+
+
+@dataclass
+class Created:
+    override: Override
+    warnings: list[str] = field(default_factory=list)
+
+
+def _require_reason(reason: str) -> str:
+    if not reason or not reason.strip():
+        raise InputError("an override needs a reason (--reason): the audit log must say why")
+    return reason.strip()
+
+
+def volunteer_by_id(session: Session, external_id: str) -> Volunteer:
+    found = session.scalars(select(Volunteer).where(Volunteer.external_id == external_id)).one_or_none()
+    if found is None:
+        raise NotFound(f"no volunteer {external_id!r}")
+    return found
+
+
+def client_by_id(session: Session, external_id: str) -> Client:
+    found = session.scalars(select(Client).where(Client.external_id == external_id)).one_or_none()
+    if found is None:
+        raise NotFound(f"no client {external_id!r}")
+    return found
+
+
+# --------------------------------------------------------------------------- parsing
+
+def parse_moment(text: str, tz: str, *, end: bool = False) -> datetime:
+    """'2026-11-23', '2026-11-23 14:00', '2026-11-23T14:00' or ISO 8601 with offset -> aware.
+    A bare date means the start of that day, or as an end (`end=True`) the end of it."""
+    text = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            day = date.fromisoformat(text)
+            return local(day + timedelta(days=1) if end else day, time(0), tz)
+        moment = datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        raise InputError(f"{text!r} is not a date or date and time like 2026-11-23 or 2026-11-23 14:00") from None
+    if moment.tzinfo is None:
+        return local(moment.date(), moment.time(), tz)
+    return moment
+
+
+def parse_week_start(text: str, week: IsoWeek, tz: str) -> datetime:
+    """'tue 14:00' -> that instant in `week`."""
+    parts = text.lower().split()
+    if len(parts) != 2 or parts[0][:3] not in DAY_CODES:
+        raise InputError(f"start {text!r} is not a weekday and time like 'tue 14:00'")
+    return local(week.day(parts[0][:3]), parse_hhmm(parts[1]), tz)
+
+
+def _period(start_text: str, end_text: str, tz: str) -> tuple[datetime, datetime]:
+    start, end = parse_moment(start_text, tz), parse_moment(end_text, tz, end=True)
+    if end <= start:
+        raise InputError(f"the period ends ({end_text}) before it starts ({start_text})")
+    return start, end
+
+
+# --------------------------------------------------------------------------- pin
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """FORMAT.md's travel distance: great-circle distance times the detour factor."""
+    lat1, lon1, lat2, lon2 = map(radians, (*a, *b))
+    h = sin((lat2 - lat1) / 2) ** 2 + cos(lat1) * cos(lat2) * sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * asin(sqrt(h)) * DETOUR_FACTOR
+
+
+def matching_warnings(client_doc: dict, volunteer_doc: dict) -> list[str]:
+    """The matching rules (FORMAT.md 1-4) a pin breaks. Allowed, but the coordinator should
+    know. Worded without naming the health fact behind a rule."""
+    warnings = []
+    mother_tongue = client_doc["languages"][0]
+    if client_doc["dementia"] and mother_tongue not in volunteer_doc["languages"]:
+        warnings.append(f"does not speak the client's mother tongue ({mother_tongue}), required for this client")
+    elif not set(client_doc["languages"]) & set(volunteer_doc["languages"]):
+        warnings.append(f"speaks none of the client's languages ({', '.join(client_doc['languages'])})")
+    if client_doc["dementia"] and not volunteer_doc["dementia_trained"]:
+        warnings.append("lacks a training that visits to this client require")
+    wish = client_doc.get("gender_preference")
+    if wish and volunteer_doc["gender"] != wish:
+        warnings.append(f"the client asked for a volunteer of gender {wish}")
+    if volunteer_doc["id"] in client_doc.get("excluded_volunteers", []):
+        warnings.append("is excluded from visiting this client")
+    km = distance_km((volunteer_doc["home"]["lat"], volunteer_doc["home"]["lon"]),
+                     (client_doc["home"]["lat"], client_doc["home"]["lon"]))
+    if km > volunteer_doc["max_km"]:
+        warnings.append(f"lives {km:.1f} km away, beyond their reach of {volunteer_doc['max_km']:g} km")
+    return warnings
+
+
+def pin(session: Session, week: IsoWeek, request: str, volunteer_id: str, *, reason: str, actor: str,
+        start: str | None = None) -> Created:
+    """Pin REQUEST to VOLUNTEER (at START) for the week. Refused when it cannot happen in
+    time; allowed with warnings when it breaks a matching rule."""
+    reason = _require_reason(reason)
+    tz = organisation_timezone(session)
+    volunteer = volunteer_by_id(session, volunteer_id)
+    starts_at = parse_week_start(start, week, tz) if start else None
+    build = build_instance(session, week)
+    client_doc = next((c for c in build.document["clients"] if any(r["id"] == request for r in c["requests"])), None)
+    if client_doc is None:
+        raise NotFound(f"no request {request!r} in week {week} (keys look like c017-2#1: care request and visit number)")
+    volunteer_doc = next((v for v in build.document["volunteers"] if v["id"] == volunteer_id), None)
+    if volunteer_doc is None:
+        why = next((n.split(": ", 1)[1] for n in build.notes if n.startswith(f"volunteer {volunteer_id} ")),
+                   "not active")
+        raise InputError(f"cannot pin {request} to {volunteer_id}: the volunteer may not be scheduled in {week} ({why})")
+    if request in build.blocked:
+        raise InputError(f"cannot pin {request}: {build.blocked[request][0]}")
+
+    # Impossible in time? The solver's own pin check says, with the reason.
+    document = dict(build.document)
+    new_pin = {"request": request, "volunteer": volunteer_id}
+    if starts_at is not None:
+        new_pin["start"] = to_local(starts_at, tz).isoformat()
+    document["pins"] = [p for p in document["pins"] if p["request"] != request] + [new_pin]
+    try:
+        solver.load_instance(document)
+    except solver.InstanceError as error:
+        index = len(document["pins"]) - 1
+        mine = [reason for path, reason in error.errors if path.startswith(f"$.pins[{index}]")] or \
+               [reason for _, reason in error.errors]
+        raise InputError(f"cannot pin {request} to {volunteer_id} in {week}", mine) from None
+
+    warnings = matching_warnings(client_doc, volunteer_doc)
+    replaced = session.scalars(select(Override).where(
+        Override.kind == "pin", Override.week == str(week), Override.request_key == request,
+        Override.removed_at.is_(None))).all()
+    for old in replaced:
+        _mark_removed(old, actor)
+    override = Override(kind="pin", week=str(week), request_key=request, volunteer=volunteer,
+                        client=client_by_id(session, client_doc["id"]), starts_at=starts_at,
+                        reason=reason, actor=actor)
+    session.add(override)
+    session.flush()
+    audit.record(session, actor, "roster.override.pin", object_type="override", object_id=override.id,
+                 week=str(week), request=request, volunteer=volunteer_id, start=starts_at, reason=reason,
+                 warnings=warnings, replaces=[o.id for o in replaced])
+    return Created(override, warnings)
+
+
+# --------------------------------------------------------------------------- the others
+
+def forbid(session: Session, client_id: str, volunteer_id: str, *, reason: str, actor: str,
+           until: date | None = None) -> Created:
+    reason = _require_reason(reason)
+    client, volunteer = client_by_id(session, client_id), volunteer_by_id(session, volunteer_id)
+    override = Override(kind="forbid", client=client, volunteer=volunteer, until=until, reason=reason, actor=actor)
+    session.add(override)
+    session.flush()
+    session.add(Exclusion(client=client, volunteer=volunteer, kind="coordinator", until=until,
+                          override_id=override.id))
+    audit.record(session, actor, "roster.override.forbid", object_type="override", object_id=override.id,
+                 client=client_id, volunteer=volunteer_id, until=until, reason=reason)
+    return Created(override)
+
+
+def absence(session: Session, volunteer_id: str, start: str, end: str, *, reason: str, actor: str) -> Created:
+    reason = _require_reason(reason)
+    volunteer = volunteer_by_id(session, volunteer_id)
+    starts_at, ends_at = _period(start, end, organisation_timezone(session))
+    override = Override(kind="absence", volunteer=volunteer, starts_at=starts_at, ends_at=ends_at,
+                        reason=reason, actor=actor)
+    session.add(override)
+    session.flush()
+    session.add(Absence(volunteer=volunteer, starts_at=starts_at, ends_at=ends_at, note=reason,
+                        override_id=override.id))
+    audit.record(session, actor, "roster.override.absence", object_type="override", object_id=override.id,
+                 volunteer=volunteer_id, starts_at=starts_at, ends_at=ends_at, reason=reason)
+    return Created(override)
+
+
+def client_away(session: Session, client_id: str, start: str, end: str, *, reason: str, actor: str) -> Created:
+    reason = _require_reason(reason)
+    client = client_by_id(session, client_id)
+    starts_at, ends_at = _period(start, end, organisation_timezone(session))
+    override = Override(kind="client_away", client=client, starts_at=starts_at, ends_at=ends_at,
+                        reason=reason, actor=actor)
+    session.add(override)
+    session.flush()
+    session.add(ClientAway(client=client, starts_at=starts_at, ends_at=ends_at, override_id=override.id))
+    audit.record(session, actor, "roster.override.client_away", object_type="override", object_id=override.id,
+                 client=client_id, starts_at=starts_at, ends_at=ends_at, reason=reason)
+    return Created(override)
+
+
+def unassign(session: Session, week: IsoWeek, request: str, *, reason: str, actor: str) -> Created:
+    """Keep REQUEST uncovered this week (e.g. the family cancelled it)."""
+    reason = _require_reason(reason)
+    care_request = session.scalars(select(CareRequest).where(
+        CareRequest.external_id == care_request_id_of(request))).one_or_none()
+    number = request.rsplit("#", 1)[1] if "#" in request else ""
+    if care_request is None or not number.isdigit() or not 1 <= int(number) <= care_request.visits_per_week:
+        raise NotFound(f"no request {request!r} (keys look like c017-2#1: care request and visit number)")
+    override = Override(kind="unassign", week=str(week), request_key=request, client_id=care_request.client_id,
+                        reason=reason, actor=actor)
+    session.add(override)
+    session.flush()
+    audit.record(session, actor, "roster.override.unassign", object_type="override", object_id=override.id,
+                 week=str(week), request=request, reason=reason)
+    return Created(override)
+
+
+def _mark_removed(override: Override, actor: str) -> None:
+    override.removed_at = utcnow()
+    override.removed_by = actor
+
+
+def remove(session: Session, override_id: int, *, actor: str, reason: str | None = None) -> Override:
+    override = session.get(Override, override_id)
+    if override is None:
+        raise NotFound(f"no override #{override_id}")
+    if override.removed_at is not None:
+        raise InputError(f"override #{override_id} was already removed by {override.removed_by}")
+    _mark_removed(override, actor)
+    for model in (Absence, ClientAway, Exclusion):
+        session.execute(delete(model).where(model.override_id == override.id))
+    audit.record(session, actor, "roster.override.remove", object_type="override", object_id=override.id,
+                 kind=override.kind, reason=reason)
+    return override
+
+
+def list_overrides(session: Session, week: IsoWeek | None = None, *, tz: str | None = None,
+                   include_removed: bool = False) -> list[Override]:
+    """Overrides, newest last; with `week`, those that touch that week."""
+    query = select(Override).order_by(Override.id)
+    if not include_removed:
+        query = query.where(Override.removed_at.is_(None))
+    if week is not None:
+        first, last = week.bounds(tz or organisation_timezone(session))
+        query = query.where(or_(
+            Override.week == str(week),
+            (Override.kind == "forbid") & (or_(Override.until.is_(None), Override.until >= week.monday)),
+            Override.kind.in_(("absence", "client_away")) & (Override.starts_at < last) & (Override.ends_at > first),
+        ))
+    return list(session.scalars(query))
+
+
+def describe(override: Override, tz: str) -> str:
+    """One line in a coordinator's words (no health data: overrides hold none)."""
+    def period(start: datetime, end: datetime) -> str:
+        lo, hi = to_local(start, tz), to_local(end, tz)
+        if lo.time() == hi.time() == time(0):   # whole days: name the last day, not the midnight after it
+            hi -= timedelta(days=1)
+            return f"{lo:%a %d %b}" + ("" if hi.date() == lo.date() else f" – {hi:%a %d %b %Y}")
+        return f"{lo:%a %d %b %H:%M} – {hi:%a %d %b %Y %H:%M}"
+
+    v = override.volunteer.external_id if override.volunteer else None
+    c = override.client.external_id if override.client else None
+    match override.kind:
+        case "pin":
+            at = f" at {to_local(override.starts_at, tz):%a %d %b %H:%M}" if override.starts_at else ""
+            return f"pin {override.request_key} → {v}{at} ({override.week})"
+        case "forbid":
+            until = f" until {override.until.isoformat()}" if override.until else ""
+            return f"forbid {v} for {c}{until}"
+        case "absence":
+            return f"{v} absent {period(override.starts_at, override.ends_at)}"
+        case "client_away":
+            return f"{c} away {period(override.starts_at, override.ends_at)}"
+        case _:
+            return f"unassign {override.request_key} ({override.week})"

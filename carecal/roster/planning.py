@@ -1,0 +1,97 @@
+"""Plan and replan a week: read, solve outside any transaction, store in one transaction.
+
+A solve takes seconds; holding a write transaction that long would block colleagues, and a
+crash or Ctrl-C in the middle must leave every stored version as it was. So a plan is three
+steps: `prepare_*` reads what the solver needs (and the week's revision), `solve_week` is pure,
+and `versions.store_version` writes everything at once, or nothing when the week changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+import solver
+from carecal.errors import InputError
+from carecal.instance import build_instance, roster_document
+from carecal.models import utcnow
+from carecal.roster.versions import SolvedWeek, find_week, get_version, revision_of
+from carecal.weeks import IsoWeek
+
+# Visits starting this soon are never handed to another volunteer by a replan (DOMAIN.md:
+# reassignment at short notice feels like coercion; offer, don't impose).
+HOLD_HOURS = 48
+
+
+def prepare_plan(session: Session, week: IsoWeek) -> SolvedWeek:
+    """Everything a fresh plan of `week` needs; `roster` is filled in by `solve_week`."""
+    build = build_instance(session, week)
+    return SolvedWeek(build=build, roster={}, seen_revision=revision_of(session, week))
+
+
+def prepare_replan(session: Session, week: IsoWeek, *, now: datetime | None = None,
+                   from_version: int | None = None) -> tuple[SolvedWeek, dict]:
+    """A repair of the week's latest version (or `from_version`) under today's overrides.
+    Returns the prepared solve and the base roster document."""
+    now = now or utcnow()
+    base_version = get_version(session, week, from_version)
+    base = roster_document(base_version)
+    cutoff = now + timedelta(hours=HOLD_HOURS)
+    hold = tuple(sorted(a["request"] for a in base["assignments"]
+                        if datetime.fromisoformat(a["start"]) < cutoff))
+    build = build_instance(session, week, not_before=cutoff, keep_windows=frozenset(hold))
+    roster_week = find_week(session, week)
+    return SolvedWeek(build=build, roster={}, seen_revision=roster_week.revision,
+                      based_on=base_version.number, hold=hold, now=now), base
+
+
+def solve_week(prepared: SolvedWeek, *, time_limit: float = 10.0, workers: int = 2, seed: int = 0,
+               base: dict | None = None, on_progress: Callable[[dict], None] | None = None) -> SolvedWeek:
+    """Run the solver (pure; no database). Pins the solver finds impossible become an
+    InputError naming the overrides to fix."""
+    try:
+        prepared.roster = solver.solve(
+            prepared.build.document, time_limit=time_limit, workers=workers, seed=seed,
+            previous=prepared.build.previous, base=base, hold=prepared.hold, on_progress=on_progress)
+    except solver.InstanceError as error:
+        raise InputError(f"the week {prepared.build.week} cannot be solved as it stands",
+                         _explain_instance_errors(prepared, error)) from None
+    return prepared
+
+
+def _explain_instance_errors(prepared: SolvedWeek, error: solver.InstanceError) -> list[str]:
+    pins = prepared.build.document.get("pins", [])
+    problems = []
+    for path, reason in error.errors:
+        text = f"{path}: {reason}"
+        if path.startswith("$.pins["):
+            index = int(path[len("$.pins["):].split("]")[0])
+            if index < len(pins):
+                key = pins[index]["request"]
+                override = prepared.build.pin_overrides.get(key)
+                text = (f"pin override #{override} ({key} → {pins[index]['volunteer']}) cannot hold: {reason}; "
+                        f"remove it with `carecal override remove {override}`")
+        problems.append(text)
+    return problems
+
+
+def summary(roster: dict, instance: dict) -> dict:
+    """Coverage and each volunteer's load, for the printed summary."""
+    priority = {r["id"]: r.get("priority", 1) for c in instance["clients"] for r in c["requests"]}
+    covered = [a["request"] for a in roster["assignments"]]
+    minutes: dict[str, int] = {}
+    visits: dict[str, int] = {}
+    for a in roster["assignments"]:
+        length = int((datetime.fromisoformat(a["end"]) - datetime.fromisoformat(a["start"])).total_seconds() // 60)
+        minutes[a["volunteer"]] = minutes.get(a["volunteer"], 0) + length
+        visits[a["volunteer"]] = visits.get(a["volunteer"], 0) + 1
+    total_weight = sum(priority.values()) or 1
+    return {
+        "requests": len(priority), "covered": len(covered),
+        "coverage_percent": round(100 * len(covered) / (len(priority) or 1), 1),
+        "weighted_coverage_percent": round(100 * sum(priority.get(k, 1) for k in covered) / total_weight, 1),
+        "load": [{"volunteer": v["id"], "visits": visits.get(v["id"], 0), "minutes": minutes.get(v["id"], 0),
+                  "max_minutes": v["max_minutes_per_week"]} for v in instance["volunteers"]],
+    }

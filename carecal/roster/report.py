@@ -1,0 +1,150 @@
+"""The week as a picture: one self-contained HTML page (inline CSS and SVG, no scripts, no
+network), for the coordinator's eyes and the office wall.
+
+Privacy: clients appear by first name and initial and homes only at district level (rounded
+positions); nothing about health (no care grade, no dementia flag, no insurance number, no
+date of birth) is ever read here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from math import cos, radians, sqrt
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carecal.errors import NotFound
+from carecal.models import Client, Organisation, RosterVersion, Volunteer
+from carecal.roster.versions import find_week, get_version
+from carecal.weeks import DAY_CODES, IsoWeek, to_local
+
+# Rounding homes to this grid (about 1 km) shows the district, not the house.
+GRID_LAT, GRID_LON = 0.01, 0.015
+MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 640, 480, 24
+
+
+@dataclass
+class Row:
+    volunteer: str
+    label: str
+    minutes: int
+    max_minutes: int
+    days: list[list[dict]] = field(default_factory=lambda: [[] for _ in DAY_CODES])
+
+    @property
+    def load_percent(self) -> int:
+        return round(100 * self.minutes / self.max_minutes) if self.max_minutes else 0
+
+
+def _short(first: str, last: str) -> str:
+    return f"{first} {last[:1]}."
+
+
+def _district_point(lat: float, lon: float) -> tuple[float, float]:
+    return round(lat / GRID_LAT) * GRID_LAT, round(lon / GRID_LON) * GRID_LON
+
+
+def choose_version(session: Session, week: IsoWeek, number: int | None) -> RosterVersion:
+    """Version `number`, else the published one, else the latest draft."""
+    if number is not None:
+        return get_version(session, week, number)
+    roster_week = find_week(session, week)
+    if roster_week is None or not roster_week.versions:
+        raise NotFound(f"week {week} has no roster yet: run `carecal roster plan --week {week}`")
+    return roster_week.published or roster_week.latest
+
+
+def week_report_context(session: Session, version: RosterVersion) -> dict:
+    instance = version.instance or {}
+    tz = instance.get("timezone", "Europe/Berlin")
+    week = IsoWeek.parse(version.roster_week.week)
+    scheduled = {v["id"]: v for v in instance.get("volunteers", [])}
+    visits = [v for v in version.visits if v.status == "planned"]
+    people = {v.external_id: v for v in session.scalars(
+        select(Volunteer).where(Volunteer.external_id.in_(scheduled.keys() | {x.volunteer.external_id for x in visits})))}
+
+    rows: dict[str, Row] = {}
+    for vid in sorted(people):
+        person = people[vid]
+        rows[vid] = Row(vid, _short(person.first_name, person.last_name), 0,
+                        scheduled.get(vid, {}).get("max_minutes_per_week", person.max_minutes_per_week))
+    for visit in sorted(visits, key=lambda x: x.starts_at):
+        row = rows[visit.volunteer.external_id]
+        start, end = to_local(visit.starts_at, tz), to_local(visit.ends_at, tz)
+        row.minutes += int((visit.ends_at - visit.starts_at).total_seconds() // 60)
+        row.days[start.weekday()].append({
+            "time": f"{start:%H:%M}–{end:%H:%M}", "client": _short(visit.client.first_name, visit.client.last_name),
+            "request": visit.request_key, "pinned": visit.pinned})
+
+    requests = sum(len(c["requests"]) for c in instance.get("clients", [])) or (len(visits) + len(version.unassigned))
+    unassigned = [{"request": u.request_key, "client": _short(u.client.first_name, u.client.last_name),
+                   "district": u.client.district or "", "reasons": list(u.reasons)} for u in version.unassigned]
+    org = session.scalars(select(Organisation).order_by(Organisation.id)).first()
+    loads = [r.load_percent for r in rows.values() if r.max_minutes]
+    return {
+        "organisation": org.name if org else "carecal",
+        "week": str(week), "version": version, "tz": tz,
+        "published_at": to_local(version.published_at, tz) if version.published_at else None,
+        "days": [{"code": code, "date": d} for code, d in zip(DAY_CODES, week.days())],
+        "rows": [r for r in rows.values() if r.minutes or r.volunteer in scheduled],
+        "unassigned": unassigned,
+        "figures": {
+            "requests": requests, "covered": len(visits),
+            "coverage_percent": round(100 * len(visits) / requests, 1) if requests else 0.0,
+            "volunteers_busy": sum(1 for r in rows.values() if r.minutes),
+            "volunteers": len(rows),
+            "hours": round(sum(r.minutes for r in rows.values()) / 60, 1),
+            "mean_load": round(sum(loads) / len(loads)) if loads else 0,
+            "max_load": max(loads) if loads else 0,
+        },
+        "map": _map(session, visits, version, people),
+        "generated": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def _map(session: Session, visits, version: RosterVersion, people: dict[str, Volunteer]) -> dict:
+    """Homes (volunteers, clients) and assignment lines on a district-level sketch: positions
+    are rounded to about a kilometre, so several people share a point; its size says how many."""
+    client_ids = {v.client_id for v in visits} | {u.client_id for u in version.unassigned}
+    clients = session.scalars(select(Client).where(Client.id.in_(client_ids))).all() if client_ids else []
+    uncovered = {u.client_id for u in version.unassigned} - {v.client_id for v in visits}
+    volunteer_at = {p.external_id: _district_point(p.lat, p.lon) for p in people.values()}
+    client_at = {c.id: _district_point(c.lat, c.lon) for c in clients}
+    points = [*volunteer_at.values(), *client_at.values()]
+    empty = {"width": MAP_WIDTH, "height": MAP_HEIGHT, "volunteers": [], "clients": [], "lines": []}
+    if not points:
+        return empty
+    # A margin of one grid cell, and kilometres the same length across and down.
+    lat_lo, lat_hi = min(p[0] for p in points) - GRID_LAT, max(p[0] for p in points) + GRID_LAT
+    lon_lo, lon_hi = min(p[1] for p in points) - GRID_LON, max(p[1] for p in points) + GRID_LON
+    squash = cos(radians((lat_lo + lat_hi) / 2))
+    scale = min((MAP_WIDTH - 2 * MAP_MARGIN) / ((lon_hi - lon_lo) * squash),
+                (MAP_HEIGHT - 2 * MAP_MARGIN) / (lat_hi - lat_lo))
+    x0 = (MAP_WIDTH - (lon_hi - lon_lo) * squash * scale) / 2
+    y0 = (MAP_HEIGHT - (lat_hi - lat_lo) * scale) / 2
+
+    def xy(point: tuple[float, float]) -> tuple[int, int]:
+        return round(x0 + (point[1] - lon_lo) * squash * scale), round(y0 + (lat_hi - point[0]) * scale)
+
+    pairs = sorted({(xy(volunteer_at[v.volunteer.external_id]), xy(client_at[v.client_id])) for v in visits})
+    volunteers = Counter(xy(p) for p in volunteer_at.values())
+    clients_here = Counter((xy(client_at[c.id]), c.id in uncovered) for c in clients)
+    return {
+        "width": MAP_WIDTH, "height": MAP_HEIGHT,
+        "lines": [{"from": a, "to": b} for a, b in pairs],
+        "volunteers": [{"x": x, "y": y, "n": n, "size": round(6 + 3 * sqrt(n), 1)}
+                       for (x, y), n in sorted(volunteers.items())],
+        "clients": [{"x": x, "y": y, "n": n, "uncovered": u, "r": round(3 + 1.8 * sqrt(n), 1)}
+                    for ((x, y), u), n in sorted(clients_here.items())],
+    }
+
+
+def render_week_report(session: Session, week: IsoWeek, number: int | None = None) -> str:
+    version = choose_version(session, week, number)
+    env = Environment(loader=PackageLoader("carecal", "templates"), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("week_report.html").render(**week_report_context(session, version))
