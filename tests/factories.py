@@ -121,3 +121,23 @@ def published_visit(session: Session, week: str, request: CareRequest, v: Volunt
     session.add(visit)
     session.flush()
     return visit
+
+
+def billing_rates(session: Session, org: Organisation, *, price_cents: int = 1800) -> list[Rate]:
+    """The rates billing needs: the hourly price, the volunteer allowance and the legal
+    amounts (§45b relief 125 € to 2024, 131 € from 2025; §45a(4) maxima; §3 Nr. 26 limits)."""
+    rows = [
+        ("price_per_hour", "betreuung", price_cents, date(2024, 1, 1), None),
+        ("allowance_per_hour", None, 900, date(2024, 1, 1), None),
+        ("relief_amount_month", None, 12500, date(2017, 1, 1), date(2024, 12, 31)),
+        ("relief_amount_month", None, 13100, date(2025, 1, 1), None),
+        ("conversion_max_month", "2", 31840, date(2025, 1, 1), None),
+        ("conversion_max_month", "3", 59880, date(2025, 1, 1), None),
+        ("conversion_max_month", "4", 74360, date(2025, 1, 1), None),
+        ("conversion_max_month", "5", 91960, date(2025, 1, 1), None),
+        ("tax_free_limit_year", "3_26", 300000, date(2021, 1, 1), date(2025, 12, 31)),
+        ("tax_free_limit_year", "3_26", 330000, date(2026, 1, 1), None),
+        ("tax_free_limit_year", "3_26a", 84000, date(2021, 1, 1), date(2025, 12, 31)),
+        ("tax_free_limit_year", "3_26a", 96000, date(2026, 1, 1), None),
+    ]
+    return [rate(session, org, kind, cents, start, end, key=key) for kind, key, cents, start, end in rows]

@@ -1,0 +1,92 @@
+"""A client's budget ledger from the database: derived accruals and lapses (from the
+care grades and the rates) plus the stored movements (spends, refunds, corrections)."""
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carecal import audit
+from carecal.billing.ledger import (
+    CONVERSION, RELIEF, Ledger, Movement, conversion_accruals, relief_accruals,
+)
+from carecal.billing.rates import RateBook, RateValue
+from carecal.errors import InputError, NotFound
+from carecal.models import Client, LedgerEntry, Organisation, Rate
+
+
+def find_client(session: Session, ref: str) -> Client:
+    """A client by external id ('c017') or database id."""
+    client = session.scalars(select(Client).where(Client.external_id == ref)).first()
+    if client is None and ref.isdigit():
+        client = session.get(Client, int(ref))
+    if client is None:
+        raise NotFound(f"no client {ref!r}")
+    return client
+
+
+def rate_book(session: Session, org: Organisation) -> RateBook:
+    rows = session.scalars(select(Rate).where(Rate.organisation_id == org.id)).all()
+    return RateBook(RateValue(r.kind, r.key, r.amount_cents, r.valid_from, r.valid_to) for r in rows)
+
+
+def grade_periods(client: Client) -> list[tuple[date, int]]:
+    return sorted((g.valid_from, g.grade) for g in client.care_grades)
+
+
+def window_start(until: date) -> date:
+    """1 January of the year before: all older money has lapsed by `until`, so the ledger
+    starts here and stays short however long a client has been with the association."""
+    return date(until.year - 1, 1, 1)
+
+
+def stored_movements(session: Session, client: Client, first: date, until: date) -> list[Movement]:
+    rows = session.scalars(
+        select(LedgerEntry).where(LedgerEntry.client_id == client.id, LedgerEntry.day <= until)
+        .order_by(LedgerEntry.day, LedgerEntry.id)
+    ).all()
+    return [Movement(r.day, r.budget, r.kind, r.vintage, r.amount_cents, r.reason or "", r.id) for r in rows
+            if r.vintage >= str(first.year)]  # older vintages lapsed before the window
+
+
+def movements(session: Session, client: Client, book: RateBook, until: date) -> list[Movement]:
+    first = window_start(until)
+    periods = grade_periods(client)
+    derived = relief_accruals(periods, lambda day: book.amount("relief_amount_month", day), first, until,
+                              client.lives_at_home)
+    derived += conversion_accruals(
+        periods, lambda grade, day: book.find("conversion_max_month", day, str(grade)) or 0, first, until,
+        client.conversion_budget_opt_in, client.lives_at_home)
+    return derived + stored_movements(session, client, first, until)
+
+
+def client_ledger(session: Session, client: Client, until: date, book: RateBook | None = None,
+                  advance: bool = True) -> Ledger:
+    """The ledger on `until`. With advance=False it stops at the last movement, so a
+    billing run can still add spends dated earlier in the same month."""
+    from carecal.billing.records import organisation
+
+    book = book or rate_book(session, organisation(session))
+    return Ledger.replay(movements(session, client, book, until), until=until if advance else None)
+
+
+def correct(session: Session, client: Client, reported_cents: int, reason: str, actor: str, *,
+            budget: str = RELIEF, day: date) -> list[LedgerEntry]:
+    """Set the remaining budget on `day` to what the insurer reports; audited."""
+    if not reason or not reason.strip():
+        raise InputError("a budget correction needs a reason (--reason)")
+    if budget not in (RELIEF, CONVERSION):
+        raise InputError(f"--budget {budget!r}: use relief or conversion")
+    if reported_cents < 0:
+        raise InputError("the remaining budget the insurer reports cannot be negative")
+    ledger = client_ledger(session, client, day)
+    before = ledger.relief_balance() if budget == RELIEF else ledger.conversion_balance(f"{day:%Y-%m}")
+    entries = [LedgerEntry(client_id=client.id, budget=m.budget, kind="correction", day=m.day, vintage=m.vintage,
+                           amount_cents=m.amount_cents, reason=reason, actor=actor)
+               for m in ledger.correct(budget, day, reported_cents, reason)]
+    session.add_all(entries)
+    audit.record(session, actor, "budget.correct", object_type="client", object_id=client.external_id,
+                 budget=budget, day=day, before_cents=before, reported_cents=reported_cents,
+                 delta_cents=reported_cents - before, reason=reason)
+    session.flush()
+    return entries

@@ -1,0 +1,180 @@
+"""What happened at each visit: confirm a week, record one visit, keep every change.
+
+A record belongs to a visit of a published roster. Every change writes a history row
+(state, who, when, why) and an audit event; a record in a closed month cannot change.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carecal import audit
+from carecal.billing.ledger import month_key
+from carecal.errors import Conflict, InputError, NotFound
+from carecal.models import (
+    BillingMonth, InvoiceLine, Organisation, RosterVersion, RosterWeek, Visit, VisitRecord,
+    VisitRecordChange, utcnow,
+)
+from carecal.models.billing import RECORD_STATUSES, SIGNATURES
+from carecal.weeks import IsoWeek, local, to_local
+
+
+def organisation(session: Session) -> Organisation:
+    org = session.scalars(select(Organisation).order_by(Organisation.id)).first()
+    if org is None:
+        raise NotFound("no organisation in the database: import the master data first")
+    return org
+
+
+def ensure_month_open(session: Session, day: date, what: str) -> None:
+    """Refuse any change that touches a closed month (§147 AO: closed books stay as they are)."""
+    month = session.get(BillingMonth, month_key(day))
+    if month is not None and month.closed:
+        raise Conflict(f"{what}: month {month.month} is closed; correct it with a credit note "
+                       f"(`carecal billing credit INVOICE`)")
+
+
+def published_visits(session: Session, week: IsoWeek) -> list[Visit]:
+    roster_week = session.scalars(select(RosterWeek).where(RosterWeek.week == str(week))).one_or_none()
+    version = roster_week.published if roster_week else None
+    if version is None:
+        raise NotFound(f"week {week} has no published roster")
+    return list(version.visits)
+
+
+def billed_line(session: Session, visit_id: int) -> InvoiceLine | None:
+    """The visit's invoice line that no credit note has reversed, if any."""
+    lines = session.scalars(select(InvoiceLine).where(InvoiceLine.visit_id == visit_id)).all()
+    reversed_ids = {line.corrects_line_id for line in lines if line.corrects_line_id}
+    return next((line for line in lines if line.corrects_line_id is None and line.id not in reversed_ids), None)
+
+
+def snapshot(record: VisitRecord, tz: str) -> dict:
+    return {
+        "status": record.status,
+        "start": to_local(record.started_at, tz).strftime("%H:%M"),
+        "end": to_local(record.ended_at, tz).strftime("%H:%M"),
+        "activity": record.activity,
+        "signature": record.signature,
+        "signature_reason": record.signature_reason,
+    }
+
+
+def _write_history(session: Session, record: VisitRecord, actor: str, reason: str | None,
+                   tz: str, action: str) -> None:
+    state = snapshot(record, tz)
+    record.changes.append(VisitRecordChange(actor=actor, reason=reason, state=state))
+    audit.record(session, actor, action, object_type="visit_record", object_id=record.visit_id,
+                 visit=record.visit_id, reason=reason, **state)
+
+
+def default_signature(visit: Visit) -> str:
+    """Who usually signs: the representative where one is on file, else the client."""
+    return "representative" if visit.client.representative_name else "client"
+
+
+@dataclass
+class ConfirmResult:
+    confirmed: list[VisitRecord] = field(default_factory=list)
+    already_recorded: int = 0
+    not_ended: int = 0
+    cancelled_in_roster: int = 0
+
+
+def confirm_week(session: Session, week: IsoWeek, actor: str, now: datetime | None = None) -> ConfirmResult:
+    """Mark every published visit of the week that has ended and has no record yet as
+    delivered, as planned. Visits already recorded keep what was recorded."""
+    now = now or utcnow()
+    tz = organisation(session).timezone
+    result = ConfirmResult()
+    for visit in published_visits(session, week):
+        if visit.status == "cancelled":
+            result.cancelled_in_roster += 1
+            continue
+        if session.scalars(select(VisitRecord).where(VisitRecord.visit_id == visit.id)).first():
+            result.already_recorded += 1
+            continue
+        if visit.ends_at > now:
+            result.not_ended += 1
+            continue
+        day = to_local(visit.starts_at, tz).date()
+        ensure_month_open(session, day, f"visit {visit.id}")
+        record = VisitRecord(visit=visit, day=day, status="delivered", started_at=visit.starts_at,
+                             ended_at=visit.ends_at, activity=visit.care_request.activity,
+                             signature=default_signature(visit), created_by=actor, updated_by=actor,
+                             reason="confirmed with the week")
+        session.add(record)
+        _write_history(session, record, actor, record.reason, tz, "visit.confirm")
+        result.confirmed.append(record)
+    session.flush()
+    return result
+
+
+def record_visit(session: Session, visit_id: int, actor: str, *, status: str,
+                 start: time | None = None, end: time | None = None, activity: str | None = None,
+                 signature: str | None = None, signature_reason: str | None = None,
+                 reason: str | None = None, now: datetime | None = None) -> VisitRecord:
+    """Record (or change) what happened at one visit. A change needs a reason."""
+    now = now or utcnow()
+    problems = []
+    if status not in RECORD_STATUSES:
+        problems.append(f"--status {status!r}: use one of {', '.join(RECORD_STATUSES)}")
+    if signature is not None and signature not in SIGNATURES:
+        problems.append(f"--signature {signature!r}: use one of {', '.join(SIGNATURES)}")
+    if problems:
+        raise InputError(f"cannot record visit {visit_id}", problems)
+
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        raise NotFound(f"no visit {visit_id}")
+    version = session.get(RosterVersion, visit.version_id)
+    if version.status != "published":
+        raise Conflict(f"visit {visit_id} belongs to a {version.status} roster version; record the published one")
+    if visit.status == "cancelled":
+        raise Conflict(f"visit {visit_id} was cancelled in the roster")
+    tz = organisation(session).timezone
+    day = to_local(visit.starts_at, tz).date()
+    ensure_month_open(session, day, f"visit {visit_id}")
+
+    record = session.scalars(select(VisitRecord).where(VisitRecord.visit_id == visit_id)).first()
+    if record is not None:
+        if not reason:
+            raise InputError(f"visit {visit_id} is already recorded: say why it changes (--reason)")
+        line = billed_line(session, visit_id)
+        if line is not None:
+            raise Conflict(f"visit {visit_id} is billed on invoice {line.invoice.number}: "
+                           f"issue a credit note first (`carecal billing credit {line.invoice.number}`)")
+
+    started_at = local(day, start, tz) if start else (record.started_at if record else visit.starts_at)
+    ended_at = local(day, end, tz) if end else (record.ended_at if record else visit.ends_at)
+    if ended_at <= started_at:
+        problems.append(f"end {to_local(ended_at, tz):%H:%M} is not after start {to_local(started_at, tz):%H:%M}")
+    if status in ("delivered", "no-show") and visit.starts_at > now:
+        problems.append(f"visit {visit_id} has not started yet: only a cancellation can be recorded in advance")
+    if status == "delivered":
+        signature = signature or (record.signature if record and record.signature else default_signature(visit))
+        if signature == "none" and not (signature_reason or (record and record.signature_reason)):
+            problems.append("--signature none needs --signature-reason (why nobody signed)")
+    elif signature or signature_reason:
+        problems.append(f"a signature belongs to a delivered visit, not to {status}")
+    if problems:
+        raise InputError(f"cannot record visit {visit_id}", problems)
+
+    if record is None:
+        record = VisitRecord(visit=visit, day=day, created_by=actor)
+        session.add(record)
+        action = "visit.record"
+    else:
+        action = "visit.record.change"
+    record.status = status
+    record.started_at, record.ended_at = started_at, ended_at
+    record.activity = activity or (record.activity if record.activity else visit.care_request.activity)
+    record.signature = signature if status == "delivered" else None
+    record.signature_reason = (signature_reason or record.signature_reason) if signature == "none" else None
+    record.reason = reason
+    record.updated_by, record.updated_at = actor, now
+    _write_history(session, record, actor, reason, tz, action)
+    session.flush()
+    return record

@@ -1,0 +1,200 @@
+"""Billing runs, invoice numbers, month close, credit notes and reconciliation."""
+
+import threading
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import select, text
+
+from carecal import db
+from carecal.billing import invoicing, records
+from carecal.billing.reconcile import reconcile
+from carecal.errors import Conflict
+from carecal.models import AuditEvent, Invoice, LedgerEntry
+from carecal.weeks import IsoWeek
+from tests import factories as f
+
+AFTER = datetime(2026, 12, 15, tzinfo=timezone.utc)  # "now" for recording: after the visits
+ISSUED = date(2026, 12, 1)
+
+
+def books(session, *, clients=2, weeks=("2026-W45", "2026-W46"), assigned=True, opt_in=False):
+    """An association with rates, `clients` clients with one weekly 2-hour visit each in
+    `weeks` (November 2026), all confirmed as delivered."""
+    org = f.organisation(session)
+    f.billing_rates(session, org)
+    volunteer = f.volunteer(session)
+    people = []
+    for n in range(clients):
+        client = f.client(session, care_grade=2, grade_from=date(2026, 1, 1),
+                          benefits_assigned_on=date(2026, 1, 1) if assigned else None,
+                          conversion_budget_opt_in=opt_in)
+        request = f.care_request(session, client)
+        for week in weeks:
+            f.published_visit(session, week, request, volunteer, day=("tue", "wed", "thu")[n % 3])
+        people.append(client)
+    for week in weeks:
+        records.confirm_week(session, IsoWeek.parse(week), "coordinator", now=AFTER)
+    return org, volunteer, people
+
+
+def test_a_run_bills_each_client_per_payer_and_funding_with_the_statement(session):
+    _, _, (client, _) = books(session)
+    result = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
+    assert [i.number for i in result.invoices] == ["2026-0001", "2026-0002"]
+    first = result.invoices[0]
+    assert first.client == client and first.payer == "insurer" and first.payer_name == "AOK PLUS"
+    assert first.funding == "relief" and "§ 45a SGB XI" in first.statement and "§ 45b SGB XI" in first.statement
+    # two visits of 120 min at 18 €/h, within 11 × 131 € of relief money
+    assert [line.amount_cents for line in first.lines] == [3600, 3600] and first.total_cents == 7200
+    spends = session.scalars(select(LedgerEntry).where(LedgerEntry.client_id == client.id)).all()
+    assert sorted(e.amount_cents for e in spends) == [-3600, -3600] and {e.vintage for e in spends} == {"2026"}
+    assert reconcile(session, "2026-11").ok
+
+
+def test_the_client_is_the_payer_without_an_assignment_and_private_money_is_billed_apart(session):
+    _, _, (client,) = books(session, clients=1, assigned=False)
+    # spend the relief budget down to 40 € by a correction, so the second visit is partly private
+    from carecal.billing import budgets
+    budgets.correct(session, client, 4000, "Kasse meldet 40 € Rest", "treasurer", day=date(2026, 11, 1))
+    result = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
+    by_funding = {i.funding: i for i in result.invoices}
+    assert set(by_funding) == {"relief", "private"}
+    assert by_funding["relief"].payer == "client" and by_funding["relief"].payer_name == client.name
+    assert by_funding["relief"].total_cents == 4000 and by_funding["private"].total_cents == 7200 - 4000
+    assert "Privat zu zahlen" in by_funding["private"].statement
+    assert reconcile(session, "2026-11").ok
+
+
+def test_the_conversion_budget_is_billed_on_its_own_invoice(session):
+    _, _, (client,) = books(session, clients=1, opt_in=True, weeks=("2026-W45", "2026-W46", "2026-W47"))
+    from carecal.billing import budgets
+    budgets.correct(session, client, 3000, "Kasse meldet 30 € Rest", "treasurer", day=date(2026, 11, 1))
+    result = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
+    by_funding = {i.funding: i.total_cents for i in result.invoices}
+    assert by_funding == {"relief": 3000, "conversion": 3 * 3600 - 3000}
+    conversion = next(i for i in result.invoices if i.funding == "conversion")
+    assert "§ 45a Abs. 4 SGB XI" in conversion.statement
+    assert reconcile(session, "2026-11").ok
+
+
+def test_running_a_month_again_bills_only_what_is_new(session):
+    _, volunteer, (client, _) = books(session)
+    invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
+    assert invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices == []
+    late = f.published_visit(session, "2026-W47", client.requests[0], volunteer, day="fri")
+    records.record_visit(session, late.id, "coordinator", status="delivered", now=AFTER)
+    again = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
+    assert [(i.number, [line.visit_id for line in i.lines]) for i in again.invoices] == [("2026-0003", [late.id])]
+    assert reconcile(session, "2026-11").ok
+
+
+def test_a_closed_month_refuses_changes_and_is_corrected_by_a_credit_note(session):
+    _, _, (client, _) = books(session)
+    invoice = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices[0]
+    invoicing.close_month(session, "2026-11", "treasurer")
+    visit_id = invoice.lines[0].visit_id
+
+    with pytest.raises(Conflict, match="month 2026-11 is closed"):
+        records.record_visit(session, visit_id, "coordinator", status="no-show", reason="she was not home", now=AFTER)
+    with pytest.raises(Conflict, match="closed"):
+        invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
+
+    credit = invoicing.credit_note(session, invoice.number, "treasurer", "visit did not take place",
+                                   visit_ids=[visit_id], issued_on=date(2026, 12, 20))
+    assert credit.kind == "credit_note" and credit.corrects == invoice and credit.number == "2026-0003"
+    assert credit.total_cents == -3600 and credit.lines[0].corrects_line_id == invoice.lines[0].id
+    refunds = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "refund")).all()
+    assert [(r.amount_cents, r.invoice_line_id) for r in refunds] == [(3600, credit.lines[0].id)]
+    assert invoice.total_cents == 7200  # the original stays as it was
+    assert reconcile(session, "2026-11").ok
+    with pytest.raises(Conflict, match="already fully credited"):
+        invoicing.credit_note(session, invoice.number, "treasurer", "again", visit_ids=[visit_id])
+    actions = session.scalars(select(AuditEvent.action)).all()
+    assert {"billing.run", "billing.close", "billing.credit_note"} <= set(actions)
+
+
+def test_a_billed_record_in_an_open_month_changes_only_after_a_credit_note(session):
+    books(session)
+    invoice = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices[0]
+    visit_id = invoice.lines[0].visit_id
+    with pytest.raises(Conflict, match=f"billed on invoice {invoice.number}"):
+        records.record_visit(session, visit_id, "coordinator", status="delivered", end="15:30",
+                             reason="ended early", now=AFTER)
+    invoicing.credit_note(session, invoice.number, "treasurer", "ended early", visit_ids=[visit_id], issued_on=ISSUED)
+    from datetime import time
+    records.record_visit(session, visit_id, "coordinator", status="delivered", end=time(15, 30),
+                         reason="ended early", now=AFTER)
+    rebilled = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices
+    assert [(line.visit_id, line.minutes, line.amount_cents) for line in rebilled[0].lines] == [(visit_id, 90, 2700)]
+    assert reconcile(session, "2026-11").ok
+
+
+def test_reconcile_fails_on_a_tampered_row(session):
+    books(session)
+    invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
+    assert reconcile(session, "2026-11").ok
+    session.execute(text("UPDATE invoice_line SET amount_cents = amount_cents + 500 WHERE id = "
+                         "(SELECT min(id) FROM invoice_line)"))
+    session.expire_all()
+    problems = reconcile(session, "2026-11").problems
+    assert any("lines add up to" in p for p in problems)
+    assert any("ledger moved" in p for p in problems)
+    assert any("billed 41,00 €" in p for p in problems)
+
+
+def test_reconcile_finds_a_delivered_visit_left_unbilled_and_a_gap_in_the_numbers(session):
+    _, volunteer, (client, _) = books(session)
+    invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
+    late = f.published_visit(session, "2026-W47", client.requests[0], volunteer, day="fri")
+    records.record_visit(session, late.id, "coordinator", status="delivered", now=AFTER)
+    session.execute(text("UPDATE invoice_counter SET last_number = last_number + 1"))
+    session.expire_all()
+    problems = reconcile(session, "2026-11").problems
+    assert any(f"visit {late.id}" in p and "not billed" in p for p in problems)
+    assert any("not gapless" in p for p in problems)
+    with pytest.raises(Conflict, match="not billed yet"):
+        invoicing.close_month(session, "2026-11", "treasurer")
+
+
+def test_months_are_billed_in_order(session):
+    books(session, weeks=("2026-W44", "2026-W45"))  # 27-29 Oct and 3-5 Nov
+    invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
+    with pytest.raises(Conflict, match="bill months in order"):
+        invoicing.run_month(session, "2026-10", "treasurer", issued_on=ISSUED)
+
+
+@pytest.mark.postgres
+def test_invoice_numbers_stay_gapless_when_runs_race_on_postgresql(postgres_url):
+    with db.session_scope(postgres_url) as s:
+        books(s, clients=4, weeks=("2026-W41", "2026-W45"))  # October and November
+        october = invoicing.run_month(s, "2026-10", "treasurer", issued_on=ISSUED).invoices
+        to_credit = [i.number for i in october[:2]]
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def in_thread(work):
+        try:
+            with db.session_scope(postgres_url) as s:
+                barrier.wait()
+                work(s)
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+
+    # two runs of November and two credit notes for October, all at once
+    jobs = [lambda s: invoicing.run_month(s, "2026-11", "run-a", issued_on=ISSUED),
+            lambda s: invoicing.run_month(s, "2026-11", "run-b", issued_on=ISSUED),
+            lambda s: invoicing.credit_note(s, to_credit[0], "t", "wrong client", issued_on=ISSUED),
+            lambda s: invoicing.credit_note(s, to_credit[1], "t", "wrong client", issued_on=ISSUED)]
+    threads = [threading.Thread(target=in_thread, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with db.session_scope(postgres_url) as s:
+        sequences = s.scalars(select(Invoice.sequence).order_by(Invoice.sequence)).all()
+        assert sequences == list(range(1, 4 + 4 + 2 + 1))  # October, November, two credit notes
+        november = s.scalars(select(Invoice).where(Invoice.month == "2026-11")).all()
+        assert len(november) == 4 and {i.created_by for i in november} in ({"run-a"}, {"run-b"})
+        assert reconcile(s, "2026-10").ok and reconcile(s, "2026-11").ok
