@@ -123,6 +123,21 @@ def published_visit(session: Session, week: str, request: CareRequest, v: Volunt
     return visit
 
 
+def republish(session: Session, week: str, published_at: datetime, *, actor: str = "coordinator") -> RosterVersion:
+    """A new published version of the week (empty; add visits with published_visit): the
+    one published so far becomes superseded and keeps its visits, as after a replan."""
+    roster_week = session.query(RosterWeek).filter_by(week=week).one()
+    previous = roster_week.published
+    if previous is not None:
+        previous.status = "superseded"
+    version = RosterVersion(roster_week=roster_week, number=len(roster_week.versions) + 1, status="published",
+                            based_on=previous.number if previous else None, created_by=actor,
+                            published_by=actor, published_at=published_at)
+    session.add(version)
+    session.flush()
+    return version
+
+
 def billing_rates(session: Session, org: Organisation, *, price_cents: int = 1800) -> list[Rate]:
     """The rates billing needs: the hourly price, the volunteer allowance and the legal
     amounts (§45b relief 125 € to 2024, 131 € from 2025; §45a(4) maxima; §3 Nr. 26 limits)."""

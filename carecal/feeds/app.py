@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from carecal import db
 from carecal.feeds import tokens
-from carecal.feeds.calendars import RenderedCalendar, family_calendar, feed_window, volunteer_calendar
+from carecal.feeds.calendars import RenderedCalendar, subscription_calendar
 from carecal.weeks import DEFAULT_TZ, to_local
 
 log = logging.getLogger("carecal.feeds")
@@ -95,13 +95,12 @@ def _calendar_for(db_url: str, token: str, today: date) -> RenderedCalendar | No
         row = tokens.find(session, token)
         if row is None:
             return None
-        weeks = feed_window(today)
-        if row.volunteer is not None:
-            return volunteer_calendar(session, row.volunteer, weeks) if row.volunteer.active else None
-        client = row.client
-        if not (client.active and client.family_feed_opt_in):  # consent withdrawn: the link dies with it
+        owner = row.volunteer or row.client
+        if not owner.active:
             return None
-        return family_calendar(session, client, weeks)
+        if row.client is not None and not row.client.family_feed_opt_in:  # consent withdrawn: the link dies
+            return None
+        return subscription_calendar(session, owner, today)
 
 
 def _conditional(request: Request, calendar: RenderedCalendar) -> Response:

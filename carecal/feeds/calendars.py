@@ -3,7 +3,7 @@ and the .ics export of a week. Reads only published roster versions; never commi
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from sqlalchemy import select
@@ -61,36 +61,46 @@ def published_versions(session: Session, weeks: Sequence[IsoWeek], *, volunteer:
     return [PublishedVersion(row.week, row.published_at, visits[row.id]) for row in rows]
 
 
+def subscription_calendar(session: Session, owner: Volunteer | Client, today: date) -> RenderedCalendar:
+    """What a feed link shows on `today` (the organisation's local date): the owner's
+    published visits from 4 weeks back to 8 weeks ahead."""
+    weeks = feed_window(today)
+    # The window moved on when this week began: from then on older weeks are missing.
+    window_moved = local(IsoWeek.containing(today).monday, time(0), _office(session).tz)
+    if isinstance(owner, Volunteer):
+        return volunteer_calendar(session, owner, weeks, window_moved_at=window_moved)
+    return family_calendar(session, owner, weeks, window_moved_at=window_moved)
+
+
 def volunteer_calendar(session: Session, volunteer: Volunteer, weeks: Sequence[IsoWeek], *,
-                       label: str | None = None) -> RenderedCalendar:
+                       label: str | None = None, window_moved_at: datetime | None = None) -> RenderedCalendar:
     versions = published_versions(session, weeks, volunteer=volunteer)
-    return _calendar(session, versions, Audience.volunteer(volunteer), weeks, label, owner_changed=volunteer.updated_at)
+    return _calendar(session, versions, Audience.volunteer(volunteer), label,
+                     changes=[volunteer.updated_at, window_moved_at])
 
 
 def family_calendar(session: Session, client: Client, weeks: Sequence[IsoWeek], *,
-                    label: str | None = None) -> RenderedCalendar:
+                    label: str | None = None, window_moved_at: datetime | None = None) -> RenderedCalendar:
     versions = published_versions(session, weeks, client=client)
-    return _calendar(session, versions, Audience.family(client), weeks, label, client=client,
-                     owner_changed=client.updated_at)
+    return _calendar(session, versions, Audience.family(client), label, client=client,
+                     changes=[client.updated_at, window_moved_at])
 
 
 def coordinator_calendar(session: Session, weeks: Sequence[IsoWeek], *, label: str | None = None) -> RenderedCalendar:
-    return _calendar(session, published_versions(session, weeks), Audience.coordinator(), weeks, label)
+    return _calendar(session, published_versions(session, weeks), Audience.coordinator(), label)
 
 
-def _calendar(session: Session, versions: list[PublishedVersion], audience: Audience, weeks: Sequence[IsoWeek],
-              label: str | None, *, client: Client | None = None, owner_changed: datetime | None = None
-              ) -> RenderedCalendar:
+def _calendar(session: Session, versions: list[PublishedVersion], audience: Audience, label: str | None, *,
+              client: Client | None = None, changes: Sequence[datetime | None] = ()) -> RenderedCalendar:
     office = _office(session)
     events = build_events(versions, audience, namespace=office.namespace, city=office.city, office_phone=office.phone)
     name = calendar_name(audience, organisation=office.name, client=client, week=label)
     body = render_calendar(events, name=name, language=audience.language, tz=office.tz)
-    # The body also changes when the window moves on (on Mondays) or when a name or an
-    # address changes: Last-Modified must not be older than any of those.
-    window_moved = local(weeks[0].monday, time(0), office.tz)
+    # The body changes with a visit, and also when a name or an address changes or the
+    # window moves on: Last-Modified must not be older than any of those.
     people = [p.updated_at for v in versions for visit in v.visits for p in (visit.client, visit.volunteer)]
-    changes = [window_moved, *(e.stamp for e in events), *people, *([owner_changed] if owner_changed else [])]
-    return RenderedCalendar(body, max(changes))
+    moments = [*(e.stamp for e in events), *people, *(c for c in changes if c is not None)]
+    return RenderedCalendar(body, max(moments, default=datetime(1970, 1, 1, tzinfo=timezone.utc)))
 
 
 def _office(session: Session) -> _Office:
