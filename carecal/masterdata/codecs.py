@@ -354,7 +354,7 @@ class CareGrades(Codec):
         for part in split_list(text):
             grade_text, _, since = (p.strip() for p in part.partition(":"))
             if grade_text not in ("1", "2", "3", "4", "5") or not since:
-                raise ValueError("an entry is not like '3:2024-01-01' (care grade 1-5, valid from)")
+                raise ValueError("an entry is not like 3:2024-01-01 (care grade 1-5, then the date it applies from)")
             try:
                 grades.append((int(grade_text), date.fromisoformat(since)))
             except ValueError:
