@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -319,8 +319,15 @@ def targets(runs: list[Run], replan: Replan | None) -> list[tuple[str, str, bool
     return found
 
 
-def markdown(runs: list[Run], replan: Replan | None) -> str:
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+def markdown(runs: list[Run], replan: Replan | None, command: str = "python -m solver bench") -> str:
+    about = machine()
+    lines = [
+        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC with `{command}` on {about['cores']} cores "
+        f"({about['cpu']}), {about['memory']} RAM, Python {about['python']}, OR-Tools {about['ortools']}; "
+        f"load average at the end {about['load']}.",
+        "",
+        "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS),
+    ]
     lines += ["| " + " | ".join(row) + " |" for row in rows(runs)]
     if replan is not None:
         lines += ["", f"Replan ({replan.run.size}): {replan.absent_volunteer} absent all week; "

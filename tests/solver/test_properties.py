@@ -75,9 +75,9 @@ def client(draw, cid: str, volunteer_ids: list[str]):
 @st.composite
 def small_instance(draw):
     week = draw(st.sampled_from(sorted(WEEKS)))
-    volunteer_ids = [f"v{i}" for i in range(1, draw(st.integers(1, 4)) + 1)]
+    volunteer_ids = [f"v{i}" for i in range(1, draw(st.integers(1, 5)) + 1)]
     volunteers = [draw(volunteer(vid, WEEKS[week])) for vid in volunteer_ids]
-    clients = [draw(client(f"c{i}", volunteer_ids)) for i in range(1, draw(st.integers(1, 5)) + 1)]
+    clients = [draw(client(f"c{i}", volunteer_ids)) for i in range(1, draw(st.integers(1, 6)) + 1)]
     pins = []
     if draw(st.integers(0, 3)) == 0:  # now and then a coordinator's pin, which may be impossible
         pins = [{"request": clients[0]["requests"][0]["id"], "volunteer": draw(st.sampled_from(volunteer_ids))}]
@@ -88,7 +88,7 @@ def small_instance(draw):
     }
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_instance())
 def test_every_roster_passes_the_validator(inst):
     try:
