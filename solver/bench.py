@@ -372,6 +372,10 @@ def main_bench(sizes=DEFAULT_SIZES, time_limit: float | None = None, seed: int =
     from rich.console import Console
 
     err = Console(stderr=True)
+    unknown = [size for size in sizes if size not in TIME_LIMITS]
+    if unknown:
+        err.print(f"error: unknown size {', '.join(unknown)}; expected some of {', '.join(TIME_LIMITS)}")
+        return 2
     runs, replan = run_bench(sizes, time_limit, seed, out, workers, progress=lambda msg: err.print(f"[dim]{msg}[/dim]"))
     print_report(runs, replan)
     return 1 if any(r.violations for r in runs) else 0
