@@ -162,19 +162,22 @@ def record_visit(session: Session, visit_id: int, actor: str, *, status: str,
     if problems:
         raise InputError(f"cannot record visit {visit_id}", problems)
 
+    values = {
+        "status": status, "started_at": started_at, "ended_at": ended_at,
+        "activity": activity or (record.activity if record else visit.care_request.activity),
+        "signature": signature if status == "delivered" else None,
+        "signature_reason": (signature_reason or (record.signature_reason if record else None))
+        if signature == "none" else None,
+        "reason": reason, "updated_by": actor, "updated_at": now,
+    }
     if record is None:
-        record = VisitRecord(visit=visit, day=day, created_by=actor)
+        record = VisitRecord(visit=visit, day=day, created_by=actor, **values)
         session.add(record)
         action = "visit.record"
     else:
+        for name, value in values.items():
+            setattr(record, name, value)
         action = "visit.record.change"
-    record.status = status
-    record.started_at, record.ended_at = started_at, ended_at
-    record.activity = activity or (record.activity if record.activity else visit.care_request.activity)
-    record.signature = signature if status == "delivered" else None
-    record.signature_reason = (signature_reason or record.signature_reason) if signature == "none" else None
-    record.reason = reason
-    record.updated_by, record.updated_at = actor, now
     _write_history(session, record, actor, reason, tz, action)
     session.flush()
     return record

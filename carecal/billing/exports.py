@@ -1,0 +1,230 @@
+"""Exports for auditors: hours per visit, volunteers' allowances, the audit log.
+
+Each export is a header and rows of plain values; `write_table` writes them as CSV or
+XLSX, with every text cell made safe against formula injection and every time in the
+organisation's time zone.
+"""
+
+import csv
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carecal.billing import budgets
+from carecal.billing.ledger import month_bounds
+from carecal.billing.money import visit_price
+from carecal.billing.records import organisation
+from carecal.billing.sheets import pseudonym, safe_cell
+from carecal.errors import InputError
+from carecal.models import (
+    AuditEvent, Client, InvoiceLine, RosterVersion, Visit, VisitRecord, Volunteer,
+)
+from carecal.weeks import local, to_local
+
+FORMATS = ("csv", "xlsx")
+NEAR_LIMIT = Decimal("0.8")  # warn from 80 % of the tax-free limit on
+
+FUNDING_LABELS = {"relief": "§45b", "conversion": "§45a(4)", "private": "privat"}
+
+HOURS_COLUMNS = [
+    "visit", "status", "client", "insurer", "care_grade", "volunteer", "training_valid", "date", "start",
+    "end", "minutes", "activity", "category", "funding", "unit_price_eur", "amount_eur", "invoice",
+    "signature", "created_by", "created_at", "modified_by", "modified_at", "change_reason",
+]
+
+
+def eur(cents: int | None) -> Decimal | None:
+    return None if cents is None else (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
+def write_table(path: Path, header: list[str], rows: list[list], fmt: str) -> Path:
+    if fmt not in FORMATS:
+        raise InputError(f"--format {fmt!r}: use csv or xlsx")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    safe_rows = [[safe_cell(value) for value in row] for row in rows]
+    if fmt == "csv":
+        with path.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(header)
+            writer.writerows(["" if v is None else v for v in row] for row in safe_rows)
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.append(header)
+        for row in safe_rows:
+            sheet.append(row)
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, Decimal):
+                    cell.number_format = "#,##0.00"
+                elif isinstance(cell.value, str):
+                    cell.data_type = "s"  # text, never a formula, whatever it starts with
+        sheet.freeze_panes = "A2"
+        book.save(path)
+    return path
+
+
+def month_visits(session: Session, month: str) -> list[Visit]:
+    """Every visit of the published rosters whose local date falls in the month."""
+    tz = organisation(session).timezone
+    first, last = month_bounds(month)
+    starts, ends = local(first, time(0), tz), local(last, time(23, 59, 59), tz)
+    return list(session.scalars(
+        select(Visit).join(RosterVersion, Visit.version_id == RosterVersion.id)
+        .where(RosterVersion.status == "published", Visit.starts_at >= starts, Visit.starts_at <= ends)
+        .order_by(Visit.starts_at, Visit.id)).all())
+
+
+def live_lines(session: Session, visit_ids: list[int]) -> dict[int, list[InvoiceLine]]:
+    """Per visit, its invoice lines that no credit note reversed."""
+    lines = session.scalars(select(InvoiceLine).where(InvoiceLine.visit_id.in_(visit_ids))).all()
+    reversed_ids = {line.corrects_line_id for line in lines if line.corrects_line_id}
+    by_visit: dict[int, list[InvoiceLine]] = defaultdict(list)
+    for line in lines:
+        if line.corrects_line_id is None and line.id not in reversed_ids:
+            by_visit[line.visit_id].append(line)
+    return by_visit
+
+
+def training_valid(volunteer: Volunteer, day: date) -> bool:
+    return any(t.kind == "basic" and t.valid_on(day) for t in volunteer.trainings)
+
+
+def signature_text(record: VisitRecord | None) -> str:
+    if record is None or record.status != "delivered":
+        return ""
+    if record.signature == "none":
+        return f"none: {record.signature_reason}"
+    return record.signature or ""
+
+
+def hours_rows(session: Session, month: str, pseudonym_key: bytes | None = None) -> list[list]:
+    org = organisation(session)
+    tz = org.timezone
+    book = budgets.rate_book(session, org)
+    visits = month_visits(session, month)
+    records = {r.visit_id: r for r in session.scalars(
+        select(VisitRecord).where(VisitRecord.visit_id.in_([v.id for v in visits]))).all()}
+    lines = live_lines(session, [v.id for v in visits])
+
+    def who(kind: str, person: Client | Volunteer) -> str:
+        return pseudonym(pseudonym_key, kind, person.external_id) if pseudonym_key else person.name
+
+    rows = []
+    for visit in visits:
+        record = records.get(visit.id)
+        starts = record.started_at if record else visit.starts_at
+        ends = record.ended_at if record else visit.ends_at
+        day = to_local(starts, tz).date()
+        category = visit.care_request.category
+        visit_lines = lines.get(visit.id, [])
+        status = record.status if record else ("cancelled-in-roster" if visit.status == "cancelled" else "planned")
+        rows.append([
+            visit.id, status, who("client", visit.client), visit.client.insurer_name,
+            visit.client.care_grade_on(day), who("volunteer", visit.volunteer),
+            "yes" if training_valid(visit.volunteer, day) else "NO", day.isoformat(),
+            to_local(starts, tz).strftime("%H:%M"), to_local(ends, tz).strftime("%H:%M"),
+            int((ends - starts).total_seconds() // 60), record.activity if record else visit.care_request.activity,
+            category, "+".join(FUNDING_LABELS[line.invoice.funding] for line in visit_lines),
+            eur(book.find("price_per_hour", day, category)),
+            eur(sum(line.amount_cents for line in visit_lines)) if visit_lines else None,
+            " ".join(line.invoice.number for line in visit_lines), signature_text(record),
+            record.created_by if record else None,
+            to_local(record.created_at, tz).strftime("%Y-%m-%d %H:%M") if record else None,
+            record.updated_by if record else None,
+            to_local(record.updated_at, tz).strftime("%Y-%m-%d %H:%M") if record else None,
+            record.reason if record else None,
+        ])
+    return rows
+
+
+@dataclass
+class Allowance:
+    volunteer: Volunteer
+    visits: int
+    minutes: int
+    allowance_cents: int
+    limit_cents: int
+
+    @property
+    def share(self) -> Decimal:
+        return (Decimal(self.allowance_cents) / Decimal(self.limit_cents)).quantize(Decimal("0.001"))
+
+    @property
+    def warning(self) -> str:
+        if self.share > 1:
+            return "over the tax-free limit"
+        if self.share >= NEAR_LIMIT:
+            return "near the tax-free limit"
+        return ""
+
+
+def allowances(session: Session, year: int, limit: str = "3_26") -> list[Allowance]:
+    """Per volunteer: delivered visits, hours and the allowance they earn (the hourly
+    allowance valid each visit's day, per visit rounded half up to the cent), against the
+    year's tax-free limit (§3 Nr. 26 EStG by default, or 26a)."""
+    org = organisation(session)
+    book = budgets.rate_book(session, org)
+    limit_cents = book.amount("tax_free_limit_year", date(year, 12, 31), limit)
+    delivered = session.scalars(
+        select(VisitRecord).join(Visit, VisitRecord.visit_id == Visit.id)
+        .join(RosterVersion, Visit.version_id == RosterVersion.id)
+        .where(VisitRecord.status == "delivered", RosterVersion.status == "published",
+               VisitRecord.day.between(date(year, 1, 1), date(year, 12, 31)))).all()
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for record in delivered:
+        total = totals[record.visit.volunteer_id]
+        total[0] += 1
+        total[1] += record.minutes
+        total[2] += visit_price(record.minutes, book.amount("allowance_per_hour", record.day))
+    result = [Allowance(session.get(Volunteer, vid), n, minutes, cents, limit_cents)
+              for vid, (n, minutes, cents) in totals.items()]
+    return sorted(result, key=lambda a: a.volunteer.external_id)
+
+
+ALLOWANCE_COLUMNS = ["volunteer_id", "volunteer", "visits", "hours", "allowance_eur", "tax_free_limit_eur",
+                     "share_of_limit", "warning"]
+
+
+def allowance_rows(items: list[Allowance]) -> list[list]:
+    return [[a.volunteer.external_id, a.volunteer.name, a.visits, (Decimal(a.minutes) / 60).quantize(Decimal("0.01")),
+             eur(a.allowance_cents), eur(a.limit_cents), a.share, a.warning] for a in items]
+
+
+AUDIT_COLUMNS = ["id", "at", "actor", "action", "object_type", "object_id", "payload"]
+
+
+def audit_rows(session: Session, first: date | None = None, last: date | None = None) -> list[list]:
+    """Audit events between two local dates (inclusive), oldest first."""
+    tz = organisation(session).timezone
+    query = select(AuditEvent).order_by(AuditEvent.at, AuditEvent.id)
+    if first:
+        query = query.where(AuditEvent.at >= local(first, time(0), tz))
+    if last:
+        query = query.where(AuditEvent.at < local(date.fromordinal(last.toordinal() + 1), time(0), tz))
+    return [[e.id, to_local(e.at, tz).strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, e.object_type, e.object_id,
+             json.dumps(e.payload, ensure_ascii=False, sort_keys=True)] for e in session.scalars(query).all()]
+
+
+def parse_day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option} {text!r} is not a date like 2026-11-30") from None
+
+
+def parse_year(text: str) -> int:
+    if not (text.isdigit() and len(text) == 4):
+        raise InputError(f"year {text!r} is not a year like 2026")
+    return int(text)
+
