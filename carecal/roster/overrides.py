@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from math import asin, cos, radians, sin, sqrt
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import solver
@@ -244,7 +244,14 @@ def remove(session: Session, override_id: int, *, actor: str, reason: str | None
         raise InputError(f"override #{override_id} was already removed by {override.removed_by}")
     _mark_removed(override, actor)
     for model in (Absence, ClientAway, Exclusion):
-        session.execute(delete(model).where(model.override_id == override.id))
+        for row in session.scalars(select(model).where(model.override_id == override.id)):
+            session.delete(row)
+    session.flush()
+    # Collections already loaded in this session still hold the deleted rows: reload them.
+    if override.volunteer is not None:
+        session.expire(override.volunteer, ["absences", "exclusions"])
+    if override.client is not None:
+        session.expire(override.client, ["away", "exclusions"])
     audit.record(session, actor, "roster.override.remove", object_type="override", object_id=override.id,
                  kind=override.kind, reason=reason)
     return override
