@@ -52,6 +52,11 @@ class Run:
     roster: dict = field(repr=False)
 
     @property
+    def ok(self) -> bool:
+        """The solve finished and returned a roster (valid or not)."""
+        return bool(self.roster)
+
+    @property
     def peak_mib(self) -> float:
         return self.peak_bytes / 2**20
 
@@ -116,16 +121,29 @@ def _child(spec_path: str) -> None:
     )
 
 
-def _measure(workdir: Path, name: str, method: str, instance_path: Path, *, time_limit: float, workers: int,
-             seed: int, base_path: Path | None = None) -> dict:
+def _measure(workdir: Path, size: str, method: str, instance: dict, instance_path: Path, *, time_limit: float,
+             workers: int, seed: int, base_path: Path | None = None) -> Run:
+    """Run one solve in a fresh process; a crash or a hang is recorded as such, not raised."""
+    name = f"{size}-{method}"
     spec_path, out_path = workdir / f"{name}.spec.json", workdir / f"{name}.out.json"
     spec_path.write_text(json.dumps({
-        "method": method, "instance": str(instance_path), "base": str(base_path) if base_path else None, "out": str(out_path),
-        "time_limit": time_limit, "workers": workers, "seed": seed,
+        "method": method, "instance": str(instance_path), "base": str(base_path) if base_path else None,
+        "out": str(out_path), "time_limit": time_limit, "workers": workers, "seed": seed,
     }))
-    subprocess.run([sys.executable, "-m", "solver.bench", str(spec_path)], check=True,
-                   timeout=3 * time_limit + 300)
-    return json.loads(out_path.read_text(encoding="utf-8"))
+    try:
+        subprocess.run([sys.executable, "-m", "solver.bench", str(spec_path)], check=True, capture_output=True,
+                       text=True, timeout=3 * time_limit + 300)
+    except subprocess.CalledProcessError as exc:
+        last = (exc.stderr or "").strip().splitlines()[-1:] or [""]
+        return _failed(size, method, f"crashed: {last[0][:120]}")
+    except subprocess.TimeoutExpired:
+        return _failed(size, method, "hung past three times its time limit")
+    return _run(size, method, instance, json.loads(out_path.read_text(encoding="utf-8")))
+
+
+def _failed(size: str, method: str, status: str) -> Run:
+    return Run(size=size, method=method, status=status, seconds=0.0, solver_seconds=None, first_valid_seconds=None,
+               peak_bytes=0, metrics={}, violations=0, gap=None, coverage_bound=None, roster={})
 
 
 def _gap(stats: dict) -> float | None:
@@ -194,14 +212,12 @@ def run_bench(sizes=DEFAULT_SIZES, time_limit: float | None = None, seed: int = 
             instance_path = workdir / f"{size}.json"
             instance_path.write_text(json.dumps(instance))
             progress(f"{size}: greedy")
-            greedy = _measure(workdir, f"{size}-greedy", "greedy", instance_path, time_limit=0.0, workers=1, seed=seed)
-            runs.append(_run(size, "greedy", instance, greedy))
+            runs.append(_measure(workdir, size, "greedy", instance, instance_path, time_limit=0.0, workers=1, seed=seed))
             progress(f"{size}: full solve, {limit:g} s")
-            full = _measure(workdir, f"{size}-full", "full", instance_path, time_limit=limit, workers=workers, seed=seed)
-            runs.append(_run(size, "full", instance, full))
-
-            if size == REPLAN_SIZE:
-                replan = _replan(workdir, instance, runs[-1], limit, workers, seed, progress)
+            full = _measure(workdir, size, "full", instance, instance_path, time_limit=limit, workers=workers, seed=seed)
+            runs.append(full)
+            if size == REPLAN_SIZE and full.ok:
+                replan = _replan(workdir, instance, full, limit, workers, seed, progress)
                 runs.append(replan.run)
 
     if out is not None:
@@ -219,8 +235,10 @@ def _replan(workdir: Path, instance: dict, solved: Run, limit: float, workers: i
     changed_path.write_text(json.dumps(changed))
     base_path.write_text(json.dumps(solved.roster))
     progress(f"{solved.size}: replan after {absent} is absent all week")
-    raw = _measure(workdir, "replan", "replan", changed_path, time_limit=limit, workers=workers, seed=seed, base_path=base_path)
-    run = _run(solved.size, "replan", changed, raw)
+    run = _measure(workdir, solved.size, "replan", changed, changed_path, time_limit=limit, workers=workers, seed=seed,
+                   base_path=base_path)
+    if not run.ok:
+        return Replan(absent, 0, 0, 0, run)
     freed, recovered, moved = changed_visits(solved.roster, run.roster, absent)
     return Replan(absent, freed, recovered, moved, run)
 
@@ -257,9 +275,12 @@ def rows(runs: list[Run]) -> list[list[str]]:
     greedy = {r.size: r for r in runs if r.method == "greedy"}
     table = []
     for r in runs:
+        if not r.ok:
+            table.append([r.size, r.method, r.status] + ["–"] * (len(COLUMNS) - 3))
+            continue
         m = r.metrics
         base = greedy.get(r.size)
-        gain = "" if r.method == "greedy" or base is None or not base.metrics["weighted_coverage"] else \
+        gain = "" if r.method == "greedy" or base is None or not base.metrics.get("weighted_coverage") else \
             f"{(m['weighted_coverage'] / base.metrics['weighted_coverage'] - 1) * 100:+.1f} %"
         table.append([
             r.size, r.method, r.status, f"{m['covered']}/{m['requests']}", f"{m['weighted_coverage'] * 100:.1f} %",
@@ -273,8 +294,10 @@ def rows(runs: list[Run]) -> list[list[str]]:
 
 def targets(runs: list[Run], replan: Replan | None) -> list[tuple[str, str, bool | None]]:
     """(target, measured, met) for every target of the issue that these runs measure."""
-    by = {(r.size, r.method): r for r in runs}
-    found: list[tuple[str, str, bool | None]] = []
+    by = {(r.size, r.method): r for r in runs if r.ok}
+    found: list[tuple[str, str, bool | None]] = [
+        (f"{r.size} {r.method}: the solve finishes", r.status, False) for r in runs if not r.ok
+    ]
 
     def gain(size: str) -> float:
         return by[(size, "full")].metrics["weighted_coverage"] / max(1e-9, by[(size, "greedy")].metrics["weighted_coverage"]) - 1
@@ -292,7 +315,7 @@ def targets(runs: list[Run], replan: Replan | None) -> list[tuple[str, str, bool
         s = by[("S", "full")]
         found.append(("S proven optimal in ≤ 5 s", f"{s.status} in {s.seconds:.1f} s",
                       s.status == "OPTIMAL" and s.seconds <= 5.0))
-    if ("M", "full") in by:
+    if ("M", "full") in by and ("M", "greedy") in by:
         m = by[("M", "full")]
         first = m.first_valid_seconds
         found.append(("M first valid roster ≤ 2 s", "n/a" if first is None else f"{first:.2f} s",
@@ -301,12 +324,12 @@ def targets(runs: list[Run], replan: Replan | None) -> list[tuple[str, str, bool
         found.append(("M ≤ 3 % from the proven bound", "n/a" if m.gap is None else f"{m.gap * 100:.2f} %",
                       None if m.gap is None else m.gap <= 0.03))
     for size, wanted, memory in (("L", 0.15, 2), ("XL", 0.12, 4)):
-        if (size, "full") in by:
+        if (size, "full") in by and (size, "greedy") in by:
             r = by[(size, "full")]
             found.append((f"{size} ≥ greedy + {wanted * 100:.0f} % in {TIME_LIMITS[size]:.0f} s", gain_text(size),
                           gain(size) >= wanted))
             found.append((f"{size} within {memory} GiB", f"{r.peak_mib / 1024:.2f} GiB", r.peak_mib <= memory * 1024))
-    if replan is not None:
+    if replan is not None and replan.run.ok:
         solving = replan.run.solver_seconds
         found.append(("replan L after one absence ≤ 1 s of solving",
                       f"{solving} s solving (whole call with parsing and pruning: {replan.run.seconds:.2f} s)",
@@ -329,7 +352,7 @@ def markdown(runs: list[Run], replan: Replan | None, command: str = "python -m s
         "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS),
     ]
     lines += ["| " + " | ".join(row) + " |" for row in rows(runs)]
-    if replan is not None:
+    if replan is not None and replan.run.ok:
         lines += ["", f"Replan ({replan.run.size}): {replan.absent_volunteer} absent all week; "
                       f"{replan.freed_visits} of their visits freed, {replan.recovered_visits} re-covered by others, "
                       f"{replan.changed_other_visits} visits of other volunteers changed; "
@@ -353,7 +376,7 @@ def print_report(runs: list[Run], replan: Replan | None) -> None:
     for row in rows(runs):
         table.add_row(*row)
     console.print(table)
-    if replan is not None:
+    if replan is not None and replan.run.ok:
         console.print(f"replan: {replan.absent_volunteer} absent; {replan.freed_visits} visits freed, "
                       f"{replan.recovered_visits} re-covered, {replan.changed_other_visits} other visits changed, "
                       f"solve {replan.run.seconds:.2f} s")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from solver.bench import absent_all_week, changed_visits, run_bench
+from solver.bench import _measure, absent_all_week, changed_visits, run_bench, targets
 from tests.solver.tiny_instances import client, instance, roster, visit, volunteer, window
 
 
@@ -37,3 +37,11 @@ def test_small_run_end_to_end(tmp_path):
     text = out.read_text()
     assert "| S | full |" in text and "S proven optimal in ≤ 5 s" in text
     assert text.startswith("Measured ") and "OR-Tools" in text.splitlines()[0]
+
+
+def test_a_crashing_solve_is_recorded_not_raised(tmp_path):
+    inst = instance([volunteer()], [client()])
+    run = _measure(tmp_path, "S", "full", inst, tmp_path / "missing.json", time_limit=1.0, workers=1, seed=0)
+    assert not run.ok
+    assert run.status.startswith("crashed: FileNotFoundError")
+    assert ("S full: the solve finishes", run.status, False) in targets([run], None)
