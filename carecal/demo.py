@@ -59,7 +59,9 @@ def step_title(step: Callable) -> str:
 # --- where the demo database goes -----------------------------------------------------------
 
 def new_sqlite_url(directory: Path = Path("."), now: datetime | None = None) -> tuple[str, Path]:
-    """./carecal.db when there is none yet, else a new timestamped file beside it."""
+    """./carecal.db when there is none yet, else a new timestamped file beside it.
+    The URL holds the absolute path: it stays right whatever the working directory."""
+    directory = directory.resolve()
     default = directory / "carecal.db"
     if not default.exists():
         return f"sqlite:///{default}", default
@@ -99,14 +101,14 @@ def load_master_data(ctx: DemoContext) -> None:
         for kind, name in (("clients", "clients.csv"), ("volunteers", "volunteers.csv"),
                            ("requests", "care_requests.csv")):
             report = import_file(s, kind, ctx.data_dir / name, actor=ctx.actor)
-            ctx.console.print(f"  {kind:<13} {report.total:>4} imported from {ctx.data_dir / name}")
+            ctx.console.print(f"  {kind:<13} {report.total:>4} imported from {ctx.data_dir / name}", soft_wrap=True)
 
 
 def run_demo(ctx: DemoContext, steps: list | None = None) -> None:
     """Migrate ctx.url, load the master data, then run every step. Stops at the first failing step."""
     ctx.console.rule(f"[bold]carecal demo[/] · week {ctx.week}")
-    ctx.console.print(f"database  {db.safe_url(ctx.url)}")
-    ctx.console.print(f"files     {ctx.out.resolve()}/")
+    ctx.console.print(f"database  {db.safe_url(ctx.url)}", soft_wrap=True)
+    ctx.console.print(f"files     {ctx.out.resolve()}/", soft_wrap=True)
     require_no_data(ctx.url)
     db.upgrade(ctx.url)
     ctx.console.print(f"schema    migrated to {db.head_revision()}")

@@ -35,10 +35,10 @@ def demo(
     console.print()
     console.rule("[bold green]demo done")
     if created_file is not None:
-        console.print(f"database  [bold]{created_file.resolve()}[/]")
+        console.print(f"database  [bold]{created_file}[/]", soft_wrap=True)
     else:
-        console.print(f"database  [bold]{db.safe_url(url)}[/]")
-    console.print(f"files     [bold]{out.resolve()}/[/]")
+        console.print(f"database  [bold]{db.safe_url(url)}[/]", soft_wrap=True)
+    console.print(f"files     [bold]{out.resolve()}/[/]", soft_wrap=True)
     for note in ctx.notes:
         console.print(note)
     hint = ""  # what later commands need to reach the same database
@@ -48,4 +48,4 @@ def demo(
         hint = f"--db sqlite:///{created_file} "
     console.print("\nTry next:")
     for command in ("volunteer list", "client list", "client show c001"):
-        console.print(f"  carecal {hint}{command}")
+        console.print(f"  carecal {hint}{command}", soft_wrap=True, highlight=False)

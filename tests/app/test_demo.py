@@ -1,0 +1,124 @@
+"""`carecal demo`: a fresh database from data/, then every feature's step."""
+
+import io
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from carecal import db, demo
+from carecal.errors import CarecalError
+from carecal.models import AuditEvent, CareRequest, Client, Organisation, Volunteer
+from carecal.weeks import IsoWeek
+
+
+def context(url: str, tmp_path: Path) -> demo.DemoContext:
+    console = Console(file=io.StringIO(), width=100, color_system=None)
+    return demo.DemoContext(url=url, week=IsoWeek.parse("2026-W48"), out=tmp_path / "exports", console=console)
+
+
+def output(ctx: demo.DemoContext) -> str:
+    return ctx.console.file.getvalue()
+
+
+def test_the_demo_loads_the_association_then_runs_the_steps_in_order(db_url, tmp_path):
+    ran = []
+
+    def first(ctx):
+        """Plan the week."""
+        with db.session_scope(ctx.url) as s:
+            ran.append(("first", s.scalar(select(func.count()).select_from(Client)), str(ctx.week), ctx.actor))
+
+    def second(ctx):
+        ran.append(("second", ctx.out.is_dir()))
+
+    ctx = context(db_url, tmp_path)
+    demo.run_demo(ctx, steps=[first, second])
+    assert ran == [("first", 120, "2026-W48", "demo"), ("second", True)]
+    with db.session_scope(db_url) as s:
+        counts = [s.scalar(select(func.count()).select_from(m)) for m in (Organisation, Volunteer, Client, CareRequest)]
+        actions = set(s.scalars(select(AuditEvent.action)))
+    assert counts[:3] == [1, 45, 120] and counts[3] > 120
+    assert {"masterdata.import.organisation", "masterdata.import.volunteers"} <= actions
+    text = output(ctx)
+    assert "▸ Plan the week" in text and "▸ second" in text
+    assert str((tmp_path / "exports").resolve()) in text
+
+
+def test_the_demo_refuses_a_database_that_holds_data(db_url, tmp_path):
+    demo.run_demo(context(db_url, tmp_path), steps=[])
+    with pytest.raises(CarecalError, match="already holds data"):
+        demo.run_demo(context(db_url, tmp_path), steps=[])
+
+
+def test_steps_may_be_named_by_module_and_function():
+    assert demo.resolve_step("carecal.demo:load_master_data") is demo.load_master_data
+    assert demo.step_title(demo.load_master_data).startswith("Import the organisation")
+
+
+def test_a_new_file_never_overwrites_an_existing_one(tmp_path):
+    url, path = demo.new_sqlite_url(tmp_path)
+    assert path == (tmp_path / "carecal.db").resolve() and url == f"sqlite:///{path}"
+    path.write_bytes(b"")
+    _, second = demo.new_sqlite_url(tmp_path, now=datetime(2026, 11, 21, 9, 30).astimezone())
+    assert second.name == "carecal-demo-20261121-093000.db"
+    second.write_bytes(b"")
+    _, third = demo.new_sqlite_url(tmp_path, now=datetime(2026, 11, 21, 9, 30).astimezone())
+    assert third.name == "carecal-demo-20261121-093000-2.db"
+
+
+@pytest.fixture
+def in_empty_dir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CARECAL_DB", raising=False)
+    monkeypatch.setattr(demo, "STEPS", [])
+    return tmp_path
+
+
+def run(*args):
+    from carecal.cli.main import app
+
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def test_cli_demo_creates_carecal_db_then_a_timestamped_file_and_says_where(in_empty_dir):
+    first = run("demo")
+    assert first.exit_code == 0, first.stderr
+    assert (in_empty_dir / "carecal.db").exists()
+    assert str((in_empty_dir / "carecal.db").resolve()) in first.stdout
+    second = run("demo", "--out", "out")
+    assert second.exit_code == 0, second.stderr
+    created = sorted(p.resolve() for p in in_empty_dir.glob("carecal-demo-*.db"))
+    assert len(created) == 1
+    assert f"--db sqlite:///{created[0]}" in second.stdout
+    assert (in_empty_dir / "out").is_dir()
+    # every other command can now be tried on the same database
+    listing = run("--db", f"sqlite:///{created[0]}", "client", "list")
+    assert listing.stdout.startswith("120 clients")
+
+
+def test_cli_demo_uses_the_named_database_and_refuses_one_with_data(in_empty_dir):
+    url = f"sqlite:///{in_empty_dir / 'named.db'}"
+    assert run("--db", url, "demo").exit_code == 0
+    again = run("--db", url, "demo")
+    assert again.exit_code == 1
+    assert "already holds data" in again.stderr
+
+
+def test_cli_demo_refuses_a_bad_week(in_empty_dir):
+    result = run("demo", "--week", "2026-W54")
+    assert result.exit_code == 2 and "2026 has no week 54" in result.stderr
+    assert not (in_empty_dir / "carecal.db").exists()
+
+
+@pytest.mark.slow
+def test_the_whole_demo_with_every_feature_step(tmp_path, monkeypatch):
+    """The demo as `make demo` runs it, all steps included, on a SQLite file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CARECAL_DB", raising=False)
+    result = run("demo", "--out", "exports")
+    assert result.exit_code == 0, result.stderr
+    assert "demo done" in result.stdout
