@@ -74,6 +74,7 @@ def lock_week(session: Session, week: IsoWeek, seen_revision: int, what: str) ->
         session.add(roster_week)
     else:
         roster_week.revision = current + 1
+    flush_or_conflict(session, week, what)   # claim the week now: a racing colleague waits or fails here
     return roster_week
 
 
