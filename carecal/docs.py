@@ -63,11 +63,11 @@ def command_paths() -> set[tuple[str, ...]]:
 
 
 def readme_commands(text: str) -> list[tuple[str, ...]]:
-    """`carecal ...` invocations named in the README's code spans and code blocks."""
-    code = re.findall(r"```.*?```", text, flags=re.S) + re.findall(r"`[^`\n]+`", text)
+    """`carecal ...` invocations named in the README's code blocks and code spans, in order."""
     found = []
-    for snippet in code:
-        for match in re.finditer(r"(?:^|[\s`$])carecal((?:[ \t]+[^\s`|;&]+)*)", snippet.strip("`"), flags=re.M):
+    for snippet in re.finditer(r"```[^\n]*\n(.*?)```|`([^`\n]+)`", text, flags=re.S):
+        code = snippet[1] if snippet[1] is not None else snippet[2]
+        for match in re.finditer(r"(?:^|[\s$])carecal((?:[ \t]+[^\s|;&>]+)*)", code, flags=re.M):
             found.append(tuple(match[1].split()))
     return found
 
