@@ -209,3 +209,30 @@ def test_main_check_exit_codes(tmp_path, capsys):
     assert main_check(tmp_path / "i.json", tmp_path / "bad.json") == 1
     assert "outside the request's windows" in capsys.readouterr().out
     assert main_check(tmp_path / "i.json", tmp_path / "missing.json") == 2
+
+
+def test_window_starting_in_the_skipped_hour_starts_at_the_jump():
+    """Sunday 29 March 2026: 02:30 never shows on the clock, so a window from 02:30 opens at 03:00."""
+    inst = instance(
+        [volunteer(availability=[window("sun", "00:00", "12:00")])],
+        [client(requests=[request("c1-1", windows=[window("sun", "02:30", "06:00")])])],
+        week="2026-W13",
+    )
+    at_jump = roster(inst, [visit(inst, "c1-1", "v1", "2026-03-29 03:00")])
+    assert at_jump["assignments"][0]["start"] == "2026-03-29T03:00:00+02:00"
+    assert check(inst, at_jump).ok
+    before = {"request": "c1-1", "client": "c1", "volunteer": "v1",
+              "start": "2026-03-29T01:45:00+01:00", "end": "2026-03-29T04:45:00+02:00"}
+    assert check(inst, roster(inst, [before])).rules_broken() == {5}
+
+
+def test_repeated_hour_when_the_clocks_go_back_counts_both_times():
+    """Sunday 25 October 2026: a window to 02:30 ends at the second 02:30 (+01:00)."""
+    inst = instance(
+        [volunteer(availability=[window("sun", "00:00", "12:00")])],
+        [client(requests=[request("c1-1", duration_min=180, windows=[window("sun", "00:30", "02:30")])])],
+        week="2026-W43",
+    )
+    three_hours = {"request": "c1-1", "client": "c1", "volunteer": "v1",
+                   "start": "2026-10-25T00:30:00+02:00", "end": "2026-10-25T02:30:00+01:00"}
+    assert check(inst, roster(inst, [three_hours])).ok
