@@ -29,9 +29,11 @@ STATEMENT = ("Die aufgeführten Leistungen sind Leistungen eines nach Landesrech
              "Unterstützung im Alltag nach § 45a SGB XI. Sie werden über den Entlastungsbetrag nach § 45b SGB XI "
              "bzw. den Umwandlungsanspruch nach § 45a Abs. 4 SGB XI abgerechnet; nicht gedeckte Beträge privat.")
 SIGNATURES = {"client": "Klient/in", "representative": "Vertretung"}
-_CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-                     ["a", "b", "w", "g", "d", "e", "jo", "sh", "s", "i", "j", "k", "l", "m", "n", "o", "p", "r",
-                      "s", "t", "u", "f", "ch", "z", "tsch", "schtsch", "", "y", "", "e", "ju", "ja"]))
+# German (Duden) transliteration of Russian and Ukrainian letters
+_CYRILLIC = dict(zip(
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
+    ["a", "b", "w", "g", "d", "e", "jo", "sch", "s", "i", "j", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u",
+     "f", "ch", "z", "tsch", "sch", "schtsch", "", "y", "", "e", "ju", "ja", "i", "ji", "je", "g"], strict=True))
 _SPECIAL = {"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i", "–": "-", "—": "-", "„": '"', "“": '"', "”": '"'}
 
 
@@ -182,10 +184,9 @@ def write_proofs(session: Session, month: str, out: Path, client_ref: str | None
     if client_ref:
         clients = [find_client(session, client_ref)]
     else:
-        clients = session.scalars(
-            select(Client).join(Visit, Visit.client_id == Client.id).join(VisitRecord, VisitRecord.visit_id == Visit.id)
-            .where(VisitRecord.status == "delivered", VisitRecord.day.between(first, last))
-            .distinct().order_by(Client.external_id)).all()
+        client_ids = select(Visit.client_id).join(VisitRecord, VisitRecord.visit_id == Visit.id).where(
+            VisitRecord.status == "delivered", VisitRecord.day.between(first, last))
+        clients = session.scalars(select(Client).where(Client.id.in_(client_ids)).order_by(Client.external_id)).all()
     written = []
     for client in clients:
         lines = proof_lines(session, client, month, org.timezone)
