@@ -10,10 +10,12 @@ Rich, lazily, for the CLI report.
 rule it breaks (1-9, or 0 for format and completeness), and the metrics of the spec's
 "what is better" recomputed from the roster.
 
-Conventions where the spec leaves room (shared with the model by agreement):
+Conventions where the spec leaves room (the model reads it the same way):
 - a visit belongs to the local calendar day on which it starts;
 - the slot grid counts from local midnight;
-- a visit "touches" an absence when they share time (a visit may end when an absence begins).
+- a visit "touches" an absence when they share time (a visit may end when an absence begins);
+- on a day the clocks change, a window opens at the first moment the clock shows `from`
+  (or, if the clocks skip it, at the jump) and closes at the last moment it shows `to`.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
