@@ -1,26 +1,19 @@
 """Upper bounds on priority-weighted coverage, so a roster's quality can be judged.
 
-- From a CP-SAT model of the whole week: its objective bound B with the weights of
-  solver.objective gives coverage <= ceil(B / W1), since the lower tiers together weigh
-  less than W1 (see the dominance argument there).
+- From CP-SAT's first stage over the whole week (maximise coverage): its proven bound.
 - Without one: every request that has a candidate at all (rules 1-5), which is weak.
 """
 
 from __future__ import annotations
 
-import math
-
 from solver.candidates import Candidates
 from solver.instance import Instance
-from solver.objective import Weights
 
 
 def trivial_bound(inst: Instance, cands: Candidates) -> int:
-    return sum(inst.requests[r].priority for r in range(len(inst.requests)) if cands.options[r])
+    return sum(inst.requests[r].priority for r in range(len(inst.requests)) if cands.has_option(r))
 
 
-def coverage_bound(inst: Instance, cands: Candidates, model_bound: float | None, weights: Weights) -> int:
+def coverage_bound(inst: Instance, cands: Candidates, proven: int | None) -> int:
     trivial = trivial_bound(inst, cands)
-    if model_bound is None or not math.isfinite(model_bound):
-        return trivial
-    return min(trivial, math.ceil(model_bound / weights.coverage - 1e-9))
+    return trivial if proven is None else min(trivial, proven)

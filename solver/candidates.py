@@ -48,10 +48,27 @@ def static_breaks(inst: Instance, client: Client, volunteer: Volunteer, km: floa
     return breaks
 
 
+def matches(client: Client, volunteer: Volunteer, km: float) -> bool:
+    """Rules 1-4 hold (the fast form of `static_breaks(...) == []`)."""
+    return matches_person(client, volunteer) and km <= volunteer.max_km
+
+
+def matches_person(client: Client, volunteer: Volunteer) -> bool:
+    """Rules 1-3 hold."""
+    if client.dementia:
+        if not volunteer.dementia_trained or client.mother_tongue not in volunteer.languages:
+            return False
+    elif not set(client.languages) & set(volunteer.languages):
+        return False
+    if client.gender_preference and volunteer.gender != client.gender_preference:
+        return False
+    return volunteer.id not in client.excluded_volunteers
+
+
 def feasible_starts(inst: Instance, request: Request, volunteer: Volunteer) -> dict[int, tuple[int, ...]]:
     """Rule 5: day -> starts on the grid inside a request window and an availability window
     of that day, touching none of the volunteer's absences."""
-    by_day: dict[int, set[int]] = defaultdict(set)
+    by_day: dict[int, list[int]] = defaultdict(list)
     duration = request.duration
     for w in request.windows:
         for a in volunteer.availability:
@@ -60,88 +77,121 @@ def feasible_starts(inst: Instance, request: Request, volunteer: Volunteer) -> d
             lo, hi = max(w.start, a.start), min(w.end, a.end) - duration
             if hi < lo:
                 continue
-            for s in inst.clock.grid_between(lo, hi):
-                if all(s >= b_end or s + duration <= b_start for b_start, b_end in volunteer.absences):
-                    by_day[w.day].add(s)
-    return {day: tuple(sorted(starts)) for day, starts in sorted(by_day.items()) if starts}
+            starts = inst.clock.grid_between(lo, hi)
+            blocking = [(b_start, b_end) for b_start, b_end in volunteer.absences
+                        if b_start < hi + duration and lo < b_end]
+            if blocking:
+                starts = [s for s in starts if all(s >= b_end or s + duration <= b_start for b_start, b_end in blocking)]
+            by_day[w.day].extend(starts)
+    return {day: tuple(sorted(set(starts))) for day, starts in sorted(by_day.items()) if starts}
 
 
 class Candidates:
-    """Pruned options per request, plus cached distances and travel times."""
+    """Who could take which request: volunteers passing rules 1-4 per client (computed up
+    front, nearest first), and per (request, volunteer) the options of rule 5 (computed on
+    first use, so a 3,000-client week does not pay for pairs no one looks at).
+    Distances and travel times are cached."""
 
     def __init__(self, inst: Instance):
         self.inst = inst
         self._dist_vc: dict[tuple[int, int], float] = {}
         self._dist_cc: dict[tuple[int, int], float] = {}
-        self.options: list[list[Option]] = [[] for _ in inst.requests]
+        self._options_for: dict[tuple[int, int], list[Option]] = {}
+        self._options: dict[int, list[Option]] = {}
         speakers: dict[str, list[int]] = defaultdict(list)
         for v in inst.volunteers:
             for lang in v.languages:
                 speakers[lang].append(v.index)
+        self.volunteers_of: list[list[int]] = [[] for _ in inst.requests]
         for client in inst.clients:
             langs = (client.mother_tongue,) if client.dementia else client.languages
-            pool = sorted({v for lang in langs for v in speakers.get(lang, ())})
-            ok_vols = [v for v in pool
-                       if not static_breaks(inst, client, inst.volunteers[v], self.dist_vc(v, client.index))]
+            pool = {v for lang in langs for v in speakers.get(lang, ())}
+            people = [v for v in pool if matches_person(client, inst.volunteers[v])]
+            ok = sorted((self.dist_vc(v, client.index), v) for v in people
+                        if self.dist_vc(v, client.index) <= inst.volunteers[v].max_km)
             for r in client.requests:
                 pin = inst.pin_of.get(r)
-                vols = [pin.volunteer] if pin else ok_vols
-                request = inst.requests[r]
-                for v in vols:
-                    volunteer = inst.volunteers[v]
-                    if request.duration > volunteer.max_minutes_per_week or volunteer.max_visits_per_day < 1:
+                vols = [pin.volunteer] if pin else [v for _, v in ok]
+                duration = inst.requests[r].duration
+                self.volunteers_of[r] = [v for v in vols if duration <= inst.volunteers[v].max_minutes_per_week
+                                         and inst.volunteers[v].max_visits_per_day >= 1]
+        self.options = _OptionsByRequest(self)
+
+    def options_for(self, r: int, v: int) -> list[Option]:
+        """Rule 5 options of volunteer v for request r (v must be one of volunteers_of[r])."""
+        key = (r, v)
+        found = self._options_for.get(key)
+        if found is None:
+            inst = self.inst
+            pin = inst.pin_of.get(r)
+            found = []
+            for day, starts in feasible_starts(inst, inst.requests[r], inst.volunteers[v]).items():
+                if pin and pin.start is not None:
+                    if pin.start not in starts:
                         continue
-                    for day, starts in feasible_starts(inst, request, volunteer).items():
-                        if pin and pin.start is not None:
-                            if pin.start not in starts:
-                                continue
-                            starts = (pin.start,)
-                        self.options[r].append(Option(r, v, day, starts))
+                    starts = (pin.start,)
+                found.append(Option(r, v, day, starts))
+            self._options_for[key] = found
+        return found
+
+    def all_options(self, r: int) -> list[Option]:
+        found = self._options.get(r)
+        if found is None:
+            found = self._options[r] = [o for v in self.volunteers_of[r] for o in self.options_for(r, v)]
+        return found
+
+    def has_option(self, r: int) -> bool:
+        return any(self.options_for(r, v) for v in self.volunteers_of[r])
 
     # distances -------------------------------------------------------------
     def dist_vc(self, v: int, c: int) -> float:
         key = (v, c)
-        if key not in self._dist_vc:
-            self._dist_vc[key] = distance_km(self.inst.travel, self.inst.volunteers[v].home,
-                                             self.inst.clients[c].home)
-        return self._dist_vc[key]
+        found = self._dist_vc.get(key)
+        if found is None:
+            found = self._dist_vc[key] = distance_km(self.inst.travel, self.inst.volunteers[v].home,
+                                                     self.inst.clients[c].home)
+        return found
 
     def dist_cc(self, a: int, b: int) -> float:
         key = (a, b) if a <= b else (b, a)
-        if key not in self._dist_cc:
-            self._dist_cc[key] = distance_km(self.inst.travel, self.inst.clients[a].home,
-                                             self.inst.clients[b].home)
-        return self._dist_cc[key]
+        found = self._dist_cc.get(key)
+        if found is None:
+            found = self._dist_cc[key] = distance_km(self.inst.travel, self.inst.clients[a].home,
+                                                     self.inst.clients[b].home)
+        return found
 
     def travel(self, v: int, a: int, b: int) -> int:
         """Minutes volunteer v needs from client a's home to client b's."""
-        if a == b:
-            return 0
-        ca, cb = self.inst.clients[a], self.inst.clients[b]
-        if ca.home == cb.home:
+        if a == b or self.inst.clients[a].home == self.inst.clients[b].home:
             return 0
         volunteer = self.inst.volunteers[v]
         return math.ceil(self.dist_cc(a, b) / volunteer.speed_kmh * 60) + self.inst.travel.fixed_minutes
 
     @cached_property
-    def volunteers_of(self) -> list[list[int]]:
-        """request -> candidate volunteers (sorted, unique)."""
-        return [sorted({o.volunteer for o in opts}) for opts in self.options]
-
-    @cached_property
     def requests_of_volunteer(self) -> list[list[int]]:
+        """volunteer -> requests they pass rules 1-4 (and 7's weekly minutes) for."""
         result: list[list[int]] = [[] for _ in self.inst.volunteers]
         for r, vols in enumerate(self.volunteers_of):
             for v in vols:
                 result[v].append(r)
         return result
 
-    def options_of(self, r: int, v: int) -> list[Option]:
-        return [o for o in self.options[r] if o.volunteer == v]
-
     def travel_units(self, v: int, c: int) -> int:
         """Rule of preference 3 in whole 100 m: distance_km(volunteer home, client home)."""
         return round(self.dist_vc(v, c) * 10)
+
+
+class _OptionsByRequest:
+    """`cands.options[r]`: every option of request r, computed on first use."""
+
+    def __init__(self, cands: Candidates):
+        self._cands = cands
+
+    def __getitem__(self, r: int) -> list[Option]:
+        return self._cands.all_options(r)
+
+    def __len__(self) -> int:
+        return len(self._cands.inst.requests)
 
 
 def day_name(day: int) -> str:

@@ -134,7 +134,43 @@ def explain_command(
     out.print(table)
 
 
-# QA's commands (check, generate, bench) register here, each a thin call into its module.
+@app.command("check")
+def check_command(
+    instance: Annotated[Path, typer.Argument(help="carecal-instance/1 JSON file.")],
+    roster: Annotated[Path, typer.Argument(help="carecal-roster/1 JSON file.")],
+) -> None:
+    """Validate a roster against its instance (independent of the solver); exit 1 on any violation."""
+    from solver.check import main_check
+
+    raise typer.Exit(main_check(instance, roster))
+
+
+@app.command("generate")
+def generate_command(
+    size: Annotated[str, typer.Option("--size", help="S, M, L or XL.")] = "S",
+    seed: Seed = 1,
+    week: Annotated[Optional[str], typer.Option(help="ISO week, e.g. 2026-W48 (default: next week).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (default stdout).")] = None,
+) -> None:
+    """Write a synthetic Chemnitz week of the given size."""
+    from solver.generate import main_generate
+
+    raise typer.Exit(main_generate(size, seed, week, str(output) if output else None))
+
+
+@app.command("bench")
+def bench_command(
+    sizes: Annotated[str, typer.Option("--sizes", help="Comma-separated sizes.")] = "S,M,L,XL",
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds per solve (default per size).")] = None,
+    seed: Seed = 1,
+    workers: Workers = 2,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the Markdown report here.")] = None,
+) -> None:
+    """Greedy against the full solve per size, with the replanning case."""
+    from solver.bench import main_bench
+
+    raise typer.Exit(main_bench(tuple(s.strip() for s in sizes.split(",") if s.strip()), time_limit, seed,
+                                output, workers))
 
 
 def run() -> None:

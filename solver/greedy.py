@@ -20,23 +20,37 @@ def greedy_fill(schedule: Schedule, prefs: Preferences, requests: Iterable[int],
                 volunteers: set[int] | None = None) -> Schedule:
     """Assign as many of `requests` as fit into `schedule` (changed in place and returned)."""
     inst, cands = schedule.inst, schedule.cands
-    todo = [r for r in requests if r not in schedule.assigned and cands.options[r]]
+    todo = [r for r in requests if r not in schedule.assigned and cands.volunteers_of[r]]
     todo.sort(key=lambda r: (-inst.requests[r].priority, len(cands.volunteers_of[r]),
                              -inst.requests[r].duration, r))
     for r in todo:
         c = inst.requests[r].client
         known, usual = prefs.volunteers[c], prefs.starts[c]
         serving = schedule.volunteers_of_client(c)
-        options = [o for o in cands.options[r] if volunteers is None or o.volunteer in volunteers]
-        options.sort(key=lambda o: (o.volunteer not in known, o.volunteer not in serving,
-                                    cands.dist_vc(o.volunteer, c), o.volunteer, o.day))
-        for o in options:
-            starts = [s for s in o.starts if s in usual] + [s for s in o.starts if s not in usual]
-            start = next((s for s in starts if schedule.fits(r, o.volunteer, s)), None)
+        vols = [v for v in cands.volunteers_of[r] if volunteers is None or v in volunteers]
+        vols.sort(key=lambda v: (v not in known, v not in serving))   # stable: nearest first within
+        for v in vols:
+            start = _first_fit(schedule, r, v, usual)
             if start is not None:
-                schedule.add(r, o.volunteer, start)
+                schedule.add(r, v, start)
                 break
     return schedule
+
+
+def _first_fit(schedule: Schedule, r: int, v: int, usual: frozenset[int]) -> int | None:
+    """The start at which v can take r now: last week's time if possible, else the earliest."""
+    volunteer = schedule.inst.volunteers[v]
+    if schedule.minutes[v] + schedule.inst.requests[r].duration > volunteer.max_minutes_per_week:
+        return None
+    for o in schedule.cands.options_for(r, v):
+        for s in o.starts:
+            if s in usual and schedule.fits(r, v, s):
+                return s
+    for o in schedule.cands.options_for(r, v):
+        for s in o.starts:
+            if schedule.fits(r, v, s):
+                return s
+    return None
 
 
 def greedy(cands: Candidates, prefs: Preferences, fixed: dict[int, tuple[int, int]]) -> Schedule:

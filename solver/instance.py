@@ -21,7 +21,7 @@ import json
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -267,8 +267,26 @@ class Instance:
 
 # --------------------------------------------------------------------------- reading
 
+def _inline_refs(node: object, defs: dict) -> object:
+    """The schema with every local $ref replaced by its definition (ours are not recursive);
+    validating against it is about twice as fast, which matters for 3,000-client weeks."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return _inline_refs(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
+        return {k: _inline_refs(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline_refs(item, defs) for item in node]
+    return node
+
+
+@cache
+def _validator(schema_name: str) -> jsonschema.Draft202012Validator:
+    schema = _load_json(schema_name)
+    return jsonschema.Draft202012Validator(_inline_refs(schema, schema.get("$defs", {})))
+
+
 def _schema_errors(doc: object, schema_name: str) -> list[tuple[str, str]]:
-    validator = jsonschema.Draft202012Validator(_load_json(schema_name))
+    validator = _validator(schema_name)
     errors = []
     for error in sorted(validator.iter_errors(doc), key=lambda e: (e.json_path, e.message)):
         message = error.message

@@ -11,12 +11,19 @@ at random; with one worker the sequence is deterministic for a given seed.
 
 from __future__ import annotations
 
+import os
 import random
+import sys
+import time
 
 from solver.model import SubProblem, WeekModel
 
-NEIGHBOURS = 30
-ROUND_SECONDS = 2.0
+DEBUG = bool(os.environ.get("CARECAL_SOLVER_DEBUG"))
+NEIGHBOURS = 30          # the most volunteers one neighbourhood frees
+MIN_NEIGHBOURS = 4
+ROUND_SECONDS = 1.0
+MAX_UNCOVERED = 12         # uncovered requests offered to one neighbourhood (beyond its target)
+LOWER_TIERS_SHARE = 0.25   # of a round, at most, for continuity/travel/fairness once coverage is settled
 
 
 def nearest_volunteers(run, v: int, count: int) -> list[int]:
@@ -28,8 +35,33 @@ def nearest_volunteers(run, v: int, count: int) -> list[int]:
     return [v] + [w for _, w in others[:count]]
 
 
-def neighbourhood(run, hood: set[int], pinned: set[int]) -> tuple[list[int], dict[int, tuple[int, int]]]:
-    """(free requests, fixed assignments) for a set of volunteers."""
+def chain_neighbourhood(run, r: int, size: int, rng: random.Random) -> set[int]:
+    """Volunteers who could take uncovered request r, then those who could take over their
+    visits, and so on (an ejection chain's worth of volunteers), up to `size`."""
+    cands = run.cands
+    served: dict[int, list[int]] = {}
+    for q, (v, _) in run.best.items():
+        served.setdefault(v, []).append(q)
+    hood: list[int] = []
+    frontier = list(cands.volunteers_of[r][:4])
+    while frontier and len(hood) < size:
+        v = frontier.pop(0)
+        if v in hood:
+            continue
+        hood.append(v)
+        takers = [w for q in served.get(v, ()) for w in cands.volunteers_of[q][:6] if w not in hood]
+        rng.shuffle(takers)
+        frontier.extend(takers)
+    if len(hood) < size:
+        hood.extend(w for w in nearest_volunteers(run, cands.volunteers_of[r][0], size) if w not in hood)
+    return set(hood[:size])
+
+
+def neighbourhood(run, hood: set[int], pinned: set[int], rng: random.Random | None = None,
+                  target: int | None = None, max_uncovered: int | None = None
+                  ) -> tuple[list[int], dict[int, tuple[int, int]]]:
+    """(free requests, fixed assignments) for a set of volunteers: their visits, and the
+    uncovered requests they could take (at most `max_uncovered`, the target among them)."""
     cands = run.cands
     free, fixed = [], {}
     for r, (v, s) in run.best.items():
@@ -37,11 +69,13 @@ def neighbourhood(run, hood: set[int], pinned: set[int]) -> tuple[list[int], dic
             free.append(r)
         else:
             fixed[r] = (v, s)
-    for v in hood:
-        for r in cands.requests_of_volunteer[v]:
-            if r not in run.best and r not in pinned:
-                free.append(r)
-    return sorted(set(free)), fixed
+    uncovered = sorted({r for v in hood for r in cands.requests_of_volunteer[v]
+                        if r not in run.best and r not in pinned and r != target})
+    if max_uncovered is not None and len(uncovered) > max_uncovered:
+        uncovered = (rng or random.Random(0)).sample(uncovered, max_uncovered)
+    if target is not None:
+        uncovered.append(target)
+    return sorted(set(free) | set(uncovered)), fixed
 
 
 def large_neighbourhood_search(run, pins: dict[int, tuple[int, int]], workers: int, seed: int,
@@ -53,29 +87,42 @@ def large_neighbourhood_search(run, pins: dict[int, tuple[int, int]], workers: i
     active = [v for v in range(len(run.inst.volunteers)) if cands.requests_of_volunteer[v]]
     if not active:
         return 0
-    budget = run.time_limit - run.elapsed()
+    budget = run.time_limit if deterministic else run.time_limit - run.elapsed()
     spent = 0.0
     improved = done = 0
+    size = 12
     while (rounds is None or done < rounds):
         left = budget - spent if deterministic else run.remaining()
-        if left < 0.2:
+        if left < 0.2 or run.remaining() < -run.time_limit:   # the latter: a safety net for deterministic runs
             break
         uncovered = [r for r in range(len(run.inst.requests)) if r not in run.best and cands.volunteers_of[r]]
-        if uncovered and rng.random() < 0.7:
-            r = rng.choice(uncovered)
-            v = rng.choice(cands.volunteers_of[r])
+        if uncovered and rng.random() < 0.8:
+            # the volunteers who could take an uncovered request, nearest to its client first
+            target = rng.choice(uncovered)
+            hood = chain_neighbourhood(run, target, size, rng)
         else:
-            v = rng.choice(active)
-        hood = set(nearest_volunteers(run, v, NEIGHBOURS))
-        free, fixed = neighbourhood(run, hood, pinned)
+            target = None
+            hood = set(nearest_volunteers(run, rng.choice(active), size - 1))
+        free, fixed = neighbourhood(run, hood, pinned, rng, target, max_uncovered=MAX_UNCOVERED)
+        done += 1
         if not free:
-            done += 1
             continue
         hint = {r: run.best[r] for r in free if r in run.best}
+        t0 = time.perf_counter()
         model = WeekModel(cands, run.prefs, SubProblem(free=free, fixed=fixed, hint=hint, volunteers=hood))
-        outcome = model.solve(min(ROUND_SECONDS, left), workers, rng.randrange(1 << 30), deterministic)
+        t1 = time.perf_counter()
+        outcome = model.solve(min(ROUND_SECONDS, left), workers, rng.randrange(1 << 30), deterministic,
+                              lower_tiers_limit=ROUND_SECONDS * LOWER_TIERS_SHARE)
+        if DEBUG:
+            print(f"lns size {size} hood {len(hood)} free {len(free)} vars {outcome.variables} build {t1-t0:.2f} "
+                  f"solve {outcome.seconds:.2f} {outcome.status} obj {outcome.objective/outcome.weights.coverage:.2f} "
+                  f"bound {outcome.bound/outcome.weights.coverage:.2f}", file=sys.stderr)
         spent += outcome.deterministic_seconds if deterministic else outcome.seconds
-        done += 1
+        # grow neighbourhoods CP-SAT closes quickly, shrink those it cannot
+        if outcome.status == "OPTIMAL" and outcome.seconds < ROUND_SECONDS / 2:
+            size = min(NEIGHBOURS, size + 1)
+        elif outcome.status != "OPTIMAL":
+            size = max(MIN_NEIGHBOURS, size - 2)
         if outcome.status in ("OPTIMAL", "FEASIBLE"):
             if run.offer({**fixed, **outcome.assigned}, "lns"):
                 improved += 1

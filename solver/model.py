@@ -22,6 +22,8 @@ Every variable, auxiliaries included, gets a hint from a complete feasible roste
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -32,6 +34,9 @@ from solver.candidates import Candidates, Option
 from solver.objective import (FAIRNESS_RANGE, NEW_FACE, PER_VOLUNTEER, SLOT_MOVED, Preferences,
                               Weights, fairness_percent, ranges)
 
+DEBUG = bool(os.environ.get("CARECAL_SOLVER_DEBUG"))
+EXTRA_PARAMS: dict = {}
+FIRST_STAGE_SHARE = 0.7   # of the time limit, at most, for coverage; the rest for the lower tiers
 STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE", cp_model.INFEASIBLE: "INFEASIBLE",
           cp_model.MODEL_INVALID: "MODEL_INVALID", cp_model.UNKNOWN: "UNKNOWN"}
 
@@ -55,6 +60,8 @@ class Outcome:
     seconds: float
     deterministic_seconds: float
     variables: int
+    coverage: int                                    # priority-weighted coverage of the free requests
+    coverage_bound: int                              # ... and CP-SAT's proven upper bound on it
 
 
 @dataclass
@@ -71,6 +78,7 @@ class WeekModel:
         self.inst, self.cands, self.prefs, self.sub = cands.inst, cands, prefs, sub
         self.model = cp_model.CpModel()
         self.hints: list[tuple[cp_model.IntVar, int]] = []
+        self._det = 0.0   # CP-SAT's deterministic seconds spent on this model
         self.opts: list[_Opt] = []
         self.by_request: dict[int, list[_Opt]] = defaultdict(list)
         self._fixed_context()
@@ -118,9 +126,8 @@ class WeekModel:
         for r in sub.free:
             request = self.inst.requests[r]
             hinted = sub.hint.get(r)
-            for o in self.cands.options[r]:
-                if sub.volunteers is not None and o.volunteer not in sub.volunteers:
-                    continue
+            vols = [v for v in self.cands.volunteers_of[r] if sub.volunteers is None or v in sub.volunteers]
+            for o in (o for v in vols for o in self.cands.options_for(r, v)):
                 starts = self._allowed_starts(o)
                 if not starts:
                     continue
@@ -275,31 +282,83 @@ class WeekModel:
             peak_hint = max(peak_hint, fairness_percent(hinted, vol.max_minutes_per_week))
         self.hints.append((peak, peak_hint))
         self.peak = peak
-        m.maximize(w.coverage * sum(coverage) - w.continuity * sum(continuity)
-                   - w.travel * sum(travel) - w.fairness * peak)
+        self.coverage = sum(coverage)
+        self.continuity = sum(continuity)
+        self.travel = sum(travel)
 
     # -- solving ------------------------------------------------------------------------
-    def solve(self, time_limit: float, workers: int, seed: int, deterministic: bool) -> Outcome:
+    def solve(self, time_limit: float, workers: int, seed: int, deterministic: bool,
+              lower_tiers_limit: float | None = None) -> Outcome:
+        """Lexicographic, one tier at a time, so that each search has a small objective:
+        maximise priority-weighted coverage; then, holding it, minimise continuity cost;
+        then travel; then the peak load share. (One weighted objective over all tiers was
+        measured to be several times slower to reach, and to prove, the same roster.)
+        Each stage starts from the previous stage's solution as a complete hint; a stage
+        that runs out of time still holds what it found for the stages after it."""
+        started = time.perf_counter()
+        m = self.model
+        w = self.weights
+        lower = w.continuity * self.continuity + w.travel * self.travel + w.fairness * self.peak
+        stages = [(self.coverage, True), (lower, False)]
+        found: list[int] = []
+        assigned: dict[int, tuple[int, int]] = {}
+        proven = True
+        coverage_bound = 0
+        for k, (expr, maximise) in enumerate(stages):
+            spent = self._det if deterministic else time.perf_counter() - started
+            left = time_limit - spent
+            limit = left * FIRST_STAGE_SHARE if k == 0 else left
+            if k > 0 and lower_tiers_limit is not None:
+                limit = min(limit, lower_tiers_limit)
+            if k > 0 and limit <= 0.01:
+                proven = False
+                break
+            m.maximize(expr) if maximise else m.minimize(expr)
+            solver, status = self._run(max(0.01, limit), workers, seed, deterministic)
+            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                if k == 0:
+                    return Outcome({}, STATUS.get(status, "UNKNOWN"), -math.inf, math.inf, self.weights,
+                                   time.perf_counter() - started, self._det, len(m.proto.variables), 0, 0)
+                proven = False
+                break
+            value = round(solver.objective_value)
+            if k == 0:
+                coverage_bound = math.floor(solver.best_objective_bound + 1e-6)
+            proven = proven and status == cp_model.OPTIMAL
+            found.append(value)
+            assigned = self._assigned(solver)
+            # hold this tier for the next stages, and hand them this solution as a complete hint
+            m.add(expr >= value) if maximise else m.add(expr <= value)
+            values = [solver.value(m.get_int_var_from_proto_index(i)) for i in range(len(m.proto.variables))]
+            m.clear_hints()
+            for i, v in enumerate(values):
+                m.add_hint(m.get_int_var_from_proto_index(i), v)
+        coverage = sum(self.inst.requests[r].priority for r in assigned)
+        objective = self.weights.coverage * coverage - (found[1] if len(found) > 1 else 0)
+        status = cp_model.OPTIMAL if proven and len(found) == len(stages) else cp_model.FEASIBLE
+        bound = objective if status == cp_model.OPTIMAL else self.weights.coverage * coverage_bound
+        return Outcome(assigned, STATUS[status], objective, bound, self.weights, time.perf_counter() - started,
+                       self._det, len(m.proto.variables), coverage, coverage_bound)
+
+    def _run(self, limit: float, workers: int, seed: int, deterministic: bool):
         solver = cp_model.CpSolver()
         p = solver.parameters
         p.num_workers = max(1, workers)
         p.random_seed = seed
+        for key, value in EXTRA_PARAMS.items():
+            setattr(p, key, value)
         if deterministic:
-            p.max_deterministic_time = max(0.05, time_limit)
-            p.max_time_in_seconds = max(1.0, 10 * time_limit)   # only a safety net
+            p.max_deterministic_time = max(0.02, limit)
+            p.max_time_in_seconds = max(1.0, 10 * limit)   # only a safety net
         else:
-            p.max_time_in_seconds = max(0.05, time_limit)
-        started = time.perf_counter()
+            p.max_time_in_seconds = max(0.02, limit)
         status = solver.solve(self.model)
-        seconds = time.perf_counter() - started
-        assigned: dict[int, tuple[int, int]] = {}
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            for o in self.opts:
-                if solver.boolean_value(o.x):
-                    assigned[o.option.request] = (o.option.volunteer, solver.value(o.s))
-            objective, bound = solver.objective_value, solver.best_objective_bound
-        else:
-            objective, bound = -math.inf, math.inf
-        return Outcome(assigned, STATUS.get(status, solver.status_name(status)), objective, bound,
-                       self.weights, seconds, solver.response_proto.deterministic_time,
-                       len(self.model.proto.variables))
+        self._det += solver.response_proto.deterministic_time
+        if DEBUG:
+            print(f"  stage {solver.status_name(status)} obj {solver.objective_value} bound "
+                  f"{solver.best_objective_bound} in {solver.wall_time:.2f}s", file=sys.stderr)
+        return solver, status
+
+    def _assigned(self, solver: cp_model.CpSolver) -> dict[int, tuple[int, int]]:
+        return {o.option.request: (o.option.volunteer, solver.value(o.s))
+                for o in self.opts if solver.boolean_value(o.x)}

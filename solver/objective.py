@@ -128,11 +128,11 @@ def ranges(inst: Instance, cands: Candidates, requests, volunteers=None) -> tupl
     """Upper bounds of the continuity and travel tiers over `requests` (their options only)."""
     continuity = travel = 0
     for r in requests:
-        opts = [o for o in cands.options[r] if volunteers is None or o.volunteer in volunteers]
-        if not opts:
+        vols = [v for v in cands.volunteers_of[r] if volunteers is None or v in volunteers]
+        if not vols:
             continue
         continuity += NEW_FACE + SLOT_MOVED + PER_VOLUNTEER
-        travel += max(cands.travel_units(o.volunteer, inst.requests[r].client) for o in opts)
+        travel += max(cands.travel_units(v, inst.requests[r].client) for v in vols)
     return continuity, travel
 
 

@@ -29,7 +29,8 @@ class RepairOutcome:
 def still_holds(run, schedule: Schedule, r: int, v: int, s: int) -> bool:
     """Rules 1-5 (the candidate options) and 6-8 (against what is kept so far)."""
     day = run.inst.clock.day_of(s)
-    return (any(o.volunteer == v and o.day == day and s in o.starts for o in run.cands.options[r])
+    return (v in run.cands.volunteers_of[r]
+            and any(o.day == day and s in o.starts for o in run.cands.options_for(r, v))
             and schedule.fits(r, v, s))
 
 
@@ -47,7 +48,7 @@ def repair(run, base: dict[int, tuple[int, int]], pins: dict[int, tuple[int, int
     held = {inst.request_index[h] for h in hold if h in inst.request_index}
     reasons = {r: ["on hold: the visit is too close to move to another volunteer; offer it instead "
                    "of assigning it"] for r in freed if r in held}
-    free = [r for r in range(len(inst.requests)) if r not in fixed and r not in held and cands.options[r]]
+    free = [r for r in range(len(inst.requests)) if r not in fixed and r not in held and cands.volunteers_of[r]]
     run.offer(fixed, "repair")
 
     warm = kept.copy()
