@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from solver.bench import _measure, absent_all_week, changed_visits, run_bench, targets
 from tests.solver.tiny_instances import client, instance, roster, visit, volunteer, window
 
@@ -25,6 +27,7 @@ def test_changed_visits_counts_freed_recovered_and_disturbed():
     assert changed_visits(before, after, "v1") == (2, 1, 1)
 
 
+@pytest.mark.slow
 def test_small_run_end_to_end(tmp_path):
     out = tmp_path / "bench.md"
     runs, replan = run_bench(sizes=["S"], time_limit=1.0, seed=3, out=out, workers=1, progress=lambda _: None)

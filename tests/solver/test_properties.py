@@ -101,6 +101,7 @@ def test_every_roster_passes_the_validator(inst):
     assert report.metrics["covered"] == len(result["assignments"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2])
 def test_generated_small_week_passes_the_validator(seed):
     inst = generate("S", seed, "2026-W43")
@@ -111,6 +112,7 @@ def test_generated_small_week_passes_the_validator(seed):
     assert report.metrics["covered"] > 0
 
 
+@pytest.mark.slow
 def test_same_seed_and_one_worker_give_the_same_roster():
     inst = generate("S", 4, "2026-W48")
     first, again = (solve(inst, time_limit=0.5, workers=1, seed=5) for _ in range(2))
