@@ -1,0 +1,107 @@
+"""The billing part of `carecal demo`: record the demo week, bill its month, write the exports."""
+
+from datetime import time, timedelta
+
+from sqlalchemy import select
+
+from carecal import db
+from carecal.billing import exports, invoicing, proof, records
+from carecal.billing.ledger import month_bounds, month_key
+from carecal.billing.money import euros
+from carecal.billing.reconcile import reconcile
+from carecal.models import RosterWeek
+from carecal.weeks import local, to_local
+
+DEMO_PSEUDONYM_KEY = b"carecal-demo-only"  # the demo's people are invented; real exports use $CARECAL_PSEUDONYM_KEY
+
+
+def record_demo_week(s, ctx, tz: str):
+    """What happened, deterministically: a few cancellations and a no-show, some proofs
+    without signature (with the reason), one visit that ended early; the rest confirmed."""
+    roster_week = s.scalars(select(RosterWeek).where(RosterWeek.week == str(ctx.week))).one_or_none()
+    version = roster_week.published if roster_week else None
+    if version is None:
+        return None
+    week_over = local(ctx.week.sunday + timedelta(days=1), time(8), tz)
+    visits = [v for v in version.visits if v.status == "planned"]
+    counts = {"cancelled": 0, "no-show": 0, "unsigned": 0, "changed": 0}
+    for n, visit in enumerate(visits):
+        if n % 12 == 4:
+            records.record_visit(s, visit.id, ctx.actor, status="cancelled-by-client", now=week_over,
+                                 reason="Klientin hatte einen Arzttermin")
+            counts["cancelled"] += 1
+        elif n % 17 == 8:
+            records.record_visit(s, visit.id, ctx.actor, status="cancelled-by-volunteer", now=week_over,
+                                 reason="Ehrenamtliche erkrankt, zu kurzfristig für Ersatz")
+            counts["cancelled"] += 1
+        elif n % 23 == 11:
+            records.record_visit(s, visit.id, ctx.actor, status="no-show", now=week_over,
+                                 reason="niemand öffnete die Tür")
+            counts["no-show"] += 1
+        elif n % 6 == 1:
+            why = ("Vertretung beim Besuch nicht anwesend, Unterschrift folgt nicht" if visit.client.representative_name
+                   else "Klientin konnte nicht unterschreiben (Hand verletzt)")
+            records.record_visit(s, visit.id, ctx.actor, status="delivered", signature="none",
+                                 signature_reason=why, now=week_over)
+            counts["unsigned"] += 1
+        elif n % 10 == 3:
+            start = to_local(visit.starts_at, tz)
+            records.record_visit(s, visit.id, ctx.actor, status="delivered", now=week_over)
+            records.record_visit(s, visit.id, "coordinator", status="delivered", now=week_over,
+                                 end=(start + (visit.ends_at - visit.starts_at) - timedelta(minutes=30)).time(),
+                                 reason="laut Notiz der Ehrenamtlichen 30 Minuten früher beendet")
+            counts["changed"] += 1
+    confirmed = records.confirm_week(s, ctx.week, ctx.actor, now=week_over)
+    return len(visits), confirmed, counts
+
+
+def step(ctx) -> None:
+    """Record the week's visits, bill its month, reconcile and write the auditor exports."""
+    with db.session_scope(ctx.url) as s:
+        tz = records.organisation(s).timezone
+        recorded = record_demo_week(s, ctx, tz)
+    if recorded is None:
+        ctx.console.print(f"  [yellow]skipped[/]: week {ctx.week} has no published roster (the roster step publishes it)")
+        return
+    total, confirmed, counts = recorded
+    ctx.console.print(f"  visits        {total} in {ctx.week}: {len(confirmed.confirmed)} confirmed as delivered, "
+                      f"{counts['cancelled']} cancelled, {counts['no-show']} no-show, {counts['unsigned']} delivered "
+                      f"without signature (reason recorded), {counts['changed']} corrected with a reason")
+
+    months = sorted({month_key(ctx.week.monday), month_key(ctx.week.sunday)})
+    for month in months:
+        issued = month_bounds(month)[1] + timedelta(days=1)
+        with db.session_scope(ctx.url) as s:
+            result = invoicing.run_month(s, month, ctx.actor, issued_on=issued)
+            by_funding: dict[str, int] = {}
+            for invoice in result.invoices:
+                by_funding[invoice.funding] = by_funding.get(invoice.funding, 0) + invoice.total_cents
+            numbers = [i.number for i in result.invoices]
+        span = f"{numbers[0]} … {numbers[-1]}" if numbers else "none"
+        ctx.console.print(f"  billing       {month}: {len(numbers)} invoices ({span}), {euros(sum(by_funding.values()))}: "
+                          + ", ".join(f"{exports.FUNDING_LABELS[k]} {euros(v)}" for k, v in sorted(by_funding.items())))
+        with db.session_scope(ctx.url) as s:
+            report = reconcile(s, month)
+        verdict = "reconciled" if report.ok else f"{len(report.problems)} PROBLEM(S): {report.problems[:3]}"
+        ctx.console.print(f"  reconcile     {month}: {verdict}")
+
+        with db.session_scope(ctx.url) as s:
+            rows = exports.hours_rows(s, month)
+            hours = exports.write_table(ctx.out / f"hours_{month}.csv", exports.HOURS_COLUMNS, rows, "csv")
+            pseudo = exports.write_table(ctx.out / f"hours_{month}_pseudonymised.xlsx", exports.HOURS_COLUMNS,
+                                         exports.hours_rows(s, month, DEMO_PSEUDONYM_KEY), "xlsx")
+            proofs = proof.write_proofs(s, month, ctx.out / "proofs")
+        ctx.console.print(f"  exports       {hours} ({len(rows)} visits), {pseudo}", soft_wrap=True)
+        ctx.console.print(f"  proofs        {len(proofs)} Leistungsnachweis PDFs in {ctx.out / 'proofs'}/",
+                          soft_wrap=True)
+
+    year = ctx.week.monday.year
+    with db.session_scope(ctx.url) as s:
+        items = exports.allowances(s, year)
+        allowances = exports.write_table(ctx.out / f"allowances_{year}.csv", exports.ALLOWANCE_COLUMNS,
+                                         exports.allowance_rows(items), "csv")
+        audit_log = exports.write_table(ctx.out / "audit-log.csv", exports.AUDIT_COLUMNS, exports.audit_rows(s), "csv")
+    ctx.console.print(f"  allowances    {allowances} ({len(items)} volunteers, "
+                      f"{sum(1 for i in items if i.warning)} near or over the tax-free limit)", soft_wrap=True)
+    ctx.console.print(f"  audit log     {audit_log}", soft_wrap=True)
+    ctx.notes.append(f"billing: `carecal billing reconcile --month {months[-1]}` proves the books add up")

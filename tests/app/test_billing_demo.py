@@ -1,0 +1,60 @@
+"""The billing demo step on the demo association's real data, then `billing reconcile`."""
+
+from datetime import date
+
+from rich.console import Console
+from sqlalchemy import select, text
+from typer.testing import CliRunner
+
+from carecal import db
+from carecal.billing import demo as billing_demo
+from carecal.cli.main import app
+from carecal.demo import DemoContext, load_master_data
+from carecal.models import CareRequest, Invoice, LedgerEntry, Volunteer
+from carecal.weeks import IsoWeek
+from tests import factories as f
+
+WEEK = "2026-W48"
+
+
+def published_demo_week(url: str, visits: int = 40) -> None:
+    """The demo week as the roster step would publish it: one visit per care request,
+    spread over the weekdays and the demo volunteers (matching is not billing's concern)."""
+    with db.session_scope(url) as s:
+        requests = s.scalars(select(CareRequest).order_by(CareRequest.external_id)).all()[:visits]
+        volunteers = s.scalars(select(Volunteer).order_by(Volunteer.external_id)).all()
+        for n, request in enumerate(requests):
+            f.published_visit(s, WEEK, request, volunteers[n % len(volunteers)], day=("mon", "tue", "wed", "thu", "fri")[n % 5],
+                              start=("09:00", "13:00", "15:30")[n // 5 % 3])
+
+
+def test_the_demo_step_bills_the_month_and_reconcile_fails_on_a_tampered_row(sqlite_url, tmp_path, monkeypatch):
+    db.upgrade(sqlite_url)
+    ctx = DemoContext(url=sqlite_url, week=IsoWeek.parse(WEEK), out=tmp_path, console=Console(width=200))
+    load_master_data(ctx)
+    published_demo_week(sqlite_url)
+    billing_demo.step(ctx)
+
+    for name in ("hours_2026-11.csv", "hours_2026-11_pseudonymised.xlsx", "allowances_2026.csv", "audit-log.csv"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert len(list((tmp_path / "proofs").glob("leistungsnachweis_2026-11_*.pdf"))) >= 20
+    hours = (tmp_path / "hours_2026-11.csv").read_text(encoding="utf-8")
+    assert "cancelled-by-client" in hours and "none: " in hours and "laut Notiz" in hours
+
+    with db.session_scope(sqlite_url) as s:
+        invoices = s.scalars(select(Invoice).order_by(Invoice.sequence)).all()
+        assert [i.sequence for i in invoices] == list(range(1, len(invoices) + 1))
+        assert {i.issued_on for i in invoices} == {date(2026, 12, 1)}
+        assert s.scalars(select(LedgerEntry)).first() is not None
+
+    monkeypatch.setenv("CARECAL_DB", sqlite_url)
+    runner = CliRunner()
+    passed = runner.invoke(app, ["billing", "reconcile", "--month", "2026-11"])
+    assert passed.exit_code == 0 and "reconciled" in passed.stdout
+
+    with db.session_scope(sqlite_url) as s:  # someone edits a billed visit's end time behind carecal's back
+        s.execute(text("UPDATE visit_record SET ended_at = datetime(ended_at, '+30 minutes') WHERE id = "
+                       "(SELECT record_id FROM invoice_line ORDER BY id LIMIT 1)"))
+    failed = runner.invoke(app, ["billing", "reconcile", "--month", "2026-11"])
+    assert failed.exit_code == 1
+    assert "problem" in failed.stderr and "billed" in " ".join(failed.stderr.split())
