@@ -198,3 +198,23 @@ def test_invoice_numbers_stay_gapless_when_runs_race_on_postgresql(postgres_url)
         november = s.scalars(select(Invoice).where(Invoice.month == "2026-11")).all()
         assert len(november) == 4 and {i.created_by for i in november} in ({"run-a"}, {"run-b"})
         assert reconcile(s, "2026-10").ok and reconcile(s, "2026-11").ok
+
+
+def test_cli_run_close_credit_and_reconcile(cli, db_url):
+    with db.session_scope(db_url) as s:
+        _, _, (client, _) = books(s)
+        ref = client.external_id
+    run = cli("billing", "run", "--month", "2026-11", "--issued", "2026-12-01")
+    assert run.exit_code == 0, run.stderr
+    assert "2026-0001" in run.stdout and ref in run.stdout and "2 invoice(s), 144,00 €" in " ".join(run.stdout.split())
+    assert "nothing new to bill" in cli("billing", "run", "--month", "2026-11").stdout
+    assert cli("billing", "run", "--month", "2026-13").exit_code == 2
+    reconciled = cli("billing", "reconcile", "--month", "2026-11")
+    assert reconciled.exit_code == 0 and "reconciled" in reconciled.stdout
+    assert cli("billing", "close", "--month", "2026-11").exit_code == 0
+    refused = cli("billing", "close", "--month", "2026-11")
+    assert refused.exit_code == 4 and "already closed" in refused.stderr
+    credit = cli("billing", "credit", "2026-0001", "--reason", "double entry")
+    assert credit.exit_code == 0 and "credit note 2026-0003" in credit.stdout and "-72,00 €" in credit.stdout
+    assert cli("billing", "credit", "2099-0001", "--reason", "x").exit_code == 3
+    assert cli("billing", "reconcile", "--month", "2026-11").exit_code == 0
