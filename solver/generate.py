@@ -15,9 +15,10 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+DISTRICTS_FILE = Path(__file__).parent / "data" / "chemnitz_districts.json"
 TIMEZONE = "Europe/Berlin"
 SIZES = {"S": (60, 30), "M": (300, 120), "L": (1000, 350), "XL": (3000, 1000)}
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -69,7 +70,9 @@ class District:
 
 @cache
 def districts() -> tuple[District, ...]:
-    raw = json.loads(resources.files("solver").joinpath("data/chemnitz_districts.json").read_text(encoding="utf-8"))
+    # Beside this module rather than importlib.resources: under an editable install `solver`
+    # can be a namespace package, which resources.files() cannot read from.
+    raw = json.loads(DISTRICTS_FILE.read_text(encoding="utf-8"))
     return tuple(District(d["name"], d["lat"], d["lon"], d["area_km2"]) for d in raw["districts"])
 
 
@@ -249,7 +252,6 @@ def generate(size: str, seed: int, week: str | None = None) -> dict:
 def main_generate(size: str, seed: int, week: str | None = None, out: str | None = None) -> int:
     """CLI edge: the instance as JSON on stdout, or into `out`."""
     import sys
-    from pathlib import Path
 
     try:
         document = json.dumps(generate(size, seed, week), ensure_ascii=False, indent=1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -125,3 +127,11 @@ def test_clients_cluster_in_the_older_estates():
 def test_bad_week_is_refused_with_the_expected_form():
     with pytest.raises(ValueError, match="expected an ISO week like 2026-W48"):
         generate("S", 1, "2026-48")
+
+
+def test_command_line_works_outside_the_project_directory(tmp_path):
+    """`python -m solver generate` from anywhere: the district data must be found beside the code."""
+    done = subprocess.run([sys.executable, "-m", "solver", "generate", "--size", "S", "--seed", "3", "--week", WEEK],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == generate("S", 3, WEEK)
