@@ -6,6 +6,7 @@ The same events always give the same bytes (so the same ETag): everything that c
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -37,8 +38,8 @@ def render_calendar(events: Sequence[FeedEvent], *, name: str, language: str, tz
 
     No METHOD: this is a published calendar, not a scheduling message (with METHOD:PUBLISH
     Outlook imports a copy instead of subscribing). Times carry TZID=`tz` and the file
-    carries that zone's VTIMEZONE for the span of its events, so parsers without their own
-    zone database still get summer time right.
+    carries that zone's VTIMEZONE for the years of its events, so parsers without their
+    own zone database still get summer time right.
     """
     calendar = Calendar()
     calendar.add("version", "2.0")
@@ -49,18 +50,29 @@ def render_calendar(events: Sequence[FeedEvent], *, name: str, language: str, tz
     calendar.add("x-wr-timezone", tz)
     calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(refresh))
-    zone = ZoneInfo(tz)
+    components = []
     ordered = sorted(events, key=lambda e: (e.start, e.uid))
     if ordered:
-        # Whole calendar years, so every observance starts at a real transition.
+        zone = ZoneInfo(tz)
         first, last = ordered[0].start.astimezone(zone).year, max(e.end for e in ordered).astimezone(zone).year
-        calendar.add_component(Timezone.from_tzid(tz, first_date=date(first, 1, 1), last_date=date(last + 1, 1, 1)))
-    for event in ordered:
-        calendar.add_component(_vevent(event, zone, language))
-    return calendar.to_ical()
+        components.append(_vtimezone(tz, first, last))
+    components.extend(_vevent(event, tz, language) for event in ordered)
+    # Serialising is most of the cost of a feed and the same visit appears in every
+    # re-fetch, so each component is serialised once (cached) and spliced in.
+    head = calendar.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    return head.removesuffix(end) + b"".join(components) + end
 
 
-def _vevent(event: FeedEvent, zone: ZoneInfo, language: str) -> Event:
+@lru_cache(maxsize=64)
+def _vtimezone(tz: str, first_year: int, last_year: int) -> bytes:
+    # Whole calendar years, so every observance starts at a real transition.
+    return Timezone.from_tzid(tz, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)).to_ical()
+
+
+@lru_cache(maxsize=50_000)
+def _vevent(event: FeedEvent, tz: str, language: str) -> bytes:
+    zone = ZoneInfo(tz)
     vevent = Event()
     vevent.add("uid", event.uid)
     vevent.add("dtstamp", event.stamp)
@@ -75,7 +87,7 @@ def _vevent(event: FeedEvent, zone: ZoneInfo, language: str) -> Event:
     vevent.add("description", event.description, parameters={"language": language})
     if event.location:
         vevent.add("location", event.location, parameters={"language": language})
-    return vevent
+    return vevent.to_ical()
 
 
 def _wall_clock_or_utc(instant: datetime, zone: ZoneInfo) -> datetime:
