@@ -29,6 +29,7 @@ DEFAULT_OUT = Path("exports")
 
 # The feature steps, in the order they run. One line each: "package.module:function".
 STEPS: list[str | Callable[["DemoContext"], None]] = [
+    "carecal.roster.demo:plan_and_publish_weeks",
     "carecal.billing.demo:step",
     "carecal.feeds.demo:write_calendars",
 ]

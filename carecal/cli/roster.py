@@ -152,8 +152,12 @@ def replan(
     actor: str = ActorOption,
     now: str = typer.Option(None, "--now", hidden=True, help="pretend it is this time (ISO 8601 with offset)"),
 ) -> None:
-    """Repair the week after overrides with minimal change: untouched visits keep volunteer
-    and time; visits starting within 48 hours are never reassigned automatically."""
+    """Repair the latest version after overrides, moving only what they touch.
+
+    Untouched visits keep volunteer and time. Visits starting within 48 hours are never
+    handed to another volunteer automatically: they are listed as "needs a substitute"
+    with ranked suggestions.
+    """
     iso, who = _week(week), config.actor(actor)
     with session() as s:
         prepared, base = planning.prepare_replan(s, iso, now=_parse_now(now), from_version=from_version)
@@ -383,8 +387,11 @@ def override_pin(
     reason: str = ReasonOption,
     actor: str = ActorOption,
 ) -> None:
-    """Pin REQUEST to VOLUNTEER this week. Breaking a matching rule is warned about;
-    what is impossible in time is refused."""
+    """Pin REQUEST to VOLUNTEER this week (optionally at a time).
+
+    Breaking a matching rule (language, training, reach) is allowed with a warning; what is
+    impossible in time (outside windows or availability, absent, clashing pins) is refused.
+    """
     with session() as s:
         created = overrides.pin(s, _week(week), request, volunteer, start=start, reason=reason,
                                 actor=config.actor(actor))
@@ -482,8 +489,11 @@ def report_week(
     output: Path = typer.Option(None, "--output", "-o", help="HTML file (default: exports/roster-<week>.html)"),
     version: int = typer.Option(None, "--version", help="version number (default: the published one, else the latest)"),
 ) -> None:
-    """Write the week as a self-contained HTML page: visits by volunteer and day, uncovered
-    requests, a district sketch of homes, coverage and load."""
+    """Write the week as a self-contained HTML page.
+
+    Visits by volunteer and day, uncovered requests with reasons, a district sketch of homes
+    with assignment lines, coverage and load. No health data, no network access needed.
+    """
     iso = _week(week)
     with session() as s:
         html = render_week_report(s, iso, version)

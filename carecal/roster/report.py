@@ -136,7 +136,7 @@ def _map(session: Session, visits, version: RosterVersion, people: dict[str, Vol
     return {
         "width": MAP_WIDTH, "height": MAP_HEIGHT,
         "lines": [{"from": a, "to": b} for a, b in pairs],
-        "volunteers": [{"x": x, "y": y, "n": n, "size": round(6 + 3 * sqrt(n), 1)}
+        "volunteers": [{"x": x, "y": y, "n": n, "size": round(9 + 3 * sqrt(n), 1)}
                        for (x, y), n in sorted(volunteers.items())],
         "clients": [{"x": x, "y": y, "n": n, "uncovered": u, "r": round(3 + 1.8 * sqrt(n), 1)}
                     for ((x, y), u), n in sorted(clients_here.items())],
