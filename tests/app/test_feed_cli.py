@@ -70,3 +70,20 @@ def test_export_ical_writes_one_file_per_volunteer_family_and_the_office(cli, db
 
     empty = cli("export", "ical", "--week", "2026-W50", "--out", tmp_path)
     assert empty.exit_code == 3 and "2026-W50 has no published roster" in empty.stderr
+
+
+def test_the_demo_step_writes_the_calendars_and_prints_a_working_feed_link(db_url, tmp_path):
+    from rich.console import Console
+
+    from carecal.demo import DemoContext
+    from carecal.feeds.demo import write_calendars
+    from carecal.weeks import IsoWeek
+
+    anna, _ = _setup(db_url, family_feed_opt_in=True)
+    console = Console(record=True, width=200)
+    write_calendars(DemoContext(url=db_url, week=IsoWeek.parse("2026-W48"), out=tmp_path, console=console))
+    printed = console.export_text()
+    assert "3 .ics files for 2026-W48" in printed
+    token = re.search(r"http://127\.0\.0\.1:8080/feeds/([A-Za-z0-9_-]{43})\.ics", printed)[1]
+    with db.session_scope(db_url) as s:
+        assert tokens.find(s, token).volunteer.external_id == anna
