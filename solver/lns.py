@@ -117,9 +117,10 @@ def large_neighbourhood_search(run, pins: dict[int, tuple[int, int]], workers: i
             print(f"lns size {size} hood {len(hood)} free {len(free)} vars {outcome.variables} build {t1-t0:.2f} "
                   f"solve {outcome.seconds:.2f} {outcome.status} obj {outcome.objective/outcome.weights.coverage:.2f} "
                   f"bound {outcome.bound/outcome.weights.coverage:.2f}", file=sys.stderr)
-        spent += outcome.deterministic_seconds if deterministic else outcome.seconds
+        took = outcome.deterministic_seconds if deterministic else outcome.seconds
+        spent += took
         # grow neighbourhoods CP-SAT closes quickly, shrink those it cannot
-        if outcome.status == "OPTIMAL" and outcome.seconds < ROUND_SECONDS / 2:
+        if outcome.status == "OPTIMAL" and took < ROUND_SECONDS / 2:
             size = min(NEIGHBOURS, size + 1)
         elif outcome.status != "OPTIMAL":
             size = max(MIN_NEIGHBOURS, size - 2)

@@ -349,7 +349,7 @@ class WeekModel:
             setattr(p, key, value)
         if deterministic:
             p.max_deterministic_time = max(0.02, limit)
-            p.max_time_in_seconds = max(1.0, 10 * limit)   # only a safety net
+            p.max_time_in_seconds = max(5.0, 10 * limit)   # only a safety net
         else:
             p.max_time_in_seconds = max(0.02, limit)
         status = solver.solve(self.model)

@@ -1,0 +1,116 @@
+"""Replanning with a base roster: what still holds stays exactly as it was."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from solver import solve
+from solver.check import check
+from tests.solver.tiny_instances import assignment_of, client, instance, local, request, unassigned_of, volunteer
+
+HOMES = [{"lat": 50.8322 + 0.002 * i, "lon": 12.9252} for i in range(6)]
+
+
+def week() -> dict:
+    vols = [volunteer(f"v{i}", home=HOMES[i], max_visits_per_day=2) for i in (1, 2, 3)]
+    clients = [client(f"c{i}", home=HOMES[i], requests=[request(f"c{i}-1", 90)]) for i in (1, 2, 3, 4, 5)]
+    return instance(vols, clients)
+
+
+def visits_not_involving(roster: dict, volunteer_id: str) -> list[tuple]:
+    return sorted((a["request"], a["volunteer"], a["start"]) for a in roster["assignments"]
+                  if a["volunteer"] != volunteer_id)
+
+
+@pytest.fixture(scope="module")
+def solved() -> tuple[dict, dict]:
+    inst = week()
+    return inst, solve(inst, time_limit=2)
+
+
+def absent_all_tuesday(inst: dict, volunteer_id: str) -> dict:
+    changed = copy.deepcopy(inst)
+    for v in changed["volunteers"]:
+        if v["id"] == volunteer_id:
+            v["absences"] = [{"date": "2026-11-24"}]
+    return changed
+
+
+def busiest(roster: dict) -> str:
+    counts = {}
+    for a in roster["assignments"]:
+        counts[a["volunteer"]] = counts.get(a["volunteer"], 0) + 1
+    return max(sorted(counts), key=counts.get)
+
+
+def test_repair_keeps_every_visit_the_absence_does_not_touch(solved):
+    inst, base = solved
+    gone = busiest(base)
+    changed = absent_all_tuesday(inst, gone)
+    result = solve(changed, time_limit=2, base=base)
+    assert check(changed, result).ok
+    kept = visits_not_involving(base, gone)
+    after = sorted((a["request"], a["volunteer"], a["start"]) for a in result["assignments"])
+    assert set(kept) <= set(after)                      # zero changes to untouched visits
+    assert all(a["volunteer"] != gone for a in result["assignments"])
+    assert result["stats"]["freed"] == sum(1 for a in base["assignments"] if a["volunteer"] == gone)
+
+
+def test_repair_reassigns_freed_visits_where_someone_is_free():
+    inst = instance([volunteer("v1", home=HOMES[1]), volunteer("v2", home=HOMES[2])], [client("c1", home=HOMES[3])])
+    base = solve(inst, time_limit=2)
+    first = assignment_of(base, "c1-1")["volunteer"]
+    result = solve(absent_all_tuesday(inst, first), time_limit=2, base=base)
+    moved = assignment_of(result, "c1-1")
+    assert moved is not None and moved["volunteer"] != first
+    assert result["stats"]["changed"] == 1
+
+
+def test_held_request_is_not_handed_to_a_new_volunteer():
+    inst = instance([volunteer("v1", home=HOMES[1]), volunteer("v2", home=HOMES[2])], [client("c1", home=HOMES[3])])
+    base = solve(inst, time_limit=2)
+    first = assignment_of(base, "c1-1")["volunteer"]
+    result = solve(absent_all_tuesday(inst, first), time_limit=2, base=base, hold=["c1-1"])
+    assert assignment_of(result, "c1-1") is None
+    assert any("hold" in r for r in unassigned_of(result, "c1-1")["reasons"])
+
+
+def test_held_request_that_still_holds_stays():
+    inst = week()
+    base = solve(inst, time_limit=2)
+    held = base["assignments"][0]
+    result = solve(inst, time_limit=2, base=base, hold=[held["request"]])
+    assert assignment_of(result, held["request"]) == held
+
+
+def test_repair_does_not_keep_a_visit_that_no_longer_fits_the_window(solved):
+    inst, base = solved
+    moved = base["assignments"][0]
+    changed = copy.deepcopy(inst)
+    for c in changed["clients"]:
+        for r in c["requests"]:
+            if r["id"] == moved["request"]:
+                r["windows"] = [{"day": "wed", "from": "09:00", "to": "12:00"}]
+    for v in changed["volunteers"]:
+        v["availability"].append({"day": "wed", "from": "09:00", "to": "12:00"})
+    result = solve(changed, time_limit=2, base=base)
+    assert check(changed, result).ok
+    again = assignment_of(result, moved["request"])
+    assert again is not None and again["start"].startswith("2026-11-25")
+    assert visits_not_involving(result, "") == sorted(
+        [(a["request"], a["volunteer"], a["start"]) for a in base["assignments"] if a is not moved]
+        + [(again["request"], again["volunteer"], again["start"])])
+
+
+def test_repair_honours_pins(solved):
+    inst, base = solved
+    target = base["assignments"][0]
+    other = next(v["id"] for v in inst["volunteers"] if v["id"] != target["volunteer"])
+    pinned = copy.deepcopy(inst)
+    pinned["pins"] = [{"request": target["request"], "volunteer": other, "start": local("2026-11-24 16:00")}]
+    result = solve(pinned, time_limit=2, base=base)
+    a = assignment_of(result, target["request"])
+    assert (a["volunteer"], a["start"]) == (other, local("2026-11-24 16:00"))
+    assert check(pinned, result).ok
