@@ -16,10 +16,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal.billing import budgets
+from carecal.billing import budgets, records
 from carecal.billing.ledger import month_bounds
 from carecal.billing.money import visit_price
-from carecal.billing.records import organisation
 from carecal.billing.sheets import pseudonym, safe_cell
 from carecal.errors import InputError
 from carecal.models import (
@@ -74,7 +73,7 @@ def write_table(path: Path, header: list[str], rows: list[list], fmt: str) -> Pa
 
 def month_visits(session: Session, month: str) -> list[Visit]:
     """Every visit of the published rosters whose local date falls in the month."""
-    tz = organisation(session).timezone
+    tz = records.organisation(session).timezone
     first, last = month_bounds(month)
     starts, ends = local(first, time(0), tz), local(last, time(23, 59, 59), tz)
     return list(session.scalars(
@@ -107,20 +106,27 @@ def signature_text(record: VisitRecord | None) -> str:
 
 
 def hours_rows(session: Session, month: str, pseudonym_key: bytes | None = None) -> list[list]:
-    org = organisation(session)
+    org = records.organisation(session)
     tz = org.timezone
     book = budgets.rate_book(session, org)
-    visits = month_visits(session, month)
-    records = {r.visit_id: r for r in session.scalars(
-        select(VisitRecord).where(VisitRecord.visit_id.in_([v.id for v in visits]))).all()}
-    lines = live_lines(session, [v.id for v in visits])
+    # The published visits, each with its record (made perhaps for the same visit in an
+    # earlier version of the week: then that visit is shown, as it was delivered), plus
+    # records whose visit a later replan dropped.
+    pairs: list[tuple[Visit, VisitRecord | None]] = []
+    for visit in month_visits(session, month):
+        record = records.record_of(session, visit)
+        pairs.append((record.visit if record else visit, record))
+    first, last = month_bounds(month)
+    shown = {record.id for _, record in pairs if record}
+    pairs += [(r.visit, r) for r in session.scalars(select(VisitRecord).where(
+        VisitRecord.day.between(first, last)).order_by(VisitRecord.started_at)).all() if r.id not in shown]
+    lines = live_lines(session, [visit.id for visit, _ in pairs])
 
     def who(kind: str, person: Client | Volunteer) -> str:
         return pseudonym(pseudonym_key, kind, person.external_id) if pseudonym_key else person.name
 
     rows = []
-    for visit in visits:
-        record = records.get(visit.id)
+    for visit, record in pairs:
         starts = record.started_at if record else visit.starts_at
         ends = record.ended_at if record else visit.ends_at
         day = to_local(starts, tz).date()
@@ -171,14 +177,12 @@ def allowances(session: Session, year: int, limit: str = "3_26") -> list[Allowan
     """Per volunteer: delivered visits, hours and the allowance they earn (the hourly
     allowance valid each visit's day, per visit rounded half up to the cent), against the
     year's tax-free limit (§3 Nr. 26 EStG by default, or 26a)."""
-    org = organisation(session)
+    org = records.organisation(session)
     book = budgets.rate_book(session, org)
     limit_cents = book.amount("tax_free_limit_year", date(year, 12, 31), limit)
     delivered = session.scalars(
-        select(VisitRecord).join(Visit, VisitRecord.visit_id == Visit.id)
-        .join(RosterVersion, Visit.version_id == RosterVersion.id)
-        .where(VisitRecord.status == "delivered", RosterVersion.status == "published",
-               VisitRecord.day.between(date(year, 1, 1), date(year, 12, 31)))).all()
+        select(VisitRecord).where(VisitRecord.status == "delivered",
+                                  VisitRecord.day.between(date(year, 1, 1), date(year, 12, 31)))).all()
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for record in delivered:
         total = totals[record.visit.volunteer_id]
@@ -204,7 +208,7 @@ AUDIT_COLUMNS = ["id", "at", "actor", "action", "object_type", "object_id", "pay
 
 def audit_rows(session: Session, first: date | None = None, last: date | None = None) -> list[list]:
     """Audit events between two local dates (inclusive), oldest first."""
-    tz = organisation(session).timezone
+    tz = records.organisation(session).timezone
     query = select(AuditEvent).order_by(AuditEvent.at, AuditEvent.id)
     if first:
         query = query.where(AuditEvent.at >= local(first, time(0), tz))

@@ -27,8 +27,7 @@ from carecal.billing.money import visit_price
 from carecal.billing.records import billed_line, organisation
 from carecal.errors import Conflict, InputError, NotFound
 from carecal.models import (
-    BillingMonth, Client, Invoice, InvoiceCounter, InvoiceLine, LedgerEntry, RosterVersion, Visit,
-    VisitRecord, utcnow,
+    BillingMonth, Client, Invoice, InvoiceCounter, InvoiceLine, LedgerEntry, VisitRecord, utcnow,
 )
 
 FUNDING_ORDER = (RELIEF, CONVERSION, PRIVATE)
@@ -97,13 +96,11 @@ def payer_of(client: Client, funding: str, month_end: date) -> tuple[str, str, s
 
 
 def billable_records(session: Session, month: str) -> list[VisitRecord]:
-    """Delivered visits of the month in published rosters that are not billed yet."""
+    """Delivered visits of the month that are not billed yet. Records are made only for
+    published visits and stay facts after a replan, so they are not filtered by version."""
     first, last = month_bounds(month)
     records = session.scalars(
-        select(VisitRecord).join(Visit, VisitRecord.visit_id == Visit.id)
-        .join(RosterVersion, Visit.version_id == RosterVersion.id)
-        .where(VisitRecord.day.between(first, last), VisitRecord.status == "delivered",
-               RosterVersion.status == "published", Visit.status == "planned")
+        select(VisitRecord).where(VisitRecord.day.between(first, last), VisitRecord.status == "delivered")
         .order_by(VisitRecord.started_at, VisitRecord.id)
     ).all()
     return [r for r in records if billed_line(session, r.visit_id) is None]

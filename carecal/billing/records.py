@@ -1,7 +1,10 @@
 """What happened at each visit: confirm a week, record one visit, keep every change.
 
-A record belongs to a visit of a published roster. Every change writes a history row
-(state, who, when, why) and an audit event; a record in a closed month cannot change.
+A record is made for a visit of the published roster and is a fact from then on: when
+the week is replanned later, the new version's visit with the same request key
+('c017-2#1') is the same real visit and shares the record, so it is never recorded or
+billed twice. Every change writes a history row (state, who, when, why) and an audit
+event; a record in a closed month cannot change.
 """
 
 from dataclasses import dataclass, field
@@ -42,6 +45,15 @@ def published_visits(session: Session, week: IsoWeek) -> list[Visit]:
     if version is None:
         raise NotFound(f"week {week} has no published roster")
     return list(version.visits)
+
+
+def record_of(session: Session, visit: Visit) -> VisitRecord | None:
+    """The record of this visit, or of the same visit (week and request key) in another
+    version of the week's roster."""
+    same_visit = (select(Visit.id).join(RosterVersion, Visit.version_id == RosterVersion.id)
+                  .where(RosterVersion.roster_week_id == visit.version.roster_week_id,
+                         Visit.request_key == visit.request_key))
+    return session.scalars(select(VisitRecord).where(VisitRecord.visit_id.in_(same_visit))).first()
 
 
 def billed_line(session: Session, visit_id: int) -> InvoiceLine | None:
@@ -93,7 +105,7 @@ def confirm_week(session: Session, week: IsoWeek, actor: str, now: datetime | No
         if visit.status == "cancelled":
             result.cancelled_in_roster += 1
             continue
-        if session.scalars(select(VisitRecord).where(VisitRecord.visit_id == visit.id)).first():
+        if record_of(session, visit) is not None:
             result.already_recorded += 1
             continue
         if visit.ends_at > now:
@@ -138,13 +150,13 @@ def record_visit(session: Session, visit_id: int, actor: str, *, status: str,
     day = to_local(visit.starts_at, tz).date()
     ensure_month_open(session, day, f"visit {visit_id}")
 
-    record = session.scalars(select(VisitRecord).where(VisitRecord.visit_id == visit_id)).first()
+    record = record_of(session, visit)
     if record is not None:
         if not reason:
             raise InputError(f"visit {visit_id} is already recorded: say why it changes (--reason)")
-        line = billed_line(session, visit_id)
+        line = billed_line(session, record.visit_id)
         if line is not None:
-            raise Conflict(f"visit {visit_id} is billed on invoice {line.invoice.number}: "
+            raise Conflict(f"visit {record.visit_id} is billed on invoice {line.invoice.number}: "
                            f"issue a credit note first (`carecal billing credit {line.invoice.number}`)")
 
     started_at = local(day, start, tz) if start else (record.started_at if record else visit.starts_at)

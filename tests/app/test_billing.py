@@ -1,7 +1,7 @@
 """Billing runs, invoice numbers, month close, credit notes and reconciliation."""
 
 import threading
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 
 import pytest
 from sqlalchemy import select, text
@@ -119,10 +119,9 @@ def test_a_billed_record_in_an_open_month_changes_only_after_a_credit_note(sessi
     invoice = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices[0]
     visit_id = invoice.lines[0].visit_id
     with pytest.raises(Conflict, match=f"billed on invoice {invoice.number}"):
-        records.record_visit(session, visit_id, "coordinator", status="delivered", end="15:30",
+        records.record_visit(session, visit_id, "coordinator", status="delivered", end=time(15, 30),
                              reason="ended early", now=AFTER)
     invoicing.credit_note(session, invoice.number, "treasurer", "ended early", visit_ids=[visit_id], issued_on=ISSUED)
-    from datetime import time
     records.record_visit(session, visit_id, "coordinator", status="delivered", end=time(15, 30),
                          reason="ended early", now=AFTER)
     rebilled = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices
@@ -218,3 +217,25 @@ def test_cli_run_close_credit_and_reconcile(cli, db_url):
     assert credit.exit_code == 0 and "credit note 2026-0003" in credit.stdout and "-72,00 €" in credit.stdout
     assert cli("billing", "credit", "2099-0001", "--reason", "x").exit_code == 3
     assert cli("billing", "reconcile", "--month", "2026-11").exit_code == 0
+
+
+def test_a_replan_after_recording_neither_loses_nor_doubles_the_visit(session):
+    from carecal.billing import exports
+
+    _, volunteer, (client,) = books(session, clients=1, weeks=("2026-W45",))
+    request = client.requests[0]
+    first_version = session.execute(text("SELECT id FROM roster_version")).scalar_one()
+    session.execute(text("UPDATE roster_version SET status = 'superseded'"))
+    session.expire_all()
+    replanned = f.published_visit(session, "2026-W45", request, volunteer, day="tue")
+    assert replanned.version_id != first_version
+    again = records.confirm_week(session, IsoWeek.parse("2026-W45"), "coordinator", now=AFTER)
+    assert again.confirmed == [] and again.already_recorded == 1
+    changed = records.record_visit(session, replanned.id, "coordinator", status="delivered", end=time(15, 0),
+                                   reason="ended early", now=AFTER)
+    assert changed.visit_id != replanned.id  # the one record of that visit, changed
+    invoice, = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices
+    assert [(line.minutes, line.amount_cents) for line in invoice.lines] == [(60, 1800)]
+    rows = exports.hours_rows(session, "2026-11")
+    assert [(row[1], row[10]) for row in rows] == [("delivered", 60)]
+    assert reconcile(session, "2026-11").ok
