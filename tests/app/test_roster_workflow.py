@@ -252,3 +252,42 @@ def test_commands_on_a_week_without_roster_say_so(cli, db_url, command):
     setup_world(db_url)
     result = cli(*command, "--week", WEEK)
     assert result.exit_code == 3 and "roster plan" in result.stderr
+
+
+def test_a_killed_plan_leaves_every_version_as_it_was_and_the_database_usable(cli, db_url, tmp_path):
+    """`kill -9` while the solver runs: no transaction is open then, so nothing is half-written
+    and nothing stays locked."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    setup_world(db_url)
+    assert cli("roster", "plan", "--week", WEEK, "--time-limit", "3").exit_code == 0
+    before = versions_of(db_url)
+    started = tmp_path / "solving"
+    script = (
+        "import sys, time, pathlib\n"
+        "from carecal.roster import planning\n"
+        "def slow(*a, **k):\n"
+        f"    pathlib.Path({str(started)!r}).touch()\n"
+        "    time.sleep(60)\n"
+        "planning.solver.solve = slow\n"
+        "from carecal.cli.main import app\n"
+        f"app(['roster', 'plan', '--week', {WEEK!r}], prog_name='carecal')\n"
+    )
+    env = {**os.environ, "CARECAL_DB": db_url, "CARECAL_ACTOR": "killed"}
+    process = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=os.getcwd(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.1)
+        assert started.exists(), "the plan never reached the solver"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    assert versions_of(db_url) == before
+    assert cli("roster", "plan", "--week", WEEK, "--time-limit", "3").exit_code == 0
+    assert [n for n, _, _ in versions_of(db_url)] == [1, 2]
