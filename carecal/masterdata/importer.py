@@ -75,8 +75,11 @@ def layout_for(kind: str, tz: str) -> Layout:
 
 
 def parse_rows(layout: Layout, file: str, header: list[str], rows: list[tuple[int, dict[str, str]]],
-               known_clients: set[str]) -> tuple[list[tuple[int, dict]], list[str], list[Problem]]:
-    """Records for all rows, the columns present, and every problem found. Pure: no database."""
+               known_clients: set[str], existing_ids: frozenset[str] = frozenset(),
+               ) -> tuple[list[tuple[int, dict]], list[str], list[Problem]]:
+    """Records for all rows, the columns present, and every problem found. Pure: no database.
+    `known_clients` are the client ids references may name; `existing_ids` the rows that
+    exist already (a file that leaves out the home columns may update those, not create)."""
     problems: list[Problem] = []
     unknown = [name for name in header if name and name not in layout.by_name]
     for name in unknown:
@@ -94,7 +97,7 @@ def parse_rows(layout: Layout, file: str, header: list[str], rows: list[tuple[in
     records = []
     first_row_of: dict[str, int] = {}
     for number, cells in rows:
-        record, row_problems = parse_row(layout, file, number, cells, present, known_clients)
+        record, row_problems = parse_row(layout, file, number, cells, present, known_clients, existing_ids)
         problems += row_problems
         key = record.get("external_id")
         if key is not None:
@@ -107,7 +110,7 @@ def parse_rows(layout: Layout, file: str, header: list[str], rows: list[tuple[in
 
 
 def parse_row(layout: Layout, file: str, number: int, cells: dict[str, str], present: list[str],
-              known_clients: set[str]) -> tuple[dict, list[Problem]]:
+              known_clients: set[str], existing_ids: frozenset[str] = frozenset()) -> tuple[dict, list[Problem]]:
     problems = []
     record = {}
 
@@ -130,7 +133,11 @@ def parse_row(layout: Layout, file: str, number: int, cells: dict[str, str], pre
             record[col.name] = col.empty
 
     if "lat" in layout.by_name:
-        _check_home(record, present, problem)
+        home_columns = {"lat", "lon", "district"} & set(present)
+        if home_columns:
+            _check_home(record, present, problem)
+        elif record.get("external_id") not in existing_ids:
+            problem("district", "a new row needs lat/lon or a district: the file has neither column")
     check = ROW_CHECKS.get(layout.kind)
     if check:
         check(record, problem, known_clients)
@@ -205,14 +212,15 @@ def import_file(session: Session, kind: str, path: Path | str, *, actor: str, dr
     layout = layout_for(kind, organisation_timezone(session))
     header, rows = read_table(path)
     refs = References(session)
-    records, present, problems = parse_rows(layout, path.name, header, rows, refs.client_ids())
+    model = MODELS[kind]
+    existing = {obj.external_id: obj for obj in session.scalars(select(model))}
+    records, present, problems = parse_rows(layout, path.name, header, rows, refs.client_ids(),
+                                            frozenset(existing))
     if problems:
         rows_hit = len({p.row for p in problems})
         raise InputError(f"{path.name}: {len(problems)} problem(s) in {rows_hit} row(s); nothing was imported",
                          [str(p) for p in problems])
 
-    model = MODELS[kind]
-    existing = {obj.external_id: obj for obj in session.scalars(select(model))}
     report = ImportReport(kind, path.name, dry_run)
     names = layout.names
     for _, record in records:

@@ -238,6 +238,21 @@ def test_columns_left_out_of_the_file_are_left_alone(db_url, tmp_path):
         assert (len(v.availability), len(v.trainings), len(v.absences), len(v.exclusions)) == (2, 2, 1, 1)
 
 
+def test_a_file_without_home_columns_may_update_but_not_create(db_url, tmp_path):
+    with db.session_scope(db_url) as s:
+        import_all(s, tmp_path)
+    required = ("external_id", "first_name", "last_name", "gender", "languages", "travel_mode", "max_km",
+                "max_minutes_per_week")
+    slim = [{k: row[k] for k in required} | {"phone": "0371 999"} for row in VOLUNTEERS]
+    with db.session_scope(db_url) as s:
+        report = import_file(s, "volunteers", write(tmp_path / "v.csv", slim), actor="coordinator")
+    assert report.updated == {"v001": ["phone"], "v002": ["phone"]}
+    newcomer = slim + [{**slim[1], "external_id": "v003"}]
+    with pytest.raises(InputError, match="row 4, column district, value '': a new row needs lat/lon or a district"):
+        with db.session_scope(db_url) as s:
+            import_file(s, "volunteers", write(tmp_path / "v.csv", newcomer), actor="coordinator")
+
+
 def snapshot(s) -> dict:
     return {kind: [RECORD_OF[kind](obj, LAYOUTS[kind].names)
                    for obj in s.scalars(select(model).order_by(model.external_id))]
