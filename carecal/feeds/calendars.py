@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, selectinload
 
 from carecal.errors import NotFound
 from carecal.feeds.events import Audience, PublishedVersion, build_events, calendar_name
@@ -50,7 +50,7 @@ def published_versions(session: Session, weeks: Sequence[IsoWeek], *, volunteer:
         .order_by(RosterWeek.week, RosterVersion.published_at, RosterVersion.number)
     ).all()
     query = (select(Visit).where(Visit.version_id.in_([row.id for row in rows]))
-             .options(joinedload(Visit.client), joinedload(Visit.volunteer), joinedload(Visit.care_request)))
+             .options(selectinload(Visit.client), selectinload(Visit.volunteer), selectinload(Visit.care_request)))
     if volunteer is not None:
         query = query.where(Visit.volunteer_id == volunteer.id)
     if client is not None:
