@@ -291,3 +291,27 @@ def test_a_killed_plan_leaves_every_version_as_it_was_and_the_database_usable(cl
     assert versions_of(db_url) == before
     assert cli("roster", "plan", "--week", WEEK, "--time-limit", "3").exit_code == 0
     assert [n for n, _, _ in versions_of(db_url)] == [1, 2]
+
+
+def test_the_demo_step_publishes_the_week_before_and_the_week_and_writes_the_report(db_url, tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from carecal.demo import DemoContext
+    from carecal.roster.demo import plan_and_publish_weeks
+    from carecal.weeks import IsoWeek
+
+    ids = setup_world(db_url)
+    output = io.StringIO()
+    ctx = DemoContext(url=db_url, week=IsoWeek.parse(WEEK), out=tmp_path, console=Console(file=output, width=200))
+    plan_and_publish_weeks(ctx)
+    with db.session_scope(db_url) as s:
+        published = {w.week: w.published for w in s.scalars(select(RosterWeek))}
+        assert sorted(published) == ["2026-W47", WEEK] and all(published.values())
+        # continuity: this week's instance knows who came last week
+        raissa = next(c for c in published[WEEK].instance["clients"] if c["id"] == ids["Raissa"])
+        last_week = next(v for v in published["2026-W47"].visits if v.client.external_id == ids["Raissa"])
+        assert raissa["previous_volunteers"] == [last_week.volunteer.external_id]
+    assert (tmp_path / f"roster-{WEEK}.html").read_text().count("<svg") == 1
+    assert "2026-W47  version 1 published" in output.getvalue()
