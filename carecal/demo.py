@@ -7,7 +7,8 @@ care requests) and then runs STEPS in order. Each feature adds its own step: a f
 did (and where any files went) on `ctx.console`.
 
 STEPS holds "module:function" names, resolved only when the demo runs, so a feature module
-can import DemoContext from here without an import cycle.
+can import DemoContext from here without an import cycle. A step may append lines to
+`ctx.notes` (e.g. "calendar of v001: https://..."); the demo prints them at the end.
 """
 
 import importlib
@@ -118,5 +119,11 @@ def run_demo(ctx: DemoContext, steps: list | None = None) -> None:
     ctx.out.mkdir(parents=True, exist_ok=True)
 
     for step in [load_master_data, *(resolve_step(s) for s in (STEPS if steps is None else steps))]:
-        ctx.console.print(f"\n[bold cyan]▸ {step_title(step)}[/]")
-        step(ctx)
+        title = step_title(step)
+        ctx.console.print(f"\n[bold cyan]▸ {title}[/]")
+        try:
+            step(ctx)
+        except CarecalError:
+            ctx.console.print(f"[red]✗ the demo stopped at: {title}[/] (database so far: {db.safe_url(ctx.url)})",
+                              soft_wrap=True)
+            raise

@@ -122,3 +122,17 @@ def test_the_whole_demo_with_every_feature_step(tmp_path, monkeypatch):
     result = run("demo", "--out", "exports")
     assert result.exit_code == 0, result.stderr
     assert "demo done" in result.stdout
+
+
+def test_a_failing_step_stops_the_demo_and_says_where(db_url, tmp_path):
+    def broken(ctx):
+        """Publish the week."""
+        raise CarecalError("nothing to publish")
+
+    def never(ctx):
+        raise AssertionError("steps after a failure must not run")
+
+    ctx = context(db_url, tmp_path)
+    with pytest.raises(CarecalError, match="nothing to publish"):
+        demo.run_demo(ctx, steps=[broken, never])
+    assert "the demo stopped at: Publish the week" in output(ctx)
