@@ -9,6 +9,7 @@ Every test asserts three things:
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 
 import pytest
@@ -280,15 +281,40 @@ def test_rule_9_pin_breaking_rule_5_makes_the_instance_invalid():
     assert "rule 5" in caught.value.errors[0][1]
 
 
-def test_rule_9_pins_contradicting_each_other_make_the_instance_invalid():
+def _contradicting_pins(rule: str) -> dict:
+    two_days = [window("tue", "09:00", "18:00"), window("wed", "09:00", "18:00")]
+    both = [{"request": "c1-1", "volunteer": "v1"}, {"request": "c2-1", "volunteer": "v1"}]
     at_two = local("2026-11-24 14:00")
-    inst = instance([volunteer()], [client("c1"), client("c2")],
-                    pins=[{"request": "c1-1", "volunteer": "v1", "start": at_two},
-                          {"request": "c2-1", "volunteer": "v1", "start": at_two}])
+    if rule == "6":  # one volunteer, two places at once
+        return instance([volunteer()], [client("c1"), client("c2")],
+                        pins=[pin | {"start": at_two} for pin in both])
+    if rule == "7":  # more minutes than the volunteer gives in a week
+        return instance([volunteer(max_minutes_per_week=180, availability=two_days)],
+                        [client("c1"), client("c2", [request("c2-1", windows=[window("wed", "13:00", "18:00")])])],
+                        pins=both)
+    if rule == "8":  # one client, two visits at once
+        fixed = [window("tue", "13:00", "15:00")]
+        return instance([volunteer("v1"), volunteer("v2")],
+                        [client(requests=[request("c1-1", windows=fixed), request("c1-2", windows=fixed)])],
+                        pins=[{"request": "c1-1", "volunteer": "v1"}, {"request": "c1-2", "volunteer": "v2"}])
+    raise ValueError(rule)
+
+
+@pytest.mark.parametrize("rule", ["6", "7", "8"])
+def test_rule_9_pins_contradicting_each_other_make_the_instance_invalid(rule):
     with pytest.raises(InstanceError) as caught:
-        solve(inst, time_limit=1.0, workers=1)
+        solve(_contradicting_pins(rule), time_limit=1.0, workers=1)
     named = " ".join(f"{path} {reason}" for path, reason in caught.value.errors)
     assert "pins[0]" in named and "pins[1]" in named
+    assert re.search(rf"rules? [\d-]*{rule}", named), named  # "rule 7: ..." or "rules 6-7: ..."
+
+
+def test_rule_9_request_pinned_twice_makes_the_instance_invalid():
+    inst = instance([volunteer("v1"), volunteer("v2")], [client()],
+                    pins=[{"request": "c1-1", "volunteer": "v1"}, {"request": "c1-1", "volunteer": "v2"}])
+    with pytest.raises(InstanceError) as caught:
+        solve(inst, time_limit=1.0, workers=1)
+    assert any("pinned twice" in reason for _, reason in caught.value.errors)
 
 
 # --- summer time ---------------------------------------------------------------------------
