@@ -18,11 +18,10 @@ import math
 import random
 import sys
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, time, timedelta, timezone
 from pathlib import Path
 
-from carecal.masterdata import codecs
-from carecal.masterdata.districts import districts
+from carecal.masterdata.districts import areas_km2, districts
 from carecal.masterdata.files import write_csv
 from carecal.masterdata.layout import CLIENTS, REQUESTS, VOLUNTEERS, Layout
 from carecal.weeks import IsoWeek, local
@@ -165,17 +164,10 @@ class Generator:
 
     def home(self, weight) -> dict:
         """A point scattered around a district's centre, within about the district's radius."""
-        import json
-        from carecal.masterdata.paths import DISTRICTS_FILE
-
-        areas = getattr(self, "_areas", None)
-        if areas is None:
-            raw = json.loads(DISTRICTS_FILE.read_text(encoding="utf-8"))
-            areas = self._areas = {d["name"]: d["area_km2"] for d in raw["districts"]}
         names = sorted(self.districts)
         district = self.rng.choices(names, weights=[weight(n) for n in names])[0]
         lat0, lon0 = self.districts[district]
-        radius = math.sqrt(areas[district] / math.pi)
+        radius = math.sqrt(areas_km2()[district] / math.pi)
         north = max(-radius, min(radius, self.rng.gauss(0, radius / 2.5)))
         east = max(-radius, min(radius, self.rng.gauss(0, radius / 2.5)))
         return {
@@ -364,7 +356,6 @@ class Generator:
 
 
 def _utc(period):
-    from datetime import timezone
     return tuple(moment.astimezone(timezone.utc) for moment in period)
 
 

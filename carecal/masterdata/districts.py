@@ -11,9 +11,19 @@ MAX_KM_FROM_CITY = 60.0
 
 
 @cache
+def _table() -> tuple[dict, ...]:
+    return tuple(json.loads(DISTRICTS_FILE.read_text(encoding="utf-8"))["districts"])
+
+
+@cache
 def districts() -> dict[str, tuple[float, float]]:
-    raw = json.loads(DISTRICTS_FILE.read_text(encoding="utf-8"))
-    return {d["name"]: (d["lat"], d["lon"]) for d in raw["districts"]}
+    """Each district's name and approximate centre (lat, lon)."""
+    return {d["name"]: (d["lat"], d["lon"]) for d in _table()}
+
+
+@cache
+def areas_km2() -> dict[str, float]:
+    return {d["name"]: d["area_km2"] for d in _table()}
 
 
 def find(name: str) -> str | None:

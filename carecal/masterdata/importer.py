@@ -9,6 +9,7 @@ rows missing from the file are left alone (set active = no to retire someone).
 
 import dataclasses
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
@@ -176,8 +177,6 @@ def _check_volunteer(record: dict, problem, known_clients: set[str]) -> None:
 
 
 def _check_client(record: dict, problem, known_clients: set[str]) -> None:
-    from datetime import date
-
     born = record.get("date_of_birth")
     if born and born > date.today():
         problem("date_of_birth", "lies in the future")
