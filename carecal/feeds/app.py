@@ -24,6 +24,7 @@ from starlette.routing import Route
 from carecal import db
 from carecal.feeds import tokens
 from carecal.feeds.calendars import RenderedCalendar, subscription_calendar
+from carecal.models import utcnow
 from carecal.weeks import DEFAULT_TZ, to_local
 
 log = logging.getLogger("carecal.feeds")
@@ -68,21 +69,21 @@ class RateLimiter:
 
 
 def create_app(db_url: str, *, rate_limiter: RateLimiter | None = None,
-               today: Callable[[], date] | None = None) -> Starlette:
-    """The feed server for the database at `db_url`. `today` (the organisation's local date)
-    decides the window of weeks; tests pass a fixed one."""
+               clock: Callable[[], datetime] = utcnow) -> Starlette:
+    """The feed server for the database at `db_url`. `clock` (aware now) decides the window
+    of weeks and caps Last-Modified; tests pass a fixed one."""
     limiter = rate_limiter or RateLimiter()
-    today = today or (lambda: to_local(datetime.now(timezone.utc), DEFAULT_TZ).date())
 
     def feed(request: Request) -> Response:
         token = request.path_params["token"]
         allowed, retry_after = limiter.allow(tokens.hash_token(token))
         if not allowed:
             return _plain(429, "Too Many Requests", {"Retry-After": str(max(1, round(retry_after)))})
-        calendar = _calendar_for(db_url, token, today())
+        now = clock()
+        calendar = _calendar_for(db_url, token, to_local(now, DEFAULT_TZ).date())
         if calendar is None:
             return _plain(404, "Not Found")
-        return _conditional(request, calendar)
+        return _conditional(request, calendar, now)
 
     app = Starlette(routes=[Route("/feeds/{token}.ics", feed, methods=["GET", "HEAD"])])
     app.add_middleware(_TokenFreeAccessLog)
@@ -103,9 +104,11 @@ def _calendar_for(db_url: str, token: str, today: date) -> RenderedCalendar | No
         return subscription_calendar(session, owner, today)
 
 
-def _conditional(request: Request, calendar: RenderedCalendar) -> Response:
+def _conditional(request: Request, calendar: RenderedCalendar, now: datetime) -> Response:
     etag = '"' + hashlib.sha256(calendar.body).hexdigest()[:40] + '"'
-    last_modified = calendar.last_modified.astimezone(timezone.utc).replace(microsecond=0)
+    # Never later than the response's Date (RFC 9110 §8.8.2.1), e.g. a roster published
+    # with a clock ahead of ours.
+    last_modified = min(calendar.last_modified, now).astimezone(timezone.utc).replace(microsecond=0)
     headers = {
         **PRIVATE_HEADERS,
         "ETag": etag,

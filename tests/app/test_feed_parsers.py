@@ -167,6 +167,11 @@ def _exported(cli, tmp_path: Path, week: str, ids: dict) -> dict[str, Path]:
     return files
 
 
+# One xdist worker runs every ical.js test, so only one `npm ci` ever runs at a time.
+ICALJS_GROUP = pytest.mark.xdist_group("icaljs")
+
+
+@ICALJS_GROUP
 @pytest.mark.parametrize("week", [OCT, MAR])
 def test_both_parsers_read_every_start_as_intended_across_a_dst_week(week, association, cli, tmp_path, icaljs):
     files = _exported(cli, tmp_path, week, association)
@@ -180,6 +185,7 @@ def test_both_parsers_read_every_start_as_intended_across_a_dst_week(week, assoc
         assert Counter((e["start_utc"], e["status"]) for e in by_icaljs) == expected[name], name
 
 
+@ICALJS_GROUP
 def test_the_replanned_week_keeps_uids_and_raises_sequences(association, cli, tmp_path, icaljs):
     files = _exported(cli, tmp_path, OCT, association)
     office = {e["start_utc"]: e for e in icaljs(files["office"])}
@@ -217,7 +223,7 @@ def test_no_feed_or_export_contains_health_data(association, cli, tmp_path, db_u
         links = {o.external_id: tokens.issue(s, o, "coordinator") for o in owners}
         clients = [{"date_of_birth": c.date_of_birth, "insurance_number": c.insurance_number,
                     "last_name": c.last_name, "grade": c.care_grade_on(date(2026, 10, 1))} for c in s.query(Client)]
-    server = TestClient(create_app(db_url, today=lambda: date(2026, 10, 21), rate_limiter=RateLimiter(burst=100)))
+    server = TestClient(create_app(db_url, clock=lambda: datetime(2026, 10, 21, 12, tzinfo=timezone.utc), rate_limiter=RateLimiter(burst=100)))
     for owner, token in links.items():
         response = server.get(f"/feeds/{token}.ics")
         assert response.status_code == 200

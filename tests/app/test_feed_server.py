@@ -1,7 +1,7 @@
 """The subscription server over HTTP: caching, tokens, rate limit, logs."""
 
 import logging
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from email.utils import format_datetime
 
 import pytest
@@ -14,7 +14,7 @@ from carecal.models import CareRequest, Client, Volunteer
 from tests import factories as f
 
 WEEK = "2026-W48"
-TODAY = date(2026, 11, 21)
+NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)  # Wednesday of WEEK
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def feed(db_url):
         f.published_visit(s, WEEK, f.care_request(s, raissa), anna)
         token = tokens.issue(s, anna, "coordinator")
         family_token = tokens.issue(s, raissa, "coordinator")
-    app = create_app(db_url, today=lambda: TODAY, rate_limiter=RateLimiter(burst=1000))
+    app = create_app(db_url, clock=lambda: NOW, rate_limiter=RateLimiter(burst=1000))
     return TestClient(app), token, family_token, anna.id, raissa.id
 
 
@@ -102,7 +102,7 @@ def test_a_family_feed_dies_when_consent_is_withdrawn(feed, db_url):
 def test_too_many_requests_on_one_token_get_429_with_retry_after(db_url):
     with db.session_scope(db_url) as s:
         token = tokens.issue(s, f.volunteer(s), "coordinator")
-    client = TestClient(create_app(db_url, today=lambda: TODAY, rate_limiter=RateLimiter(burst=3, refill_seconds=60)))
+    client = TestClient(create_app(db_url, clock=lambda: NOW, rate_limiter=RateLimiter(burst=3, refill_seconds=60)))
     statuses = [client.get(f"/feeds/{token}.ics").status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
     limited = client.get(f"/feeds/{token}.ics")
@@ -151,8 +151,14 @@ def test_last_modified_is_the_newest_change_and_moves_with_the_window(feed, db_u
     assert client.get(f"/feeds/{token}.ics").headers["last-modified"] == format_datetime(published, usegmt=True)
 
     # In March 2027 the visit has left the window; the feed changed when that week began.
-    later = TestClient(create_app(db_url, today=lambda: date(2027, 3, 3), rate_limiter=RateLimiter(burst=1000)))
+    march = datetime(2027, 3, 3, 12, tzinfo=timezone.utc)
+    later = TestClient(create_app(db_url, clock=lambda: march, rate_limiter=RateLimiter(burst=1000)))
     response = later.get(f"/feeds/{token}.ics")
     assert b"BEGIN:VEVENT" not in response.content
     monday = datetime(2027, 2, 28, 23, tzinfo=timezone.utc)  # Mon 1 Mar 2027 00:00 CET
     assert response.headers["last-modified"] == format_datetime(monday, usegmt=True)
+
+    # Never later than now, even if the data says so
+    early = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)  # before the publication
+    earlier = TestClient(create_app(db_url, clock=lambda: early, rate_limiter=RateLimiter(burst=1000)))
+    assert earlier.get(f"/feeds/{token}.ics").headers["last-modified"] == format_datetime(early, usegmt=True)
