@@ -239,6 +239,8 @@ def show(
         console.print(f"[bold]unassigned ({len(unassigned)})[/]")
         for u in unassigned:
             console.print(f"  {u['request']} {u['client_name']}: {'; '.join(u['reasons'])}", highlight=False)
+    if head["status"] == "draft":
+        console.print(f"to publish exactly this version: carecal roster publish --week {iso} --version {head['version']}")
 
 
 @roster_app.command("diff")

@@ -103,6 +103,7 @@ class Causes:
         self.scheduled = {v["id"] for v in (new.instance or {}).get("volunteers", [])}
         self.notes = (new.stats or {}).get("notes", [])
         self.unassigned = {u.request_key: u.reasons for u in new.unassigned}
+        self.needs_substitute = set((new.stats or {}).get("needs_substitute", []))
         self.old_unassigned = {u.request_key: u.reasons for u in old.unassigned}
         self.week_overrides = {
             (o.kind, o.request_key): o for o in session.scalars(
@@ -134,6 +135,9 @@ class Causes:
                     or (change.before and override.volunteer and override.volunteer.external_id == change.before.volunteer)
                     or (change.after and override.volunteer and override.volunteer.external_id == change.after.volunteer)):
                 why.append(f"override #{override.id} ({describe(override, self.tz)}) removed by {override.removed_by}")
+        if change.request in self.needs_substitute and change.after is None:
+            why.append("needs a substitute: starts within 48 hours, so it is offered, not reassigned "
+                       "(`carecal roster suggest`)")
         if not why:
             if change.after is None:
                 why.extend(self.unassigned.get(change.request, ["not covered in the new version"]))
