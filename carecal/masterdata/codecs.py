@@ -61,6 +61,18 @@ class Text(Codec):
 
 
 @dataclass(frozen=True)
+class Postcode(Codec):
+    """Five digits. A spreadsheet that took 09111 for a number shows 9111: the zero is restored."""
+
+    def parse(self, text: str) -> str:
+        if text.isdigit() and len(text) == 4:
+            text = "0" + text
+        if not (text.isdigit() and len(text) == 5):
+            raise ValueError("not a German postcode of 5 digits")
+        return text
+
+
+@dataclass(frozen=True)
 class Integer(Codec):
     minimum: int | None = None
     maximum: int | None = None

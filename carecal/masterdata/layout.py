@@ -45,7 +45,7 @@ class Layout:
 
 LAT = c.Number(-90, 90)
 LON = c.Number(-180, 180)
-POSTCODE = c.Text(10, r"\d{5}", "not a German postcode of 5 digits")
+POSTCODE = c.Postcode()
 PHONE = c.Text(50, r"[0-9+()/ .-]+", "not a phone number (digits, spaces, + ( ) / - .)")
 EMAIL = c.Text(200, r"[^@\s]+@[^@\s]+\.[^@\s]+", "not an e-mail address")
 IK = c.Text(9, r"\d{9}", "not an Institutionskennzeichen of 9 digits")

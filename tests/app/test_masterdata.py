@@ -300,3 +300,24 @@ def test_overlapping_rates_are_refused(db_url, tmp_path):
     with pytest.raises(InputError, match="allowance_per_hour rates from 2025-01-01 and 2026-01-01 overlap"):
         with db.session_scope(db_url) as s:
             load_organisation(s, tmp_path / "org.json", actor="coordinator")
+
+
+def test_xlsx_cells_typed_by_a_spreadsheet_are_understood(db_url, tmp_path):
+    """Dates as date cells, numbers as numbers, a postcode whose leading zero Excel dropped."""
+    from datetime import date
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    header = list(CLIENTS[0])
+    sheet.append(header + ["postcode", "consent_recorded_on"])
+    row = {**CLIENTS[0], "date_of_birth": date(1941, 5, 9), "lat": 50.7942, "lon": 12.9321}
+    sheet.append([row[k] for k in header] + [9123, datetime(2025, 3, 1)])
+    workbook.save(tmp_path / "clients.xlsx")
+    with db.session_scope(db_url) as s:
+        import_file(s, "clients", tmp_path / "clients.xlsx", actor="coordinator")
+    with db.session_scope(db_url) as s:
+        c = s.scalars(select(Client)).one()
+        assert (c.date_of_birth, c.postcode, c.lat) == (date(1941, 5, 9), "09123", 50.7942)
+        assert c.consent_recorded_on == date(2025, 3, 1)
