@@ -40,7 +40,7 @@ def record_demo_week(s, ctx, tz: str):
             counts["no-show"] += 1
         elif n % 6 == 1:
             why = ("Vertretung beim Besuch nicht anwesend, Unterschrift folgt nicht" if visit.client.representative_name
-                   else "Klientin konnte nicht unterschreiben (Hand verletzt)")
+                   else "Nachweis beim Besuch vergessen, Besuch telefonisch bestätigt")
             records.record_visit(s, visit.id, ctx.actor, status="delivered", signature="none",
                                  signature_reason=why, now=week_over)
             counts["unsigned"] += 1

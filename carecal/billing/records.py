@@ -93,6 +93,7 @@ class ConfirmResult:
     already_recorded: int = 0
     not_ended: int = 0
     cancelled_in_roster: int = 0
+    in_closed_month: int = 0
 
 
 def confirm_week(session: Session, week: IsoWeek, actor: str, now: datetime | None = None) -> ConfirmResult:
@@ -112,7 +113,10 @@ def confirm_week(session: Session, week: IsoWeek, actor: str, now: datetime | No
             result.not_ended += 1
             continue
         day = to_local(visit.starts_at, tz).date()
-        ensure_month_open(session, day, f"visit {visit.id}")
+        closed = session.get(BillingMonth, month_key(day))
+        if closed is not None and closed.closed:
+            result.in_closed_month += 1  # a week across a month's end: the closed part stays as it is
+            continue
         record = VisitRecord(visit=visit, day=day, status="delivered", started_at=visit.starts_at,
                              ended_at=visit.ends_at, activity=visit.care_request.activity,
                              signature=default_signature(visit), created_by=actor, updated_by=actor,

@@ -80,7 +80,8 @@ def visit_confirm(week: str = WeekOption, actor: str = ActorOption, now: str = N
         result = records.confirm_week(s, IsoWeek.parse(week), config.actor(actor), now=_now(now))
         console.print(f"{week}: {len(result.confirmed)} visit(s) confirmed as delivered, "
                       f"{result.already_recorded} already recorded, {result.cancelled_in_roster} cancelled in the "
-                      f"roster, {result.not_ended} not over yet")
+                      f"roster, {result.not_ended} not over yet"
+                      + (f", {result.in_closed_month} in a closed month (left alone)" if result.in_closed_month else ""))
 
 
 @visit_app.command("record")

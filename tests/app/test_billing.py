@@ -129,17 +129,35 @@ def test_a_billed_record_in_an_open_month_changes_only_after_a_credit_note(sessi
     assert reconcile(session, "2026-11").ok
 
 
+def test_the_database_refuses_to_rewrite_invoices_lines_and_ledger(db_url):
+    from sqlalchemy.exc import DBAPIError
+
+    with db.session_scope(db_url) as s:
+        books(s, clients=1)
+        invoicing.run_month(s, "2026-11", "treasurer", issued_on=ISSUED)
+    for statement in ("UPDATE invoice_line SET amount_cents = 1", "DELETE FROM invoice",
+                      "UPDATE ledger_entry SET amount_cents = 0", "DELETE FROM ledger_entry"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with db.session_scope(db_url) as s:
+                s.execute(text(statement))
+
+
 def test_reconcile_fails_on_a_tampered_row(session):
     books(session)
-    invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
+    invoice = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices[0]
     assert reconcile(session, "2026-11").ok
-    session.execute(text("UPDATE invoice_line SET amount_cents = amount_cents + 500 WHERE id = "
-                         "(SELECT min(id) FROM invoice_line)"))
+    # rows cannot be changed, but one can be slipped in: the first visit billed once more
+    session.execute(text(
+        "INSERT INTO invoice_line (invoice_id, visit_id, record_id, day, minutes, category, unit_price_cents, "
+        "amount_cents, visit_price_cents) SELECT invoice_id, visit_id, record_id, day, minutes, category, "
+        "unit_price_cents, amount_cents, visit_price_cents FROM invoice_line WHERE id = :id"),
+        {"id": invoice.lines[0].id})
     session.expire_all()
     problems = reconcile(session, "2026-11").problems
-    assert any("lines add up to" in p for p in problems)
-    assert any("ledger moved" in p for p in problems)
-    assert any("billed 41,00 €" in p for p in problems)
+    assert any(f"invoice {invoice.number}: total 72,00 € but lines add up to 108,00 €" in p for p in problems)
+    assert any("ledger moved 0,00 €" in p for p in problems)
+    assert any("billed 72,00 €, but 120 min at 18,00 €/h is 36,00 €" in p for p in problems)
+    assert any("billed twice" in p for p in problems)
 
 
 def test_reconcile_finds_a_delivered_visit_left_unbilled_and_a_gap_in_the_numbers(session):

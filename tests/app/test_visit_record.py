@@ -115,3 +115,15 @@ def test_cli_record_and_confirm(cli, db_url):
     assert history.exit_code == 0
     assert all(word in history.stdout for word in ("door", "closed", "no-show", "delivered"))
     assert cli("visit", "record", 9999, "--status", "no-show").exit_code == 3
+
+
+def test_confirm_leaves_a_closed_month_alone(session):
+    from carecal.models import BillingMonth
+
+    planned, _, _ = week_with_visits(session)
+    session.add(BillingMonth(month="2026-11", runs=1, closed_at=AFTER, closed_by="treasurer"))
+    session.flush()
+    result = records.confirm_week(session, IsoWeek.parse("2026-W45"), "coordinator", now=AFTER)
+    assert result.confirmed == [] and result.in_closed_month == 2
+    with pytest.raises(Conflict, match="month 2026-11 is closed"):
+        records.record_visit(session, planned.id, "anna", status="delivered", now=AFTER)

@@ -146,9 +146,11 @@ def upgrade() -> None:
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ledger_entry_client_id'), ['client_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entry_invoice_line_id'), ['invoice_line_id'], unique=False)
+    _create_append_only_guards()
 
 
 def downgrade() -> None:
+    _drop_append_only_guards()
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ledger_entry_invoice_line_id'))
         batch_op.drop_index(batch_op.f('ix_ledger_entry_client_id'))
@@ -176,3 +178,38 @@ def downgrade() -> None:
     op.drop_table('invoice')
     op.drop_table('invoice_counter')
     op.drop_table('billing_month')
+
+
+# Invoices, their lines and ledger movements are never rewritten (§147 AO): corrections are
+# new rows (credit notes, refunds, corrections) that reference what they correct. The
+# database refuses UPDATE and DELETE, as it does for the audit log.
+APPEND_ONLY = ("invoice", "invoice_line", "ledger_entry")
+
+
+def _create_append_only_guards() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    if postgres:
+        op.execute(
+            "CREATE FUNCTION billing_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION '% rows are append-only: correct them with a credit note', TG_TABLE_NAME; END $$"
+        )
+    for table in APPEND_ONLY:
+        if postgres:
+            op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                       "FOR EACH ROW EXECUTE FUNCTION billing_append_only()")
+        else:
+            for verb in ("UPDATE", "DELETE"):
+                op.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                           f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only: correct them with a credit note'); END")
+
+
+def _drop_append_only_guards() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table in APPEND_ONLY:
+        if postgres:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        else:
+            for verb in ("update", "delete"):
+                op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
+    if postgres:
+        op.execute("DROP FUNCTION IF EXISTS billing_append_only()")
