@@ -185,9 +185,12 @@ def test_months_are_billed_in_order(session):
 def test_invoice_numbers_stay_gapless_when_runs_race_on_postgresql(postgres_url):
     with db.session_scope(postgres_url) as s:
         books(s, clients=4, weeks=("2026-W41", "2026-W45"))  # October and November
-        october = invoicing.run_month(s, "2026-10", "treasurer", issued_on=ISSUED).invoices
-        to_credit = [i.number for i in october[:2]]
-    barrier = threading.Barrier(4)
+        october = [i.number for i in invoicing.run_month(s, "2026-10", "treasurer", issued_on=ISSUED).invoices]
+        invoicing.lock_month(s, "2026-11")  # the month row exists: runs meet at its lock, not at the insert
+    jobs = [lambda s: invoicing.run_month(s, "2026-11", "run-a", issued_on=ISSUED),
+            lambda s: invoicing.run_month(s, "2026-11", "run-b", issued_on=ISSUED)]
+    jobs += [lambda s, n=n: invoicing.credit_note(s, n, "t", "wrong client", issued_on=ISSUED) for n in october]
+    barrier = threading.Barrier(len(jobs))
     errors = []
 
     def in_thread(work):
@@ -198,11 +201,7 @@ def test_invoice_numbers_stay_gapless_when_runs_race_on_postgresql(postgres_url)
         except Exception as error:  # collected and asserted below
             errors.append(error)
 
-    # two runs of November and two credit notes for October, all at once
-    jobs = [lambda s: invoicing.run_month(s, "2026-11", "run-a", issued_on=ISSUED),
-            lambda s: invoicing.run_month(s, "2026-11", "run-b", issued_on=ISSUED),
-            lambda s: invoicing.credit_note(s, to_credit[0], "t", "wrong client", issued_on=ISSUED),
-            lambda s: invoicing.credit_note(s, to_credit[1], "t", "wrong client", issued_on=ISSUED)]
+    # two runs of November and four credit notes for October, all at once
     threads = [threading.Thread(target=in_thread, args=(job,)) for job in jobs]
     for t in threads:
         t.start()
@@ -211,7 +210,7 @@ def test_invoice_numbers_stay_gapless_when_runs_race_on_postgresql(postgres_url)
     assert errors == []
     with db.session_scope(postgres_url) as s:
         sequences = s.scalars(select(Invoice.sequence).order_by(Invoice.sequence)).all()
-        assert sequences == list(range(1, 4 + 4 + 2 + 1))  # October, November, two credit notes
+        assert sequences == list(range(1, 4 + 4 + 4 + 1))  # October, November, four credit notes
         november = s.scalars(select(Invoice).where(Invoice.month == "2026-11")).all()
         assert len(november) == 4 and {i.created_by for i in november} in ({"run-a"}, {"run-b"})
         assert reconcile(s, "2026-10").ok and reconcile(s, "2026-11").ok
