@@ -20,7 +20,8 @@ def write_calendars(ctx) -> None:
         ).first()
         token = tokens.issue(session, first.volunteer, ctx.actor) if first is not None else None
         who = f"{first.volunteer.external_id} ({first.volunteer.first_name})" if first is not None else ""
-    ctx.console.print(f"calendars: {len(written)} .ics files for {ctx.week} in {ctx.out}/")
+    ctx.console.print(f"  calendars     {len(written)} .ics files for {ctx.week} in {ctx.out}/", highlight=False)
     if token:
-        ctx.console.print(f"feed of {who}: run `carecal feed serve`, then subscribe to "
-                          f"http://127.0.0.1:8080/feeds/{token}.ics", highlight=False, soft_wrap=True)
+        url = f"http://127.0.0.1:8080/feeds/{token}.ics"
+        ctx.console.print(f"  feed of {who}: {url}", highlight=False, soft_wrap=True)
+        ctx.notes.append(f"calendar feed of {who}: carecal --db {ctx.url} feed serve, then open {url}")

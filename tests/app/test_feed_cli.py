@@ -81,9 +81,10 @@ def test_the_demo_step_writes_the_calendars_and_prints_a_working_feed_link(db_ur
 
     anna, _ = _setup(db_url, family_feed_opt_in=True)
     console = Console(record=True, width=200)
-    write_calendars(DemoContext(url=db_url, week=IsoWeek.parse("2026-W48"), out=tmp_path, console=console))
+    ctx = DemoContext(url=db_url, week=IsoWeek.parse("2026-W48"), out=tmp_path, console=console)
+    write_calendars(ctx)
     printed = console.export_text()
-    assert "3 .ics files for 2026-W48" in printed
+    assert "3 .ics files for 2026-W48" in printed and "feed serve" in ctx.notes[0]
     token = re.search(r"http://127\.0\.0\.1:8080/feeds/([A-Za-z0-9_-]{43})\.ics", printed)[1]
     with db.session_scope(db_url) as s:
         assert tokens.find(s, token).volunteer.external_id == anna

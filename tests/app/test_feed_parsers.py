@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import vobject
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from carecal import db
@@ -208,8 +209,21 @@ HEALTH_WORDS = ("demenz", "dementia", "деменц", "alzheimer", "pflegegrad",
 
 def _health_values(client) -> list[str]:
     dob = client["date_of_birth"]
-    return [client["insurance_number"], client["last_name"], dob.isoformat(), dob.strftime("%d.%m.%Y"),
-            dob.strftime("%Y%m%d"), dob.strftime("%d.%m.%y")]
+    values = [client["insurance_number"], client["last_name"], dob.isoformat(), dob.strftime("%d.%m.%Y"),
+              dob.strftime("%Y%m%d"), dob.strftime("%d.%m.%y")]
+    return [value for value in values if value]
+
+
+def _assert_no_health_data(name: str, body: bytes, clients: list[dict]) -> None:
+    text = re.sub(r"\r\n[ \t]", "", body.decode("utf-8")).lower()  # unfold long lines first
+    for word in HEALTH_WORDS:
+        assert word not in text, f"{name} mentions {word!r}"
+    for client in clients:
+        for value in _health_values(client):
+            # as a whole word: the client Wolkow is not in the volunteer Nina Wolkowa's name
+            found = re.search(rf"(?<!\w){re.escape(value.lower())}(?!\w)", text)
+            assert not found, f"{name} contains a client's {value!r}"
+        assert f"pflegegrad {client['grade']}" not in text
 
 
 def test_no_feed_or_export_contains_health_data(association, cli, tmp_path, db_url):
@@ -231,14 +245,43 @@ def test_no_feed_or_export_contains_health_data(association, cli, tmp_path, db_u
     assert sum(b.count(b"BEGIN:VEVENT") for b in bodies.values()) > 20
 
     for name, body in bodies.items():
-        text = re.sub(r"\r\n[ \t]", "", body.decode("utf-8")).lower()  # unfold long lines first
-        for word in HEALTH_WORDS:
-            assert word not in text, f"{name} mentions {word!r}"
-        for client in clients:
-            for value in _health_values(client):
-                assert value.lower() not in text, f"{name} contains a client's {value!r}"
-            assert f"pflegegrad {client['grade']}" not in text
+        _assert_no_health_data(name, body, clients)
     # the first name and initial, and the address, are what a volunteer gets
     assert "halyna s." in re.sub(r"\r\n[ \t]", "", bodies[f"{OCT} volunteer-uk"].decode()).lower()
     assert "zietenstr. 7\\, 09130 chemnitz (sonnenberg)" in re.sub(
         r"\r\n[ \t]", "", bodies[f"{OCT} volunteer-uk"].decode()).lower()
+
+
+@ICALJS_GROUP
+@pytest.mark.slow
+def test_the_demos_calendars_of_a_dst_week_parse_identically_and_carry_no_health_data(sqlite_url, tmp_path, icaljs):
+    """`carecal demo --week 2026-W43`: the master data from data/, the roster planned and
+    published by the solver, then our step. Both parsers must read every file alike and
+    place every visit at the instant stored in the database."""
+    from rich.console import Console
+
+    from carecal.demo import DemoContext, run_demo
+    from carecal.feeds.demo import write_calendars
+    from carecal.models import Client, RosterWeek, Volunteer
+    from carecal.roster.demo import plan_and_publish_weeks
+
+    ctx = DemoContext(url=sqlite_url, week=IsoWeek.parse(OCT), out=tmp_path, console=Console(file=open(os.devnull, "w")))
+    run_demo(ctx, steps=[plan_and_publish_weeks, write_calendars])
+
+    with db.session_scope(sqlite_url) as s:
+        visits = s.scalars(select(RosterWeek).where(RosterWeek.week == OCT)).one().published.visits
+        stored = Counter(v.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ") for v in visits)
+        # A surname a volunteer shares (the office file names volunteers in full) is not the client's.
+        volunteer_names = {v.last_name for v in s.query(Volunteer)}
+        clients = [{"date_of_birth": c.date_of_birth, "insurance_number": c.insurance_number,
+                    "last_name": None if c.last_name in volunteer_names else c.last_name,
+                    "grade": c.care_grade_on(date(2026, 10, 19))} for c in s.query(Client)]
+    files = sorted(tmp_path.glob(f"{OCT}-*.ics"))
+    assert len(files) > 3 and sum(stored.values()) > 10
+    for path in files:
+        by_icaljs, by_vobject = icaljs(path), vobject_events(path)
+        assert all(e.pop("tzid") == "Europe/Berlin" for e in by_icaljs)
+        assert sorted(by_icaljs, key=lambda e: e["uid"]) == sorted(by_vobject, key=lambda e: e["uid"]), path.name
+        if path.name.endswith("-office.ics"):
+            assert Counter(e["start_utc"] for e in by_icaljs) == stored
+        _assert_no_health_data(path.name, path.read_bytes(), clients)
