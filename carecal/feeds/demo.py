@@ -9,8 +9,10 @@ from carecal.models import RosterVersion, RosterWeek, Visit
 
 
 def write_calendars(ctx) -> None:
-    """Demo step (ctx: carecal.demo.DemoContext): calendar files of ctx.week into ctx.out,
-    and a feed link for the first volunteer with a published visit that week."""
+    """Write the week's calendar files and make one feed link to try.
+
+    The .ics files of ctx.week go into ctx.out; the link belongs to the volunteer with the
+    week's first published visit."""
     with db.session_scope(ctx.url) as session:
         written = write_week(session, ctx.week, ctx.out)
         first = session.scalars(
