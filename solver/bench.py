@@ -200,7 +200,8 @@ def changed_visits(before: dict, after: dict, involved: str) -> tuple[int, int, 
 
 
 def run_bench(sizes=DEFAULT_SIZES, time_limit: float | None = None, seed: int = 1, out: str | Path | None = None,
-              workers: int = 2, week: str = BENCH_WEEK, progress=print) -> tuple[list[Run], Replan | None]:
+              workers: int = 2, week: str = BENCH_WEEK, progress=print,
+              command: str = "python -m solver bench") -> tuple[list[Run], Replan | None]:
     """Measure greedy against the full solve per size (and the replan case when L is among them)."""
     runs: list[Run] = []
     replan = None
@@ -221,7 +222,7 @@ def run_bench(sizes=DEFAULT_SIZES, time_limit: float | None = None, seed: int = 
                 runs.append(replan.run)
 
     if out is not None:
-        Path(out).write_text(markdown(runs, replan), encoding="utf-8")
+        Path(out).write_text(markdown(runs, replan, command), encoding="utf-8")
     return runs, replan
 
 
@@ -399,7 +400,11 @@ def main_bench(sizes=DEFAULT_SIZES, time_limit: float | None = None, seed: int =
     if unknown:
         err.print(f"error: unknown size {', '.join(unknown)}; expected some of {', '.join(TIME_LIMITS)}")
         return 2
-    runs, replan = run_bench(sizes, time_limit, seed, out, workers, progress=lambda msg: err.print(f"[dim]{msg}[/dim]"))
+    command = f"python -m solver bench --sizes {','.join(sizes)} --seed {seed} --workers {workers}"
+    if time_limit is not None:
+        command += f" --time-limit {time_limit:g}"
+    runs, replan = run_bench(sizes, time_limit, seed, out, workers, progress=lambda msg: err.print(f"[dim]{msg}[/dim]"),
+                             command=command)
     print_report(runs, replan)
     return 1 if any(r.violations for r in runs) else 0
 
