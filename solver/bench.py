@@ -20,8 +20,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -227,10 +229,8 @@ def run_bench(sizes=DEFAULT_SIZES, time_limit: float | None = None, seed: int = 
 
 
 def _replan(workdir: Path, instance: dict, solved: Run, limit: float, workers: int, seed: int, progress) -> Replan:
-    counts: dict[str, int] = {}
-    for a in solved.roster["assignments"]:
-        counts[a["volunteer"]] = counts.get(a["volunteer"], 0) + 1
-    absent = max(sorted(counts), key=lambda vid: counts[vid])
+    counts = Counter(a["volunteer"] for a in solved.roster["assignments"])
+    absent = max(sorted(counts), key=counts.__getitem__)  # the busiest volunteer; ties by id
     changed = absent_all_week(instance, absent)
     changed_path, base_path = workdir / "replan.json", workdir / "replan-base.json"
     changed_path.write_text(json.dumps(changed))
@@ -253,10 +253,8 @@ def machine() -> dict[str, str]:
     mem_kib = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                     if line.startswith("MemTotal")), 0)
     try:
-        from importlib.metadata import version
-
-        ortools = version("ortools")
-    except Exception:  # noqa: BLE001 - a missing distribution only means "unknown" here
+        ortools = metadata.version("ortools")
+    except metadata.PackageNotFoundError:
         ortools = "?"
     return {
         "cores": str(os.cpu_count()),
