@@ -238,12 +238,15 @@ def _active_overrides(session: Session, kind: str, week: IsoWeek) -> list[Overri
 
 
 def build_instance(session: Session, week: IsoWeek, *, not_before: datetime | None = None,
-                   keep_windows: frozenset[str] = frozenset()) -> InstanceBuild:
+                   keep_windows: frozenset[str] = frozenset(),
+                   closed: dict[str, str] | None = None) -> InstanceBuild:
     """The week as a carecal-instance/1 document.
 
     `not_before` cuts every request's windows at that instant (a replan must not place a new
     visit in the past or at short notice), except for the requests in `keep_windows`.
+    `closed` requests (key -> why) keep no window, so nobody is assigned to them.
     """
+    closed = closed or {}
     tz = organisation_timezone(session)
     first, last = week.bounds(tz)
     build = InstanceBuild(week=week, timezone=tz, document={})
@@ -289,7 +292,10 @@ def build_instance(session: Session, week: IsoWeek, *, not_before: datetime | No
                 if not_before is not None and key not in keep_windows:
                     holes.append((first, not_before))
                 windows = request_windows(care_request, week, tz, holes)
-                if key in unassign:
+                if key in closed:
+                    windows = []
+                    build.blocked[key] = [closed[key]]
+                elif key in unassign:
                     o = unassign[key]
                     windows = []
                     build.blocked[key] = [f"unassigned by {o.actor} (override #{o.id}): {o.reason}"]

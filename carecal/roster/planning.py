@@ -41,10 +41,12 @@ def prepare_replan(session: Session, week: IsoWeek, *, now: datetime | None = No
     cutoff = now + timedelta(hours=HOLD_HOURS)
     hold = tuple(sorted(a["request"] for a in base["assignments"]
                         if datetime.fromisoformat(a["start"]) < cutoff))
-    build = build_instance(session, week, not_before=cutoff, keep_windows=frozenset(hold))
+    cancelled = tuple(v for v in base_version.visits if v.status == "cancelled")
+    closed = {v.request_key: f"cancelled in version {base_version.number}" for v in cancelled}
+    build = build_instance(session, week, not_before=cutoff, keep_windows=frozenset(hold), closed=closed)
     roster_week = find_week(session, week)
     return SolvedWeek(build=build, roster={}, seen_revision=roster_week.revision,
-                      based_on=base_version.number, hold=hold, now=now), base
+                      based_on=base_version.number, hold=hold, now=now, cancelled=cancelled), base
 
 
 def solve_week(prepared: SolvedWeek, *, time_limit: float = 10.0, workers: int = 2, seed: int = 0,

@@ -100,6 +100,8 @@ class SolvedWeek:
     based_on: int | None = None
     hold: tuple[str, ...] = ()
     now: datetime | None = None
+    # visits cancelled in the base version: carried over as they are, never re-planned
+    cancelled: tuple[Visit, ...] = ()
 
 
 def store_version(session: Session, solved: SolvedWeek, actor: str) -> RosterVersion:
@@ -133,7 +135,14 @@ def store_version(session: Session, solved: SolvedWeek, actor: str) -> RosterVer
             client=clients[a["client"]], volunteer=volunteers[a["volunteer"]],
             starts_at=datetime.fromisoformat(a["start"]), ends_at=datetime.fromisoformat(a["end"]),
             status="planned", pinned=a["request"] in pinned))
+    for old in solved.cancelled:
+        version.visits.append(Visit(
+            request_key=old.request_key, care_request_id=old.care_request_id, client_id=old.client_id,
+            volunteer_id=old.volunteer_id, starts_at=old.starts_at, ends_at=old.ends_at, status="cancelled"))
+    carried = {old.request_key for old in solved.cancelled}
     for u in doc["unassigned"]:
+        if u["request"] in carried:
+            continue
         reasons = solved.build.blocked.get(u["request"]) or list(u["reasons"])
         if u["request"] in needs_substitute:
             reasons = ["needs a substitute: starts within 48 hours and its volunteer can no longer come; "

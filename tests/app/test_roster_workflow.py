@@ -315,3 +315,18 @@ def test_the_demo_step_publishes_the_week_before_and_the_week_and_writes_the_rep
         assert raissa["previous_volunteers"] == [last_week.volunteer.external_id]
     assert (tmp_path / f"roster-{WEEK}.html").read_text().count("<svg") == 1
     assert "2026-W47  version 1 published" in output.getvalue()
+
+
+def test_a_visit_cancelled_in_the_roster_stays_cancelled_through_a_replan(cli, db_url):
+    ids = setup_world(db_url)
+    cli("roster", "plan", "--week", WEEK, "--time-limit", "3")
+    with db.session_scope(db_url) as s:
+        visit = s.scalars(select(Visit).where(Visit.request_key == ids["Raissa#"])).one()
+        visit.status = "cancelled"
+        kept = (visit.volunteer.external_id, visit.starts_at)
+    assert cli("roster", "replan", "--week", WEEK, "--now", SUNDAY_BEFORE).exit_code == 0
+    with db.session_scope(db_url) as s:
+        version = s.scalars(select(RosterVersion).where(RosterVersion.number == 2)).one()
+        again = [v for v in version.visits if v.request_key == ids["Raissa#"]]
+        assert [(v.status, v.volunteer.external_id, v.starts_at) for v in again] == [("cancelled", *kept)]
+        assert ids["Raissa#"] not in {u.request_key for u in version.unassigned}
