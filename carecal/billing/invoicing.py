@@ -153,7 +153,7 @@ def run_month(session: Session, month: str, actor: str, issued_on: date | None =
                 continue
             price = visit_price(record.minutes, hourly)
             grade = grade_on(periods, record.day)
-            shares = allocate(ledger, record.day, price, note=f"Besuch {record.visit_id}",
+            shares = allocate(ledger, record.day, price, note=f"visit {record.visit_id}",
                               relief=grade is not None and client.lives_at_home,
                               conversion=(grade or 0) >= 2 and client.conversion_budget_opt_in
                               and client.lives_at_home)
@@ -164,7 +164,7 @@ def run_month(session: Session, month: str, actor: str, issued_on: date | None =
                 entries = [] if share.funding == PRIVATE else [LedgerEntry(
                     client_id=client.id, budget=share.funding, kind="spend", day=record.day,
                     vintage=share.vintage, amount_cents=-share.amount_cents, actor=actor,
-                    reason=f"Besuch {record.visit_id}")]
+                    reason=f"visit {record.visit_id}")]
                 lines_by_funding[share.funding].append((line, entries))
         for funding in FUNDING_ORDER:
             if lines_by_funding.get(funding):
@@ -245,7 +245,7 @@ def credit_note(session: Session, number: str, actor: str, reason: str, visit_id
             session.add(LedgerEntry(client_id=spend.client_id, budget=spend.budget, kind="refund",
                                     day=spend.day, vintage=spend.vintage,
                                     amount_cents=-spend.amount_cents, invoice_line_id=reversal.id,
-                                    reason=f"Gutschrift {credit_number} zu {number}", actor=actor))
+                                    reason=f"credit note {credit_number} for {number}", actor=actor))
     audit.record(session, actor, "billing.credit_note", object_type="invoice", object_id=credit_number,
                  corrects=number, visits=sorted({line.visit_id for line in lines}),
                  total_cents=credit.total_cents, reason=reason)

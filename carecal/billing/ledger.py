@@ -103,8 +103,7 @@ def relief_accruals(periods: GradePeriods, relief_amount: Callable[[date], int],
         return []
     # Grades never end (a period lasts until the next), so every month from the first
     # grade's month on has one; that first month counts in full.
-    return [Movement(month_start, RELIEF, "accrual", str(month_start.year), relief_amount(month_start),
-                     "Entlastungsbetrag §45b")
+    return [Movement(month_start, RELIEF, "accrual", str(month_start.year), relief_amount(month_start), "§45b")
             for month_start in months_between(max(first, periods[0][0]), last)]
 
 
@@ -131,7 +130,7 @@ def conversion_accruals(periods: GradePeriods, max_for_grade: Callable[[int, dat
         amount = conversion_allowance(periods, max_for_grade, month_key(month_start))
         if amount:
             accruals.append(Movement(month_start, CONVERSION, "accrual", month_key(month_start), amount,
-                                     "Umwandlungsanspruch §45a(4)"))
+                                     "§45a(4)"))
     return accruals
 
 
@@ -185,12 +184,12 @@ class Ledger:
             lapse_day = relief_last_day(vintage) + timedelta(days=1)
             if lapse_day <= day and self.relief[vintage] > 0:
                 self._record(Movement(lapse_day, RELIEF, "lapse", vintage, -self.relief[vintage],
-                                      f"Rest {vintage} verfallen (nach 30.06.{int(vintage) + 1})"))
+                                      f"not spent by 30.06.{int(vintage) + 1}"))
         for month in sorted(self.conversion):
             lapse_day = month_bounds(month)[1] + timedelta(days=1)
             if lapse_day <= day and self.conversion[month] > 0:
                 self._record(Movement(lapse_day, CONVERSION, "lapse", month, -self.conversion[month],
-                                      f"Umwandlung {month}: kein Übertrag"))
+                                      "no carry-over"))
 
     def apply(self, movement: Movement) -> None:
         self.advance(movement.day)

@@ -145,12 +145,17 @@ def budget_show(
         person = budgets.find_client(s, client)
         day = _day(at, "--at") or today_in(records.organisation(s).timezone)
         ledger = budgets.client_ledger(s, person, day)
-        table = Table("date", "budget", "movement", "of", "amount", "relief", "conversion", "note",
-                      title=f"{person.external_id} {person.name}: budgets on {day:%d.%m.%Y}")
+        conversion = person.conversion_budget_opt_in or ledger.conversion
+        table = Table(title=f"{person.external_id} {person.name}: budgets on {day:%d.%m.%Y}")
+        for name, right in (("date", False), ("budget", False), ("movement", False), ("of", False),
+                            ("amount", True), ("relief", True), ("conversion", True), ("note", False)):
+            if name != "conversion" or conversion:
+                table.add_column(name, justify="right" if right else "left", no_wrap=name != "note")
         for line in ledger.lines:
             m = line.movement
-            table.add_row(f"{m.day:%d.%m.%Y}", m.budget, m.kind, m.vintage, euros(m.amount_cents),
-                          euros(line.relief_balance), euros(line.conversion_balance), m.note)
+            cells = [f"{m.day:%d.%m.%Y}", m.budget, m.kind, m.vintage, euros(m.amount_cents),
+                     euros(line.relief_balance), euros(line.conversion_balance), m.note]
+            table.add_row(*(cells if conversion else cells[:6] + cells[7:]))
         console.print(table)
         for vintage, cents in sorted(ledger.relief.items()):
             if cents:
