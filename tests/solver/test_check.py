@@ -236,3 +236,15 @@ def test_repeated_hour_when_the_clocks_go_back_counts_both_times():
     three_hours = {"request": "c1-1", "client": "c1", "volunteer": "v1",
                    "start": "2026-10-25T00:30:00+02:00", "end": "2026-10-25T02:30:00+01:00"}
     assert check(inst, roster(inst, [three_hours])).ok
+
+
+def test_roster_shape_is_checked_against_the_published_schema():
+    inst = two_clients()
+    doc = roster(inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00")])
+    del doc["unassigned"], doc["stats"]
+    report = check(inst, doc)
+    assert rules(report) == {0}
+    messages = [v.message for v in report.violations]
+    assert "$: 'unassigned' is a required property" in messages
+    assert "$: 'stats' is a required property" in messages
+    assert any("c2-1 is neither assigned nor unassigned" in m for m in messages)
