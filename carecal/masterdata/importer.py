@@ -203,6 +203,12 @@ def _check_request(record: dict, problem, known_clients: set[str]) -> None:
 ROW_CHECKS = {"volunteers": _check_volunteer, "clients": _check_client, "requests": _check_request}
 
 
+def _audit_columns(layout: Layout, columns: list[str]) -> list[str]:
+    """Changed columns for the audit log; even the news that a health field changed stays out."""
+    names = [name for name in columns if not layout.by_name[name].health]
+    return names + ["(health data)"] if len(names) < len(columns) else names
+
+
 def import_file(session: Session, kind: str, path: Path | str, *, actor: str, dry_run: bool = False) -> ImportReport:
     """Validate the whole file, then create or update one object per row (unless dry_run)."""
     if kind not in LAYOUTS:
@@ -245,5 +251,5 @@ def import_file(session: Session, kind: str, path: Path | str, *, actor: str, dr
         audit.record(session, actor, f"masterdata.import.{kind}", object_type=kind, file=path.name,
                      rows=report.total, created=len(report.created), updated=len(report.updated),
                      unchanged=len(report.unchanged), created_ids=report.created,
-                     updated_columns=report.updated)
+                     updated_columns={key: _audit_columns(layout, columns) for key, columns in report.updated.items()})
     return report

@@ -102,6 +102,13 @@ def test_an_import_records_counts_in_the_audit_log_but_no_personal_values(db_url
     for personal in ("Petrowa", "1941-05-09", "A123456789", "Markersdorf"):
         assert personal not in text
 
+    changed = [{**CLIENTS[0], "dementia": "no", "phone": "0371 1"}, CLIENTS[1]]
+    with db.session_scope(db_url) as s:
+        import_file(s, "clients", write(tmp_path / "c.csv", changed), actor="coordinator")
+    with db.session_scope(db_url) as s:
+        event = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert event.payload["updated_columns"] == {"c001": ["phone", "(health data)"]}
+
 
 def test_one_bad_row_writes_nothing_and_every_problem_is_named(db_url, tmp_path):
     bad_clients = [
