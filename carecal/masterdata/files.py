@@ -32,7 +32,7 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
     rows = _read_xlsx(path) if format_of(path) == "xlsx" else _read_csv(path)
     if not rows:
         raise InputError(f"{path.name}: the file is empty (expected a header row)")
-    header = [_unguard(cell).strip() for cell in rows[0]]
+    header = [_unguard(cell).strip().lower() for cell in rows[0]]
     table = []
     for number, cells in enumerate(rows[1:], start=2):
         cells = [_unguard(cell).strip() for cell in cells]
