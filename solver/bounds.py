@@ -1,13 +1,28 @@
 """Upper bounds on priority-weighted coverage, so a roster's quality can be judged.
 
-- From CP-SAT's first stage over the whole week (maximise coverage): its proven bound.
-- Without one: every request that has a candidate at all (rules 1-5), which is weak.
+- CP-SAT's first stage over the whole week (maximise coverage) proves a bound: used for
+  weeks solved as one model.
+- For larger weeks, the linear relaxation of a capacity model (solved with GLOP, OR-Tools'
+  LP solver): one variable in [0, 1] per option (request, volunteer, day), and only
+  constraints every roster obeys:
+      each request at most once;
+      each volunteer's minutes <= max_minutes_per_week;
+      per volunteer and day: visits <= max_visits_per_day, and minutes <= the stretch of
+      time their options that day span;
+      per client and day: minutes <= the stretch their options that day span (rule 8).
+  Its optimum, rounded down, bounds coverage from above.
+- Always: the priority of every request that has any candidate at all (rules 1-5).
 """
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
+
 from solver.candidates import Candidates
 from solver.instance import Instance
+
+LP_MAX_OPTIONS = 200_000   # beyond this the relaxation costs more time than it is worth
 
 
 def trivial_bound(inst: Instance, cands: Candidates) -> int:
@@ -17,3 +32,41 @@ def trivial_bound(inst: Instance, cands: Candidates) -> int:
 def coverage_bound(inst: Instance, cands: Candidates, proven: int | None) -> int:
     trivial = trivial_bound(inst, cands)
     return trivial if proven is None else min(trivial, proven)
+
+
+def relaxation_bound(inst: Instance, cands: Candidates, time_limit: float = 10.0) -> int | None:
+    """The LP bound described above, or None when the week is too large or GLOP fails."""
+    from ortools.linear_solver import pywraplp
+
+    if sum(len(v) for v in cands.volunteers_of) * 2 > LP_MAX_OPTIONS:
+        return None
+    lp = pywraplp.Solver.CreateSolver("GLOP")
+    if lp is None:
+        return None
+    lp.SetTimeLimit(int(time_limit * 1000))
+    by_request = defaultdict(list)
+    by_volunteer = defaultdict(list)
+    by_volunteer_day = defaultdict(list)
+    by_client_day = defaultdict(list)
+    for r, request in enumerate(inst.requests):
+        for o in cands.options[r]:
+            x = lp.NumVar(0.0, 1.0, "")
+            end = o.starts[-1] + request.duration
+            by_request[r].append(x)
+            by_volunteer[o.volunteer].append((request.duration, x))
+            by_volunteer_day[(o.volunteer, o.day)].append((request.duration, x, o.starts[0], end))
+            by_client_day[(request.client, o.day)].append((request.duration, x, o.starts[0], end))
+    for xs in by_request.values():
+        lp.Add(lp.Sum(xs) <= 1)
+    for v, items in by_volunteer.items():
+        lp.Add(lp.Sum([d * x for d, x in items]) <= inst.volunteers[v].max_minutes_per_week)
+    for (v, _), items in by_volunteer_day.items():
+        lp.Add(lp.Sum([x for _, x, _, _ in items]) <= inst.volunteers[v].max_visits_per_day)
+    for items in (*by_volunteer_day.values(), *by_client_day.values()):
+        span = max(e for *_, e in items) - min(s for _, _, s, _ in items)
+        if sum(d for d, *_ in items) > span:
+            lp.Add(lp.Sum([d * x for d, x, _, _ in items]) <= span)
+    lp.Maximize(lp.Sum([inst.requests[r].priority * x for r, xs in by_request.items() for x in xs]))
+    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    return math.floor(lp.Objective().Value() + 1e-6)

@@ -23,7 +23,7 @@ NEIGHBOURS = 30          # the most volunteers one neighbourhood frees
 MIN_NEIGHBOURS = 4
 ROUND_SECONDS = 1.0
 MAX_UNCOVERED = 12         # uncovered requests offered to one neighbourhood (beyond its target)
-LOWER_TIERS_SHARE = 0.25   # of a round, at most, for continuity/travel/fairness once coverage is settled
+LOWER_TIERS_SHARE = 0.15   # of a round, at most, for continuity/travel/fairness once coverage is settled
 
 
 def nearest_volunteers(run, v: int, count: int) -> list[int]:
@@ -79,7 +79,8 @@ def neighbourhood(run, hood: set[int], pinned: set[int], rng: random.Random | No
 
 
 def large_neighbourhood_search(run, pins: dict[int, tuple[int, int]], workers: int, seed: int,
-                               deterministic: bool, rounds: int | None = None) -> int:
+                               deterministic: bool, rounds: int | None = None,
+                               budget: float | None = None) -> int:
     """Improve run.best in place; returns the number of improving rounds."""
     rng = random.Random(seed)
     cands = run.cands
@@ -87,12 +88,14 @@ def large_neighbourhood_search(run, pins: dict[int, tuple[int, int]], workers: i
     active = [v for v in range(len(run.inst.volunteers)) if cands.requests_of_volunteer[v]]
     if not active:
         return 0
-    budget = run.time_limit if deterministic else run.time_limit - run.elapsed()
+    if budget is None:
+        budget = run.time_limit if deterministic else run.time_limit - run.elapsed()
+    started = time.perf_counter()
     spent = 0.0
     improved = done = 0
     size = 12
     while (rounds is None or done < rounds):
-        left = budget - spent if deterministic else run.remaining()
+        left = budget - (spent if deterministic else time.perf_counter() - started)
         if left < 0.2 or run.remaining() < -run.time_limit:   # the latter: a safety net for deterministic runs
             break
         uncovered = [r for r in range(len(run.inst.requests)) if r not in run.best and cands.volunteers_of[r]]
@@ -119,12 +122,14 @@ def large_neighbourhood_search(run, pins: dict[int, tuple[int, int]], workers: i
                   f"bound {outcome.bound/outcome.weights.coverage:.2f}", file=sys.stderr)
         took = outcome.deterministic_seconds if deterministic else outcome.seconds
         spent += took
-        # grow neighbourhoods CP-SAT closes quickly, shrink those it cannot
-        if outcome.status == "OPTIMAL" and took < ROUND_SECONDS / 2:
+        # grow neighbourhoods whose coverage CP-SAT proves quickly, shrink those it cannot
+        if outcome.coverage == outcome.coverage_bound and outcome.coverage_seconds < ROUND_SECONDS * 0.3:
             size = min(NEIGHBOURS, size + 1)
-        elif outcome.status != "OPTIMAL":
+        elif outcome.coverage != outcome.coverage_bound:
             size = max(MIN_NEIGHBOURS, size - 2)
         if outcome.status in ("OPTIMAL", "FEASIBLE"):
             if run.offer({**fixed, **outcome.assigned}, "lns"):
                 improved += 1
+                if DEBUG:
+                    print(f"  improved to {run.best_score}", file=sys.stderr)
     return improved

@@ -36,7 +36,7 @@ from solver.objective import (FAIRNESS_RANGE, NEW_FACE, PER_VOLUNTEER, SLOT_MOVE
 
 DEBUG = bool(os.environ.get("CARECAL_SOLVER_DEBUG"))
 EXTRA_PARAMS: dict = {}
-FIRST_STAGE_SHARE = 0.7   # of the time limit, at most, for coverage; the rest for the lower tiers
+FIRST_STAGE_SHARE = 0.85   # of the time limit, at most, for coverage; the rest for the lower tiers
 STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE", cp_model.INFEASIBLE: "INFEASIBLE",
           cp_model.MODEL_INVALID: "MODEL_INVALID", cp_model.UNKNOWN: "UNKNOWN"}
 
@@ -61,7 +61,8 @@ class Outcome:
     deterministic_seconds: float
     variables: int
     coverage: int                                    # priority-weighted coverage of the free requests
-    coverage_bound: int                              # ... and CP-SAT's proven upper bound on it
+    coverage_bound: int | None                       # ... and CP-SAT's proven upper bound on it
+    coverage_seconds: float = 0.0                    # the first stage's time (deterministic with one worker)
 
 
 @dataclass
@@ -309,6 +310,8 @@ class WeekModel:
             left = time_limit - spent
             limit = left * FIRST_STAGE_SHARE if k == 0 else left
             if k > 0 and lower_tiers_limit is not None:
+                if not proven:
+                    break   # a neighbourhood whose coverage is not settled: its lower tiers can wait
                 limit = min(limit, lower_tiers_limit)
             if k > 0 and limit <= 0.01:
                 proven = False
@@ -316,14 +319,17 @@ class WeekModel:
             m.maximize(expr) if maximise else m.minimize(expr)
             solver, status = self._run(max(0.01, limit), workers, seed, deterministic)
             if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                if k == 0:
+                if k == 0:   # no roster in time; CP-SAT's bound still holds
+                    bound = solver.best_objective_bound
+                    known = math.floor(bound + 1e-6) if math.isfinite(bound) else None
                     return Outcome({}, STATUS.get(status, "UNKNOWN"), -math.inf, math.inf, self.weights,
-                                   time.perf_counter() - started, self._det, len(m.proto.variables), 0, 0)
+                                   time.perf_counter() - started, self._det, len(m.proto.variables), 0, known)
                 proven = False
                 break
             value = round(solver.objective_value)
             if k == 0:
                 coverage_bound = math.floor(solver.best_objective_bound + 1e-6)
+                coverage_seconds = self._det if deterministic else time.perf_counter() - started
             proven = proven and status == cp_model.OPTIMAL
             found.append(value)
             assigned = self._assigned(solver)
@@ -338,7 +344,7 @@ class WeekModel:
         status = cp_model.OPTIMAL if proven and len(found) == len(stages) else cp_model.FEASIBLE
         bound = objective if status == cp_model.OPTIMAL else self.weights.coverage * coverage_bound
         return Outcome(assigned, STATUS[status], objective, bound, self.weights, time.perf_counter() - started,
-                       self._det, len(m.proto.variables), coverage, coverage_bound)
+                       self._det, len(m.proto.variables), coverage, coverage_bound, coverage_seconds)
 
     def _run(self, limit: float, workers: int, seed: int, deterministic: bool):
         solver = cp_model.CpSolver()

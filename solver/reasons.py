@@ -56,47 +56,57 @@ def volunteer_breaks(cands: Candidates, schedule: Schedule | None, r: int, v: in
         other = schedule.copy() if r in schedule.assigned else schedule
         if r in other.assigned:
             other.remove(r)
-        conflicts = []
-        for day_starts in starts.values():
-            for s in day_starts:
-                why = other.conflict(r, v, s)
-                if why is None:
-                    return breaks
-                conflicts.append(why)
-        breaks.append(_most_telling(conflicts))
+        blocked = roster_block(other, r, v, [(day, s) for day, day_starts in starts.items() for s in day_starts])
+        if blocked:
+            breaks.append(blocked)
     return breaks
 
 
-def _most_telling(conflicts: list[str]) -> str:
-    """Of the conflicts at every possible start, the one that blocks most starts."""
+def roster_block(schedule: Schedule, r: int, v: int, starts: list[tuple[int, int]]) -> str | None:
+    """Which of rules 6-8 keeps v from taking r at any of `starts` (day, start) in the
+    roster as it stands: the conflict that blocks most starts (None: v could take it)."""
+    inst = schedule.inst
+    volunteer, duration = inst.volunteers[v], inst.requests[r].duration
+    if schedule.minutes[v] + duration > volunteer.max_minutes_per_week:
+        return (f"rule 7: {volunteer.id} has {volunteer.max_minutes_per_week - schedule.minutes[v]} of "
+                f"{volunteer.max_minutes_per_week} weekly minutes left")
     counts: dict[str, int] = {}
-    for c in conflicts:
-        counts[c] = counts.get(c, 0) + 1
-    return max(counts, key=lambda c: (counts[c], c))
+    for day, s in starts:
+        if len(schedule.visits.get((v, day), ())) >= volunteer.max_visits_per_day:
+            why = f"rule 7: {volunteer.id} already has {volunteer.max_visits_per_day} visits that day"
+        else:
+            why = schedule.conflict(r, v, s)
+            if why is None:
+                return None
+        counts[why] = counts.get(why, 0) + 1
+    return max(counts, key=lambda c: (counts[c], c)) if counts else None
 
 
 def unassigned_reasons(cands: Candidates, schedule: Schedule, r: int) -> list[str]:
     inst = cands.inst
     request = inst.requests[r]
     client = inst.clients[request.client]
-    vols = sorted(range(len(inst.volunteers)), key=lambda v: (cands.dist_vc(v, client.index), v))
-    static = {v: static_breaks(inst, client, inst.volunteers[v], cands.dist_vc(v, client.index)) for v in vols}
-    matching = [v for v in vols if not static[v]]
+    matching = cands.volunteers_of[r]          # rules 1-4, nearest first
     if not matching:
+        vols = sorted(range(len(inst.volunteers)), key=lambda v: (cands.dist_vc(v, client.index), v))
+        static = {v: static_breaks(inst, client, inst.volunteers[v], cands.dist_vc(v, client.index)) for v in vols}
+        fine = [v for v in vols if not static[v]]
+        if fine:   # they pass rules 1-4 but cannot take a visit this long at all
+            return [f"{len(fine)} volunteer(s) match ({_ids(inst, fine)}), but none can take a "
+                    f"{request.duration}-minute visit this week (weekly minutes or visits per day)"]
         return _static_reasons(cands, r, vols, static)
-    timed = {v: feasible_starts(inst, request, inst.volunteers[v]) for v in matching}
-    available = [v for v in matching if timed[v] and request.duration <= inst.volunteers[v].max_minutes_per_week]
+    available = [v for v in matching if cands.options_for(r, v)]
     if not available:
         return [f"{len(matching)} volunteer(s) match ({_ids(inst, matching)}), but none is free for "
                 f"{request.duration} minutes in {_windows(inst, r)}"]
-    blocked = {v: volunteer_breaks(cands, schedule, r, v) for v in available}
+    blocked = {v: roster_block(schedule, r, v, [(o.day, s) for o in cands.options_for(r, v) for s in o.starts])
+               for v in available}
     free_now = [v for v in available if not blocked[v]]
     if free_now:
         return [f"{_ids(inst, free_now)} could still take it; not reached within the time limit"]
-    busy = [b[-1] for b in blocked.values()]
-    if all(b.startswith("rule 6") or "visits that day" in b for b in busy):
+    if all(b.startswith("rule 6") or "visits that day" in b for b in blocked.values()):
         return [f"{len(available)} candidate(s) ({_ids(inst, available)}), all fully booked in {_windows(inst, r)}"]
-    details = "; ".join(f"{inst.volunteers[v].id}: {blocked[v][-1].split(': ', 1)[1]}" for v in available[:NEAREST])
+    details = "; ".join(blocked[v].split(": ", 1)[1] for v in available[:NEAREST])
     more = f" (and {len(available) - NEAREST} more)" if len(available) > NEAREST else ""
     return [f"{len(available)} candidate(s), none can fit it in {_windows(inst, r)}: {details}{more}"]
 
