@@ -67,8 +67,16 @@ def step(ctx) -> None:
     ctx.console.print(f"  visits        {total} in {ctx.week}: {len(confirmed.confirmed)} confirmed as delivered, "
                       f"{counts['cancelled']} cancelled, {counts['no-show']} no-show, {counts['unsigned']} delivered "
                       f"without signature (reason recorded), {counts['changed']} corrected with a reason")
+    weeks = [ctx.week]
+    previous = ctx.week.shift(-1)
+    with db.session_scope(ctx.url) as s:  # the week before, if the roster step published it too, went as planned
+        previous_week = s.scalars(select(RosterWeek).where(RosterWeek.week == str(previous))).one_or_none()
+        if previous_week is not None and previous_week.published is not None:
+            earlier = records.confirm_week(s, previous, ctx.actor, now=local(ctx.week.monday, time(8), tz))
+            weeks.append(previous)
+            ctx.console.print(f"  visits        {len(earlier.confirmed)} in {previous} confirmed as delivered")
 
-    months = sorted({month_key(ctx.week.monday), month_key(ctx.week.sunday)})
+    months = sorted({month_key(day) for week in weeks for day in (week.monday, week.sunday)})
     for month in months:
         issued = month_bounds(month)[1] + timedelta(days=1)
         with db.session_scope(ctx.url) as s:
