@@ -118,6 +118,10 @@ def matching_warnings(client_doc: dict, volunteer_doc: dict) -> list[str]:
     return warnings
 
 
+def _windows_text(windows: list[dict]) -> str:
+    return ", ".join(f"{w['day'].capitalize()} {w['from']}–{w['to']}" for w in windows) or "none"
+
+
 def pin(session: Session, week: IsoWeek, request: str, volunteer_id: str, *, reason: str, actor: str,
         start: str | None = None) -> Created:
     """Pin REQUEST to VOLUNTEER (at START) for the week. Refused when it cannot happen in
@@ -150,6 +154,10 @@ def pin(session: Session, week: IsoWeek, request: str, volunteer_id: str, *, rea
         index = len(document["pins"]) - 1
         mine = [reason for path, reason in error.errors if path.startswith(f"$.pins[{index}]")] or \
                [reason for _, reason in error.errors]
+        request_doc = next(r for r in client_doc["requests"] if r["id"] == request)
+        mine.append(f"the request's windows: {_windows_text(request_doc['windows'])}; "
+                    f"{volunteer_id} is available {_windows_text(volunteer_doc['availability'])}"
+                    + (f", absent {len(volunteer_doc['absences'])} time(s) this week" if volunteer_doc["absences"] else ""))
         raise InputError(f"cannot pin {request} to {volunteer_id} in {week}", mine) from None
 
     warnings = matching_warnings(client_doc, volunteer_doc)

@@ -39,8 +39,10 @@ def prepare_replan(session: Session, week: IsoWeek, *, now: datetime | None = No
     base_version = get_version(session, week, from_version)
     base = roster_document(base_version)
     cutoff = now + timedelta(hours=HOLD_HOURS)
-    hold = tuple(sorted(a["request"] for a in base["assignments"]
-                        if datetime.fromisoformat(a["start"]) < cutoff))
+    # Held: what starts soon, and what already waits for a substitute (until the coordinator
+    # pins or unassigns it, a later replan must not quietly give it to someone else either).
+    soon = {a["request"] for a in base["assignments"] if datetime.fromisoformat(a["start"]) < cutoff}
+    hold = tuple(sorted(soon | set((base_version.stats or {}).get("needs_substitute", []))))
     cancelled = tuple(v for v in base_version.visits if v.status == "cancelled")
     closed = {v.request_key: f"cancelled in version {base_version.number}" for v in cancelled}
     build = build_instance(session, week, not_before=cutoff, keep_windows=frozenset(hold), closed=closed)

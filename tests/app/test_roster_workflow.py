@@ -205,6 +205,14 @@ def test_visits_within_48_hours_are_held_and_offered_not_reassigned(cli, db_url)
         held = next(u for u in version.unassigned if u.request_key == ids["Lidia#"])
         assert "needs a substitute" in held.reasons[0]
 
+    # a second replan (even with more time on the clock) does not quietly give it away either
+    later = cli("roster", "replan", "--week", WEEK, "--time-limit", "5", "--now", "2026-11-24T08:00:00+01:00")
+    assert later.exit_code == 0, later.stderr
+    assert ids["Lidia#"] not in visits_by_request(db_url, 3)
+    with db.session_scope(db_url) as s:
+        third = s.scalars(select(RosterVersion).where(RosterVersion.number == 3)).one()
+        assert ids["Lidia#"] in third.stats["needs_substitute"]
+
     suggestion = cli("roster", "suggest", "--week", WEEK, ids["Lidia#"])
     assert suggestion.exit_code == 0, suggestion.stderr
     rows = [line for line in suggestion.stdout.splitlines() if line.startswith("│ 1 ")]
