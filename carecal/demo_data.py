@@ -140,7 +140,8 @@ def _minutes(a: time, b: time) -> int:
 
 
 class Generator:
-    def __init__(self, seed: int, week: IsoWeek):
+    def __init__(self, seed: int, week: IsoWeek, width: int = 3):
+        self.width = width  # digits of the ids: c001, or c0001 in a set of thousands
         self.rng = random.Random(f"carecal-demo-{seed}")
         self.week = week
         self.monday = week.monday
@@ -198,7 +199,7 @@ class Generator:
             home = self.home(lambda d: (0.3 if d in OUTLYING else 1.0) * (5 if d in FOREIGN_BORN else 1)
                              * (2 if d in OLDER_ESTATES else 1))
             rows.append({
-                "external_id": f"v{i:03d}", "active": True, "first_name": first, "last_name": last,
+                "external_id": f"v{i:0{self.width}d}", "active": True, "first_name": first, "last_name": last,
                 "gender": gender, "phone": self.phone(),
                 "email": f"{_ascii(first)}.{_ascii(last)}@example.org".lower(), **home,
                 "languages": self.languages(first_language, VOLUNTEER_MORE_LANGUAGES),
@@ -280,7 +281,7 @@ class Generator:
             representative = dementia and self.rng.random() < 0.85 or self.rng.random() < 0.2
             rep_first, rep_last = self.name(mother_tongue, self.rng.choice(["f", "m"]))
             rows.append({
-                "external_id": f"c{i:03d}", "active": True, "first_name": first, "last_name": last,
+                "external_id": f"c{i:0{self.width}d}", "active": True, "first_name": first, "last_name": last,
                 "date_of_birth": born, "phone": self.phone(), **home,
                 "languages": self.languages(mother_tongue, CLIENT_MORE_LANGUAGES),
                 "dementia": dementia, "care_grades": grades,
@@ -367,7 +368,7 @@ def _ascii(text: str) -> str:
 def generate(seed: int = DEFAULT_SEED, volunteers: int = 45, clients: int = 120,
              week: str = DEFAULT_WEEK) -> DemoData:
     """The demo association as records in the import layout (canonical values)."""
-    generator = Generator(seed, IsoWeek.parse(week))
+    generator = Generator(seed, IsoWeek.parse(week), width=max(3, len(str(max(volunteers, clients)))))
     client_rows = generator.clients(clients)
     volunteer_rows = generator.volunteers(volunteers)
     request_rows = generator.requests(client_rows)

@@ -11,7 +11,7 @@ import never touches them.
 from datetime import time
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from carecal.masterdata.districts import centroid
 from carecal.models import (
@@ -148,6 +148,13 @@ def apply_request(r: CareRequest, record: dict, columns: list[str], refs: "Refer
 # --- lookups ---------------------------------------------------------------------------------
 
 MODELS = {"volunteers": Volunteer, "clients": Client, "requests": CareRequest}
+# What record_of reads, loaded in a few queries instead of one per object.
+EAGER = {
+    "volunteers": (selectinload(Volunteer.availability), selectinload(Volunteer.trainings),
+                   selectinload(Volunteer.absences), selectinload(Volunteer.exclusions).selectinload(Exclusion.client)),
+    "clients": (selectinload(Client.care_grades), selectinload(Client.away)),
+    "requests": (selectinload(CareRequest.client),),
+}
 RECORD_OF = {"volunteers": volunteer_record, "clients": client_record, "requests": request_record}
 APPLY = {"volunteers": apply_volunteer, "clients": apply_client, "requests": apply_request}
 

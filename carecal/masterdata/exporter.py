@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carecal.masterdata import codecs
-from carecal.masterdata.entities import MODELS, RECORD_OF
+from carecal.masterdata.entities import EAGER, MODELS, RECORD_OF
 from carecal.masterdata.files import format_of, write_csv, write_xlsx
 from carecal.masterdata.importer import layout_for, organisation_timezone
 from carecal.masterdata.layout import LAYOUTS
@@ -17,7 +17,7 @@ def export_rows(session: Session, kind: str) -> tuple[list[str], list[dict]]:
     """The header and one record per object, ordered by external id."""
     layout = layout_for(kind, organisation_timezone(session))
     model = MODELS[kind]
-    objects = session.scalars(select(model).order_by(model.external_id))
+    objects = session.scalars(select(model).options(*EAGER[kind]).order_by(model.external_id))
     return layout.names, [RECORD_OF[kind](obj, layout.names) for obj in objects]
 
 

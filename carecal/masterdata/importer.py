@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from carecal import audit
 from carecal.errors import InputError
 from carecal.masterdata import codecs, districts
-from carecal.masterdata.entities import APPLY, MODELS, RECORD_OF, References
+from carecal.masterdata.entities import APPLY, EAGER, MODELS, RECORD_OF, References
 from carecal.masterdata.files import read_table
 from carecal.masterdata.layout import LAYOUTS, Layout
 from carecal.models import Organisation
@@ -218,7 +218,7 @@ def import_file(session: Session, kind: str, path: Path | str, *, actor: str, dr
     header, rows = read_table(path)
     refs = References(session)
     model = MODELS[kind]
-    existing = {obj.external_id: obj for obj in session.scalars(select(model))}
+    existing = {obj.external_id: obj for obj in session.scalars(select(model).options(*EAGER[kind]))}
     records, present, problems = parse_rows(layout, path.name, header, rows, refs.client_ids(),
                                             frozenset(existing))
     if problems:
