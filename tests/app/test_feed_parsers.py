@@ -254,7 +254,8 @@ def test_no_feed_or_export_contains_health_data(association, cli, tmp_path, db_u
 
 @ICALJS_GROUP
 @pytest.mark.slow
-def test_the_demos_calendars_of_a_dst_week_parse_identically_and_carry_no_health_data(sqlite_url, tmp_path, icaljs):
+def test_the_demos_calendars_of_a_dst_week_parse_identically_and_carry_no_health_data(sqlite_url, tmp_path, icaljs,
+                                                                                       monkeypatch):
     """`carecal demo --week 2026-W43`: the master data from data/, the roster planned and
     published by the solver, then our step. Both parsers must read every file alike and
     place every visit at the instant stored in the database."""
@@ -265,6 +266,9 @@ def test_the_demos_calendars_of_a_dst_week_parse_identically_and_carry_no_health
     from carecal.models import Client, RosterWeek, Volunteer
     from carecal.roster.demo import plan_and_publish_weeks
 
+    import carecal.roster.demo
+
+    monkeypatch.setattr(carecal.roster.demo, "DEMO_TIME_LIMIT", 2.0)  # any published roster will do
     ctx = DemoContext(url=sqlite_url, week=IsoWeek.parse(OCT), out=tmp_path, console=Console(file=open(os.devnull, "w")))
     run_demo(ctx, steps=[plan_and_publish_weeks, write_calendars])
 
