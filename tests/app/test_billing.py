@@ -10,7 +10,7 @@ from carecal import db
 from carecal.billing import invoicing, records
 from carecal.billing.reconcile import reconcile
 from carecal.errors import Conflict
-from carecal.models import AuditEvent, Invoice, LedgerEntry
+from carecal.models import AuditEvent, Invoice, LedgerEntry, Rate
 from carecal.weeks import IsoWeek
 from tests import factories as f
 
@@ -255,4 +255,33 @@ def test_a_replan_after_recording_neither_loses_nor_doubles_the_visit(session):
     assert [(line.minutes, line.amount_cents) for line in invoice.lines] == [(60, 1800)]
     rows = exports.hours_rows(session, "2026-11")
     assert [(row[1], row[10]) for row in rows] == [("delivered", 60)]
+    assert reconcile(session, "2026-11").ok
+
+
+def test_each_visit_is_priced_with_the_rate_valid_on_its_day(session):
+    org, volunteer, (client,) = books(session, clients=1, weeks=())
+    price = session.scalars(select(Rate).where(Rate.kind == "price_per_hour")).one()
+    price.valid_to = date(2026, 11, 9)
+    f.rate(session, org, "price_per_hour", 2100, date(2026, 11, 10), key="betreuung")
+    for week in ("2026-W45", "2026-W46"):  # Tue 3 and Tue 10 November
+        f.published_visit(session, week, client.requests[0], volunteer, day="tue")
+        records.confirm_week(session, IsoWeek.parse(week), "coordinator", now=AFTER)
+    invoice, = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices
+    assert [(line.day, line.unit_price_cents, line.amount_cents) for line in invoice.lines] == [
+        (date(2026, 11, 3), 1800, 3600), (date(2026, 11, 10), 2100, 4200)]
+    assert reconcile(session, "2026-11").ok
+
+
+def test_a_first_care_grade_mid_month_covers_only_visits_from_that_day(session):
+    org = f.organisation(session)
+    f.billing_rates(session, org)
+    volunteer = f.volunteer(session)
+    client = f.client(session, care_grade=2, grade_from=date(2026, 11, 5))
+    request = f.care_request(session, client)
+    for week in ("2026-W45", "2026-W46"):  # Tue 3 (no grade yet) and Tue 10 November
+        f.published_visit(session, week, request, volunteer, day="tue")
+        records.confirm_week(session, IsoWeek.parse(week), "coordinator", now=AFTER)
+    invoices = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices
+    assert {i.funding: [line.day for line in i.lines] for i in invoices} == {
+        "relief": [date(2026, 11, 10)], "private": [date(2026, 11, 3)]}
     assert reconcile(session, "2026-11").ok
