@@ -96,7 +96,7 @@ def require_no_data(url: str) -> None:
 # --- the demo itself -------------------------------------------------------------------------
 
 def load_master_data(ctx: DemoContext) -> None:
-    """Import the organisation, its rates, clients, volunteers and care requests from data/."""
+    """Load the association from data/: organisation and rates, clients, volunteers, requests."""
     from carecal.masterdata import import_file, load_organisation
 
     with db.session_scope(ctx.url) as s:

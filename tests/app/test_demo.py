@@ -56,7 +56,7 @@ def test_the_demo_refuses_a_database_that_holds_data(db_url, tmp_path):
 
 def test_steps_may_be_named_by_module_and_function():
     assert demo.resolve_step("carecal.demo:load_master_data") is demo.load_master_data
-    assert demo.step_title(demo.load_master_data).startswith("Import the organisation")
+    assert demo.step_title(demo.load_master_data).startswith("Load the association from data/")
 
 
 def test_a_new_file_never_overwrites_an_existing_one(tmp_path):
