@@ -79,6 +79,9 @@ def correct(session: Session, client: Client, reported_cents: int, reason: str, 
         raise InputError(f"--budget {budget!r}: use relief or conversion")
     if reported_cents < 0:
         raise InputError("the remaining budget the insurer reports cannot be negative")
+    from carecal.billing.records import ensure_month_open
+
+    ensure_month_open(session, day, f"budget correction on {day}")  # date it in an open month instead
     ledger = client_ledger(session, client, day)
     before = ledger.relief_balance() if budget == RELIEF else ledger.conversion_balance(f"{day:%Y-%m}")
     entries = [LedgerEntry(client_id=client.id, budget=m.budget, kind="correction", day=m.day, vintage=m.vintage,

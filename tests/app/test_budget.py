@@ -1,14 +1,14 @@
 """Budgets from the database: accruals from care grades and rates, show, corrections."""
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import select
 
 from carecal import db
 from carecal.billing import budgets
-from carecal.errors import InputError
-from carecal.models import AuditEvent, CareGrade, LedgerEntry
+from carecal.errors import Conflict, InputError
+from carecal.models import AuditEvent, BillingMonth, CareGrade, LedgerEntry
 from tests import factories as f
 
 
@@ -46,6 +46,9 @@ def test_a_correction_is_stored_with_its_reason_and_audited_without_health_data(
     assert "grade" not in str(event.payload)
     with pytest.raises(InputError, match="needs a reason"):
         budgets.correct(session, client, 100, " ", "treasurer", day=date(2026, 11, 20))
+    session.add(BillingMonth(month="2026-10", runs=1, closed_at=datetime(2026, 11, 5, tzinfo=timezone.utc)))
+    with pytest.raises(Conflict, match="month 2026-10 is closed"):
+        budgets.correct(session, client, 100, "late letter", "treasurer", day=date(2026, 10, 31))
 
 
 def test_cli_budget_show_and_correct(cli, db_url):
