@@ -122,6 +122,10 @@ def test_the_whole_demo_with_every_feature_step(tmp_path, monkeypatch):
     result = run("demo", "--out", "exports")
     assert result.exit_code == 0, result.stderr
     assert "demo done" in result.stdout
+    assert (tmp_path / "carecal.db").exists()
+    assert any((tmp_path / "exports").iterdir()), "the feature steps write their files into --out"
+    listing = run("--db", f"sqlite:///{(tmp_path / 'carecal.db').resolve()}", "volunteer", "list")
+    assert listing.exit_code == 0
 
 
 def test_a_failing_step_stops_the_demo_and_says_where(db_url, tmp_path):
