@@ -8,6 +8,7 @@ date of birth) is ever read here.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,11 @@ from carecal.errors import NotFound
 from carecal.models import Client, Organisation, RosterVersion, Volunteer
 from carecal.roster.versions import find_week, get_version
 from carecal.weeks import DAY_CODES, IsoWeek, to_local
+
+# A solver reason that would reveal a health fact (e.g. "needs a dementia-trained volunteer")
+# is replaced on the page by a neutral one; `roster explain` gives the details in the office.
+HEALTH_WORDS = re.compile(r"dement|care.level|care.grade|pflegegrad", re.IGNORECASE)
+NEUTRAL_REASON = "no volunteer within reach meets this client's particular needs (see `carecal roster explain`)"
 
 # Rounding homes to this grid (about 1 km) shows the district, not the house.
 GRID_LAT, GRID_LON = 0.01, 0.015
@@ -38,6 +44,11 @@ class Row:
     @property
     def load_percent(self) -> int:
         return round(100 * self.minutes / self.max_minutes) if self.max_minutes else 0
+
+
+def without_health_data(reasons: list[str]) -> list[str]:
+    safe = [NEUTRAL_REASON if HEALTH_WORDS.search(r) else r for r in reasons]
+    return list(dict.fromkeys(safe))   # once each, in order
 
 
 def _short(first: str, last: str) -> str:
@@ -82,7 +93,8 @@ def week_report_context(session: Session, version: RosterVersion) -> dict:
 
     requests = sum(len(c["requests"]) for c in instance.get("clients", [])) or (len(visits) + len(version.unassigned))
     unassigned = [{"request": u.request_key, "client": _short(u.client.first_name, u.client.last_name),
-                   "district": u.client.district or "", "reasons": list(u.reasons)} for u in version.unassigned]
+                   "district": u.client.district or "", "reasons": without_health_data(u.reasons)}
+                  for u in version.unassigned]
     org = session.scalars(select(Organisation).order_by(Organisation.id)).first()
     loads = [r.load_percent for r in rows.values() if r.max_minutes]
     return {

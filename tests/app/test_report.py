@@ -20,11 +20,18 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/
 def planned_world(db_url, cli) -> dict:
     with db.session_scope(db_url) as s:
         world = small_association(s)
-        nobody = factories.client(s, first_name="Thi", last_name="Nguyen", languages=["vi"],
-                                  insurance_number="X123456789")
-        factories.care_request(s, nobody)
         facts = {"insurance": [c.insurance_number for c in world.clients.values()] + ["X123456789"],
                  "volunteers": [v.first_name for v in world.volunteers.values()]}
+        nobody = factories.client(s, first_name="Thi", last_name="Nguyen", languages=["ko"],
+                                  insurance_number="X123456789")
+        factories.care_request(s, nobody)
+        # a client whose only possible volunteer lacks the dementia training: the solver's
+        # reason names it, the page must not
+        untrained = factories.volunteer(s, first_name="Lan", languages=["vi", "de"],
+                                        trainings=(("basic", factories.date(2024, 1, 1), None),))
+        needs_training = factories.client(s, first_name="Hoa", languages=["vi"], dementia=True)
+        factories.care_request(s, needs_training)
+        facts["untrained"] = untrained.external_id
     result = cli("roster", "plan", "--week", WEEK, "--time-limit", "3")
     assert result.exit_code == 0, result.stderr
     return facts
@@ -40,7 +47,8 @@ def test_the_report_shows_the_week_and_holds_no_health_data_or_external_assets(c
     assert "roster 2026-W48" in html and "version 1 · draft" in html
     for volunteer in facts["volunteers"]:
         assert volunteer in html
-    assert "Thi N." in html and "no volunteer speaks vi" in html        # the uncovered request and why
+    assert "Thi N." in html and "no volunteer speaks ko" in html        # the uncovered request and why
+    assert "Hoa P." in html and "particular needs" in html               # ... without saying which
     assert "<svg" in html and "<line" in html and "<circle" in html
     assert "Nguyen" not in html                                          # clients by first name and initial
     # no health data: no insurance numbers, no date of birth, no care grade or diagnosis
