@@ -15,6 +15,7 @@ was published, so rendering the same history twice gives the same bytes.
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import datetime
 
 from carecal.feeds.i18n import DEFAULT_LANGUAGE, gettext_for, language_or_default
@@ -73,12 +74,20 @@ class Audience:
             return visit.client_id == self.client_id
         return True
 
-    def view(self, visit: Visit) -> tuple:
-        """What of a visit this audience sees change: time and status always; the volunteer
-        too for the family and the office (a volunteer's own feed shows a visit given to
-        someone else as cancelled)."""
-        view = (visit.starts_at, visit.ends_at, visit.status == "cancelled")
-        return view if self.kind == "volunteer" else (*view, visit.volunteer_id)
+    def view(self, visit: Visit) -> "View":
+        # A volunteer's own feed ignores who the volunteer is: a visit given to someone
+        # else leaves their view altogether (and so shows as cancelled).
+        return View(visit.starts_at, visit.ends_at, visit.status == "cancelled",
+                    None if self.kind == "volunteer" else visit.volunteer_id)
+
+
+class View(NamedTuple):
+    """What of a visit an audience sees change; any change raises SEQUENCE."""
+
+    starts_at: datetime
+    ends_at: datetime
+    cancelled: bool
+    volunteer_id: int | None
 
 
 @dataclass
@@ -86,7 +95,7 @@ class _Track:
     """One visit's history as one audience saw it."""
 
     visit: Visit  # the last version of it this audience saw
-    view: tuple
+    view: View
     sequence: int
     changed_at: datetime
 
@@ -103,7 +112,7 @@ def track_visits(versions: Sequence[PublishedVersion], audience: Audience) -> di
             if visit is not None:
                 view = audience.view(visit)
             else:  # gone from this audience's view: cancelled, at the time last seen
-                view = (*track.view[:2], True, *track.view[3:])
+                view = track.view._replace(cancelled=True)
             if track is None:
                 tracks[key] = _Track(visit, view, 0, version.published_at)
                 continue
@@ -122,7 +131,7 @@ def build_events(versions: Sequence[PublishedVersion], audience: Audience, *,
     events = []
     for (week, key), track in track_visits(versions, audience).items():
         visit = track.visit
-        cancelled = track.view[2]
+        cancelled = track.view.cancelled
         title = _title(_, audience, visit)
         lines = []
         if cancelled:
@@ -140,7 +149,7 @@ def build_events(versions: Sequence[PublishedVersion], audience: Audience, *,
         events.append(FeedEvent(
             uid=event_uid(namespace, week, key, audience),
             sequence=track.sequence, stamp=track.changed_at,
-            start=track.view[0], end=track.view[1], cancelled=cancelled,
+            start=track.view.starts_at, end=track.view.ends_at, cancelled=cancelled,
             summary=title, description="\n".join(lines), location=address,
         ))
     return events
