@@ -328,3 +328,20 @@ def test_xlsx_cells_typed_by_a_spreadsheet_are_understood(db_url, tmp_path):
         c = s.scalars(select(Client)).one()
         assert (c.date_of_birth, c.postcode, c.lat) == (date(1941, 5, 9), "09123", 50.7942)
         assert c.consent_recorded_on == date(2025, 3, 1)
+
+
+def test_cells_that_look_like_formulas_are_exported_inert_and_read_back_unchanged(db_url, tmp_path):
+    from openpyxl import load_workbook
+
+    sneaky = [{**VOLUNTEERS[1], "first_name": '=HYPERLINK("http://x.example","Uwe")', "phone": "+49 371 555"}]
+    with db.session_scope(db_url) as s:
+        import_file(s, "volunteers", write(tmp_path / "v.csv", sneaky), actor="coordinator")
+        export_file(s, "volunteers", tmp_path / "out.csv")
+        export_file(s, "volunteers", tmp_path / "out.xlsx")
+    text = (tmp_path / "out.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and "'+49 371 555" in text
+    cell = load_workbook(tmp_path / "out.xlsx").active["C2"]
+    assert (cell.value, cell.data_type) == ('=HYPERLINK("http://x.example","Uwe")', "s")
+    with db.session_scope(db_url) as s:
+        for name in ("out.csv", "out.xlsx"):
+            assert import_file(s, "volunteers", tmp_path / name, actor="coordinator").unchanged == ["v002"]
