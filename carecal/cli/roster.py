@@ -140,8 +140,12 @@ def plan(
         prepared = planning.prepare_plan(s, iso)
     prepared = _solve_with_progress(prepared, time_limit)
     with session() as s:
-        number = versions.store_version(s, prepared, who).number
+        version = versions.store_version(s, prepared, who)
+        number, published = version.number, version.roster_week.published
     _print_summary(number, prepared)
+    if published is not None:
+        console.print(f"[yellow]note:[/] version {published.number} is published; this fresh plan did not try to "
+                      f"keep it. `carecal roster replan --week {iso}` changes only what must change.")
 
 
 @roster_app.command("replan")
