@@ -8,6 +8,9 @@ validator (`solver.check`), not from the solver's own statistics; only the prove
 The replan case: the L week is solved, then the volunteer with the most visits becomes
 absent all week and the week is re-solved from that roster (`base=`). What matters is how
 long the repair takes and that no visit of anybody else moved.
+
+The next-week case: the M week's people a week later (same requests), solved with this
+week's roster as `previous=`: how many visits keep their volunteer, weekday and time.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ DEFAULT_SIZES = ("S", "M", "L", "XL")
 TIME_LIMITS = {"S": 5.0, "M": 30.0, "L": 60.0, "XL": 120.0}
 BENCH_WEEK = "2026-W48"
 REPLAN_SIZE = "L"
+NEXT_WEEK_SIZE = "M"
 
 
 @dataclass
@@ -41,7 +45,7 @@ class Run:
     """One solve of one instance, measured from outside."""
 
     size: str
-    method: str  # "greedy", "full" or "replan"
+    method: str  # "greedy", "full", "replan" or "next week"
     status: str
     seconds: float  # wall time of the whole solve call in the child, parsing included
     solver_seconds: float | None  # what the solver reports as its own solving time
@@ -70,6 +74,23 @@ class Replan:
     recovered_visits: int
     changed_other_visits: int
     run: Run
+
+
+@dataclass
+class NextWeek:
+    """The following week of the same people, solved with this week's roster as `previous`."""
+
+    visits: int  # visits in the new roster whose request was also covered last week
+    same_volunteer: int
+    same_slot: int  # same volunteer, weekday and local time
+    run: Run
+
+
+@dataclass
+class Bench:
+    runs: list[Run]
+    replan: Replan | None = None
+    next_week: NextWeek | None = None
 
 
 # --- child process: one solve, measured ---------------------------------------------------
@@ -101,7 +122,8 @@ def _child(spec_path: str) -> None:
 
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     instance = json.loads(Path(spec["instance"]).read_text(encoding="utf-8"))
-    base = json.loads(Path(spec["base"]).read_text(encoding="utf-8")) if spec.get("base") else None
+    base, previous = (json.loads(Path(spec[key]).read_text(encoding="utf-8")) if spec.get(key) else None
+                      for key in ("base", "previous"))
     first_progress: list[float] = []
     started = time.perf_counter()
 
@@ -113,7 +135,7 @@ def _child(spec_path: str) -> None:
         roster = greedy_roster(instance, on_complete=on_progress)
     else:
         roster = solve(instance, time_limit=spec["time_limit"], workers=spec["workers"], seed=spec["seed"],
-                       base=base, on_progress=on_progress)
+                       base=base, previous=previous, on_progress=on_progress)
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
     Path(spec["out"]).write_text(
@@ -124,12 +146,13 @@ def _child(spec_path: str) -> None:
 
 
 def _measure(workdir: Path, size: str, method: str, instance: dict, instance_path: Path, *, time_limit: float,
-             workers: int, seed: int, base_path: Path | None = None) -> Run:
+             workers: int, seed: int, base_path: Path | None = None, previous_path: Path | None = None) -> Run:
     """Run one solve in a fresh process; a crash or a hang is recorded as such, not raised."""
-    name = f"{size}-{method}"
+    name = f"{size}-{method}".replace(" ", "-")
     spec_path, out_path = workdir / f"{name}.spec.json", workdir / f"{name}.out.json"
     spec_path.write_text(json.dumps({
         "method": method, "instance": str(instance_path), "base": str(base_path) if base_path else None,
+        "previous": str(previous_path) if previous_path else None,
         "out": str(out_path), "time_limit": time_limit, "workers": workers, "seed": seed,
     }))
     try:
@@ -203,10 +226,9 @@ def changed_visits(before: dict, after: dict, involved: str) -> tuple[int, int, 
 
 def run_bench(sizes=DEFAULT_SIZES, time_limit: float | None = None, seed: int = 1, out: str | Path | None = None,
               workers: int = 2, week: str = BENCH_WEEK, progress=print,
-              command: str = "python -m solver bench") -> tuple[list[Run], Replan | None]:
-    """Measure greedy against the full solve per size (and the replan case when L is among them)."""
-    runs: list[Run] = []
-    replan = None
+              command: str = "python -m solver bench") -> Bench:
+    """Greedy against the full solve per size, plus the replan case (L) and the next week (M)."""
+    bench = Bench(runs=[])
     with tempfile.TemporaryDirectory(prefix="carecal-bench-") as tmp:
         workdir = Path(tmp)
         for size in sizes:
@@ -215,17 +237,62 @@ def run_bench(sizes=DEFAULT_SIZES, time_limit: float | None = None, seed: int = 
             instance_path = workdir / f"{size}.json"
             instance_path.write_text(json.dumps(instance))
             progress(f"{size}: greedy")
-            runs.append(_measure(workdir, size, "greedy", instance, instance_path, time_limit=0.0, workers=1, seed=seed))
+            bench.runs.append(_measure(workdir, size, "greedy", instance, instance_path, time_limit=0.0, workers=1,
+                                       seed=seed))
             progress(f"{size}: full solve, {limit:g} s")
             full = _measure(workdir, size, "full", instance, instance_path, time_limit=limit, workers=workers, seed=seed)
-            runs.append(full)
+            bench.runs.append(full)
+            if size == NEXT_WEEK_SIZE and full.ok:
+                bench.next_week = _next_week(workdir, full, seed, week, limit, workers, progress)
+                bench.runs.append(bench.next_week.run)
             if size == REPLAN_SIZE and full.ok:
-                replan = _replan(workdir, instance, full, limit, workers, seed, progress)
-                runs.append(replan.run)
+                bench.replan = _replan(workdir, instance, full, limit, workers, seed, progress)
+                bench.runs.append(bench.replan.run)
 
     if out is not None:
-        Path(out).write_text(markdown(runs, replan, command), encoding="utf-8")
-    return runs, replan
+        Path(out).write_text(markdown(bench, command), encoding="utf-8")
+    return bench
+
+
+def following_week(week: str) -> str:
+    year, number = week.split("-W")
+    year, number, _ = (date.fromisocalendar(int(year), int(number), 1) + timedelta(days=7)).isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def kept_from(previous: dict, current: dict) -> tuple[int, int, int]:
+    """(visits whose request was covered before, of those with the same volunteer, and also the same
+    weekday and wall-clock time)."""
+    before = {a["request"]: a for a in previous["assignments"]}
+
+    def slot(a: dict) -> tuple[int, str]:
+        start = datetime.fromisoformat(a["start"])  # carries the local offset: weekday and time are local
+        return start.weekday(), start.strftime("%H:%M")
+
+    visits = same_volunteer = same_slot = 0
+    for a in current["assignments"]:
+        old = before.get(a["request"])
+        if old is None:
+            continue
+        visits += 1
+        if old["volunteer"] == a["volunteer"]:
+            same_volunteer += 1
+            same_slot += slot(old) == slot(a)
+    return visits, same_volunteer, same_slot
+
+
+def _next_week(workdir: Path, solved: Run, seed: int, week: str, limit: float, workers: int, progress) -> NextWeek:
+    """The same people a week later (the generator depends on size and seed only), with `previous`."""
+    instance = generate(solved.size, seed, following_week(week))
+    instance_path, previous_path = workdir / "next-week.json", workdir / "next-week-previous.json"
+    instance_path.write_text(json.dumps(instance))
+    previous_path.write_text(json.dumps(solved.roster))
+    progress(f"{solved.size}: the next week, with this one as previous")
+    run = _measure(workdir, solved.size, "next week", instance, instance_path, time_limit=limit, workers=workers,
+                   seed=seed, previous_path=previous_path)
+    if not run.ok:
+        return NextWeek(0, 0, 0, run)
+    return NextWeek(*kept_from(solved.roster, run.roster), run)
 
 
 def _replan(workdir: Path, instance: dict, solved: Run, limit: float, workers: int, seed: int, progress) -> Replan:
@@ -291,8 +358,26 @@ def rows(runs: list[Run]) -> list[list[str]]:
     return table
 
 
-def targets(runs: list[Run], replan: Replan | None) -> list[tuple[str, str, bool | None]]:
+def cases(bench: Bench) -> list[str]:
+    """The replan and next-week cases in a sentence each."""
+    found = []
+    replan, nxt = bench.replan, bench.next_week
+    if replan is not None and replan.run.ok:
+        found.append(f"Replan ({replan.run.size}): {replan.absent_volunteer} absent all week; {replan.freed_visits} "
+                     f"of their visits freed, {replan.recovered_visits} re-covered by others, "
+                     f"{replan.changed_other_visits} visits of other volunteers changed; solving "
+                     f"{replan.run.solver_seconds} s, whole call {replan.run.seconds:.2f} s.")
+    if nxt is not None and nxt.run.ok and nxt.visits:
+        found.append(f"Next week ({nxt.run.size}, same people and requests, this week's roster as `previous`): of "
+                     f"{nxt.visits} visits whose request was covered last week, {nxt.same_volunteer} "
+                     f"({nxt.same_volunteer / nxt.visits:.0%}) kept their volunteer and {nxt.same_slot} "
+                     f"({nxt.same_slot / nxt.visits:.0%}) also their weekday and time.")
+    return found
+
+
+def targets(bench: Bench) -> list[tuple[str, str, bool | None]]:
     """(target, measured, met) for every target of the issue that these runs measure."""
+    runs, replan = bench.runs, bench.replan
     by = {(r.size, r.method): r for r in runs if r.ok}
     found: list[tuple[str, str, bool | None]] = [
         (f"{r.size} {r.method}: the solve finishes", r.status, False) for r in runs if not r.ok
@@ -341,7 +426,7 @@ def targets(runs: list[Run], replan: Replan | None) -> list[tuple[str, str, bool
     return found
 
 
-def markdown(runs: list[Run], replan: Replan | None, command: str = "python -m solver bench") -> str:
+def markdown(bench: Bench, command: str = "python -m solver bench") -> str:
     about = machine()
     lines = [
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC with `{command}` on {about['cores']} cores "
@@ -350,39 +435,34 @@ def markdown(runs: list[Run], replan: Replan | None, command: str = "python -m s
         "",
         "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS),
     ]
-    lines += ["| " + " | ".join(row) + " |" for row in rows(runs)]
-    if replan is not None and replan.run.ok:
-        lines += ["", f"Replan ({replan.run.size}): {replan.absent_volunteer} absent all week; "
-                      f"{replan.freed_visits} of their visits freed, {replan.recovered_visits} re-covered by others, "
-                      f"{replan.changed_other_visits} visits of other volunteers changed; "
-                      f"solve call {replan.run.seconds:.2f} s."]
+    lines += ["| " + " | ".join(row) + " |" for row in rows(bench.runs)]
+    for sentence in cases(bench):
+        lines += ["", sentence]
     lines += ["", "| target | measured | met |", "|---|---|---|"]
-    lines += [f"| {t} | {m} | {'yes' if ok else 'n/a' if ok is None else '**no**'} |" for t, m, ok in targets(runs, replan)]
+    lines += [f"| {t} | {m} | {'yes' if ok else 'n/a' if ok is None else '**no**'} |" for t, m, ok in targets(bench)]
     return "\n".join(lines) + "\n"
 
 
-def print_report(runs: list[Run], replan: Replan | None) -> None:
+def print_report(bench: Bench) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    if console.width < 160:  # a cramped table is unreadable; let a narrow terminal wrap instead
-        console = Console(width=160)
+    if console.width < 180:  # a cramped table is unreadable; let a narrow terminal wrap instead
+        console = Console(width=180)
     table = Table(title="greedy vs full solve (metrics recomputed by solver.check)", title_justify="left")
     for column in COLUMNS:
         table.add_column(column, justify="left" if column in ("size", "method", "status") else "right",
                          min_width=max(len(word) for word in column.split()))
-    for row in rows(runs):
+    for row in rows(bench.runs):
         table.add_row(*row)
     console.print(table)
-    if replan is not None and replan.run.ok:
-        console.print(f"replan: {replan.absent_volunteer} absent; {replan.freed_visits} visits freed, "
-                      f"{replan.recovered_visits} re-covered, {replan.changed_other_visits} other visits changed, "
-                      f"solve {replan.run.seconds:.2f} s")
+    for sentence in cases(bench):
+        console.print(sentence, markup=False)
     goals = Table(title="targets", title_justify="left")
     for column in ("target", "measured", "met"):
         goals.add_column(column)
-    for target, measured, ok in targets(runs, replan):
+    for target, measured, ok in targets(bench):
         goals.add_row(target, measured, "[green]yes[/green]" if ok else "n/a" if ok is None else "[red]no[/red]")
     console.print(goals)
     console.print("machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()))
@@ -401,10 +481,10 @@ def main_bench(sizes=DEFAULT_SIZES, time_limit: float | None = None, seed: int =
     command = f"python -m solver bench --sizes {','.join(sizes)} --seed {seed} --workers {workers}"
     if time_limit is not None:
         command += f" --time-limit {time_limit:g}"
-    runs, replan = run_bench(sizes, time_limit, seed, out, workers, progress=lambda msg: err.print(f"[dim]{msg}[/dim]"),
-                             command=command)
-    print_report(runs, replan)
-    return 1 if any(r.violations for r in runs) else 0
+    bench = run_bench(sizes, time_limit, seed, out, workers, progress=lambda msg: err.print(f"[dim]{msg}[/dim]"),
+                      command=command)
+    print_report(bench)
+    return 1 if any(r.violations for r in bench.runs) else 0
 
 
 if __name__ == "__main__":
