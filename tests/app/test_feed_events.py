@@ -1,13 +1,17 @@
 """Which events each calendar holds, and how re-plans change UID, SEQUENCE, DTSTAMP, STATUS."""
 
 from datetime import date, datetime, timezone
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 
 from carecal.errors import Conflict
 from carecal.feeds import tokens
 from carecal.feeds.calendars import coordinator_calendar, family_calendar, feed_window, volunteer_calendar
+from carecal.feeds.events import Audience, PublishedVersion, track_visits
 from carecal.weeks import IsoWeek
 from tests import factories as f
 
@@ -173,3 +177,46 @@ def test_family_feed_tokens_need_the_clients_consent(session, people):
     with pytest.raises(Conflict, match="has not agreed"):
         tokens.issue(session, boris, "coordinator")
     assert tokens.find(session, tokens.issue(session, raissa, "coordinator")).client_id == raissa.id
+
+
+# --- the history walk itself, on arbitrary re-plans (no database) ----------------------------
+
+# one published version: request key → (volunteer id, start hour, cancelled) or absent
+_versions = st.lists(st.dictionaries(st.sampled_from(["r#1", "r#2", "s#1"]),
+                                     st.tuples(st.sampled_from([1, 2]), st.sampled_from([9, 14]), st.booleans())),
+                     min_size=1, max_size=6)
+
+
+def _history(plans) -> list[PublishedVersion]:
+    versions = []
+    for n, plan in enumerate(plans):
+        visits = [SimpleNamespace(request_key=key, volunteer_id=who, client_id=7,
+                                  starts_at=datetime(2026, 11, 24, hour, tzinfo=timezone.utc),
+                                  ends_at=datetime(2026, 11, 24, hour + 2, tzinfo=timezone.utc),
+                                  status="cancelled" if cancelled else "planned")
+                  for key, (who, hour, cancelled) in plan.items()]
+        versions.append(PublishedVersion(WEEK, datetime(2026, 11, 20 + n, tzinfo=timezone.utc), visits))
+    return versions
+
+
+@settings(max_examples=200, deadline=None)
+@given(_versions)
+def test_replans_only_ever_add_events_and_raise_sequences(plans):
+    volunteer = Audience("volunteer", "v001", volunteer_id=1)
+    history = _history(plans)
+    before: dict = {}
+    for n in range(1, len(history) + 1):
+        tracks = track_visits(history[:n], volunteer)
+        assert before.keys() <= tracks.keys()  # nothing ever vanishes from a feed
+        for key, (sequence, stamp, view) in before.items():
+            now = tracks[key]
+            assert now.sequence == sequence + (now.view != view)
+            assert now.changed_at == (history[n - 1].published_at if now.view != view else stamp)
+        before = {key: (t.sequence, t.changed_at, t.view) for key, t in tracks.items()}
+
+    final = plans[-1]
+    for (_, key), track in track_visits(history, volunteer).items():
+        mine_now = key in final and final[key][0] == 1
+        assert track.view.cancelled == (not mine_now or final[key][2])
+        if mine_now:
+            assert track.view.starts_at.hour == final[key][1]
