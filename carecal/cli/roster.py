@@ -76,7 +76,7 @@ def instance_export(
 
 # --------------------------------------------------------------------------- plan / replan
 
-def _solve_with_progress(prepared, time_limit: float, base: dict | None = None):
+def _solve_with_progress(prepared, time_limit: float):
     with Progress(TextColumn("[bold]solving {task.fields[week]}"), BarColumn(),
                   TextColumn("{task.fields[covered]}"), TimeElapsedColumn(),
                   console=err_console, transient=True) as progress:
@@ -87,7 +87,7 @@ def _solve_with_progress(prepared, time_limit: float, base: dict | None = None):
                             covered=f"{report['covered']}/{report['requests']} covered · {report['phase']}")
 
         try:
-            return planning.solve_week(prepared, time_limit=time_limit, base=base, on_progress=on_progress)
+            return planning.solve_week(prepared, time_limit=time_limit, on_progress=on_progress)
         except KeyboardInterrupt:
             err_console.print("[red]interrupted:[/] nothing was stored; every version is as it was")
             raise typer.Exit(130) from None
@@ -164,8 +164,8 @@ def replan(
     """
     iso, who = _week(week), config.actor(actor)
     with session() as s:
-        prepared, base = planning.prepare_replan(s, iso, now=_parse_now(now), from_version=from_version)
-    prepared = _solve_with_progress(prepared, time_limit, base=base)
+        prepared = planning.prepare_replan(s, iso, now=_parse_now(now), from_version=from_version)
+    prepared = _solve_with_progress(prepared, time_limit)
     with session() as s:
         version = versions.store_version(s, prepared, who)
         number = version.number

@@ -32,9 +32,8 @@ def prepare_plan(session: Session, week: IsoWeek) -> SolvedWeek:
 
 
 def prepare_replan(session: Session, week: IsoWeek, *, now: datetime | None = None,
-                   from_version: int | None = None) -> tuple[SolvedWeek, dict]:
-    """A repair of the week's latest version (or `from_version`) under today's overrides.
-    Returns the prepared solve and the base roster document."""
+                   from_version: int | None = None) -> SolvedWeek:
+    """A repair of the week's latest version (or `from_version`) under today's overrides."""
     now = now or utcnow()
     base_version = get_version(session, week, from_version)
     base = roster_document(base_version)
@@ -48,17 +47,17 @@ def prepare_replan(session: Session, week: IsoWeek, *, now: datetime | None = No
     build = build_instance(session, week, not_before=cutoff, keep_windows=frozenset(hold), closed=closed)
     roster_week = find_week(session, week)
     return SolvedWeek(build=build, roster={}, seen_revision=roster_week.revision,
-                      based_on=base_version.number, hold=hold, now=now, cancelled=cancelled), base
+                      based_on=base_version.number, hold=hold, base=base, cancelled=cancelled)
 
 
 def solve_week(prepared: SolvedWeek, *, time_limit: float = 10.0, workers: int = 2, seed: int = 0,
-               base: dict | None = None, on_progress: Callable[[dict], None] | None = None) -> SolvedWeek:
+               on_progress: Callable[[dict], None] | None = None) -> SolvedWeek:
     """Run the solver (pure; no database). Pins the solver finds impossible become an
     InputError naming the overrides to fix."""
     try:
         prepared.roster = solver.solve(
             prepared.build.document, time_limit=time_limit, workers=workers, seed=seed,
-            previous=prepared.build.previous, base=base, hold=prepared.hold, on_progress=on_progress)
+            previous=prepared.build.previous, base=prepared.base, hold=prepared.hold, on_progress=on_progress)
     except solver.InstanceError as error:
         raise InputError(f"the week {prepared.build.week} cannot be solved as it stands",
                          _explain_instance_errors(prepared, error)) from None

@@ -99,7 +99,7 @@ class SolvedWeek:
     seen_revision: int
     based_on: int | None = None
     hold: tuple[str, ...] = ()
-    now: datetime | None = None
+    base: dict | None = None                 # the version a replan repairs, as carecal-roster/1
     # visits cancelled in the base version: carried over as they are, never re-planned
     cancelled: tuple[Visit, ...] = ()
 
@@ -118,7 +118,8 @@ def store_version(session: Session, solved: SolvedWeek, actor: str) -> RosterVer
     pinned = {p["request"] for p in solved.build.document.get("pins", [])}
     held = set(solved.hold)
     assigned = {a["request"] for a in doc["assignments"]}
-    needs_substitute = sorted(held - assigned)
+    # held, not kept, and not closed by the coordinator (unassign, client away): offer it
+    needs_substitute = sorted(held - assigned - solved.build.blocked.keys())
 
     version = RosterVersion(
         roster_week=roster_week, number=number, status="draft", based_on=solved.based_on,

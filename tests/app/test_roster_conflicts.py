@@ -65,8 +65,8 @@ def test_a_replan_after_a_colleague_published_is_refused(db_url):
     with db.session_scope(db_url) as s:
         versions.store_version(s, prepared_and_solved(db_url), "anna")
     with db.session_scope(db_url) as s:
-        prepared, base = planning.prepare_replan(s, W48)
-    planning.solve_week(prepared, time_limit=3, workers=1, base=base)
+        prepared = planning.prepare_replan(s, W48)
+    planning.solve_week(prepared, time_limit=3, workers=1)
     with db.session_scope(db_url) as s:
         versions.publish(s, W48, "bea")          # B publishes version 1 meanwhile
     with pytest.raises(Conflict):

@@ -22,8 +22,8 @@ def plan(session) -> None:
 
 
 def replan(session) -> None:
-    prepared, base = planning.prepare_replan(session, W48, now=SUNDAY_BEFORE)
-    versions.store_version(session, planning.solve_week(prepared, time_limit=3, workers=1, base=base), "anna")
+    prepared = planning.prepare_replan(session, W48, now=SUNDAY_BEFORE)
+    versions.store_version(session, planning.solve_week(prepared, time_limit=3, workers=1), "anna")
 
 
 def volunteer_of(session, request_key: str, number: int) -> str | None:
