@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from solver import InstanceError, solve
 from solver.check import check
 from solver.generate import generate
+from tests.solver.tiny_instances import roster
 
+BERLIN = ZoneInfo("Europe/Berlin")
 # Two weeks with a switch of summer time on their Sunday, and an ordinary one.
 WEEKS = {"2026-W13": date(2026, 3, 23), "2026-W43": date(2026, 10, 19), "2026-W48": date(2026, 11, 23)}
 DAYS = ["fri", "sat", "sun"]  # few days, so visits compete, and the switch day is among them
@@ -80,12 +83,34 @@ def small_instance(draw):
     clients = [draw(client(f"c{i}", volunteer_ids)) for i in range(1, draw(st.integers(1, 6)) + 1)]
     pins = []
     if draw(st.integers(0, 3)) == 0:  # now and then a coordinator's pin, which may be impossible
-        pins = [{"request": clients[0]["requests"][0]["id"], "volunteer": draw(st.sampled_from(volunteer_ids))}]
+        pin = {"request": clients[0]["requests"][0]["id"], "volunteer": draw(st.sampled_from(volunteer_ids))}
+        if draw(st.booleans()):  # at a given time: a wall-clock time of Friday to Sunday, with its offset
+            day = WEEKS[week] + timedelta(days=draw(st.integers(4, 6)))
+            clock = time.fromisoformat(draw(st.sampled_from(["09:00", "10:00", "13:00", "15:00"])))
+            pin["start"] = datetime.combine(day, clock, tzinfo=BERLIN).isoformat()
+        pins = [pin]
     return {
         "format": "carecal-instance/1", "week": week, "timezone": "Europe/Berlin",
         "slot_minutes": draw(st.sampled_from([15, 30])),
         "volunteers": volunteers, "clients": clients, "pins": pins,
     }
+
+
+def pin_can_hold(inst: dict, pin: dict) -> bool:
+    """Whether the validator accepts some roster with this pin alone assigned, at any start on the grid."""
+    owner, request = next((c, r) for c in inst["clients"] for r in c["requests"] if r["id"] == pin["request"])
+    if "start" in pin:
+        starts = [datetime.fromisoformat(pin["start"])]
+    else:
+        midnight = datetime.combine(WEEKS[inst["week"]], time(0), tzinfo=BERLIN).astimezone(timezone.utc)
+        starts = [midnight + timedelta(minutes=m) for m in range(0, 7 * 24 * 60, inst["slot_minutes"])]
+    for start in starts:
+        end = start + timedelta(minutes=request["duration_min"])
+        only = {"request": pin["request"], "client": owner["id"], "volunteer": pin["volunteer"],
+                "start": start.astimezone(BERLIN).isoformat(), "end": end.astimezone(BERLIN).isoformat()}
+        if check(inst, roster(inst, [only])).ok:
+            return True
+    return False
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -95,10 +120,15 @@ def test_every_roster_passes_the_validator(inst):
         result = solve(inst, time_limit=1.0, workers=1, seed=0)
     except InstanceError:
         assert inst["pins"], "only a pin can make these instances invalid"
+        assert not any(pin_can_hold(inst, pin) for pin in inst["pins"]), "a pin that could hold was rejected"
+        event("pin rejected")
         return
+    event("pinned" if inst["pins"] else "no pin")
     report = check(inst, result)
     assert report.ok, [(v.rule, v.message) for v in report.violations]
     assert report.metrics["covered"] == len(result["assignments"])
+    for pin in inst["pins"]:  # a valid instance's pins all hold (the validator checks rule 9 too)
+        assert any(a["request"] == pin["request"] and a["volunteer"] == pin["volunteer"] for a in result["assignments"])
 
 
 @pytest.mark.slow
