@@ -43,3 +43,12 @@ carecal teleport
         "`carecal volunteer frobnicate v001`: carecal has no command 'carecal volunteer frobnicate'",
         "`carecal teleport`: carecal has no command 'carecal teleport'",
     ]
+
+
+def test_data_readme_documents_every_import_column():
+    from carecal.masterdata.layout import LAYOUTS
+
+    readme = (docs.ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    undocumented = [f"{kind}.{name}" for kind, layout in LAYOUTS.items() for name in layout.names
+                    if f"`{name}`" not in readme]
+    assert undocumented == []
