@@ -38,7 +38,8 @@ from carecal.weeks import DAY_CODES, local, to_local
 def seed(url: str, subscribers: int, rng: random.Random) -> list[str]:
     """The association, its published rosters over the feed window, and one token per volunteer."""
     db.upgrade(url)
-    today = to_local(datetime.now(timezone.utc)).date()
+    now = datetime.now(timezone.utc)
+    today = to_local(now).date()
     with db.session_scope(url) as s:
         if s.query(Volunteer).count():
             raise SystemExit("the benchmark needs an empty database")
@@ -61,11 +62,12 @@ def seed(url: str, subscribers: int, rng: random.Random) -> list[str]:
         for i, week in enumerate(feed_window(today)):
             roster_week = RosterWeek(week=str(week))
             s.add(roster_week)
-            published = local(week.monday - timedelta(days=3), clock(10))
+            # published the Friday before the week, and the replan an hour later; never in the future
+            published = min(local(week.monday - timedelta(days=3), clock(10)), now - timedelta(hours=2))
             for number in (1, 2) if i % 2 else (1,):
                 version = RosterVersion(roster_week=roster_week, number=number, created_by="bench",
                                         status="published" if number == (2 if i % 2 else 1) else "superseded",
-                                        published_by="bench", published_at=published + timedelta(days=number - 1))
+                                        published_by="bench", published_at=published + timedelta(hours=number - 1))
                 s.add(version)
                 for request in requests:
                     for k in (1, 2):
