@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import random
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 import sys
 import time
 
@@ -78,58 +80,109 @@ def neighbourhood(run, hood: set[int], pinned: set[int], rng: random.Random | No
     return sorted(set(free) | set(uncovered)), fixed
 
 
+@dataclass
+class _Round:
+    hood: set[int]
+    free: list[int]
+    model: WeekModel
+    build_seconds: float
+
+
+def _clients_apart(run, assigned: dict[int, tuple[int, int]], changed: set[int]) -> bool:
+    """Rule 8 for the clients of `changed` requests: their visits in `assigned` do not overlap."""
+    inst = run.inst
+    for c in {inst.requests[r].client for r in changed}:
+        spans = sorted((assigned[r][1], assigned[r][1] + inst.requests[r].duration)
+                       for r in inst.clients[c].requests if r in assigned)
+        if any(a_end > b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:])):
+            return False
+    return True
+
+
+def _pick(run, rng: random.Random, size: int, active: list[int], pinned: set[int],
+          taken: set[int]) -> tuple[set[int], list[int]]:
+    """One neighbourhood: (volunteers, free requests), none of the `taken` volunteers."""
+    cands = run.cands
+    uncovered = [r for r in range(len(run.inst.requests)) if r not in run.best and cands.volunteers_of[r]]
+    if uncovered and rng.random() < 0.8:
+        target = rng.choice(uncovered)
+        hood = chain_neighbourhood(run, target, size, rng)
+    else:
+        target = None
+        hood = set(nearest_volunteers(run, rng.choice(active), size - 1))
+    hood -= taken
+    free, _ = neighbourhood(run, hood, pinned, rng, target, max_uncovered=MAX_UNCOVERED)
+    return hood, free
+
+
 def large_neighbourhood_search(run, pins: dict[int, tuple[int, int]], workers: int, seed: int,
-                               deterministic: bool, rounds: int | None = None,
-                               budget: float | None = None) -> int:
-    """Improve run.best in place; returns the number of improving rounds."""
+                               deterministic: bool, rounds: int | None = None) -> int:
+    """Improve run.best in place; returns the number of improving rounds.
+
+    With several workers, as many neighbourhoods are solved at once (one CP-SAT worker
+    each; CP-SAT releases the GIL). They share no volunteer, no free request and no client,
+    so each one's result stays valid whatever the others do, and each is kept or dropped
+    on its own merit. With one worker the search is sequential and deterministic."""
     rng = random.Random(seed)
     cands = run.cands
     pinned = set(pins)
     active = [v for v in range(len(run.inst.volunteers)) if cands.requests_of_volunteer[v]]
     if not active:
         return 0
-    if budget is None:
-        budget = run.time_limit if deterministic else run.time_limit - run.elapsed()
+    parallel = 1 if deterministic else max(1, workers)
+    budget = run.time_limit if deterministic else run.time_limit - run.elapsed()
     started = time.perf_counter()
     spent = 0.0
     improved = done = 0
     size = 12
-    while (rounds is None or done < rounds):
-        left = budget - (spent if deterministic else time.perf_counter() - started)
-        if left < 0.2 or run.remaining() < -run.time_limit:   # the latter: a safety net for deterministic runs
-            break
-        uncovered = [r for r in range(len(run.inst.requests)) if r not in run.best and cands.volunteers_of[r]]
-        if uncovered and rng.random() < 0.8:
-            # the volunteers who could take an uncovered request, nearest to its client first
-            target = rng.choice(uncovered)
-            hood = chain_neighbourhood(run, target, size, rng)
-        else:
-            target = None
-            hood = set(nearest_volunteers(run, rng.choice(active), size - 1))
-        free, fixed = neighbourhood(run, hood, pinned, rng, target, max_uncovered=MAX_UNCOVERED)
-        done += 1
-        if not free:
-            continue
-        hint = {r: run.best[r] for r in free if r in run.best}
-        t0 = time.perf_counter()
-        model = WeekModel(cands, run.prefs, SubProblem(free=free, fixed=fixed, hint=hint, volunteers=hood))
-        t1 = time.perf_counter()
-        outcome = model.solve(min(ROUND_SECONDS, left), workers, rng.randrange(1 << 30), deterministic,
-                              lower_tiers_limit=ROUND_SECONDS * LOWER_TIERS_SHARE)
-        if DEBUG:
-            print(f"lns size {size} hood {len(hood)} free {len(free)} vars {outcome.variables} build {t1-t0:.2f} "
-                  f"solve {outcome.seconds:.2f} {outcome.status} obj {outcome.objective/outcome.weights.coverage:.2f} "
-                  f"bound {outcome.bound/outcome.weights.coverage:.2f}", file=sys.stderr)
-        took = outcome.deterministic_seconds if deterministic else outcome.seconds
-        spent += took
-        # grow neighbourhoods whose coverage CP-SAT proves quickly, shrink those it cannot
-        if outcome.coverage == outcome.coverage_bound and outcome.coverage_seconds < ROUND_SECONDS * 0.3:
-            size = min(NEIGHBOURS, size + 1)
-        elif outcome.coverage != outcome.coverage_bound:
-            size = max(MIN_NEIGHBOURS, size - 2)
-        if outcome.status in ("OPTIMAL", "FEASIBLE"):
-            if run.offer({**fixed, **outcome.assigned}, "lns"):
-                improved += 1
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        while rounds is None or done < rounds:
+            left = budget - (spent if deterministic else time.perf_counter() - started)
+            if left < 0.2 or run.remaining() < -run.time_limit:   # the latter: a safety net for deterministic runs
+                break
+            batch: list[_Round] = []
+            taken_vols: set[int] = set()
+            taken_requests: set[int] = set()
+            for _ in range(parallel * 3):
+                if len(batch) == parallel:
+                    break
+                hood, free = _pick(run, rng, size, active, pinned, taken_vols)
+                free = [r for r in free if r not in taken_requests]
+                if not free or len(hood) < MIN_NEIGHBOURS:
+                    continue
+                taken_vols |= hood
+                taken_requests.update(free)
+                t0 = time.perf_counter()
+                fixed = {r: a for r, a in run.best.items() if r not in set(free)}
+                hint = {r: run.best[r] for r in free if r in run.best}
+                model = WeekModel(cands, run.prefs, SubProblem(free=free, fixed=fixed, hint=hint, volunteers=hood))
+                batch.append(_Round(hood, free, model, time.perf_counter() - t0))
+            done += max(1, len(batch))
+            if DEBUG:
+                print(f"batch of {len(batch)}", file=sys.stderr)
+            limit = min(ROUND_SECONDS, left)
+            jobs = [pool.submit(b.model.solve, limit, 1 if parallel > 1 else workers, rng.randrange(1 << 30),
+                                deterministic, ROUND_SECONDS * LOWER_TIERS_SHARE) for b in batch]
+            took = 0.0
+            for b, job in zip(batch, jobs):
+                outcome = job.result()
+                took = max(took, outcome.deterministic_seconds if deterministic else outcome.seconds)
                 if DEBUG:
-                    print(f"  improved to {run.best_score}", file=sys.stderr)
+                    print(f"lns size {size} hood {len(b.hood)} free {len(b.free)} vars {outcome.variables} "
+                          f"build {b.build_seconds:.2f} solve {outcome.seconds:.2f} {outcome.status} "
+                          f"coverage {outcome.coverage} bound {outcome.coverage_bound}", file=sys.stderr)
+                # grow neighbourhoods whose coverage CP-SAT proves quickly, shrink those it cannot
+                if outcome.coverage == outcome.coverage_bound and outcome.coverage_seconds < ROUND_SECONDS * 0.3:
+                    size = min(NEIGHBOURS, size + 1)
+                elif outcome.coverage != outcome.coverage_bound:
+                    size = max(MIN_NEIGHBOURS, size - 2)
+                if outcome.status in ("OPTIMAL", "FEASIBLE"):
+                    freed = set(b.free)
+                    candidate = {r: a for r, a in run.best.items() if r not in freed}
+                    candidate.update(outcome.assigned)
+                    if len(batch) > 1 and not _clients_apart(run, candidate, freed):
+                        continue   # another neighbourhood of this batch moved the same client's visits
+                    if run.offer(candidate, "lns"):
+                        improved += 1
+            spent += took
     return improved

@@ -263,8 +263,12 @@ class WeekModel:
                 faces[(c, v)].append(o)
         for (c, v), opts in faces.items():
             seen = m.new_bool_var(f"sees_c{c}_v{v}")
+            # per request (its options with v are exclusive): tighter for the relaxation than per option
+            by_request = defaultdict(list)
             for o in opts:
-                m.add_implication(o.x, seen)
+                by_request[o.option.request].append(o.x)
+            for xs in by_request.values():
+                m.add(sum(xs) <= seen)
             self.hints.append((seen, int(any(self.hint_value(o) for o in opts))))
             continuity.append(PER_VOLUNTEER * seen)
         # fairness: the highest share of weekly minutes, at least what lies outside this model
