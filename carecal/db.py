@@ -5,12 +5,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from carecal.errors import CarecalError
@@ -72,6 +74,8 @@ def head_revision() -> str:
 
 def require_current(url: str) -> None:
     """Refuse to work on a database whose schema is not at the newest migration."""
+    if not exists(url):
+        raise CarecalError(f"there is no database at {safe_url(url)}: run `carecal init` (or `carecal demo`)")
     current, head = current_revision(url), head_revision()
     if current != head:
         hint = "carecal init" if current is None else "carecal db upgrade"
@@ -80,12 +84,18 @@ def require_current(url: str) -> None:
         )
 
 
+def exists(url: str) -> bool:
+    """False for a SQLite file that is not there (connecting would create it, empty)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return True
+    return Path(parsed.database).exists()
+
+
 def is_empty(url: str) -> bool:
     return not inspect(engine_for(url)).get_table_names()
 
 
 def safe_url(url: str) -> str:
     """The URL without its password, for messages."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)

@@ -93,3 +93,15 @@ def test_cli_init_and_current_on_a_new_file(tmp_path, monkeypatch):
     assert runner.invoke(app, ["--db", url, "init"]).exit_code == 0
     result = runner.invoke(app, ["--db", url, "db", "current"])
     assert result.exit_code == 0 and f"schema {db.head_revision()}" in result.stdout
+
+
+def test_a_command_on_a_missing_sqlite_file_says_so_and_creates_nothing(tmp_path):
+    from typer.testing import CliRunner
+
+    from carecal.cli.main import app
+
+    path = tmp_path / "absent.db"
+    result = CliRunner().invoke(app, ["--db", f"sqlite:///{path}", "volunteer", "list"])
+    assert result.exit_code == 1
+    assert "no database" in result.stderr and "carecal init" in result.stderr
+    assert not path.exists()
