@@ -93,31 +93,36 @@ def _solve_with_progress(prepared, time_limit: float):
             raise typer.Exit(130) from None
 
 
-def _print_summary(version_number: int, prepared, suggestions: dict[str, list] | None = None) -> None:
+def _stored(version) -> dict:
+    """What the summary shows of a stored version, read while its session is open (the
+    printing happens after the commit, so a closed pipe cannot undo the stored version)."""
+    return {"number": version.number,
+            "unassigned": [(u.request_key, u.client.external_id, list(u.reasons)) for u in version.unassigned]}
+
+
+def _print_summary(stored: dict, prepared, suggestions: dict[str, list] | None = None) -> None:
+    """Coverage, notes, the uncovered requests as stored (with their reasons), substitutes to
+    offer, and each volunteer's load."""
     roster, instance = prepared.roster, prepared.build.document
     figures = planning.summary(roster, instance)
-    week = prepared.build.week
-    console.print(f"[bold]week {week}[/] · version {version_number} (draft) stored · solver "
+    console.print(f"[bold]week {prepared.build.week}[/] · version {stored['number']} (draft) stored · solver "
                   f"{roster['status']} in {roster['stats'].get('solve_seconds', 0):.1f} s")
     console.print(f"coverage: [bold]{figures['covered']}/{figures['requests']}[/] requests "
                   f"({figures['coverage_percent']} %, priority-weighted {figures['weighted_coverage_percent']} %)")
     for note in prepared.build.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
-    if roster["unassigned"]:
-        table = Table(title=f"unassigned ({len(roster['unassigned'])})", title_justify="left")
-        table.add_column("request")
-        table.add_column("client")
-        table.add_column("why")
-        needs = set(suggestions or {})
-        for u in roster["unassigned"]:
-            reasons = prepared.build.blocked.get(u["request"]) or u["reasons"]
-            if u["request"] in needs:
-                reasons = ["needs a substitute (starts within 48 h): not reassigned automatically"]
-            table.add_row(u["request"], u["client"], "; ".join(reasons))
+    if stored["unassigned"]:
+        table = Table(title=f"unassigned ({len(stored['unassigned'])})", title_justify="left")
+        for column in ("request", "client", "why"):
+            table.add_column(column)
+        for request, client, reasons in stored["unassigned"]:
+            table.add_row(request, client, "; ".join(reasons))
         console.print(table)
     for request, ranked in (suggestions or {}).items():
-        shown = ", ".join(f"{c.volunteer} ({'; '.join(c.reasons[:2])})" for c in [c for c in ranked if c.ok][:3])
-        console.print(f"[bold yellow]needs a substitute:[/] {request} — offer to: {shown or 'nobody free; see roster suggest'}")
+        free = [c for c in ranked if c.ok][:3]
+        offer = ", ".join(f"{c.volunteer} ({'; '.join(c.reasons[:2])})" for c in free)
+        console.print(f"[bold yellow]needs a substitute:[/] {request} — offer to: "
+                      f"{offer or 'nobody is free; see `carecal roster suggest`'}")
     load = Table(title="load per volunteer", title_justify="left")
     for column in ("volunteer", "visits", "minutes", "of max", "load"):
         load.add_column(column, justify="right" if column != "volunteer" else "left")
@@ -141,8 +146,8 @@ def plan(
     prepared = _solve_with_progress(prepared, time_limit)
     with session() as s:
         version = versions.store_version(s, prepared, who)
-        number, published = version.number, version.roster_week.published
-    _print_summary(number, prepared)
+        published, stored = version.roster_week.published, _stored(version)
+    _print_summary(stored, prepared)
     if published is not None:
         console.print(f"[yellow]note:[/] version {published.number} is published; this fresh plan did not try to "
                       f"keep it. `carecal roster replan --week {iso}` changes only what must change.")
@@ -168,12 +173,12 @@ def replan(
     prepared = _solve_with_progress(prepared, time_limit)
     with session() as s:
         version = versions.store_version(s, prepared, who)
-        number = version.number
         needs = version.stats.get("needs_substitute", [])
         suggestions = {request: advice.candidates(version, request)[1] for request in needs}
+        stored = _stored(version)
     console.print(f"replanned from version {prepared.based_on}; "
                   f"see the changes with `carecal roster diff --week {iso}`")
-    _print_summary(number, prepared, suggestions)
+    _print_summary(stored, prepared, suggestions)
 
 
 # --------------------------------------------------------------------------- look at it
@@ -401,7 +406,7 @@ def override_pin(
     with session() as s:
         created = overrides.pin(s, _week(week), request, volunteer, start=start, reason=reason,
                                 actor=config.actor(actor))
-        _created(created)
+    _created(created)
 
 
 @override_app.command("forbid")
@@ -414,8 +419,9 @@ def override_forbid(
 ) -> None:
     """VOLUNTEER must not visit CLIENT (until a date)."""
     with session() as s:
-        _created(overrides.forbid(s, client, volunteer, until=until.date() if until else None, reason=reason,
-                                  actor=config.actor(actor)))
+        created = overrides.forbid(s, client, volunteer, until=until.date() if until else None, reason=reason,
+                                   actor=config.actor(actor))
+    _created(created)
 
 
 @override_app.command("absence")
@@ -428,7 +434,8 @@ def override_absence(
 ) -> None:
     """VOLUNTEER cannot visit in this period (illness, holiday)."""
     with session() as s:
-        _created(overrides.absence(s, volunteer, start, end, reason=reason, actor=config.actor(actor)))
+        created = overrides.absence(s, volunteer, start, end, reason=reason, actor=config.actor(actor))
+    _created(created)
 
 
 @override_app.command("client-away")
@@ -441,7 +448,8 @@ def override_client_away(
 ) -> None:
     """CLIENT is not at home in this period (hospital, travel)."""
     with session() as s:
-        _created(overrides.client_away(s, client, start, end, reason=reason, actor=config.actor(actor)))
+        created = overrides.client_away(s, client, start, end, reason=reason, actor=config.actor(actor))
+    _created(created)
 
 
 @override_app.command("unassign")
@@ -453,7 +461,8 @@ def override_unassign(
 ) -> None:
     """Leave REQUEST uncovered this week."""
     with session() as s:
-        _created(overrides.unassign(s, _week(week), request, reason=reason, actor=config.actor(actor)))
+        created = overrides.unassign(s, _week(week), request, reason=reason, actor=config.actor(actor))
+    _created(created)
 
 
 @override_app.command("list")
