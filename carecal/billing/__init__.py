@@ -13,4 +13,5 @@ The services at the edge (they take a Session and never commit):
   invoicing billing runs, gapless numbers, month close, credit notes
   reconcile proof that visits, invoices and ledger movements add up
   exports   hours, allowances, audit log (CSV/XLSX); proof  the Leistungsnachweis PDF
+  demo      the billing step of `carecal demo`
 """
