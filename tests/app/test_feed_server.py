@@ -162,3 +162,17 @@ def test_last_modified_is_the_newest_change_and_moves_with_the_window(feed, db_u
     early = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)  # before the publication
     earlier = TestClient(create_app(db_url, clock=lambda: early, rate_limiter=RateLimiter(burst=1000)))
     assert earlier.get(f"/feeds/{token}.ics").headers["last-modified"] == format_datetime(early, usegmt=True)
+
+
+def test_serve_runs_uvicorn_on_loopback_without_its_access_log(db_url, monkeypatch):
+    import uvicorn
+
+    from carecal.feeds import app as feed_app
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
+    feed_app.serve(db_url)
+    (app, options), = calls
+    assert options["host"] == "127.0.0.1" and options["port"] == 8080
+    assert options["access_log"] is False  # its lines would carry the token
+    assert TestClient(app).get("/feeds/unknown.ics").status_code == 404
