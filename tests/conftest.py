@@ -8,11 +8,13 @@ that half with a visible notice; under CI (CI=true) it is a failure.
 
 import os
 import shutil
+import time
 import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from carecal import db
@@ -43,6 +45,20 @@ def pg_admin():
     engine.dispose()
 
 
+def _drop_database(admin, name: str) -> None:
+    """Drop a test database. An autovacuum worker may still be on it for a moment, and a
+    role that is not superuser may not terminate that, so try again briefly."""
+    for attempt in range(40):
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError:
+            if attempt == 39:
+                raise
+            time.sleep(0.25)
+
+
 def _pg_database_url(name: str) -> str:
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
@@ -56,8 +72,7 @@ def pg_template(pg_admin):
     db.upgrade(url)
     db.engine_for(url).dispose()
     yield name
-    with pg_admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _drop_database(pg_admin, name)
 
 
 @pytest.fixture(scope="session")
@@ -86,8 +101,7 @@ def postgres_url(pg_admin, pg_template):
     url = _pg_database_url(name)
     yield url
     db.engine_for(url).dispose()
-    with pg_admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _drop_database(pg_admin, name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
