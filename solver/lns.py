@@ -24,6 +24,7 @@ DEBUG = bool(os.environ.get("CARECAL_SOLVER_DEBUG"))
 NEIGHBOURS = 30          # the most volunteers one neighbourhood frees
 MIN_NEIGHBOURS = 4
 ROUND_SECONDS = 1.0
+ROUND_OVERHEAD = 0.01      # seconds a round counts at least (deterministic runs count CP-SAT's time only)
 MAX_UNCOVERED = 12         # uncovered requests offered to one neighbourhood (beyond its target)
 LOWER_TIERS_SHARE = 0.15   # of a round, at most, for continuity/travel/fairness once coverage is settled
 
@@ -138,7 +139,7 @@ def large_neighbourhood_search(run, pins: dict[int, tuple[int, int]], workers: i
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         while rounds is None or done < rounds:
             left = budget - (spent if deterministic else time.perf_counter() - started)
-            if left < 0.2 or run.remaining() < -run.time_limit:   # the latter: a safety net for deterministic runs
+            if left < 0.2:
                 break
             batch: list[_Round] = []
             taken_vols: set[int] = set()
@@ -184,5 +185,5 @@ def large_neighbourhood_search(run, pins: dict[int, tuple[int, int]], workers: i
                         continue   # another neighbourhood of this batch moved the same client's visits
                     if run.offer(candidate, "lns"):
                         improved += 1
-            spent += took
+            spent += max(took, ROUND_OVERHEAD)   # so that even empty rounds use up the budget
     return improved

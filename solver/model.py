@@ -359,7 +359,7 @@ class WeekModel:
             setattr(p, key, value)
         if deterministic:
             p.max_deterministic_time = max(0.02, limit)
-            p.max_time_in_seconds = max(5.0, 10 * limit)   # only a safety net
+            p.max_time_in_seconds = max(30.0, 20 * limit)   # only a safety net against runaways
         else:
             p.max_time_in_seconds = max(0.02, limit)
         status = solver.solve(self.model)
