@@ -22,7 +22,7 @@ from rich.table import Table
 from carecal import config
 from carecal.cli.common import ActorOption, WeekOption, console, err_console, session
 from carecal.cli.main import instance_app, override_app, report_app, roster_app
-from carecal.errors import InputError
+from carecal.errors import InputError, NotFound
 from carecal.instance import build_instance, organisation_timezone, roster_document
 from carecal.roster import advice, overrides, planning, versions
 from carecal.roster.diff import diff as roster_diff, local_slot
@@ -250,6 +250,27 @@ def show(
             console.print(f"  {u['request']} {u['client_name']}: {'; '.join(u['reasons'])}", highlight=False)
     if head["status"] == "draft":
         console.print(f"to publish exactly this version: carecal roster publish --week {iso} --version {head['version']}")
+
+
+@roster_app.command("versions")
+def list_versions(week: str = WeekOption) -> None:
+    """List the week's versions: who planned and published each, and what it covers."""
+    iso = _week(week)
+    with session() as s:
+        roster_week = versions.find_week(s, iso)
+        tz = organisation_timezone(s)
+        if roster_week is None:
+            raise NotFound(f"week {iso} has no roster yet: run `carecal roster plan --week {iso}`")
+        table = Table(title=f"week {iso} · revision {roster_week.revision}", title_justify="left")
+        for column in ("version", "status", "from", "planned", "published", "covered"):
+            table.add_column(column)
+        for v in roster_week.versions:
+            planned = [x for x in v.visits if x.status == "planned"]
+            table.add_row(str(v.number), v.status, str(v.based_on or "—"),
+                          f"{v.created_by} {to_local(v.created_at, tz):%d %b %H:%M}",
+                          f"{v.published_by} {to_local(v.published_at, tz):%d %b %H:%M}" if v.published_at else "—",
+                          f"{len(planned)}/{len(planned) + len(v.unassigned)}")
+    console.print(table)
 
 
 @roster_app.command("diff")

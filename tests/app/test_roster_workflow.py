@@ -113,6 +113,8 @@ def test_publish_supersedes_the_previous_version_and_export_writes_it(cli, db_ur
     cli("roster", "plan", "--week", WEEK, "--time-limit", "5")
     assert cli("roster", "publish", "--week", WEEK).exit_code == 0
     assert [(n, status) for n, status, _ in versions_of(db_url)] == [(1, "superseded"), (2, "published")]
+    listed = cli("roster", "versions", "--week", WEEK).stdout
+    assert "superseded" in listed and "published" in listed and "anna" in listed
     with db.session_scope(db_url) as s:
         first = s.scalars(select(RosterVersion).where(RosterVersion.number == 1)).one()
         assert first.published_by == "anna" and first.published_at is not None
