@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 import solver
 from carecal import db
+from carecal.instance import roster_document
 from carecal.models import AuditEvent, RosterVersion, RosterWeek, Visit
 from carecal.roster import planning
 from tests import factories
@@ -156,6 +157,13 @@ def test_done_when_absence_then_replan_moves_only_that_volunteers_visits(cli, db
     replanned = visits_by_request(db_url, 2)
     for key in published.keys() - theirs:
         assert replanned[key] == published[key]     # untouched: same volunteer, same time
+
+    # both versions keep every hard rule of the instance they were solved for
+    from solver.check import check
+    with db.session_scope(db_url) as s:
+        for version in s.scalars(select(RosterVersion)):
+            report = check(version.instance, roster_document(version))
+            assert report.ok, report.violations
 
     # the calendar-facing version is untouched until publish
     assert [(n, s) for n, s, _ in versions_of(db_url)] == [(1, "published"), (2, "draft")]
