@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from solver.bounds import coverage_bound, relaxation_bound
 from solver.candidates import Candidates
 from solver.greedy import greedy, greedy_fill
+from solver.improve import insert_with_ejection
 from solver.instance import Instance, load_instance
 from solver.lns import large_neighbourhood_search
 from solver.model import SubProblem, WeekModel
@@ -25,6 +26,8 @@ from solver.roster import base_assignments, previous_preferences, roster_documen
 from solver.schedule import Schedule
 
 MONOLITHIC_MAX_CLIENTS = 150   # up to here one model of the whole week is solved (and proves optimality)
+EJECTION_SHARE = 0.3                  # of the time limit, at most, for the ejection-chain search
+EJECTION_ATTEMPTS_PER_SECOND = 2500   # its deterministic budget with one worker (about a quarter of the time)
 Progress = Callable[[dict], None]
 
 
@@ -93,6 +96,12 @@ def solve(instance: dict, *, time_limit: float = 10.0, workers: int = 2, seed: i
         run.offer(warm.assigned, "greedy")
         extra["greedy_seconds"] = round(run.elapsed(), 3)
         extra["greedy_weighted_coverage"] = run.best_score.coverage
+        if deterministic:
+            insert_with_ejection(warm, prefs, set(pins), attempts=int(EJECTION_ATTEMPTS_PER_SECOND * time_limit))
+        else:
+            insert_with_ejection(warm, prefs, set(pins), deadline=run.started + EJECTION_SHARE * time_limit)
+        run.offer(warm.assigned, "greedy")
+        extra["ejection_seconds"] = round(run.elapsed() - extra["greedy_seconds"], 3)
         if len(inst.clients) > MONOLITHIC_MAX_CLIENTS // 3:   # small weeks: CP-SAT's own bound suffices
             proven = relaxation_bound(inst, cands, time_limit=max(0.5, 0.2 * time_limit))
         if len(inst.clients) <= MONOLITHIC_MAX_CLIENTS:

@@ -30,14 +30,14 @@ def greedy_fill(schedule: Schedule, prefs: Preferences, requests: Iterable[int],
         vols = [v for v in cands.volunteers_of[r] if volunteers is None or v in volunteers]
         vols.sort(key=lambda v: (v not in known, v not in serving))   # stable: nearest first within
         for v in vols:
-            start = _first_fit(schedule, r, v, usual)
+            start = first_fit(schedule, r, v, usual)
             if start is not None:
                 schedule.add(r, v, start)
                 break
     return schedule
 
 
-def _first_fit(schedule: Schedule, r: int, v: int, usual: frozenset[int]) -> int | None:
+def first_fit(schedule: Schedule, r: int, v: int, usual: frozenset[int]) -> int | None:
     """The start at which v can take r now: last week's time if possible, else the earliest."""
     volunteer = schedule.inst.volunteers[v]
     if schedule.minutes[v] + schedule.inst.requests[r].duration > volunteer.max_minutes_per_week:
