@@ -93,11 +93,15 @@ def _solve_with_progress(prepared, time_limit: float):
             raise typer.Exit(130) from None
 
 
-def _stored(version) -> dict:
+def _stored(session, version, prepared) -> dict:
     """What the summary shows of a stored version, read while its session is open (the
     printing happens after the commit, so a closed pipe cannot undo the stored version)."""
+    tz = prepared.build.timezone
+    missed = overrides.changed_since(session, prepared.build.week, prepared.read_at)
     return {"number": version.number,
-            "unassigned": [(u.request_key, u.client.external_id, list(u.reasons)) for u in version.unassigned]}
+            "unassigned": [(u.request_key, u.client.external_id, list(u.reasons)) for u in version.unassigned],
+            "missed": [f"#{o.id} {overrides.describe(o, tz)} ({'removed' if o.removed_at else 'added'} by "
+                       f"{o.removed_by or o.actor})" for o in missed]}
 
 
 def _print_summary(stored: dict, prepared, suggestions: dict[str, list] | None = None) -> None:
@@ -123,6 +127,9 @@ def _print_summary(stored: dict, prepared, suggestions: dict[str, list] | None =
         offer = ", ".join(f"{c.volunteer} ({'; '.join(c.reasons[:2])})" for c in free)
         console.print(f"[bold yellow]needs a substitute:[/] {request} — offer to: "
                       f"{offer or 'nobody is free; see `carecal roster suggest`'}")
+    for line in stored["missed"]:
+        console.print(f"[bold yellow]warning:[/] override {line} changed while solving and is not in this "
+                      f"version; run `carecal roster replan --week {prepared.build.week}`", highlight=False)
     load = Table(title="load per volunteer", title_justify="left")
     for column in ("volunteer", "visits", "minutes", "of max", "load"):
         load.add_column(column, justify="right" if column != "volunteer" else "left")
@@ -146,7 +153,7 @@ def plan(
     prepared = _solve_with_progress(prepared, time_limit)
     with session() as s:
         version = versions.store_version(s, prepared, who)
-        published, stored = version.roster_week.published, _stored(version)
+        published, stored = version.roster_week.published, _stored(s, version, prepared)
     _print_summary(stored, prepared)
     if published is not None:
         console.print(f"[yellow]note:[/] version {published.number} is published; this fresh plan did not try to "
@@ -175,7 +182,7 @@ def replan(
         version = versions.store_version(s, prepared, who)
         needs = version.stats.get("needs_substitute", [])
         suggestions = {request: advice.candidates(version, request)[1] for request in needs}
-        stored = _stored(version)
+        stored = _stored(s, version, prepared)
     console.print(f"replanned from version {prepared.based_on}; "
                   f"see the changes with `carecal roster diff --week {iso}`")
     _print_summary(stored, prepared, suggestions)

@@ -281,6 +281,13 @@ def list_overrides(session: Session, week: IsoWeek | None = None, *, tz: str | N
     return list(session.scalars(query))
 
 
+def changed_since(session: Session, week: IsoWeek, moment: datetime) -> list[Override]:
+    """Overrides touching `week` that were made or removed after `moment`: a plan that read
+    the database before then did not see them."""
+    return [o for o in list_overrides(session, week, include_removed=True)
+            if o.created_at > moment or (o.removed_at is not None and o.removed_at > moment)]
+
+
 def describe(override: Override, tz: str) -> str:
     """One line in a coordinator's words (no health data: overrides hold none)."""
     def period(start: datetime, end: datetime) -> str:

@@ -27,14 +27,16 @@ HOLD_HOURS = 48
 
 def prepare_plan(session: Session, week: IsoWeek) -> SolvedWeek:
     """Everything a fresh plan of `week` needs; `roster` is filled in by `solve_week`."""
+    read_at = utcnow()
     build = build_instance(session, week)
-    return SolvedWeek(build=build, roster={}, seen_revision=revision_of(session, week))
+    return SolvedWeek(build=build, roster={}, seen_revision=revision_of(session, week), read_at=read_at)
 
 
 def prepare_replan(session: Session, week: IsoWeek, *, now: datetime | None = None,
                    from_version: int | None = None) -> SolvedWeek:
     """A repair of the week's latest version (or `from_version`) under today's overrides."""
-    now = now or utcnow()
+    read_at = utcnow()
+    now = now or read_at
     base_version = get_version(session, week, from_version)
     base = roster_document(base_version)
     cutoff = now + timedelta(hours=HOLD_HOURS)
@@ -47,7 +49,8 @@ def prepare_replan(session: Session, week: IsoWeek, *, now: datetime | None = No
     build = build_instance(session, week, not_before=cutoff, keep_windows=frozenset(hold), closed=closed)
     roster_week = find_week(session, week)
     return SolvedWeek(build=build, roster={}, seen_revision=roster_week.revision,
-                      based_on=base_version.number, hold=hold, base=base, cancelled=cancelled)
+                      based_on=base_version.number, hold=hold, base=base, cancelled=cancelled,
+                      read_at=read_at)
 
 
 def solve_week(prepared: SolvedWeek, *, time_limit: float = 10.0, workers: int = 2, seed: int = 0,

@@ -9,7 +9,7 @@ version counter), so two coordinators racing each other cannot both win on any b
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -99,6 +99,7 @@ class SolvedWeek:
     seen_revision: int
     based_on: int | None = None
     hold: tuple[str, ...] = ()
+    read_at: datetime = field(default_factory=utcnow)   # when the database was read for this solve
     base: dict | None = None                 # the version a replan repairs, as carecal-roster/1
     # visits cancelled in the base version: carried over as they are, never re-planned
     cancelled: tuple[Visit, ...] = ()

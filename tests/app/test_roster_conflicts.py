@@ -9,7 +9,7 @@ from sqlalchemy import select
 from carecal import db
 from carecal.errors import Conflict
 from carecal.models import RosterVersion, RosterWeek
-from carecal.roster import planning, versions
+from carecal.roster import overrides, planning, versions
 from carecal.weeks import IsoWeek
 from tests.app.roster_world import WEEK, small_association
 
@@ -106,3 +106,21 @@ def test_a_race_between_two_transactions_lets_only_one_win(postgres_url):
     assert sorted(outcomes.values()) == ["conflict", "stored"]
     winner = next(who for who, outcome in outcomes.items() if outcome == "stored")
     assert stored(url) == [(1, "draft", "anna"), (2, "draft", winner)]
+
+
+def test_an_override_made_while_solving_is_reported_as_missed(cli, db_url, monkeypatch):
+    with db.session_scope(db_url) as s:
+        world = small_association(s)
+        olga = world.volunteers["Olga"].external_id
+    real_solve = planning.solver.solve
+
+    def solve_while_a_colleague_works(*args, **kwargs):
+        with db.session_scope(db_url) as s:     # B marks Olga absent while A's solve runs
+            overrides.absence(s, olga, "2026-11-23", "2026-11-24", reason="ill", actor="bea")
+        return real_solve(*args, **kwargs)
+
+    monkeypatch.setattr(planning.solver, "solve", solve_while_a_colleague_works)
+    result = cli("roster", "plan", "--week", WEEK, "--time-limit", "3")
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert f"override #1 {olga} absent" in text and "added by bea" in text and "roster replan" in text
