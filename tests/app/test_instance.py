@@ -154,3 +154,8 @@ def test_cli_writes_the_instance_file(cli, db_url, tmp_path):
     document = json.loads(out.read_text())
     assert len(document["clients"]) == 8
     solver.load_instance(document)
+
+
+def test_cli_names_a_week_that_does_not_exist(cli):
+    result = cli("instance", "export", "--week", "2026-W54")
+    assert result.exit_code == 2 and "2026 has no week 54" in result.stderr and "Traceback" not in result.stderr
