@@ -246,39 +246,54 @@ def build_instance(session: Session, week: IsoWeek, *, not_before: datetime | No
     visit in the past or at short notice), except for the requests in `keep_windows`.
     `closed` requests (key -> why) keep no window, so nobody is assigned to them.
     """
-    closed = closed or {}
     tz = organisation_timezone(session)
-    first, last = week.bounds(tz)
     build = InstanceBuild(week=week, timezone=tz, document={})
+    volunteers = _volunteers(session, build)
+    schedulable_ids = {v["id"] for v in volunteers}
+    previous_version = last_published(session, week)
+    if previous_version is not None:
+        build.previous = roster_document(previous_version)
+    clients = _clients(session, build, schedulable_ids, not_before, keep_windows, closed or {})
+    build.document = {
+        "format": INSTANCE_FORMAT, "week": str(week), "timezone": tz, "slot_minutes": SLOT_MINUTES,
+        "volunteers": volunteers, "clients": clients,
+        "pins": _pins(session, build, schedulable_ids, {r["id"] for c in clients for r in c["requests"]}),
+    }
+    return build
 
+
+def _volunteers(session: Session, build: InstanceBuild) -> list[dict]:
+    """Active volunteers who may be scheduled all week; the others are named in the notes."""
     volunteers = session.scalars(
         select(Volunteer).where(Volunteer.active.is_(True)).order_by(Volunteer.external_id)
         .options(selectinload(Volunteer.trainings), selectinload(Volunteer.availability),
                  selectinload(Volunteer.absences))
     ).all()
-    volunteer_docs = []
+    docs = []
     for v in volunteers:
-        why_not = schedulable(v, week)
+        why_not = schedulable(v, build.week)
         if why_not:
             build.notes.append(f"volunteer {v.external_id} ({v.name}) is not scheduled this week: {why_not}")
-            continue
-        volunteer_docs.append(volunteer_document(v, week, tz))
-    schedulable_ids = {d["id"] for d in volunteer_docs}
+        else:
+            docs.append(volunteer_document(v, build.week, build.timezone))
+    return docs
 
-    previous_version = last_published(session, week)
+
+def _clients(session: Session, build: InstanceBuild, schedulable_ids: set[str], not_before: datetime | None,
+             keep_windows: frozenset[str], closed: dict[str, str]) -> list[dict]:
+    """Active clients with requests this week, each request expanded to its visits."""
+    week, tz = build.week, build.timezone
+    first, last = week.bounds(tz)
     previous_by_client: dict[str, set[str]] = defaultdict(set)
-    if previous_version is not None:
-        build.previous = roster_document(previous_version)
-        for a in build.previous["assignments"]:
-            previous_by_client[a["client"]].add(a["volunteer"])
-
+    for a in (build.previous or {}).get("assignments", []):
+        previous_by_client[a["client"]].add(a["volunteer"])
     unassign = {o.request_key: o for o in _active_overrides(session, "unassign", week)}
     clients = session.scalars(
         select(Client).where(Client.active.is_(True)).order_by(Client.external_id)
         .options(selectinload(Client.requests), selectinload(Client.exclusions).selectinload(Exclusion.volunteer),
                  selectinload(Client.away), selectinload(Client.care_grades))
     ).all()
-    client_docs = []
+    docs = []
     for c in clients:
         requests = [r for r in c.requests if r.active_between(week.monday, week.sunday)]
         if not requests:
@@ -293,12 +308,10 @@ def build_instance(session: Session, week: IsoWeek, *, not_before: datetime | No
                     holes.append((first, not_before))
                 windows = request_windows(care_request, week, tz, holes)
                 if key in closed:
-                    windows = []
-                    build.blocked[key] = [closed[key]]
+                    windows, build.blocked[key] = [], [closed[key]]
                 elif key in unassign:
                     o = unassign[key]
-                    windows = []
-                    build.blocked[key] = [f"unassigned by {o.actor} (override #{o.id}): {o.reason}"]
+                    windows, build.blocked[key] = [], [f"unassigned by {o.actor} (override #{o.id}): {o.reason}"]
                 elif not windows and care_request.windows:
                     build.blocked[key] = [_no_window_reason(care_request, week, tz, away, not_before)]
                 request_docs.append({"id": key, "duration_min": care_request.duration_min,
@@ -315,30 +328,28 @@ def build_instance(session: Session, week: IsoWeek, *, not_before: datetime | No
         grade = c.care_grade_on(week.monday)
         if grade is not None:
             doc["care_level"] = grade
-        client_docs.append(doc)
+        docs.append(doc)
+    return docs
 
-    known_requests = {r["id"] for c in client_docs for r in c["requests"]}
+
+def _pins(session: Session, build: InstanceBuild, schedulable_ids: set[str], known_requests: set[str]) -> list[dict]:
+    """The week's pin overrides; one that cannot apply any more is named in the notes."""
     pins = []
-    for o in _active_overrides(session, "pin", week):
+    for o in _active_overrides(session, "pin", build.week):
         where = f"pin override #{o.id} ({o.request_key} → {o.volunteer.external_id})"
         if o.request_key not in known_requests:
             build.notes.append(f"{where} ignored: no such request this week")
-        elif o.request_key in unassign:
-            build.notes.append(f"{where} ignored: the request is unassigned by override #{unassign[o.request_key].id}")
+        elif o.request_key in build.blocked:
+            build.notes.append(f"{where} ignored: {build.blocked[o.request_key][0]}")
         elif o.volunteer.external_id not in schedulable_ids:
             build.notes.append(f"{where} ignored: the volunteer is not scheduled this week")
         else:
             pin = {"request": o.request_key, "volunteer": o.volunteer.external_id}
             if o.starts_at is not None:
-                pin["start"] = to_local(o.starts_at, tz).isoformat()
+                pin["start"] = to_local(o.starts_at, build.timezone).isoformat()
             pins.append(pin)
             build.pin_overrides[o.request_key] = o.id
-
-    build.document = {
-        "format": INSTANCE_FORMAT, "week": str(week), "timezone": tz, "slot_minutes": SLOT_MINUTES,
-        "volunteers": volunteer_docs, "clients": client_docs, "pins": pins,
-    }
-    return build
+    return pins
 
 
 def _no_window_reason(care_request: CareRequest, week: IsoWeek, tz: str,
