@@ -13,18 +13,22 @@ A roster is scored by four tiers, compared lexicographically:
 4. fairness   = the highest share of `max_minutes_per_week` any volunteer works, in
                 whole percent (rounded up)                                      (less is better)
 
-CP-SAT gets one weighted sum  W1*coverage - W2*continuity - W3*travel - W4*fairness
-(maximised). Dominance argument: every tier is a whole number within a known range
-[0, R_k] over the model at hand, so choosing
+How CP-SAT keeps that order (solver.model): staged solves. First it maximises coverage
+alone; then, with `coverage >= found` added, it minimises the lower tiers as one weighted sum
+W2*continuity + W3*travel + W4*fairness. Dominance argument for the weights: every tier is a
+whole number within a known range [0, R_k] over the model at hand, so choosing
 
-    W4 = 1,  W3 = R4*W4 + 1,  W2 = R3*W3 + R4*W4 + 1,  W1 = R2*W2 + R3*W3 + R4*W4 + 1
+    W4 = 1,  W3 = R4*W4 + 1,  W2 = R3*W3 + R4*W4 + 1
 
 makes one unit of a higher tier worth more than the largest possible swing of all lower
-tiers together: a roster that covers more always wins, whatever it does to continuity,
-travel and fairness, and so on down. The ranges are taken over the model being solved (the
-whole week, or one neighbourhood of the large-neighbourhood search, whose lower tiers move
-only within that neighbourhood), which keeps the weights small enough for CP-SAT's
-floating-point relaxation. Reported objectives use the weights of the whole instance.
+tiers together: a roster with less continuity cost always wins, whatever travel and
+fairness do, and so on down. The ranges are taken over the model being solved (the whole
+week, or one neighbourhood, whose lower tiers move only within it), which keeps the weights
+small. (One sum over all four tiers, with W1 = R2*W2 + R3*W3 + R4*W4 + 1 on coverage, would
+keep the order as well, but CP-SAT was measured to be several times slower with it.)
+Reported objectives are that four-tier sum with the weights of the whole instance, so one
+number compares rosters of the same week; `Score.key()` is the lexicographic comparison the
+search itself uses.
 """
 
 from __future__ import annotations

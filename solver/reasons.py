@@ -29,7 +29,8 @@ def _windows(inst: Instance, r: int) -> str:
 
 
 def volunteer_breaks(cands: Candidates, schedule: Schedule | None, r: int, v: int) -> list[str]:
-    """Every rule volunteer v breaks for request r (empty: v could take it now)."""
+    """Every rule volunteer v breaks for request r (empty: v could take it now). `schedule`
+    is the roster without r (see `without`)."""
     inst = cands.inst
     request, volunteer = inst.requests[r], inst.volunteers[v]
     client = inst.clients[request.client]
@@ -51,12 +52,7 @@ def volunteer_breaks(cands: Candidates, schedule: Schedule | None, r: int, v: in
                           "and their availability (or absent then)")
         return breaks
     if schedule is not None:
-        if schedule.assigned.get(r, (None,))[0] == v:
-            return breaks
-        other = schedule.copy() if r in schedule.assigned else schedule
-        if r in other.assigned:
-            other.remove(r)
-        blocked = roster_block(other, r, v, [(day, s) for day, day_starts in starts.items() for s in day_starts])
+        blocked = roster_block(schedule, r, v, [(day, s) for day, day_starts in starts.items() for s in day_starts])
         if blocked:
             breaks.append(blocked)
     return breaks
@@ -153,9 +149,12 @@ def explain_request(cands: Candidates, schedule: Schedule, request_id: str) -> d
     request = inst.requests[r]
     client = inst.clients[request.client]
     assigned = schedule.assigned.get(r)
+    others = schedule.copy()
+    if assigned:
+        others.remove(r)   # what stands in each volunteer's way is everything else
     rows = []
     for v in sorted(range(len(inst.volunteers)), key=lambda v: (cands.dist_vc(v, client.index), v)):
-        breaks = volunteer_breaks(cands, schedule, r, v)
+        breaks = volunteer_breaks(cands, others, r, v)
         rows.append({"volunteer": inst.volunteers[v].id, "distance_km": round(cands.dist_vc(v, client.index), 2),
                      "breaks": breaks, "ok": not breaks})
     result = {
