@@ -96,6 +96,7 @@ class Candidates:
         self.inst = inst
         self._dist_vc: dict[tuple[int, int], float] = {}
         self._dist_cc: dict[tuple[int, int], float] = {}
+        self._travel: dict[tuple[float, int, int], int] = {}
         self._options_for: dict[tuple[int, int], list[Option]] = {}
         self._options: dict[int, list[Option]] = {}
         speakers: dict[str, list[int]] = defaultdict(list)
@@ -162,10 +163,16 @@ class Candidates:
 
     def travel(self, v: int, a: int, b: int) -> int:
         """Minutes volunteer v needs from client a's home to client b's."""
-        if a == b or self.inst.clients[a].home == self.inst.clients[b].home:
-            return 0
-        volunteer = self.inst.volunteers[v]
-        return math.ceil(self.dist_cc(a, b) / volunteer.speed_kmh * 60) + self.inst.travel.fixed_minutes
+        speed = self.inst.volunteers[v].speed_kmh
+        key = (speed, a, b) if a <= b else (speed, b, a)
+        found = self._travel.get(key)
+        if found is None:
+            if a == b or self.inst.clients[a].home == self.inst.clients[b].home:
+                found = 0
+            else:
+                found = math.ceil(self.dist_cc(a, b) / speed * 60) + self.inst.travel.fixed_minutes
+            self._travel[key] = found
+        return found
 
     @cached_property
     def requests_of_volunteer(self) -> list[list[int]]:

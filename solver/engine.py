@@ -26,7 +26,7 @@ from solver.roster import base_assignments, previous_preferences, roster_documen
 from solver.schedule import Schedule
 
 MONOLITHIC_MAX_CLIENTS = 150   # up to here one model of the whole week is solved (and proves optimality)
-EJECTION_SHARE = 0.3                  # of the time limit, at most, for the ejection-chain search
+EJECTION_SHARE = 0.5                  # of the time limit, at most, for the ejection-chain search
 EJECTION_ATTEMPTS_PER_SECOND = 2500   # its deterministic budget with one worker (about a quarter of the time)
 Progress = Callable[[dict], None]
 

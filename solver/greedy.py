@@ -38,19 +38,31 @@ def greedy_fill(schedule: Schedule, prefs: Preferences, requests: Iterable[int],
 
 
 def first_fit(schedule: Schedule, r: int, v: int, usual: frozenset[int]) -> int | None:
-    """The start at which v can take r now: last week's time if possible, else the earliest."""
-    volunteer = schedule.inst.volunteers[v]
-    if schedule.minutes[v] + schedule.inst.requests[r].duration > volunteer.max_minutes_per_week:
+    """The start at which v can take r now (rules 6-8 with the visits in `schedule`): last
+    week's time if possible, else the earliest. The hot loop of the greedy and the ejection
+    search, so the checks of Schedule.conflict are inlined here."""
+    inst, cands = schedule.inst, schedule.cands
+    request, volunteer = inst.requests[r], inst.volunteers[v]
+    duration, c = request.duration, request.client
+    if r in schedule.assigned or schedule.minutes[v] + duration > volunteer.max_minutes_per_week:
         return None
-    for o in schedule.cands.options_for(r, v):
+    own = schedule.client_visits.get(c, ())
+    found = None
+    for o in cands.options_for(r, v):
+        same_day = schedule.visits.get((v, o.day), ())
+        if len(same_day) >= volunteer.max_visits_per_day:
+            continue
+        gaps = [(b_start, b_end, cands.travel(v, c, b_client), cands.travel(v, b_client, c))
+                for b_start, b_end, b_client, _ in same_day]
         for s in o.starts:
-            if s in usual and schedule.fits(r, v, s):
-                return s
-    for o in schedule.cands.options_for(r, v):
-        for s in o.starts:
-            if schedule.fits(r, v, s):
-                return s
-    return None
+            e = s + duration
+            if (all(e + t_to <= b_start or b_end + t_from <= s for b_start, b_end, t_to, t_from in gaps)
+                    and all(e <= b_start or b_end <= s for b_start, b_end, _ in own)):
+                if not usual or s in usual:
+                    return s
+                if found is None:
+                    found = s
+    return found
 
 
 def greedy(cands: Candidates, prefs: Preferences, fixed: dict[int, tuple[int, int]]) -> Schedule:

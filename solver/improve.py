@@ -18,6 +18,7 @@ from solver.schedule import Schedule
 
 CANDIDATES = 30        # of an uncovered request's nearest candidates, how many may make room
 NEXT_CANDIDATES = 6    # ... and deeper in the chain
+TAKERS = None           # an ejected visit may go to this many of its nearest candidates
 DEPTH = 3              # ejections in a chain
 MAX_PASSES = 5
 
@@ -63,8 +64,12 @@ def insert_with_ejection(schedule: Schedule, prefs: Preferences, pinned: set[int
 
 def _insert(schedule: Schedule, prefs: Preferences, r: int, takers: int | None = None) -> bool:
     """Put r with the first of its candidates that has room as the roster stands."""
-    usual = prefs.starts[schedule.inst.requests[r].client]
+    request = schedule.inst.requests[r]
+    usual = prefs.starts[request.client]
+    left = schedule.minutes_left
     for v in schedule.cands.volunteers_of[r][:takers]:
+        if left(v) < request.duration:
+            continue   # the cheapest test first: most volunteers are full late in the search
         s = first_fit(schedule, r, v, usual)
         if s is not None:
             schedule.add(r, v, s)
@@ -88,7 +93,7 @@ def _place(schedule: Schedule, prefs: Preferences, pinned: set[int], r: int, dep
            candidates: int, moved: set[int], budget: _Budget) -> bool:
     """Place r, ejecting one visit and placing it in turn (up to `depth` ejections deep).
     On failure the schedule is exactly as before."""
-    if _insert(schedule, prefs, r):
+    if _insert(schedule, prefs, r, None if depth == DEPTH else TAKERS):
         return True
     if depth == 0 or budget.spent():
         return False

@@ -52,6 +52,9 @@ class Schedule:
                 return "rule 8: the client has another visit then"
         return None
 
+    def minutes_left(self, v: int) -> int:
+        return self.inst.volunteers[v].max_minutes_per_week - self.minutes[v]
+
     def fits(self, r: int, v: int, s: int) -> bool:
         return self.conflict(r, v, s) is None
 
