@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from carecal import audit
+from carecal.billing.records import ensure_month_open
 from carecal.errors import Conflict, InputError, NotFound
 from carecal.instance import InstanceBuild, care_request_id_of
 from carecal.models import (
     CareRequest, Client, RosterVersion, RosterWeek, UnassignedRequest, Visit, Volunteer, utcnow,
 )
-from carecal.weeks import IsoWeek
+from carecal.weeks import IsoWeek, to_local
 
 
 def find_week(session: Session, week: IsoWeek) -> RosterWeek | None:
@@ -188,6 +189,7 @@ def publish(session: Session, week: IsoWeek, actor: str, number: int | None = No
                        f"(by {version.published_by})")
     lock_week(session, week, roster_week.revision, "publishing")
     previous = roster_week.published
+    refuse_changes_in_closed_months(session, week, previous, version)
     if previous is not None:
         previous.status = "superseded"
     version.status = "published"
@@ -198,6 +200,30 @@ def publish(session: Session, week: IsoWeek, actor: str, number: int | None = No
                  week=str(week), version=version.number,
                  superseded=previous.number if previous is not None else None)
     return version
+
+
+def refuse_changes_in_closed_months(session: Session, week: IsoWeek, previous: RosterVersion | None,
+                                    version: RosterVersion) -> None:
+    """A billed and closed month is never rewritten (§147 AO): publishing a version that moves,
+    adds or drops a visit dated in such a month is refused; corrections go by credit note."""
+    if previous is None:
+        return
+    before = {v.request_key: v for v in previous.visits}
+    after = {v.request_key: v for v in version.visits}
+    for key in sorted(before.keys() | after.keys()):
+        old, new = before.get(key), after.get(key)
+        if _visit_facts(old) == _visit_facts(new):
+            continue
+        for visit in (old, new):
+            if visit is not None:
+                ensure_month_open(session, to_local(visit.starts_at).date(),
+                                  f"publishing week {week} would change visit {key}")
+
+
+def _visit_facts(visit: Visit | None) -> tuple | None:
+    if visit is None:
+        return None
+    return visit.volunteer_id, visit.starts_at, visit.ends_at, visit.status
 
 
 def load_by_volunteer(version: RosterVersion) -> dict[str, int]:
