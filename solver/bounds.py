@@ -11,7 +11,11 @@
       time their options that day span;
       per client and day: minutes <= the stretch their options that day span (rule 8).
   Its optimum, rounded down, bounds coverage from above.
-- Always: the priority of every request that has any candidate at all (rules 1-5).
+- Always: the priority of every request that has any candidate at all (rules 1-5), and a
+  fractional knapsack over everyone's minutes: no roster covers more visit minutes than the
+  volunteers can give (each at most their weekly minutes, their available minutes, and
+  visits-per-day times the longest visit on each available day), so the requests with the
+  most priority per minute, filled into that total, bound coverage too.
 """
 
 from __future__ import annotations
@@ -29,9 +33,28 @@ def trivial_bound(inst: Instance, cands: Candidates) -> int:
     return sum(inst.requests[r].priority for r in range(len(inst.requests)) if cands.has_option(r))
 
 
+def capacity_bound(inst: Instance, cands: Candidates) -> int:
+    """The fractional knapsack described above."""
+    longest = max((r.duration for r in inst.requests), default=0)
+    capacity = 0
+    for v in inst.volunteers:
+        days = {a.day for a in v.availability}
+        available = sum(a.end - a.start for a in v.availability)
+        capacity += min(v.max_minutes_per_week, available, v.max_visits_per_day * longest * len(days))
+    bound = 0.0
+    coverable = [r for r in inst.requests if cands.has_option(r.index)]
+    for r in sorted(coverable, key=lambda r: r.priority / r.duration, reverse=True):
+        take = min(1.0, capacity / r.duration)
+        bound += take * r.priority
+        capacity -= take * r.duration
+        if capacity <= 0:
+            break
+    return math.floor(bound + 1e-9)
+
+
 def coverage_bound(inst: Instance, cands: Candidates, proven: int | None) -> int:
-    trivial = trivial_bound(inst, cands)
-    return trivial if proven is None else min(trivial, proven)
+    known = min(trivial_bound(inst, cands), capacity_bound(inst, cands))
+    return known if proven is None else min(known, proven)
 
 
 def relaxation_bound(inst: Instance, cands: Candidates, time_limit: float = 10.0) -> int | None:
