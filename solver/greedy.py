@@ -23,7 +23,21 @@ def greedy_fill(schedule: Schedule, prefs: Preferences, requests: Iterable[int],
     todo = [r for r in requests if r not in schedule.assigned and cands.volunteers_of[r]]
     todo.sort(key=lambda r: (-inst.requests[r].priority, len(cands.volunteers_of[r]),
                              -inst.requests[r].duration, r))
+    # First what can stay as last week: a volunteer the client knows, at last week's weekday/time.
     for r in todo:
+        c = inst.requests[r].client
+        known, usual = prefs.volunteers[c], prefs.starts[c]
+        if not (known and usual):
+            continue
+        for v in cands.volunteers_of[r]:
+            if v in known and (volunteers is None or v in volunteers):
+                start = first_fit(schedule, r, v, usual)
+                if start is not None and start in usual:
+                    schedule.add(r, v, start)
+                    break
+    for r in todo:
+        if r in schedule.assigned:
+            continue
         c = inst.requests[r].client
         known, usual = prefs.volunteers[c], prefs.starts[c]
         serving = schedule.volunteers_of_client(c)

@@ -26,7 +26,7 @@ MIN_NEIGHBOURS = 4
 ROUND_SECONDS = 1.0
 ROUND_OVERHEAD = 0.01      # seconds a round counts at least (deterministic runs count CP-SAT's time only)
 MAX_UNCOVERED = 12         # uncovered requests offered to one neighbourhood (beyond its target)
-LOWER_TIERS_SHARE = 0.15   # of a round, at most, for continuity/travel/fairness once coverage is settled
+LOWER_TIERS_SHARE = 0.3   # of a round, at most, for continuity/travel/fairness once coverage is settled
 
 
 def nearest_volunteers(run, v: int, count: int) -> list[int]:
@@ -163,7 +163,7 @@ def large_neighbourhood_search(run, pins: dict[int, tuple[int, int]], workers: i
                 print(f"batch of {len(batch)}", file=sys.stderr)
             limit = min(ROUND_SECONDS, left)
             jobs = [pool.submit(b.model.solve, limit, 1 if parallel > 1 else workers, rng.randrange(1 << 30),
-                                deterministic, ROUND_SECONDS * LOWER_TIERS_SHARE) for b in batch]
+                                deterministic, ROUND_SECONDS * LOWER_TIERS_SHARE, True) for b in batch]
             took = 0.0
             for b, job in zip(batch, jobs):
                 outcome = job.result()

@@ -79,6 +79,7 @@ class WeekModel:
         self.inst, self.cands, self.prefs, self.sub = cands.inst, cands, prefs, sub
         self.model = cp_model.CpModel()
         self.hints: list[tuple[cp_model.IntVar, int]] = []
+        self.hint_coverage = sum(cands.inst.requests[r].priority for r in sub.hint if r in sub.free)
         self._det = 0.0   # CP-SAT's deterministic seconds spent on this model
         self.opts: list[_Opt] = []
         self.by_request: dict[int, list[_Opt]] = defaultdict(list)
@@ -293,62 +294,71 @@ class WeekModel:
 
     # -- solving ------------------------------------------------------------------------
     def solve(self, time_limit: float, workers: int, seed: int, deterministic: bool,
-              lower_tiers_limit: float | None = None) -> Outcome:
-        """Lexicographic, one tier at a time, so that each search has a small objective:
-        maximise priority-weighted coverage; then, holding it, minimise continuity cost;
-        then travel; then the peak load share. (One weighted objective over all tiers was
-        measured to be several times slower to reach, and to prove, the same roster.)
-        Each stage starts from the previous stage's solution as a complete hint; a stage
-        that runs out of time still holds what it found for the stages after it."""
+              lower_tiers_limit: float | None = None, keep_hint: bool = False) -> Outcome:
+        """Staged (lexicographic) solves, so that each search has a small objective:
+
+        1. maximise priority-weighted coverage (with `keep_hint`, ties go to the roster that
+           keeps most hinted visits with their volunteer and day: K*coverage + kept, K larger
+           than the number of hinted visits, so coverage still comes first);
+        2. holding that coverage, minimise the lower tiers, weighted as in solver.objective.
+
+        One weighted objective over all four tiers was measured to be several times slower
+        to reach, and to prove, the same roster. Stage 2 starts from stage 1's solution as a
+        complete hint; `lower_tiers_limit` caps its time, and when stage 1 neither proved its
+        coverage nor gained any, stage 2 is skipped."""
         started = time.perf_counter()
-        m = self.model
-        w = self.weights
-        lower = w.continuity * self.continuity + w.travel * self.travel + w.fairness * self.peak
-        stages = [(self.coverage, True), (lower, False)]
-        found: list[int] = []
-        assigned: dict[int, tuple[int, int]] = {}
-        proven = True
-        coverage_bound = 0
-        for k, (expr, maximise) in enumerate(stages):
-            spent = self._det if deterministic else time.perf_counter() - started
-            left = time_limit - spent
-            limit = left * FIRST_STAGE_SHARE if k == 0 else left
-            if k > 0 and lower_tiers_limit is not None:
-                if not proven:
-                    break   # a neighbourhood whose coverage is not settled: its lower tiers can wait
-                limit = min(limit, lower_tiers_limit)
-            if k > 0 and limit <= 0.01:
-                proven = False
-                break
-            m.maximize(expr) if maximise else m.minimize(expr)
-            solver, status = self._run(max(0.01, limit), workers, seed, deterministic)
-            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                if k == 0:   # no roster in time; CP-SAT's bound still holds
-                    bound = solver.best_objective_bound
-                    known = math.floor(bound + 1e-6) if math.isfinite(bound) else None
-                    return Outcome({}, STATUS.get(status, "UNKNOWN"), -math.inf, math.inf, self.weights,
-                                   time.perf_counter() - started, self._det, len(m.proto.variables), 0, known)
-                proven = False
-                break
-            value = round(solver.objective_value)
-            if k == 0:
-                coverage_bound = math.floor(solver.best_objective_bound + 1e-6)
-                coverage_seconds = self._det if deterministic else time.perf_counter() - started
-            proven = proven and status == cp_model.OPTIMAL
-            found.append(value)
-            assigned = self._assigned(solver)
-            # hold this tier for the next stages, and hand them this solution as a complete hint
-            m.add(expr >= value) if maximise else m.add(expr <= value)
-            values = [solver.value(m.get_int_var_from_proto_index(i)) for i in range(len(m.proto.variables))]
-            m.clear_hints()
-            for i, v in enumerate(values):
-                m.add_hint(m.get_int_var_from_proto_index(i), v)
+        m, w = self.model, self.weights
+        kept = sum(o.x for o in self.opts if self.hint_value(o)) if keep_hint else 0
+        scale = len(self.sub.hint) + 1 if keep_hint else 1
+
+        def elapsed() -> float:
+            return self._det if deterministic else time.perf_counter() - started
+
+        def outcome(assigned, status, lower, coverage_bound, coverage_seconds) -> Outcome:
+            coverage = sum(self.inst.requests[r].priority for r in assigned)
+            objective = w.coverage * coverage - lower if assigned or status != "UNKNOWN" else -math.inf
+            bound = objective if status == "OPTIMAL" else w.coverage * (coverage_bound or 0)
+            return Outcome(assigned, status, objective, bound, w, time.perf_counter() - started, self._det,
+                           len(m.proto.variables), coverage, coverage_bound, coverage_seconds)
+
+        # stage 1: coverage
+        m.maximize(scale * self.coverage + kept)
+        solver, status = self._run(max(0.01, time_limit * FIRST_STAGE_SHARE), workers, seed, deterministic)
+        bound = solver.best_objective_bound
+        coverage_bound = math.floor(bound / scale + 1e-6) if math.isfinite(bound) else None
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):   # no roster in time; the bound still holds
+            return outcome({}, STATUS.get(status, "UNKNOWN"), 0, coverage_bound, elapsed())
+        assigned = self._assigned(solver)
         coverage = sum(self.inst.requests[r].priority for r in assigned)
-        objective = self.weights.coverage * coverage - (found[1] if len(found) > 1 else 0)
-        status = cp_model.OPTIMAL if proven and len(found) == len(stages) else cp_model.FEASIBLE
-        bound = objective if status == cp_model.OPTIMAL else self.weights.coverage * coverage_bound
-        return Outcome(assigned, STATUS[status], objective, bound, self.weights, time.perf_counter() - started,
-                       self._det, len(m.proto.variables), coverage, coverage_bound, coverage_seconds)
+        coverage_seconds = elapsed()
+        proven = coverage == coverage_bound
+
+        # stage 2: the lower tiers, coverage held
+        limit = time_limit - elapsed()
+        if lower_tiers_limit is not None:
+            if not proven and coverage <= self.hint_coverage:
+                limit = 0.0   # nothing gained and coverage not settled: the lower tiers can wait
+            limit = min(limit, lower_tiers_limit)
+        if limit <= 0.01:
+            return outcome(assigned, "FEASIBLE", self._lower_value(solver), coverage_bound, coverage_seconds)
+        first_values = [solver.value(m.get_int_var_from_proto_index(i)) for i in range(len(m.proto.variables))]
+        first_lower = self._lower_value(solver)
+        m.clear_hints()
+        for i, value in enumerate(first_values):
+            m.add_hint(m.get_int_var_from_proto_index(i), value)
+        m.add(self.coverage >= coverage)
+        m.minimize(w.continuity * self.continuity + w.travel * self.travel + w.fairness * self.peak)
+        second, status2 = self._run(limit, workers, seed, deterministic)
+        if status2 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return outcome(assigned, "FEASIBLE", first_lower, coverage_bound, coverage_seconds)
+        done = proven and status2 == cp_model.OPTIMAL
+        return outcome(self._assigned(second), "OPTIMAL" if done else "FEASIBLE", round(second.objective_value),
+                       coverage_bound, coverage_seconds)
+
+    def _lower_value(self, solver: cp_model.CpSolver) -> int:
+        w = self.weights
+        return (w.continuity * solver.value(self.continuity) + w.travel * solver.value(self.travel)
+                + w.fairness * solver.value(self.peak))
 
     def _run(self, limit: float, workers: int, seed: int, deterministic: bool):
         solver = cp_model.CpSolver()
