@@ -1,0 +1,120 @@
+"""The improvement searches over the warm start: ejection chains and large neighbourhoods."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import solver.engine as engine
+from solver.candidates import Candidates
+from solver.check import check
+from solver.engine import Run
+from solver.generate import generate
+from solver.greedy import greedy
+from solver.improve import insert_with_ejection
+from solver.instance import load_instance
+from solver.lns import chain_neighbourhood, large_neighbourhood_search, neighbourhood
+from solver.objective import Preferences
+from solver.pins import place_pins
+from tests.solver.tiny_instances import assignment_of, client, instance, request, volunteer, window
+
+NEAR = {"lat": 50.8345, "lon": 12.9252}
+ONE_SLOT = [window("tue", "13:00", "15:00")]
+
+
+def trap() -> dict:
+    """The greedy gives c1 (priority 2) to v1, its nearest; then c2, whom only v1 can visit,
+    stays open, though v2 could have taken c1."""
+    return instance([volunteer("v1", home=NEAR, availability=ONE_SLOT),
+                     volunteer("v2", languages=["ru"], availability=ONE_SLOT)],
+                    [client("c1", requests=[request("c1-1", priority=2)]),
+                     client("c2", languages=["de"], requests=[request("c2-1")])])
+
+
+def warm(doc: dict):
+    inst = load_instance(doc)
+    cands = Candidates(inst)
+    prefs = Preferences.none(inst)
+    pins = place_pins(inst)
+    return inst, cands, prefs, pins, greedy(cands, prefs, pins)
+
+
+def test_greedy_falls_into_the_trap_and_ejection_gets_out():
+    inst, _, prefs, pins, schedule = warm(trap())
+    assert [inst.requests[r].id for r in schedule.assigned] == ["c1-1"]
+    assert insert_with_ejection(schedule, prefs, set(pins)) == 1
+    placed = {inst.requests[r].id: inst.volunteers[v].id for r, (v, _) in schedule.assigned.items()}
+    assert placed == {"c1-1": "v2", "c2-1": "v1"}
+
+
+def test_ejection_never_moves_a_pin():
+    doc = trap()
+    doc["pins"] = [{"request": "c1-1", "volunteer": "v1"}]
+    inst, _, prefs, pins, schedule = warm(doc)
+    assert insert_with_ejection(schedule, prefs, set(pins)) == 0
+    assert {inst.requests[r].id for r in schedule.assigned} == {"c1-1"}
+
+
+def test_ejection_with_an_attempt_budget_is_deterministic():
+    doc = generate("S", 5, "2026-W48")
+    results = []
+    for _ in range(2):
+        inst, _, prefs, pins, schedule = warm(doc)
+        insert_with_ejection(schedule, prefs, set(pins), attempts=300)
+        results.append(dict(schedule.assigned))
+    assert results[0] == results[1]
+
+
+def test_solve_gets_out_of_the_trap():
+    result = engine.solve(trap(), time_limit=2)
+    assert assignment_of(result, "c1-1")["volunteer"] == "v2"
+    assert assignment_of(result, "c2-1")["volunteer"] == "v1"
+
+
+@pytest.fixture(scope="module")
+def small():
+    return generate("S", 2, "2026-W48")
+
+
+def test_chain_neighbourhood_starts_with_the_target_candidates(small):
+    inst, cands, prefs, pins, schedule = warm(small)
+    run = Run(inst, cands, prefs, 1.0, None)
+    run.offer(schedule.assigned, "greedy")
+    target = next(r for r in range(len(inst.requests)) if r not in run.best and cands.volunteers_of[r])
+    hood = chain_neighbourhood(run, target, 8, random.Random(0))
+    assert len(hood) == 8
+    assert set(cands.volunteers_of[target][:4]) <= hood
+    free, fixed = neighbourhood(run, hood, set(), random.Random(0), target, max_uncovered=3)
+    assert target in free
+    assert all(run.best[r][0] not in hood for r in fixed)
+    assert all(r not in fixed for r in free)
+    assert sum(1 for r in free if r not in run.best) <= 4
+
+
+def test_neighbourhood_search_keeps_pins_and_only_improves(small):
+    doc = dict(small)
+    first = doc["clients"][0]["requests"][0]["id"]
+    inst = load_instance(doc)
+    cands = Candidates(inst)
+    r = inst.request_index[first]
+    v = cands.volunteers_of[r][0]
+    start = cands.options_for(r, v)[0].starts[0]
+    doc["pins"] = [{"request": first, "volunteer": inst.volunteers[v].id, "start": inst.clock.iso(start)}]
+    inst, cands, prefs, pins, schedule = warm(doc)
+    run = Run(inst, cands, prefs, 1.5, None)
+    run.offer(schedule.assigned, "greedy")
+    before = run.best_score
+    large_neighbourhood_search(run, pins, workers=2, seed=3, deterministic=False)
+    assert run.best_score.key() >= before.key()
+    assert run.best[r] == (v, start)
+
+
+def test_forced_neighbourhood_path_gives_a_valid_roster_with_previous(small, monkeypatch):
+    monkeypatch.setattr(engine, "MONOLITHIC_MAX_CLIENTS", 0)
+    first = engine.solve(small, time_limit=1.5)
+    again = engine.solve(small, time_limit=1.5, previous=first)
+    assert check(small, again).ok
+    kept = {(a["client"], a["volunteer"]) for a in first["assignments"]}
+    same = sum(1 for a in again["assignments"] if (a["client"], a["volunteer"]) in kept)
+    assert same >= 0.8 * len(again["assignments"])
