@@ -69,6 +69,40 @@ class Run:
                               "objective": self.best_score.combined(self.weights)})
 
 
+def optimise(run: Run, pins: dict[int, tuple[int, int]], workers: int, seed: int, deterministic: bool,
+             extra: dict) -> tuple[str, int | None]:
+    """Greedy, ejection chains, then CP-SAT (one model or neighbourhoods) into run.best.
+    Returns the status and the best proven bound on weighted coverage (None: none)."""
+    inst, cands, prefs, time_limit = run.inst, run.cands, run.prefs, run.time_limit
+    status, proven = "FEASIBLE", None
+    warm = greedy(cands, prefs, pins)
+    run.offer(warm.assigned, "greedy")
+    extra["greedy_seconds"] = round(run.elapsed(), 3)
+    extra["greedy_weighted_coverage"] = run.best_score.coverage
+    if deterministic:
+        insert_with_ejection(warm, prefs, set(pins), attempts=int(EJECTION_ATTEMPTS_PER_SECOND * time_limit))
+    else:
+        insert_with_ejection(warm, prefs, set(pins), deadline=run.started + EJECTION_SHARE * time_limit)
+    run.offer(warm.assigned, "greedy")
+    extra["ejection_seconds"] = round(run.elapsed() - extra["greedy_seconds"], 3)
+    if len(inst.clients) > MONOLITHIC_MAX_CLIENTS // 3:   # small weeks: CP-SAT's own bound suffices
+        proven = relaxation_bound(inst, cands, time_limit=max(0.5, 0.2 * time_limit))
+    if len(inst.clients) > MONOLITHIC_MAX_CLIENTS:
+        large_neighbourhood_search(run, pins, workers, seed, deterministic)
+        return status, proven
+    sub = SubProblem(free=list(range(len(inst.requests))), fixed={}, hint=run.best, forced=set(pins))
+    outcome = WeekModel(cands, prefs, sub).solve(time_limit if deterministic else max(0.1, run.remaining()),
+                                                 workers, seed, deterministic)
+    extra["cp_sat_seconds"] = round(outcome.seconds, 3)
+    if outcome.coverage_bound is not None:
+        proven = outcome.coverage_bound if proven is None else min(proven, outcome.coverage_bound)
+    if outcome.status in ("OPTIMAL", "FEASIBLE"):
+        run.offer(outcome.assigned, "cp-sat")
+        if outcome.status == "OPTIMAL" and run.best == outcome.assigned:
+            status = "OPTIMAL"
+    return status, proven
+
+
 def solve(instance: dict, *, time_limit: float = 10.0, workers: int = 2, seed: int = 0,
           previous: dict | None = None, base: dict | None = None, hold: Iterable[str] = (),
           on_progress: Progress | None = None) -> dict:
@@ -85,39 +119,14 @@ def solve(instance: dict, *, time_limit: float = 10.0, workers: int = 2, seed: i
     pins = place_pins(inst)
     run = Run(inst, cands, prefs, time_limit, on_progress)
     deterministic = workers <= 1
-    status, proven, extra = "FEASIBLE", None, {}
+    proven, extra = None, {}
 
     if base is not None:
         outcome = repair(run, base_assignments(inst, base), pins, set(hold), workers, seed, deterministic)
         status, extra = outcome.status, outcome.stats
         reasons = outcome.reasons
     else:
-        warm = greedy(cands, prefs, pins)
-        run.offer(warm.assigned, "greedy")
-        extra["greedy_seconds"] = round(run.elapsed(), 3)
-        extra["greedy_weighted_coverage"] = run.best_score.coverage
-        if deterministic:
-            insert_with_ejection(warm, prefs, set(pins), attempts=int(EJECTION_ATTEMPTS_PER_SECOND * time_limit))
-        else:
-            insert_with_ejection(warm, prefs, set(pins), deadline=run.started + EJECTION_SHARE * time_limit)
-        run.offer(warm.assigned, "greedy")
-        extra["ejection_seconds"] = round(run.elapsed() - extra["greedy_seconds"], 3)
-        if len(inst.clients) > MONOLITHIC_MAX_CLIENTS // 3:   # small weeks: CP-SAT's own bound suffices
-            proven = relaxation_bound(inst, cands, time_limit=max(0.5, 0.2 * time_limit))
-        if len(inst.clients) <= MONOLITHIC_MAX_CLIENTS:
-            sub = SubProblem(free=list(range(len(inst.requests))), fixed={}, hint=run.best, forced=set(pins))
-            model = WeekModel(cands, prefs, sub)
-            limit = time_limit if deterministic else max(0.1, run.remaining())
-            outcome = model.solve(limit, workers, seed, deterministic)
-            extra["cp_sat_seconds"] = round(outcome.seconds, 3)
-            if outcome.coverage_bound is not None:
-                proven = min(outcome.coverage_bound, proven if proven is not None else outcome.coverage_bound)
-            if outcome.status in ("OPTIMAL", "FEASIBLE"):
-                run.offer(outcome.assigned, "cp-sat")
-                if outcome.status == "OPTIMAL" and run.best == outcome.assigned:
-                    status = "OPTIMAL"
-        else:
-            large_neighbourhood_search(run, pins, workers, seed, deterministic)
+        status, proven = optimise(run, pins, workers, seed, deterministic, extra)
         reasons = {}
     # Whatever still fits after the search goes in (cheap, and never hurts coverage).
     final = Schedule(inst, cands)
