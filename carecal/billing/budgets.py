@@ -11,18 +11,8 @@ from carecal.billing.ledger import (
     CONVERSION, RELIEF, Ledger, Movement, conversion_accruals, relief_accruals,
 )
 from carecal.billing.rates import RateBook, RateValue
-from carecal.errors import InputError, NotFound
+from carecal.errors import InputError
 from carecal.models import Client, LedgerEntry, Organisation, Rate
-
-
-def find_client(session: Session, ref: str) -> Client:
-    """A client by external id ('c017') or database id."""
-    client = session.scalars(select(Client).where(Client.external_id == ref)).first()
-    if client is None and ref.isdigit():
-        client = session.get(Client, int(ref))
-    if client is None:
-        raise NotFound(f"no client {ref!r}")
-    return client
 
 
 def rate_book(session: Session, org: Organisation) -> RateBook:

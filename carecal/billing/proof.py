@@ -16,6 +16,7 @@ from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carecal import lookup
 from carecal.billing.exports import FUNDING_LABELS, live_lines
 from carecal.billing.invoicing import parse_month
 from carecal.billing.ledger import month_bounds
@@ -174,13 +175,12 @@ def render(org: Organisation, client: Client, month: str, lines: list[ProofLine]
 
 def write_proofs(session: Session, month: str, out: Path, client_ref: str | None = None) -> list[Path]:
     """One PDF per client with delivered visits in the month (or only `client_ref`)."""
-    from carecal.billing.budgets import find_client
 
     month = parse_month(month)
     org = organisation(session)
     first, last = month_bounds(month)
     if client_ref:
-        clients = [find_client(session, client_ref)]
+        clients = [lookup.client(session, client_ref)]
     else:
         client_ids = select(Visit.client_id).join(VisitRecord, VisitRecord.visit_id == Visit.id).where(
             VisitRecord.status == "delivered", VisitRecord.day.between(first, last))

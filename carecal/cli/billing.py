@@ -4,20 +4,20 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+from datetime import date
 from enum import Enum
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from carecal import config
+from carecal import config, lookup
 from carecal.billing import budgets, exports, invoicing, proof, records
 from carecal.billing.invoicing import parse_month, today_in
 from carecal.billing.ledger import CONVERSION, RELIEF, month_key, relief_last_day
 from carecal.billing.money import euros, parse_euros
 from carecal.billing.reconcile import reconcile
-from carecal.cli.common import ActorOption, WeekOption, console, err_console, session
+from carecal.cli.common import ActorOption, NowOption, WeekOption, console, err_console, parse_now, session
 from carecal.cli.main import billing_app, budget_app, export_app, visit_app
 from carecal.errors import CarecalError, InputError
 from carecal.weeks import IsoWeek, parse_hhmm, to_local
@@ -55,16 +55,6 @@ class Limit(str, Enum):
 
 
 MonthOption = typer.Option(..., "--month", "-m", help="billing month, e.g. 2026-11")
-NowOption = typer.Option(None, "--now", hidden=True, help="pretend it is this moment (ISO 8601 with offset)")
-
-
-def _now(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise InputError(f"--now {text!r} needs a UTC offset, e.g. 2026-11-30T18:00:00+01:00")
-    return moment
 
 
 def _day(text: str | None, option: str) -> date | None:
@@ -77,7 +67,7 @@ def _day(text: str | None, option: str) -> date | None:
 def visit_confirm(week: str = WeekOption, actor: str = ActorOption, now: str = NowOption) -> None:
     """Mark the week's published visits as delivered, unless recorded otherwise."""
     with session() as s:
-        result = records.confirm_week(s, IsoWeek.parse(week), config.actor(actor), now=_now(now))
+        result = records.confirm_week(s, IsoWeek.parse(week), config.actor(actor), now=parse_now(now))
         console.print(f"{week}: {len(result.confirmed)} visit(s) confirmed as delivered, "
                       f"{result.already_recorded} already recorded, {result.cancelled_in_roster} cancelled in the "
                       f"roster, {result.not_ended} not over yet"
@@ -103,7 +93,7 @@ def visit_record(
             s, visit, config.actor(actor), status=status.value, start=parse_hhmm(start) if start else None,
             end=parse_hhmm(end) if end else None, activity=activity,
             signature=signature.value if signature else None, signature_reason=signature_reason, reason=reason,
-            now=_now(now))
+            now=parse_now(now))
         tz = records.organisation(s).timezone
         console.print(f"visit {visit}: {record.status}, {to_local(record.started_at, tz):%d.%m.%Y %H:%M}-"
                       f"{to_local(record.ended_at, tz):%H:%M} ({record.minutes} min)"
@@ -142,7 +132,7 @@ def budget_show(
 ) -> None:
     """A client's budgets as a ledger: monthly relief amounts, spends, lapses, corrections."""
     with session() as s:
-        person = budgets.find_client(s, client)
+        person = lookup.client(s, client)
         day = _day(at, "--at") or today_in(records.organisation(s).timezone)
         ledger = budgets.client_ledger(s, person, day)
         conversion = person.conversion_budget_opt_in or ledger.conversion
@@ -178,7 +168,7 @@ def budget_correct(
 ) -> None:
     """Set a client's remaining budget to what the insurer reports (audited, with reason)."""
     with session() as s:
-        person = budgets.find_client(s, client)
+        person = lookup.client(s, client)
         day = _day(at, "--at") or today_in(records.organisation(s).timezone)
         entries = budgets.correct(s, person, parse_euros(amount), reason, config.actor(actor),
                                   budget=budget.value, day=day)

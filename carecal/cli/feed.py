@@ -3,13 +3,11 @@
 from pathlib import Path
 
 import typer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from carecal import config
+from carecal import config, lookup
 from carecal.cli.common import ActorOption, WeekOption, console, db_url, session
 from carecal.cli.main import export_app, feed_app
-from carecal.errors import Conflict, NotFound
+from carecal.errors import Conflict
 from carecal.feeds import tokens
 from carecal.feeds.calendars import write_week
 from carecal.models import Client, Volunteer
@@ -34,7 +32,7 @@ def url(owner: str = OwnerArgument, client: bool = ClientOption, actor: str = Ac
     person through a private channel. If it is lost, `carecal feed rotate` makes a new one.
     """
     with session() as s:
-        person = _owner(s, owner, client)
+        person = lookup.by_external_id(s, Client if client else Volunteer, owner)
         existing = tokens.live_token(s, person)
         if existing is not None:
             raise Conflict(
@@ -50,7 +48,7 @@ def url(owner: str = OwnerArgument, client: bool = ClientOption, actor: str = Ac
 def rotate(owner: str = OwnerArgument, client: bool = ClientOption, actor: str = ActorOption) -> None:
     """Make a new subscription link; the old one stops working at once."""
     with session() as s:
-        token = tokens.issue(s, _owner(s, owner, client), config.actor(actor))
+        token = tokens.issue(s, lookup.by_external_id(s, Client if client else Volunteer, owner), config.actor(actor))
     _print_links(owner, token)
 
 
@@ -58,7 +56,7 @@ def rotate(owner: str = OwnerArgument, client: bool = ClientOption, actor: str =
 def revoke(owner: str = OwnerArgument, client: bool = ClientOption, actor: str = ActorOption) -> None:
     """Kill the subscription link; the calendar app gets 404 from now on."""
     with session() as s:
-        revoked = tokens.revoke(s, _owner(s, owner, client), config.actor(actor))
+        revoked = tokens.revoke(s, lookup.by_external_id(s, Client if client else Volunteer, owner), config.actor(actor))
     console.print(f"{owner}: feed link revoked" if revoked else f"{owner} had no live feed link")
 
 
@@ -81,14 +79,6 @@ def ical(week: str = WeekOption,
     with session() as s:
         written = write_week(s, IsoWeek.parse(week), out)
     console.print(f"wrote {len(written)} calendar files for {week} to {out}/")
-
-
-def _owner(s: Session, ref: str, client: bool) -> Volunteer | Client:
-    model = Client if client else Volunteer
-    person = s.scalars(select(model).where(model.external_id == ref)).one_or_none()
-    if person is None:
-        raise NotFound(f"no {'client' if client else 'volunteer'} with id {ref!r}")
-    return person
 
 
 def _print_links(owner: str, token: str) -> None:

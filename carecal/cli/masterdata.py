@@ -9,10 +9,10 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from carecal import config
+from carecal import config, lookup
 from carecal.cli.common import ActorOption, console, session
 from carecal.cli.main import client_app, export_app, import_app, volunteer_app
-from carecal.errors import InputError, NotFound
+from carecal.errors import InputError
 from carecal.masterdata import export_csv, export_file, import_file, load_organisation
 from carecal.masterdata.files import FORMATS
 from carecal.masterdata.importer import ImportReport
@@ -162,13 +162,6 @@ def volunteer_list(
     console.print(table)
 
 
-def _one(s: Session, model, external_id: str, noun: str):
-    obj = s.scalars(select(model).where(model.external_id == external_id)).one_or_none()
-    if obj is None:
-        raise NotFound(f"no {noun} with id {external_id!r} (see `carecal {noun} list`)")
-    return obj
-
-
 def _fields(title: str, rows: list[tuple[str, str]]) -> Table:
     table = Table(show_header=False, box=None, title=title, title_justify="left", title_style="bold")
     table.add_column(style="cyan")
@@ -193,7 +186,7 @@ def volunteer_show(external_id: str = typer.Argument(..., metavar="ID", help="th
     """Everything about one volunteer: contact, home, languages, availability, trainings, absences."""
     day = _day(on)
     with session() as s:
-        v = _one(s, Volunteer, external_id, "volunteer")
+        v = lookup.volunteer(s, external_id)
         tz = _tz(s)
         home = ", ".join(x for x in (v.street, f"{v.postcode or ''} {v.district or ''}".strip()) if x)
         where = f"{v.lat:.5f}, {v.lon:.5f}" + (" (district centre: approximate)" if v.location_approximate else "")
@@ -255,7 +248,7 @@ def client_list(
 def client_show(external_id: str = typer.Argument(..., metavar="ID", help="the client's id, e.g. c017")) -> None:
     """Everything about one client, health data included (the coordinator's own screen)."""
     with session() as s:
-        c = _one(s, Client, external_id, "client")
+        c = lookup.client(s, external_id)
         tz = _tz(s)
         today = date.today()
         grade = c.care_grade_on(today)

@@ -20,7 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from carecal import config
-from carecal.cli.common import ActorOption, WeekOption, console, err_console, session
+from carecal.cli.common import ActorOption, NowOption, WeekOption, console, err_console, parse_now, session
 from carecal.cli.main import instance_app, override_app, report_app, roster_app
 from carecal.errors import InputError, NotFound
 from carecal.instance import build_instance, organisation_timezone, roster_document
@@ -47,15 +47,6 @@ def _write(text: str, output: Path | None, what: str) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
     err_console.print(f"wrote {what} to {output}")
-
-
-def _parse_now(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise InputError(f"--now {text!r} needs a UTC offset, e.g. 2026-11-24T08:00:00+01:00")
-    return moment
 
 
 # --------------------------------------------------------------------------- instance
@@ -166,7 +157,7 @@ def replan(
     time_limit: float = typer.Option(10.0, "--time-limit", min=0.5, help="seconds the solver may take"),
     from_version: int = typer.Option(None, "--from", help="version to repair (default: the latest)"),
     actor: str = ActorOption,
-    now: str = typer.Option(None, "--now", hidden=True, help="pretend it is this time (ISO 8601 with offset)"),
+    now: str = NowOption,
 ) -> None:
     """Repair the latest version after overrides, moving only what they touch.
 
@@ -176,7 +167,7 @@ def replan(
     """
     iso, who = _week(week), config.actor(actor)
     with session() as s:
-        prepared = planning.prepare_replan(s, iso, now=_parse_now(now), from_version=from_version)
+        prepared = planning.prepare_replan(s, iso, now=parse_now(now), from_version=from_version)
     prepared = _solve_with_progress(prepared, time_limit)
     with session() as s:
         version = versions.store_version(s, prepared, who)

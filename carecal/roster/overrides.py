@@ -17,10 +17,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import solver
-from carecal import audit
+from carecal import audit, lookup
 from carecal.errors import InputError, NotFound
 from carecal.instance import build_instance, care_request_id_of, organisation_timezone
-from carecal.models import Absence, CareRequest, Client, ClientAway, Exclusion, Override, Volunteer, utcnow
+from carecal.models import Absence, CareRequest, ClientAway, Exclusion, Override, utcnow
 from carecal.weeks import DAY_CODES, IsoWeek, local, parse_hhmm, to_local
 
 EARTH_RADIUS_KM = 6371.0088
@@ -37,20 +37,6 @@ def _require_reason(reason: str) -> str:
     if not reason or not reason.strip():
         raise InputError("an override needs a reason (--reason): the audit log must say why")
     return reason.strip()
-
-
-def volunteer_by_id(session: Session, external_id: str) -> Volunteer:
-    found = session.scalars(select(Volunteer).where(Volunteer.external_id == external_id)).one_or_none()
-    if found is None:
-        raise NotFound(f"no volunteer {external_id!r}")
-    return found
-
-
-def client_by_id(session: Session, external_id: str) -> Client:
-    found = session.scalars(select(Client).where(Client.external_id == external_id)).one_or_none()
-    if found is None:
-        raise NotFound(f"no client {external_id!r}")
-    return found
 
 
 # --------------------------------------------------------------------------- parsing
@@ -128,7 +114,7 @@ def pin(session: Session, week: IsoWeek, request: str, volunteer_id: str, *, rea
     time; allowed with warnings when it breaks a matching rule."""
     reason = _require_reason(reason)
     tz = organisation_timezone(session)
-    volunteer = volunteer_by_id(session, volunteer_id)
+    volunteer = lookup.volunteer(session, volunteer_id)
     starts_at = parse_week_start(start, week, tz) if start else None
     build = build_instance(session, week)
     client_doc = next((c for c in build.document["clients"] if any(r["id"] == request for r in c["requests"])), None)
@@ -167,7 +153,7 @@ def pin(session: Session, week: IsoWeek, request: str, volunteer_id: str, *, rea
     for old in replaced:
         _mark_removed(old, actor)
     override = Override(kind="pin", week=str(week), request_key=request, volunteer=volunteer,
-                        client=client_by_id(session, client_doc["id"]), starts_at=starts_at,
+                        client=lookup.client(session, client_doc["id"]), starts_at=starts_at,
                         reason=reason, actor=actor)
     session.add(override)
     session.flush()
@@ -182,7 +168,7 @@ def pin(session: Session, week: IsoWeek, request: str, volunteer_id: str, *, rea
 def forbid(session: Session, client_id: str, volunteer_id: str, *, reason: str, actor: str,
            until: date | None = None) -> Created:
     reason = _require_reason(reason)
-    client, volunteer = client_by_id(session, client_id), volunteer_by_id(session, volunteer_id)
+    client, volunteer = lookup.client(session, client_id), lookup.volunteer(session, volunteer_id)
     override = Override(kind="forbid", client=client, volunteer=volunteer, until=until, reason=reason, actor=actor)
     session.add(override)
     session.flush()
@@ -195,7 +181,7 @@ def forbid(session: Session, client_id: str, volunteer_id: str, *, reason: str, 
 
 def absence(session: Session, volunteer_id: str, start: str, end: str, *, reason: str, actor: str) -> Created:
     reason = _require_reason(reason)
-    volunteer = volunteer_by_id(session, volunteer_id)
+    volunteer = lookup.volunteer(session, volunteer_id)
     starts_at, ends_at = _period(start, end, organisation_timezone(session))
     override = Override(kind="absence", volunteer=volunteer, starts_at=starts_at, ends_at=ends_at,
                         reason=reason, actor=actor)
@@ -210,7 +196,7 @@ def absence(session: Session, volunteer_id: str, start: str, end: str, *, reason
 
 def client_away(session: Session, client_id: str, start: str, end: str, *, reason: str, actor: str) -> Created:
     reason = _require_reason(reason)
-    client = client_by_id(session, client_id)
+    client = lookup.client(session, client_id)
     starts_at, ends_at = _period(start, end, organisation_timezone(session))
     override = Override(kind="client_away", client=client, starts_at=starts_at, ends_at=ends_at,
                         reason=reason, actor=actor)
