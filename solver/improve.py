@@ -66,9 +66,9 @@ def _insert(schedule: Schedule, prefs: Preferences, r: int, takers: int | None =
     """Put r with the first of its candidates that has room as the roster stands."""
     request = schedule.inst.requests[r]
     usual = prefs.starts[request.client]
-    left = schedule.minutes_left
+    caps, minutes, need = schedule.capacity, schedule.minutes, request.duration
     for v in schedule.cands.volunteers_of[r][:takers]:
-        if left(v) < request.duration:
+        if caps[v] - minutes[v] < need:
             continue   # the cheapest test first: most volunteers are full late in the search
         s = first_fit(schedule, r, v, usual)
         if s is not None:

@@ -18,6 +18,7 @@ class Schedule:
         self.cands = cands
         self.assigned: dict[int, tuple[int, int]] = {}          # request -> (volunteer, start)
         self.minutes = [0] * len(inst.volunteers)
+        self.capacity = [v.max_minutes_per_week for v in inst.volunteers]
         self.visits: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)  # (v, day) -> (start, end, client, request)
         self.client_visits: dict[int, list[tuple[int, int, int]]] = defaultdict(list)          # client -> (start, end, request)
 
@@ -51,9 +52,6 @@ class Schedule:
             if s < b_end and b_start < e:
                 return "rule 8: the client has another visit then"
         return None
-
-    def minutes_left(self, v: int) -> int:
-        return self.inst.volunteers[v].max_minutes_per_week - self.minutes[v]
 
     def fits(self, r: int, v: int, s: int) -> bool:
         return self.conflict(r, v, s) is None
