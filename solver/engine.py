@@ -28,6 +28,7 @@ from solver.schedule import Schedule
 MONOLITHIC_MAX_CLIENTS = 150   # up to here one model of the whole week is solved (and proves optimality)
 EJECTION_SHARE = 0.5                  # of the time limit, at most, for the ejection-chain search
 EJECTION_ATTEMPTS_PER_SECOND = 2500   # its deterministic budget with one worker (about a quarter of the time)
+FINISH_SECONDS_PER_REQUEST = 0.0003   # kept back from the search for the last fill and the reasons
 Progress = Callable[[dict], None]
 
 
@@ -35,10 +36,10 @@ class Run:
     """One solve: the clock, the best roster so far and progress reports."""
 
     def __init__(self, inst: Instance, cands: Candidates, prefs: Preferences, time_limit: float,
-                 on_progress: Progress | None):
+                 on_progress: Progress | None, started: float | None = None):
         self.inst, self.cands, self.prefs = inst, cands, prefs
-        self.time_limit = time_limit
-        self.started = time.perf_counter()
+        self.time_limit = time_limit   # for the search, counted from `started`
+        self.started = time.perf_counter() if started is None else started
         self.on_progress = on_progress
         self.weights = global_weights(inst, cands)
         self.best: dict[int, tuple[int, int]] = {}
@@ -113,11 +114,13 @@ def solve(instance: dict, *, time_limit: float = 10.0, workers: int = 2, seed: i
     ids that must not go to a new volunteer in a repair. With `workers=1` the run is
     deterministic for a given `seed` (time is then measured in CP-SAT's deterministic seconds).
     """
+    started = time.perf_counter()   # the time limit covers reading the week and writing reasons too
     inst = load_instance(instance)
     cands = Candidates(inst)
     prefs = previous_preferences(inst, previous)
     pins = place_pins(inst)
-    run = Run(inst, cands, prefs, time_limit, on_progress)
+    finishing = FINISH_SECONDS_PER_REQUEST * len(inst.requests)
+    run = Run(inst, cands, prefs, max(0.1, time_limit - finishing), on_progress, started)
     deterministic = workers <= 1
     proven, extra = None, {}
 
