@@ -25,7 +25,8 @@ from solver.repair import repair
 from solver.roster import base_assignments, previous_preferences, roster_document
 from solver.schedule import Schedule
 
-MONOLITHIC_MAX_CLIENTS = 150   # up to here one model of the whole week is solved (and proves optimality)
+MONOLITHIC_MAX_CLIENTS = 300   # up to here one model of the whole week is solved
+SMALL_WEEK_CLIENTS = 100       # up to here that model aims at a proof; above, at progress (LP bound, ties kept)
 EJECTION_SHARE = 0.5                  # of the time limit, at most, for the ejection-chain search
 EJECTION_ATTEMPTS_PER_SECOND = 2500   # its deterministic budget with one worker (about a quarter of the time)
 FINISH_SECONDS_PER_REQUEST = 0.0003   # kept back from the search for the last fill and the reasons
@@ -86,14 +87,15 @@ def optimise(run: Run, pins: dict[int, tuple[int, int]], workers: int, seed: int
         insert_with_ejection(warm, prefs, set(pins), deadline=run.started + EJECTION_SHARE * time_limit)
     run.offer(warm.assigned, "greedy")
     extra["ejection_seconds"] = round(run.elapsed() - extra["greedy_seconds"], 3)
-    if len(inst.clients) > MONOLITHIC_MAX_CLIENTS // 3:   # small weeks: CP-SAT's own bound suffices
+    small = len(inst.clients) <= SMALL_WEEK_CLIENTS
+    if not small:   # small weeks: CP-SAT's own bound suffices
         proven = relaxation_bound(inst, cands, time_limit=max(0.5, 0.2 * time_limit))
     if len(inst.clients) > MONOLITHIC_MAX_CLIENTS:
         large_neighbourhood_search(run, pins, workers, seed, deterministic)
         return status, proven
     sub = SubProblem(free=list(range(len(inst.requests))), fixed={}, hint=run.best, forced=set(pins))
     outcome = WeekModel(cands, prefs, sub).solve(time_limit if deterministic else max(0.1, run.remaining()),
-                                                 workers, seed, deterministic)
+                                                 workers, seed, deterministic, keep_hint=not small)
     extra["cp_sat_seconds"] = round(outcome.seconds, 3)
     if outcome.coverage_bound is not None:
         proven = outcome.coverage_bound if proven is None else min(proven, outcome.coverage_bound)
