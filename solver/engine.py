@@ -1,7 +1,7 @@
 """solve() and explain(): from an instance document to a roster document.
 
-    parse -> prune candidates -> place pins -> greedy warm start
-          -> monolithic CP-SAT (small weeks) or large-neighbourhood search (large weeks)
+    parse -> prune candidates -> place pins -> greedy warm start -> ejection chains
+          -> one CP-SAT model of the week (up to 300 clients) or large-neighbourhood search
           -> (or, given a base roster: keep what still holds, repair the rest)
           -> reasons for what stays uncovered -> carecal-roster/1
 """

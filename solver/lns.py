@@ -1,38 +1,40 @@
 """Large-neighbourhood search over the warm start, for weeks too big for one model.
 
-Each round frees one neighbourhood: a seed volunteer and the ~30 volunteers living
-nearest, all their visits (pins excepted) and every uncovered request one of them could
-take. Everything else stays fixed; the sub-model (solver.model) gets the current roster as a
-complete hint and a couple of seconds. The new roster is kept only when it is better in
-the lexicographic order of solver.objective, so the result never gets worse than the warm
-start. Seeds are drawn mostly next to uncovered requests (where coverage can grow), else
-at random; with one worker the sequence is deterministic for a given seed.
+Each round frees one neighbourhood of volunteers, all their visits (pins excepted) and up
+to a dozen uncovered requests they could take. Mostly it is built around an uncovered
+request: the volunteers who could take it, then those who could take over their visits
+(an ejection chain's worth); otherwise a random volunteer and the ones living nearest.
+Everything else stays fixed; the sub-model (solver.model) gets the current roster as a
+complete hint and about a second. Its size adapts: it grows while CP-SAT proves the
+neighbourhood's coverage quickly and shrinks when it cannot. The new roster is kept only
+when it is better in the lexicographic order of solver.objective, so the result never gets
+worse than the warm start. With one worker the sequence is deterministic for a given seed.
 """
 
 from __future__ import annotations
 
 import os
 import random
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from solver.model import SubProblem, WeekModel
+from solver.travel import great_circle_km
 
 DEBUG = bool(os.environ.get("CARECAL_SOLVER_DEBUG"))
-NEIGHBOURS = 30          # the most volunteers one neighbourhood frees
+NEIGHBOURS = 30            # the most volunteers one neighbourhood frees
 MIN_NEIGHBOURS = 4
 ROUND_SECONDS = 1.0
 ROUND_OVERHEAD = 0.01      # seconds a round counts at least (deterministic runs count CP-SAT's time only)
 MAX_UNCOVERED = 12         # uncovered requests offered to one neighbourhood (beyond its target)
-LOWER_TIERS_SHARE = 0.3   # of a round, at most, for continuity/travel/fairness once coverage is settled
+LOWER_TIERS_SHARE = 0.3    # of a round, at most, for continuity/travel/fairness once coverage is settled
 
 
 def nearest_volunteers(run, v: int, count: int) -> list[int]:
     inst, cands = run.inst, run.cands
     home = inst.volunteers[v].home
-    from solver.travel import great_circle_km
     others = sorted((great_circle_km(home, w.home), w.index) for w in inst.volunteers
                     if w.index != v and cands.requests_of_volunteer[w.index])
     return [v] + [w for _, w in others[:count]]
