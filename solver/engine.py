@@ -41,6 +41,7 @@ class Run:
         self.inst, self.cands, self.prefs = inst, cands, prefs
         self.time_limit = time_limit   # for the search, counted from `started`
         self.started = time.perf_counter() if started is None else started
+        self.search_started = time.perf_counter()   # after reading the week and pruning
         self.on_progress = on_progress
         self.weights = global_weights(inst, cands)
         self.best: dict[int, tuple[int, int]] = {}
@@ -143,7 +144,7 @@ def solve(instance: dict, *, time_limit: float = 10.0, workers: int = 2, seed: i
         final = Schedule(inst, cands)
         for r, (v, s) in run.best.items():
             final.add(r, v, s)
-    search_seconds = run.elapsed()
+    search_seconds = time.perf_counter() - run.search_started
     for r in range(len(inst.requests)):
         if r not in final.assigned and r not in reasons:
             reasons[r] = unassigned_reasons(cands, final, r)
