@@ -78,13 +78,8 @@ COMMAND_MODULES = [
     "carecal.cli.feed",
     "carecal.cli.billing",
 ]
-
 for _module in COMMAND_MODULES:
-    try:
-        importlib.import_module(_module)
-    except ModuleNotFoundError as missing:  # a feature module not written yet
-        if missing.name != _module:
-            raise
+    importlib.import_module(_module)
 
 
 def run() -> None:
