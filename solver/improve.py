@@ -18,7 +18,6 @@ from solver.schedule import Schedule
 
 CANDIDATES = 30        # of an uncovered request's nearest candidates, how many may make room
 NEXT_CANDIDATES = 6    # ... and deeper in the chain
-TAKERS = None           # an ejected visit may go to this many of its nearest candidates
 DEPTH = 3              # ejections in a chain
 MAX_PASSES = 5
 
@@ -39,7 +38,7 @@ class _Budget:
 
 
 def insert_with_ejection(schedule: Schedule, prefs: Preferences, pinned: set[int],
-                         deadline: float | None = None, attempts: int | None = None) -> int:
+                         deadline: float | None = None, attempts: int | None = None, depth: int = DEPTH) -> int:
     """Improve `schedule` in place; returns how many moves were kept. Stops at `deadline`
     (a time.perf_counter() value) or after `attempts` placement attempts, if given; with
     attempts only, the result is deterministic."""
@@ -55,7 +54,7 @@ def insert_with_ejection(schedule: Schedule, prefs: Preferences, pinned: set[int
                 return kept
             if r in schedule.assigned:
                 continue
-            if _insert(schedule, prefs, r) or _eject_and_insert(schedule, prefs, pinned, r, budget):
+            if _insert(schedule, prefs, r) or _eject_and_insert(schedule, prefs, pinned, r, budget, depth):
                 kept += 1
         if kept == before:
             break
@@ -93,7 +92,7 @@ def _place(schedule: Schedule, prefs: Preferences, pinned: set[int], r: int, dep
            candidates: int, moved: set[int], budget: _Budget) -> bool:
     """Place r, ejecting one visit and placing it in turn (up to `depth` ejections deep).
     On failure the schedule is exactly as before."""
-    if _insert(schedule, prefs, r, None if depth == DEPTH else TAKERS):
+    if _insert(schedule, prefs, r):
         return True
     if depth == 0 or budget.spent():
         return False
@@ -115,9 +114,10 @@ def _place(schedule: Schedule, prefs: Preferences, pinned: set[int], r: int, dep
     return False
 
 
-def _eject_and_insert(schedule: Schedule, prefs: Preferences, pinned: set[int], r: int, budget: _Budget) -> bool:
+def _eject_and_insert(schedule: Schedule, prefs: Preferences, pinned: set[int], r: int, budget: _Budget,
+                      depth: int) -> bool:
     """Cover r by an ejection chain; failing that, by swapping out one visit that weighs less."""
-    if _place(schedule, prefs, pinned, r, DEPTH, CANDIDATES, set(), budget):
+    if _place(schedule, prefs, pinned, r, depth, CANDIDATES, set(), budget):
         return True
     inst, cands = schedule.inst, schedule.cands
     request = inst.requests[r]
