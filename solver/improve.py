@@ -61,12 +61,12 @@ def insert_with_ejection(schedule: Schedule, prefs: Preferences, pinned: set[int
     return kept
 
 
-def _insert(schedule: Schedule, prefs: Preferences, r: int, takers: int | None = None) -> bool:
+def _insert(schedule: Schedule, prefs: Preferences, r: int) -> bool:
     """Put r with the first of its candidates that has room as the roster stands."""
     request = schedule.inst.requests[r]
     usual = prefs.starts[request.client]
     caps, minutes, need = schedule.capacity, schedule.minutes, request.duration
-    for v in schedule.cands.volunteers_of[r][:takers]:
+    for v in schedule.cands.volunteers_of[r]:
         if caps[v] - minutes[v] < need:
             continue   # the cheapest test first: most volunteers are full late in the search
         s = first_fit(schedule, r, v, usual)
