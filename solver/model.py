@@ -157,7 +157,7 @@ class WeekModel:
 
     # -- hard rules ----------------------------------------------------------------
     def _rules(self) -> None:
-        m, inst, cands = self.model, self.inst, self.cands
+        m, inst = self.model, self.inst
         # rule 8 (and 9): each request at most once; pins exactly once
         for r, opts in self.by_request.items():
             if r in self.sub.forced:
@@ -229,7 +229,7 @@ class WeekModel:
     def _objective(self) -> None:
         m, inst, cands, prefs = self.model, self.inst, self.cands, self.prefs
         continuity_range, travel_range = ranges(inst, cands, self.sub.free, self.sub.volunteers)
-        self.weights = w = Weights.from_ranges(continuity_range, travel_range)
+        self.weights = Weights.from_ranges(continuity_range, travel_range)
         coverage, continuity, travel = [], [], []
         faces: dict[tuple[int, int], list] = defaultdict(list)
         for o in self.opts:
