@@ -8,7 +8,7 @@ import math
 import pytest
 
 from solver.check import InstanceUnreadable, check, main_check
-from tests.solver.tiny_instances import client, instance, local, request, roster, visit, volunteer, window
+from tests.solver.tiny_instances import client, instance, request, roster, visit, volunteer, window
 
 
 def rules(report) -> set[int]:
