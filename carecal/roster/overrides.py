@@ -9,9 +9,9 @@ Removing an override keeps its row (removed_at/by) and deletes only what it impl
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from math import asin, cos, radians, sin, sqrt
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -20,17 +20,28 @@ import solver
 from carecal import audit, lookup
 from carecal.errors import InputError, NotFound
 from carecal.instance import build_instance, care_request_id_of, organisation_timezone
+from carecal.masterdata.districts import km_between
 from carecal.models import Absence, CareRequest, ClientAway, Exclusion, Override, utcnow
 from carecal.weeks import DAY_CODES, IsoWeek, local, parse_hhmm, to_local
-
-EARTH_RADIUS_KM = 6371.0088
-DETOUR_FACTOR = 1.3   # FORMAT.md's default travel model
 
 
 @dataclass
 class Created:
     override: Override
     warnings: list[str] = field(default_factory=list)
+
+
+def _store(session: Session, override: Override, make_linked: Callable[[int], object] | None = None,
+           **payload) -> Override:
+    """Save an override with the row it creates (an absence, an exclusion ...; made from the
+    override's id once it has one) and its audit event, all in the caller's transaction."""
+    session.add(override)
+    session.flush()
+    if make_linked is not None:
+        session.add(make_linked(override.id))
+    audit.record(session, override.actor, f"roster.override.{override.kind}", object_type="override",
+                 object_id=override.id, reason=override.reason, **payload)
+    return override
 
 
 def _require_reason(reason: str) -> str:
@@ -74,14 +85,7 @@ def _period(start_text: str, end_text: str, tz: str) -> tuple[datetime, datetime
 
 # --------------------------------------------------------------------------- pin
 
-def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """FORMAT.md's travel distance: great-circle distance times the detour factor."""
-    lat1, lon1, lat2, lon2 = map(radians, (*a, *b))
-    h = sin((lat2 - lat1) / 2) ** 2 + cos(lat1) * cos(lat2) * sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * asin(sqrt(h)) * DETOUR_FACTOR
-
-
-def matching_warnings(client_doc: dict, volunteer_doc: dict) -> list[str]:
+def matching_warnings(client_doc: dict, volunteer_doc: dict, detour_factor: float) -> list[str]:
     """The matching rules (FORMAT.md 1-4) a pin breaks. Allowed, but the coordinator should
     know. Worded without naming the health fact behind a rule."""
     warnings = []
@@ -97,8 +101,9 @@ def matching_warnings(client_doc: dict, volunteer_doc: dict) -> list[str]:
         warnings.append(f"the client asked for a volunteer of gender {wish}")
     if volunteer_doc["id"] in client_doc.get("excluded_volunteers", []):
         warnings.append("is excluded from visiting this client")
-    km = distance_km((volunteer_doc["home"]["lat"], volunteer_doc["home"]["lon"]),
-                     (client_doc["home"]["lat"], client_doc["home"]["lon"]))
+    # FORMAT.md's travel distance: great-circle distance times the instance's detour factor
+    km = km_between((volunteer_doc["home"]["lat"], volunteer_doc["home"]["lon"]),
+                    (client_doc["home"]["lat"], client_doc["home"]["lon"])) * detour_factor
     if km > volunteer_doc["max_km"]:
         warnings.append(f"lives {km:.1f} km away, beyond their reach of {volunteer_doc['max_km']:g} km")
     return warnings
@@ -135,7 +140,7 @@ def pin(session: Session, week: IsoWeek, request: str, volunteer_id: str, *, rea
         new_pin["start"] = to_local(starts_at, tz).isoformat()
     document["pins"] = [p for p in document["pins"] if p["request"] != request] + [new_pin]
     try:
-        solver.load_instance(document)
+        parsed = solver.load_instance(document)
     except solver.InstanceError as error:
         index = len(document["pins"]) - 1
         mine = [reason for path, reason in error.errors if path.startswith(f"$.pins[{index}]")] or \
@@ -146,7 +151,7 @@ def pin(session: Session, week: IsoWeek, request: str, volunteer_id: str, *, rea
                     + (f", absent {len(volunteer_doc['absences'])} time(s) this week" if volunteer_doc["absences"] else ""))
         raise InputError(f"cannot pin {request} to {volunteer_id} in {week}", mine) from None
 
-    warnings = matching_warnings(client_doc, volunteer_doc)
+    warnings = matching_warnings(client_doc, volunteer_doc, parsed.travel.detour_factor)
     replaced = session.scalars(select(Override).where(
         Override.kind == "pin", Override.week == str(week), Override.request_key == request,
         Override.removed_at.is_(None))).all()
@@ -155,11 +160,8 @@ def pin(session: Session, week: IsoWeek, request: str, volunteer_id: str, *, rea
     override = Override(kind="pin", week=str(week), request_key=request, volunteer=volunteer,
                         client=lookup.client(session, client_doc["id"]), starts_at=starts_at,
                         reason=reason, actor=actor)
-    session.add(override)
-    session.flush()
-    audit.record(session, actor, "roster.override.pin", object_type="override", object_id=override.id,
-                 week=str(week), request=request, volunteer=volunteer_id, start=starts_at, reason=reason,
-                 warnings=warnings, replaces=[o.id for o in replaced])
+    _store(session, override, week=str(week), request=request, volunteer=volunteer_id, start=starts_at,
+           warnings=warnings, replaces=[o.id for o in replaced])
     return Created(override, warnings)
 
 
@@ -170,12 +172,9 @@ def forbid(session: Session, client_id: str, volunteer_id: str, *, reason: str, 
     reason = _require_reason(reason)
     client, volunteer = lookup.client(session, client_id), lookup.volunteer(session, volunteer_id)
     override = Override(kind="forbid", client=client, volunteer=volunteer, until=until, reason=reason, actor=actor)
-    session.add(override)
-    session.flush()
-    session.add(Exclusion(client=client, volunteer=volunteer, kind="coordinator", until=until,
-                          override_id=override.id))
-    audit.record(session, actor, "roster.override.forbid", object_type="override", object_id=override.id,
-                 client=client_id, volunteer=volunteer_id, until=until, reason=reason)
+    _store(session, override,
+           lambda id: Exclusion(client=client, volunteer=volunteer, kind="coordinator", until=until, override_id=id),
+           client=client_id, volunteer=volunteer_id, until=until)
     return Created(override)
 
 
@@ -185,12 +184,9 @@ def absence(session: Session, volunteer_id: str, start: str, end: str, *, reason
     starts_at, ends_at = _period(start, end, organisation_timezone(session))
     override = Override(kind="absence", volunteer=volunteer, starts_at=starts_at, ends_at=ends_at,
                         reason=reason, actor=actor)
-    session.add(override)
-    session.flush()
-    session.add(Absence(volunteer=volunteer, starts_at=starts_at, ends_at=ends_at, note=reason,
-                        override_id=override.id))
-    audit.record(session, actor, "roster.override.absence", object_type="override", object_id=override.id,
-                 volunteer=volunteer_id, starts_at=starts_at, ends_at=ends_at, reason=reason)
+    _store(session, override,
+           lambda id: Absence(volunteer=volunteer, starts_at=starts_at, ends_at=ends_at, note=reason, override_id=id),
+           volunteer=volunteer_id, starts_at=starts_at, ends_at=ends_at)
     return Created(override)
 
 
@@ -200,11 +196,9 @@ def client_away(session: Session, client_id: str, start: str, end: str, *, reaso
     starts_at, ends_at = _period(start, end, organisation_timezone(session))
     override = Override(kind="client_away", client=client, starts_at=starts_at, ends_at=ends_at,
                         reason=reason, actor=actor)
-    session.add(override)
-    session.flush()
-    session.add(ClientAway(client=client, starts_at=starts_at, ends_at=ends_at, override_id=override.id))
-    audit.record(session, actor, "roster.override.client_away", object_type="override", object_id=override.id,
-                 client=client_id, starts_at=starts_at, ends_at=ends_at, reason=reason)
+    _store(session, override,
+           lambda id: ClientAway(client=client, starts_at=starts_at, ends_at=ends_at, override_id=id),
+           client=client_id, starts_at=starts_at, ends_at=ends_at)
     return Created(override)
 
 
@@ -218,10 +212,7 @@ def unassign(session: Session, week: IsoWeek, request: str, *, reason: str, acto
         raise NotFound(f"no request {request!r} (keys look like c017-2#1: care request and visit number)")
     override = Override(kind="unassign", week=str(week), request_key=request, client_id=care_request.client_id,
                         reason=reason, actor=actor)
-    session.add(override)
-    session.flush()
-    audit.record(session, actor, "roster.override.unassign", object_type="override", object_id=override.id,
-                 week=str(week), request=request, reason=reason)
+    _store(session, override, week=str(week), request=request)
     return Created(override)
 
 
