@@ -166,3 +166,15 @@ def test_cli_override_commands(cli, db_url):
     assert cli("override", "remove", "1", "--reason", "changed my mind").exit_code == 0
     assert "removed" in cli("override", "list", "--all").stdout and "removed" not in cli("override", "list").stdout
     assert cli("override", "remove", "99").exit_code == 3
+
+
+def test_a_pin_beyond_reach_is_warned_with_the_instances_travel_distance():
+    """Reach (FORMAT rule 4) uses great-circle km times the instance's detour factor."""
+    client = {"id": "c1", "home": {"lat": 50.9322, "lon": 12.9252}, "languages": ["ru"], "dementia": False}
+    volunteer = {"id": "v1", "home": {"lat": 50.8322, "lon": 12.9252}, "languages": ["ru"], "gender": "f",
+                 "dementia_trained": True, "max_km": 5.0}  # 0.1° of latitude north: 11.1 km as the crow flies
+    assert overrides.matching_warnings(client, volunteer, 1.3) == [
+        "lives 14.5 km away, beyond their reach of 5 km"]
+    assert overrides.matching_warnings(client, volunteer, 1.0) == [
+        "lives 11.1 km away, beyond their reach of 5 km"]
+    assert overrides.matching_warnings(client, {**volunteer, "max_km": 20.0}, 1.3) == []
