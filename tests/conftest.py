@@ -10,6 +10,7 @@ import os
 import shutil
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -17,11 +18,23 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
-from carecal import db
+from carecal import clock, db
+
+# Every test starts at this moment unless it says otherwise (`clock.frozen(...)` within the
+# test): the suite must give the same answers on any day it is run. A Friday afternoon
+# before the week the tests plan (2026-W48), so that week is still ahead. The clock moves
+# a microsecond per reading, so what happens later is still stamped later.
+FROZEN_NOW = datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc)
 
 # The same server and role as .ci/run creates; override with CARECAL_TEST_PG_URL.
 PG_URL = os.environ.get("CARECAL_TEST_PG_URL", "postgresql+psycopg://carecal:carecal@127.0.0.1:5432/carecal_test")
 UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with clock.frozen(FROZEN_NOW, tick=timedelta(microseconds=1)):
+        yield FROZEN_NOW
 
 
 def _pg_unavailable_reason() -> str | None:

@@ -22,9 +22,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from carecal import db
+from carecal.clock import now as clock_now
 from carecal.feeds import tokens
 from carecal.feeds.calendars import RenderedCalendar, subscription_calendar
-from carecal.models import utcnow
 from carecal.weeks import DEFAULT_TZ, to_local
 
 log = logging.getLogger("carecal.feeds")
@@ -69,7 +69,7 @@ class RateLimiter:
 
 
 def create_app(db_url: str, *, rate_limiter: RateLimiter | None = None,
-               clock: Callable[[], datetime] = utcnow) -> Starlette:
+               clock: Callable[[], datetime] = clock_now) -> Starlette:
     """The feed server for the database at `db_url`. `clock` (aware now) decides the window
     of weeks and caps Last-Modified; tests pass a fixed one."""
     limiter = rate_limiter or RateLimiter()

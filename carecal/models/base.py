@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
+from carecal import clock
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -45,7 +47,8 @@ class UTCDateTime(TypeDecorator):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Default for time stamp columns: the one clock's now."""
+    return clock.now()
 
 
 class Base(DeclarativeBase):
