@@ -18,6 +18,8 @@ demo: $(STAMP)
 	$(BIN)/carecal demo
 
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: $(STAMP)

@@ -23,7 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, time as clock, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 
 import httpx
@@ -38,25 +39,62 @@ from carecal.weeks import DAY_CODES, local, to_local
 def seed(url: str, subscribers: int, rng: random.Random) -> list[str]:
     """The association, its published rosters over the feed window, and one token per volunteer."""
     db.upgrade(url)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     today = to_local(now).date()
     with db.session_scope(url) as s:
         if s.query(Volunteer).count():
             raise SystemExit("the benchmark needs an empty database")
-        s.add(Organisation(name="Brücke Chemnitz e. V.", ik="461234567", street="Straße der Nationen 12",
-                           postcode="09111", city="Chemnitz", phone="0371 5550100"))
-        volunteers = [Volunteer(external_id=f"v{n:03d}", first_name=f"Vol{n}", last_name=f"Unteer{n}",
-                                lat=50.83, lon=12.92, languages=["de"], gender="f", travel_mode="transit",
-                                max_km=8, max_minutes_per_week=600, ui_language=("de", "ru", "uk", "en")[n % 4])
-                      for n in range(subscribers)]
+        s.add(
+            Organisation(
+                name="Brücke Chemnitz e. V.",
+                ik="461234567",
+                street="Straße der Nationen 12",
+                postcode="09111",
+                city="Chemnitz",
+                phone="0371 5550100",
+            )
+        )
+        volunteers = [
+            Volunteer(
+                external_id=f"v{n:03d}",
+                first_name=f"Vol{n}",
+                last_name=f"Unteer{n}",
+                lat=50.83,
+                lon=12.92,
+                languages=["de"],
+                gender="f",
+                travel_mode="transit",
+                max_km=8,
+                max_minutes_per_week=600,
+                ui_language=("de", "ru", "uk", "en")[n % 4],
+            )
+            for n in range(subscribers)
+        ]
         requests = []
         for n in range(subscribers * 3 // 2):
-            client = Client(external_id=f"c{n:03d}", first_name=f"Client{n}", last_name=f"Name{n}",
-                            date_of_birth=date(1940, 1, 1), street=f"Hauptstr. {n}", postcode="09111",
-                            district="Zentrum", lat=50.83, lon=12.92, languages=["de"])
-            requests.append(CareRequest(external_id=f"c{n:03d}-1", client=client, duration_min=90,
-                                        visits_per_week=2, windows=[], activity="Spaziergang",
-                                        valid_from=date(2024, 1, 1)))
+            client = Client(
+                external_id=f"c{n:03d}",
+                first_name=f"Client{n}",
+                last_name=f"Name{n}",
+                date_of_birth=date(1940, 1, 1),
+                street=f"Hauptstr. {n}",
+                postcode="09111",
+                district="Zentrum",
+                lat=50.83,
+                lon=12.92,
+                languages=["de"],
+            )
+            requests.append(
+                CareRequest(
+                    external_id=f"c{n:03d}-1",
+                    client=client,
+                    duration_min=90,
+                    visits_per_week=2,
+                    windows=[],
+                    activity="Spaziergang",
+                    valid_from=date(2024, 1, 1),
+                )
+            )
         s.add_all(volunteers + requests)
         s.flush()
         for i, week in enumerate(feed_window(today)):
@@ -65,9 +103,14 @@ def seed(url: str, subscribers: int, rng: random.Random) -> list[str]:
             # published the Friday before the week, and the replan an hour later; never in the future
             published = min(local(week.monday - timedelta(days=3), clock(10)), now - timedelta(hours=2))
             for number in (1, 2) if i % 2 else (1,):
-                version = RosterVersion(roster_week=roster_week, number=number, created_by="bench",
-                                        status="published" if number == (2 if i % 2 else 1) else "superseded",
-                                        published_by="bench", published_at=published + timedelta(hours=number - 1))
+                version = RosterVersion(
+                    roster_week=roster_week,
+                    number=number,
+                    created_by="bench",
+                    status="published" if number == (2 if i % 2 else 1) else "superseded",
+                    published_by="bench",
+                    published_at=published + timedelta(hours=number - 1),
+                )
                 s.add(version)
                 for request in requests:
                     for k in (1, 2):
@@ -75,9 +118,17 @@ def seed(url: str, subscribers: int, rng: random.Random) -> list[str]:
                             continue  # dropped in the replan: cancelled in feeds
                         day = week.day(DAY_CODES[rng.randrange(5)])
                         starts = local(day, clock(9 + rng.randrange(8)))
-                        s.add(Visit(version=version, request_key=f"{request.external_id}#{k}", care_request=request,
-                                    client=request.client, volunteer=volunteers[rng.randrange(len(volunteers))],
-                                    starts_at=starts, ends_at=starts + timedelta(minutes=90)))
+                        s.add(
+                            Visit(
+                                version=version,
+                                request_key=f"{request.external_id}#{k}",
+                                care_request=request,
+                                client=request.client,
+                                volunteer=volunteers[rng.randrange(len(volunteers))],
+                                starts_at=starts,
+                                ends_at=starts + timedelta(minutes=90),
+                            )
+                        )
         s.flush()
         return [tokens.issue(s, v, "bench") for v in volunteers]
 
@@ -129,12 +180,15 @@ async def poll(client: httpx.AsyncClient, url: str, rounds: int, rng: random.Ran
         await asyncio.sleep(rng.random() * 0.05)  # apps do not poll in lockstep
 
 
-async def run_load(base: str, feed_tokens: list[str], rounds: int, timeout: float, deadline: float,
-                   rng: random.Random) -> tuple[list, float]:
+async def run_load(
+    base: str, feed_tokens: list[str], rounds: int, timeout: float, deadline: float, rng: random.Random
+) -> tuple[list, float]:
     results: list = []
     started = time.perf_counter()
-    jobs = [subscriber(f"{base}/feeds/{token}.ics", rounds, timeout, random.Random(rng.random()), results)
-            for token in feed_tokens]
+    jobs = [
+        subscriber(f"{base}/feeds/{token}.ics", rounds, timeout, random.Random(rng.random()), results)
+        for token in feed_tokens
+    ]
     await asyncio.wait_for(asyncio.gather(*jobs), timeout=deadline)
     return results, time.perf_counter() - started
 
@@ -151,13 +205,17 @@ def report(results: list, elapsed: float, args) -> int:
     errors = sum(n for status, n in counts.items() if status not in (200, 304))
     first = [s * 1000 for is_first, status, s in results if is_first]
     again = [s * 1000 for is_first, status, s in results if not is_first]
-    print(f"machine      {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
-          f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} (shared machine)")
+    print(
+        f"machine      {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} (shared machine)"
+    )
     print(f"load         {args.subscribers} concurrent subscribers x {args.rounds} fetches = {len(results)} requests")
     print(f"elapsed      {elapsed:.2f} s")
     print(f"throughput   {len(results) / elapsed:.1f} requests/s")
-    print(f"latency      p50 {percentile(latencies, 50):.0f} ms, p95 {percentile(latencies, 95):.0f} ms, "
-          f"p99 {percentile(latencies, 99):.0f} ms, max {max(latencies):.0f} ms")
+    print(
+        f"latency      p50 {percentile(latencies, 50):.0f} ms, p95 {percentile(latencies, 95):.0f} ms, "
+        f"p99 {percentile(latencies, 99):.0f} ms, max {max(latencies):.0f} ms"
+    )
     print(f"  first      p95 {percentile(first, 95):.0f} ms   re-fetch p95 {percentile(again, 95):.0f} ms")
     print(f"statuses     {', '.join(f'{k}: {v}' for k, v in sorted(counts.items(), key=str))}")
     print(f"errors       {errors}")
@@ -184,7 +242,9 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
             [sys.executable, "-m", "carecal", "--db", url, "feed", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             asyncio.run(wait_until_up(base, time.monotonic() + 30))
             results, elapsed = asyncio.run(run_load(base, feed_tokens, args.rounds, args.timeout, args.deadline, rng))

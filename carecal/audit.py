@@ -9,10 +9,20 @@ from carecal.models import AuditEvent
 
 # Keys whose values never enter the audit log in clear: health data and identifiers that
 # would let a log reader learn them (Art. 9 GDPR), and feed secrets.
-SENSITIVE_KEYS = frozenset({
-    "dementia", "care_grade", "care_level", "grade", "insurance_number", "date_of_birth",
-    "diagnosis", "token", "feed_token", "password",
-})
+SENSITIVE_KEYS = frozenset(
+    {
+        "dementia",
+        "care_grade",
+        "care_level",
+        "grade",
+        "insurance_number",
+        "date_of_birth",
+        "diagnosis",
+        "token",
+        "feed_token",
+        "password",
+    }
+)
 MASK = "***"
 
 
@@ -25,12 +35,21 @@ def mask(payload: Any) -> Any:
     return payload
 
 
-def record(session: Session, actor: str, action: str, *, object_type: str | None = None,
-           object_id: object = None, **payload: Any) -> AuditEvent:
+def record(
+    session: Session,
+    actor: str,
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: object = None,
+    **payload: Any,
+) -> AuditEvent:
     """Append one event (e.g. action='roster.override.pin') in the caller's transaction,
     so the event exists exactly when the change it describes does."""
     event = AuditEvent(
-        actor=actor, action=action, object_type=object_type,
+        actor=actor,
+        action=action,
+        object_type=object_type,
         object_id=None if object_id is None else str(object_id),
         payload=mask(_jsonable(payload)),
     )

@@ -7,13 +7,13 @@ measure with `time.monotonic` instead: they need a steady clock, not the calenda
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from itertools import count
 from zoneinfo import ZoneInfo
 
 
 def _system_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 _source: Callable[[], datetime] = _system_now
@@ -21,7 +21,7 @@ _source: Callable[[], datetime] = _system_now
 
 def now() -> datetime:
     """This moment, aware, in UTC."""
-    return _source().astimezone(timezone.utc)
+    return _source().astimezone(UTC)
 
 
 def today(tz: str) -> date:

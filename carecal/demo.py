@@ -62,6 +62,7 @@ def step_title(step: Callable) -> str:
 
 # --- where the demo database goes -----------------------------------------------------------
 
+
 def new_sqlite_url(directory: Path = Path("."), now: datetime | None = None) -> tuple[str, Path]:
     """./carecal.db when there is none yet, else a new timestamped file beside it.
     The URL holds the absolute path: it stays right whatever the working directory."""
@@ -95,6 +96,7 @@ def require_no_data(url: str) -> None:
 
 # --- the demo itself -------------------------------------------------------------------------
 
+
 def load_master_data(ctx: DemoContext) -> None:
     """Load the association from data/: organisation and rates, clients, volunteers, requests."""
     from carecal.masterdata import import_file, load_organisation
@@ -102,8 +104,11 @@ def load_master_data(ctx: DemoContext) -> None:
     with db.session_scope(ctx.url) as s:
         org = load_organisation(s, ctx.data_dir / "organisation.json", actor=ctx.actor)
         ctx.console.print(f"  organisation  {org.name} (IK {org.ik}), {len(org.rates)} dated rates")
-        for kind, name in (("clients", "clients.csv"), ("volunteers", "volunteers.csv"),
-                           ("requests", "care_requests.csv")):
+        for kind, name in (
+            ("clients", "clients.csv"),
+            ("volunteers", "volunteers.csv"),
+            ("requests", "care_requests.csv"),
+        ):
             report = import_file(s, kind, ctx.data_dir / name, actor=ctx.actor)
             ctx.console.print(f"  {kind:<13} {report.total:>4} imported from {ctx.data_dir / name}", soft_wrap=True)
 
@@ -124,6 +129,7 @@ def run_demo(ctx: DemoContext, steps: list | None = None) -> None:
         try:
             step(ctx)
         except CarecalError:
-            ctx.console.print(f"[red]✗ the demo stopped at: {title}[/] (database so far: {db.safe_url(ctx.url)})",
-                              soft_wrap=True)
+            ctx.console.print(
+                f"[red]✗ the demo stopped at: {title}[/] (database so far: {db.safe_url(ctx.url)})", soft_wrap=True
+            )
             raise

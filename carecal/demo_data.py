@@ -18,7 +18,7 @@ import math
 import random
 import sys
 from dataclasses import dataclass
-from datetime import date, time, timedelta, timezone
+from datetime import UTC, date, time, timedelta
 from pathlib import Path
 
 from carecal.masterdata.districts import areas_km2, districts
@@ -30,74 +30,326 @@ DEFAULT_SEED = 2026
 DEFAULT_WEEK = "2026-W48"
 KM_PER_DEGREE_LAT = 111.2
 
-OLDER_ESTATES = {"Markersdorf", "Hutholz", "Morgenleite", "Helbersdorf", "Kappel", "Gablenz", "Yorckgebiet",
-                 "Sonnenberg"}
-FOREIGN_BORN = {"Zentrum", "Furth", "Bernsdorf"}
-OUTLYING = {"Grüna", "Euba", "Einsiedel", "Klaffenbach", "Mittelbach", "Kleinolbersdorf-Altenhain", "Röhrsdorf",
-            "Wittgensdorf", "Stelzendorf", "Adelsberg", "Erfenschlag", "Harthau"}
-POSTCODES = {
-    "Adelsberg": "09127", "Altchemnitz": "09120", "Altendorf": "09116", "Bernsdorf": "09126",
-    "Borna-Heinersdorf": "09114", "Ebersdorf": "09131", "Einsiedel": "09123", "Erfenschlag": "09125",
-    "Euba": "09128", "Furth": "09113", "Gablenz": "09127", "Glösa-Draisdorf": "09131", "Grüna": "09224",
-    "Harthau": "09125", "Helbersdorf": "09120", "Hilbersdorf": "09131", "Hutholz": "09123",
-    "Kapellenberg": "09119", "Kappel": "09119", "Kaßberg": "09112", "Klaffenbach": "09123",
-    "Kleinolbersdorf-Altenhain": "09128", "Lutherviertel": "09126", "Markersdorf": "09123",
-    "Mittelbach": "09224", "Morgenleite": "09122", "Rabenstein": "09117", "Reichenbrand": "09117",
-    "Reichenhain": "09125", "Rottluff": "09116", "Röhrsdorf": "09247", "Schloßchemnitz": "09113",
-    "Schönau": "09116", "Siegmar": "09117", "Sonnenberg": "09130", "Stelzendorf": "09116",
-    "Wittgensdorf": "09228", "Yorckgebiet": "09130", "Zentrum": "09111",
+OLDER_ESTATES = {
+    "Markersdorf",
+    "Hutholz",
+    "Morgenleite",
+    "Helbersdorf",
+    "Kappel",
+    "Gablenz",
+    "Yorckgebiet",
+    "Sonnenberg",
 }
-STREETS = ("Gartenstraße", "Lindenweg", "Ahornstraße", "Birkenweg", "Schulstraße", "Bergstraße", "Wiesenweg",
-           "Rosenstraße", "Am Park", "Feldstraße", "Waldstraße", "Kirchgasse", "Friedensstraße", "Sonnenweg",
-           "Mühlenstraße", "Lerchenweg", "Amselstraße", "Talstraße", "Brunnenstraße", "Ringstraße")
+FOREIGN_BORN = {"Zentrum", "Furth", "Bernsdorf"}
+OUTLYING = {
+    "Grüna",
+    "Euba",
+    "Einsiedel",
+    "Klaffenbach",
+    "Mittelbach",
+    "Kleinolbersdorf-Altenhain",
+    "Röhrsdorf",
+    "Wittgensdorf",
+    "Stelzendorf",
+    "Adelsberg",
+    "Erfenschlag",
+    "Harthau",
+}
+POSTCODES = {
+    "Adelsberg": "09127",
+    "Altchemnitz": "09120",
+    "Altendorf": "09116",
+    "Bernsdorf": "09126",
+    "Borna-Heinersdorf": "09114",
+    "Ebersdorf": "09131",
+    "Einsiedel": "09123",
+    "Erfenschlag": "09125",
+    "Euba": "09128",
+    "Furth": "09113",
+    "Gablenz": "09127",
+    "Glösa-Draisdorf": "09131",
+    "Grüna": "09224",
+    "Harthau": "09125",
+    "Helbersdorf": "09120",
+    "Hilbersdorf": "09131",
+    "Hutholz": "09123",
+    "Kapellenberg": "09119",
+    "Kappel": "09119",
+    "Kaßberg": "09112",
+    "Klaffenbach": "09123",
+    "Kleinolbersdorf-Altenhain": "09128",
+    "Lutherviertel": "09126",
+    "Markersdorf": "09123",
+    "Mittelbach": "09224",
+    "Morgenleite": "09122",
+    "Rabenstein": "09117",
+    "Reichenbrand": "09117",
+    "Reichenhain": "09125",
+    "Rottluff": "09116",
+    "Röhrsdorf": "09247",
+    "Schloßchemnitz": "09113",
+    "Schönau": "09116",
+    "Siegmar": "09117",
+    "Sonnenberg": "09130",
+    "Stelzendorf": "09116",
+    "Wittgensdorf": "09228",
+    "Yorckgebiet": "09130",
+    "Zentrum": "09111",
+}
+STREETS = (
+    "Gartenstraße",
+    "Lindenweg",
+    "Ahornstraße",
+    "Birkenweg",
+    "Schulstraße",
+    "Bergstraße",
+    "Wiesenweg",
+    "Rosenstraße",
+    "Am Park",
+    "Feldstraße",
+    "Waldstraße",
+    "Kirchgasse",
+    "Friedensstraße",
+    "Sonnenweg",
+    "Mühlenstraße",
+    "Lerchenweg",
+    "Amselstraße",
+    "Talstraße",
+    "Brunnenstraße",
+    "Ringstraße",
+)
 
 # Names as they are written in German documents (transliteration of Russian/Ukrainian in
 # German style). (female first names, male first names, surnames) per origin; a surname
 # pair "m|f" has a male and a female form.
 NAMES = {
-    "ru": (("Tatjana", "Ljudmila", "Galina", "Walentina", "Swetlana", "Natalja", "Olga", "Irina", "Jelena", "Nina",
-            "Raissa", "Tamara", "Lidija", "Soja", "Larissa", "Wera", "Nadeschda", "Antonina", "Jekaterina", "Marina"),
-           ("Sergej", "Wladimir", "Alexander", "Nikolai", "Juri", "Boris", "Michail", "Viktor", "Anatoli",
-            "Gennadi", "Iwan", "Dmitri", "Pjotr", "Wassili", "Leonid", "Arkadi", "Grigori", "Jakow"),
-           ("Iwanow|Iwanowa", "Petrow|Petrowa", "Smirnow|Smirnowa", "Kusnezow|Kusnezowa", "Popow|Popowa",
-            "Sokolow|Sokolowa", "Lebedew|Lebedewa", "Koslow|Koslowa", "Nowikow|Nowikowa", "Morosow|Morosowa",
-            "Wolkow|Wolkowa", "Solowjow|Solowjowa", "Wassiljew|Wassiljewa", "Sajzew|Sajzewa", "Pawlow|Pawlowa",
-            "Orlow|Orlowa", "Rabinowitsch", "Kaplan", "Gurewitsch", "Lewin", "Schapiro", "Fischmann")),
-    "uk": (("Olena", "Oksana", "Halyna", "Natalija", "Switlana", "Iryna", "Tetjana", "Ljudmyla", "Walentyna",
-            "Nadija", "Mariia", "Hanna", "Larysa", "Sofija"),
-           ("Mykola", "Wolodymyr", "Oleksandr", "Petro", "Iwan", "Wassyl", "Serhij", "Andrij", "Jurij", "Bohdan",
-            "Taras", "Stepan"),
-           ("Schewtschenko", "Kowalenko", "Bondarenko", "Tkatschenko", "Kowaltschuk", "Melnyk", "Krawtschenko",
-            "Olijnyk", "Moros", "Lysenko", "Martschenko", "Sawtschuk", "Rudenko", "Bojko", "Pawlenko", "Hrytsenko")),
-    "de": (("Ingrid", "Gisela", "Helga", "Ursula", "Renate", "Christa", "Brigitte", "Karin", "Monika", "Elke",
-            "Sabine", "Anja", "Katrin", "Claudia", "Petra", "Susanne", "Lena", "Julia", "Marie", "Sophie"),
-           ("Manfred", "Dieter", "Klaus", "Gerhard", "Wolfgang", "Horst", "Günter", "Jürgen", "Uwe", "Frank",
-            "Thomas", "Andreas", "Matthias", "Jan", "Lukas", "Felix"),
-           ("Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann",
-            "Richter", "Wolf", "Neumann", "Schwarz", "Zimmermann", "Krause", "Lehmann", "Köhler", "Hartmann",
-            "Lange", "Fuchs", "Seidel", "Uhlig", "Günther", "Böhm")),
-    "ar": (("Fatima", "Amina", "Layla", "Huda", "Rania", "Samira", "Nour", "Yasmin", "Mariam", "Salma"),
-           ("Ahmad", "Mohammed", "Khaled", "Omar", "Yusuf", "Hassan", "Ali", "Karim", "Samir", "Tarek"),
-           ("Al-Hassan", "Haddad", "Khalil", "Nasser", "Saleh", "Darwish", "Ibrahim", "Mansour", "Hamdan", "Youssef")),
-    "vi": (("Thi Lan", "Thi Hoa", "Thi Mai", "Thi Thu", "Thi Hanh", "Thi Huong"),
-           ("Van Minh", "Van Hung", "Duc Anh", "Van Long", "Quang Huy"),
-           ("Nguyen", "Tran", "Le", "Pham", "Hoang", "Vu", "Dang")),
-    "en": (("Emily", "Sarah", "Priya", "Grace", "Hannah"),
-           ("Daniel", "James", "Arjun", "Michael", "Samuel"),
-           ("Carter", "Brooks", "Sharma", "Walsh", "Okafor", "Mensah")),
+    "ru": (
+        (
+            "Tatjana",
+            "Ljudmila",
+            "Galina",
+            "Walentina",
+            "Swetlana",
+            "Natalja",
+            "Olga",
+            "Irina",
+            "Jelena",
+            "Nina",
+            "Raissa",
+            "Tamara",
+            "Lidija",
+            "Soja",
+            "Larissa",
+            "Wera",
+            "Nadeschda",
+            "Antonina",
+            "Jekaterina",
+            "Marina",
+        ),
+        (
+            "Sergej",
+            "Wladimir",
+            "Alexander",
+            "Nikolai",
+            "Juri",
+            "Boris",
+            "Michail",
+            "Viktor",
+            "Anatoli",
+            "Gennadi",
+            "Iwan",
+            "Dmitri",
+            "Pjotr",
+            "Wassili",
+            "Leonid",
+            "Arkadi",
+            "Grigori",
+            "Jakow",
+        ),
+        (
+            "Iwanow|Iwanowa",
+            "Petrow|Petrowa",
+            "Smirnow|Smirnowa",
+            "Kusnezow|Kusnezowa",
+            "Popow|Popowa",
+            "Sokolow|Sokolowa",
+            "Lebedew|Lebedewa",
+            "Koslow|Koslowa",
+            "Nowikow|Nowikowa",
+            "Morosow|Morosowa",
+            "Wolkow|Wolkowa",
+            "Solowjow|Solowjowa",
+            "Wassiljew|Wassiljewa",
+            "Sajzew|Sajzewa",
+            "Pawlow|Pawlowa",
+            "Orlow|Orlowa",
+            "Rabinowitsch",
+            "Kaplan",
+            "Gurewitsch",
+            "Lewin",
+            "Schapiro",
+            "Fischmann",
+        ),
+    ),
+    "uk": (
+        (
+            "Olena",
+            "Oksana",
+            "Halyna",
+            "Natalija",
+            "Switlana",
+            "Iryna",
+            "Tetjana",
+            "Ljudmyla",
+            "Walentyna",
+            "Nadija",
+            "Mariia",
+            "Hanna",
+            "Larysa",
+            "Sofija",
+        ),
+        (
+            "Mykola",
+            "Wolodymyr",
+            "Oleksandr",
+            "Petro",
+            "Iwan",
+            "Wassyl",
+            "Serhij",
+            "Andrij",
+            "Jurij",
+            "Bohdan",
+            "Taras",
+            "Stepan",
+        ),
+        (
+            "Schewtschenko",
+            "Kowalenko",
+            "Bondarenko",
+            "Tkatschenko",
+            "Kowaltschuk",
+            "Melnyk",
+            "Krawtschenko",
+            "Olijnyk",
+            "Moros",
+            "Lysenko",
+            "Martschenko",
+            "Sawtschuk",
+            "Rudenko",
+            "Bojko",
+            "Pawlenko",
+            "Hrytsenko",
+        ),
+    ),
+    "de": (
+        (
+            "Ingrid",
+            "Gisela",
+            "Helga",
+            "Ursula",
+            "Renate",
+            "Christa",
+            "Brigitte",
+            "Karin",
+            "Monika",
+            "Elke",
+            "Sabine",
+            "Anja",
+            "Katrin",
+            "Claudia",
+            "Petra",
+            "Susanne",
+            "Lena",
+            "Julia",
+            "Marie",
+            "Sophie",
+        ),
+        (
+            "Manfred",
+            "Dieter",
+            "Klaus",
+            "Gerhard",
+            "Wolfgang",
+            "Horst",
+            "Günter",
+            "Jürgen",
+            "Uwe",
+            "Frank",
+            "Thomas",
+            "Andreas",
+            "Matthias",
+            "Jan",
+            "Lukas",
+            "Felix",
+        ),
+        (
+            "Müller",
+            "Schmidt",
+            "Schneider",
+            "Fischer",
+            "Weber",
+            "Meyer",
+            "Wagner",
+            "Becker",
+            "Schulz",
+            "Hoffmann",
+            "Richter",
+            "Wolf",
+            "Neumann",
+            "Schwarz",
+            "Zimmermann",
+            "Krause",
+            "Lehmann",
+            "Köhler",
+            "Hartmann",
+            "Lange",
+            "Fuchs",
+            "Seidel",
+            "Uhlig",
+            "Günther",
+            "Böhm",
+        ),
+    ),
+    "ar": (
+        ("Fatima", "Amina", "Layla", "Huda", "Rania", "Samira", "Nour", "Yasmin", "Mariam", "Salma"),
+        ("Ahmad", "Mohammed", "Khaled", "Omar", "Yusuf", "Hassan", "Ali", "Karim", "Samir", "Tarek"),
+        ("Al-Hassan", "Haddad", "Khalil", "Nasser", "Saleh", "Darwish", "Ibrahim", "Mansour", "Hamdan", "Youssef"),
+    ),
+    "vi": (
+        ("Thi Lan", "Thi Hoa", "Thi Mai", "Thi Thu", "Thi Hanh", "Thi Huong"),
+        ("Van Minh", "Van Hung", "Duc Anh", "Van Long", "Quang Huy"),
+        ("Nguyen", "Tran", "Le", "Pham", "Hoang", "Vu", "Dang"),
+    ),
+    "en": (
+        ("Emily", "Sarah", "Priya", "Grace", "Hannah"),
+        ("Daniel", "James", "Arjun", "Michael", "Samuel"),
+        ("Carter", "Brooks", "Sharma", "Walsh", "Okafor", "Mensah"),
+    ),
 }
 
 CLIENT_MOTHER_TONGUE = [("ru", 48), ("uk", 27), ("de", 11), ("ar", 7), ("vi", 7)]
-CLIENT_MORE_LANGUAGES = {"ru": [("de", 0.3)], "uk": [("ru", 0.45), ("de", 0.2)], "de": [("ru", 0.1)],
-                         "ar": [("de", 0.55)], "vi": [("de", 0.6)]}
+CLIENT_MORE_LANGUAGES = {
+    "ru": [("de", 0.3)],
+    "uk": [("ru", 0.45), ("de", 0.2)],
+    "de": [("ru", 0.1)],
+    "ar": [("de", 0.55)],
+    "vi": [("de", 0.6)],
+}
 VOLUNTEER_FIRST_LANGUAGE = [("ru", 38), ("de", 24), ("uk", 22), ("ar", 10), ("en", 6)]
-VOLUNTEER_MORE_LANGUAGES = {"ru": [("de", 0.85), ("uk", 0.15), ("en", 0.2)],
-                            "uk": [("de", 0.75), ("ru", 0.5), ("en", 0.3)],
-                            "de": [("en", 0.5), ("ru", 0.15)],
-                            "ar": [("de", 0.8), ("en", 0.4)],
-                            "en": [("de", 0.6)]}
-UI_LANGUAGE = {"ru": [("ru", 55), ("de", 45)], "uk": [("uk", 60), ("de", 40)], "de": [("de", 1)],
-               "ar": [("de", 70), ("en", 30)], "en": [("en", 1)]}
+VOLUNTEER_MORE_LANGUAGES = {
+    "ru": [("de", 0.85), ("uk", 0.15), ("en", 0.2)],
+    "uk": [("de", 0.75), ("ru", 0.5), ("en", 0.3)],
+    "de": [("en", 0.5), ("ru", 0.15)],
+    "ar": [("de", 0.8), ("en", 0.4)],
+    "en": [("de", 0.6)],
+}
+UI_LANGUAGE = {
+    "ru": [("ru", 55), ("de", 45)],
+    "uk": [("uk", 60), ("de", 40)],
+    "de": [("de", 1)],
+    "ar": [("de", 70), ("en", 30)],
+    "en": [("en", 1)],
+}
 CARE_GRADES = [(1, 12), (2, 36), (3, 30), (4, 16), (5, 6)]
 DURATIONS = [(60, 10), (90, 20), (120, 50), (150, 10), (180, 10)]
 PRIORITIES = [(1, 60), (2, 30), (3, 10)]
@@ -105,17 +357,42 @@ GENDER_WISH = [(None, 76), ("f", 20), ("m", 4)]
 VOLUNTEER_GENDER = [("f", 70), ("m", 28), ("d", 2)]
 WEEKLY_MINUTES = [(600, 25), (720, 35), (840, 40)]  # caps, not promises; 840 min = 14 h, the tax rule of thumb
 MODES = {"walk": (20, 2.5, 4.0), "bike": (15, 5.0, 9.0), "transit": (50, 6.0, 12.0), "car": (15, 8.0, 15.0)}
-AVAILABILITY = [("08:00", "12:00"), ("09:00", "13:00"), ("09:00", "17:00"), ("12:00", "18:00"),
-                ("13:00", "19:00"), ("10:00", "16:00"), ("08:00", "18:00")]
-REQUEST_WINDOWS = [("09:00", "12:00"), ("09:00", "13:00"), ("10:00", "14:00"), ("13:00", "17:00"),
-                   ("14:00", "18:00"), ("09:00", "17:00"), ("10:00", "16:00")]
-ACTIVITIES = ["Gespräch und Spaziergang", "Vorlesen und Gespräch", "Gedächtnisspiele und Gespräch",
-              "Spaziergang im Park", "Fotoalben anschauen und erzählen", "Karten- und Brettspiele",
-              "gemeinsam kochen und essen", "Gesellschaft leisten, Musik hören"]
+AVAILABILITY = [
+    ("08:00", "12:00"),
+    ("09:00", "13:00"),
+    ("09:00", "17:00"),
+    ("12:00", "18:00"),
+    ("13:00", "19:00"),
+    ("10:00", "16:00"),
+    ("08:00", "18:00"),
+]
+REQUEST_WINDOWS = [
+    ("09:00", "12:00"),
+    ("09:00", "13:00"),
+    ("10:00", "14:00"),
+    ("13:00", "17:00"),
+    ("14:00", "18:00"),
+    ("09:00", "17:00"),
+    ("10:00", "16:00"),
+]
+ACTIVITIES = [
+    "Gespräch und Spaziergang",
+    "Vorlesen und Gespräch",
+    "Gedächtnisspiele und Gespräch",
+    "Spaziergang im Park",
+    "Fotoalben anschauen und erzählen",
+    "Karten- und Brettspiele",
+    "gemeinsam kochen und essen",
+    "Gesellschaft leisten, Musik hören",
+]
 ERRANDS = ["Begleitung zum Einkauf", "Begleitung zum Arzt", "Begleitung zu Behördengängen"]
-INSURERS = [("AOK PLUS Pflegekasse", "107299005", 55), ("BARMER Pflegekasse", "104940005", 15),
-            ("Techniker Krankenkasse Pflegekasse", "101575519", 12), ("DAK-Gesundheit Pflegekasse", "105830016", 10),
-            ("IKK classic Pflegekasse", "107202793", 8)]
+INSURERS = [
+    ("AOK PLUS Pflegekasse", "107299005", 55),
+    ("BARMER Pflegekasse", "104940005", 15),
+    ("Techniker Krankenkasse Pflegekasse", "101575519", 12),
+    ("DAK-Gesundheit Pflegekasse", "105830016", 10),
+    ("IKK classic Pflegekasse", "107202793", 8),
+]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -127,7 +404,7 @@ class DemoData:
 
 
 def _weighted(rng: random.Random, table):
-    values, weights = zip(*table)
+    values, weights = zip(*table, strict=True)
     return rng.choices(values, weights=weights)[0]
 
 
@@ -173,7 +450,8 @@ class Generator:
         east = max(-radius, min(radius, self.rng.gauss(0, radius / 2.5)))
         return {
             "street": f"{self.rng.choice(STREETS)} {self.rng.randint(1, 120)}",
-            "postcode": POSTCODES.get(district), "district": district,
+            "postcode": POSTCODES.get(district),
+            "district": district,
             "lat": round(lat0 + north / KM_PER_DEGREE_LAT, 5),
             "lon": round(lon0 + east / (KM_PER_DEGREE_LAT * math.cos(math.radians(lat0))), 5),
         }
@@ -182,6 +460,9 @@ class Generator:
         if self.rng.random() < 0.6:
             return f"0371 {self.rng.randint(200000, 9999999)}"
         return f"0{self.rng.choice(['151', '152', '157', '160', '170', '176'])} {self.rng.randint(1000000, 99999999)}"
+
+    def insurance_number(self) -> str:
+        return f"{self.rng.choice('ABCDEFGHKLMNPRSTUVWZ')}{self.rng.randint(0, 999_999_999):09d}"
 
     def languages(self, first: str, more: dict) -> tuple[str, ...]:
         return (first, *(lang for lang, p in more.get(first, []) if self.rng.random() < p))
@@ -196,21 +477,33 @@ class Generator:
             first, last = self.name(first_language, gender)
             mode = _weighted(self.rng, [(m, w) for m, (w, _, _) in MODES.items()])
             _, shortest, longest = MODES[mode]
-            home = self.home(lambda d: (0.3 if d in OUTLYING else 1.0) * (5 if d in FOREIGN_BORN else 1)
-                             * (2 if d in OLDER_ESTATES else 1))
-            rows.append({
-                "external_id": f"v{i:0{self.width}d}", "active": True, "first_name": first, "last_name": last,
-                "gender": gender, "phone": self.phone(),
-                "email": f"{_ascii(first)}.{_ascii(last)}@example.org".lower(), **home,
-                "languages": self.languages(first_language, VOLUNTEER_MORE_LANGUAGES),
-                "ui_language": _weighted(self.rng, UI_LANGUAGE[first_language]),
-                "travel_mode": mode, "max_km": round(self.rng.uniform(shortest, longest) * 2) / 2,
-                "max_minutes_per_week": _weighted(self.rng, WEEKLY_MINUTES),
-                "max_visits_per_day": self.rng.choice([2, 2, 3, 3, 3]),
-                "availability": self.availability(),
-                "trainings": self.trainings(dementia=self.rng.random() < 0.55),
-                "absences": (), "must_not_visit": (),
-            })
+            home = self.home(
+                lambda d: (
+                    (0.3 if d in OUTLYING else 1.0) * (5 if d in FOREIGN_BORN else 1) * (2 if d in OLDER_ESTATES else 1)
+                )
+            )
+            rows.append(
+                {
+                    "external_id": f"v{i:0{self.width}d}",
+                    "active": True,
+                    "first_name": first,
+                    "last_name": last,
+                    "gender": gender,
+                    "phone": self.phone(),
+                    "email": f"{_ascii(first)}.{_ascii(last)}@example.org".lower(),
+                    **home,
+                    "languages": self.languages(first_language, VOLUNTEER_MORE_LANGUAGES),
+                    "ui_language": _weighted(self.rng, UI_LANGUAGE[first_language]),
+                    "travel_mode": mode,
+                    "max_km": round(self.rng.uniform(shortest, longest) * 2) / 2,
+                    "max_minutes_per_week": _weighted(self.rng, WEEKLY_MINUTES),
+                    "max_visits_per_day": self.rng.choice([2, 2, 3, 3, 3]),
+                    "availability": self.availability(),
+                    "trainings": self.trainings(dementia=self.rng.random() < 0.55),
+                    "absences": (),
+                    "must_not_visit": (),
+                }
+            )
         self.lapse_some_trainings(rows)
         self.absent_some(rows)
         if len(rows) > 20:
@@ -240,7 +533,7 @@ class Generator:
         after; a dementia training that lapses mid-week; one basic training lapsed last month."""
         lapses = [("basic", 2), ("basic", 9), ("basic", 16), ("dementia", 3), ("basic", -23)]
         picked = self.rng.sample(range(len(rows) - 1), min(len(lapses), len(rows) - 1))
-        for (kind, offset), index in zip(lapses, picked):
+        for (kind, offset), index in zip(lapses, picked, strict=False):
             expires = self.monday + timedelta(days=offset)
             years = 3 if kind == "basic" else 2
             completed = expires - timedelta(days=years * 365)
@@ -257,7 +550,7 @@ class Generator:
             (local(monday + timedelta(days=3), time(8), tz), local(monday + timedelta(days=3), time(12), tz)),
             (local(monday + timedelta(days=7), time(0), tz), local(monday + timedelta(days=12), time(0), tz)),
         ]
-        for period, index in zip(periods, self.rng.sample(range(len(rows) - 1), min(4, len(rows) - 1))):
+        for period, index in zip(periods, self.rng.sample(range(len(rows) - 1), min(4, len(rows) - 1)), strict=False):
             rows[index]["absences"] = tuple(sorted([*rows[index]["absences"], _utc(period)]))
 
     # --- clients ---------------------------------------------------------------------------
@@ -269,8 +562,13 @@ class Generator:
             gender = self.rng.choices(["f", "m"], weights=[68, 32])[0]
             first, last = self.name(mother_tongue, gender)
             german = mother_tongue == "de"
-            home = self.home(lambda d, german=german: (0.3 if d in OUTLYING else 1.0)
-                             * (6 if d in OLDER_ESTATES else 1) * (1 if german else 5 if d in FOREIGN_BORN else 1))
+            home = self.home(
+                lambda d, german=german: (
+                    (0.3 if d in OUTLYING else 1.0)
+                    * (6 if d in OLDER_ESTATES else 1)
+                    * (1 if german else 5 if d in FOREIGN_BORN else 1)
+                )
+            )
             if self.rng.random() < 0.05:
                 home["lat"] = home["lon"] = None  # address not geocoded: the district's centre is used
             dementia = self.rng.random() < 0.35
@@ -280,28 +578,47 @@ class Generator:
             insurer, insurer_ik = self.insurer()
             representative = dementia and self.rng.random() < 0.85 or self.rng.random() < 0.2
             rep_first, rep_last = self.name(mother_tongue, self.rng.choice(["f", "m"]))
-            rows.append({
-                "external_id": f"c{i:0{self.width}d}", "active": True, "first_name": first, "last_name": last,
-                "date_of_birth": born, "phone": self.phone(), **home,
-                "languages": self.languages(mother_tongue, CLIENT_MORE_LANGUAGES),
-                "dementia": dementia, "care_grades": grades,
-                "gender_preference": _weighted(self.rng, GENDER_WISH),
-                "insurer_name": insurer, "insurer_ik": insurer_ik,
-                "insurance_number": f"{self.rng.choice('ABCDEFGHKLMNPRSTUVWZ')}{self.rng.randint(0, 999_999_999):09d}",
-                "representative_name": f"{rep_first} {rep_last}" if representative else None,
-                "representative_contact": self.phone() if representative else None,
-                "consent_recorded_on": since if self.rng.random() < 0.97 else None,
-                "benefits_assigned_on": since + timedelta(days=self.rng.randint(0, 20)) if self.rng.random() < 0.5 else None,
-                "conversion_budget_opt_in": grades[-1][0] >= 2 and self.rng.random() < 0.2,
-                "family_feed_opt_in": False, "lives_at_home": True, "away": (),
-                "_since": since,
-            })
+            rows.append(
+                {
+                    "external_id": f"c{i:0{self.width}d}",
+                    "active": True,
+                    "first_name": first,
+                    "last_name": last,
+                    "date_of_birth": born,
+                    "phone": self.phone(),
+                    **home,
+                    "languages": self.languages(mother_tongue, CLIENT_MORE_LANGUAGES),
+                    "dementia": dementia,
+                    "care_grades": grades,
+                    "gender_preference": _weighted(self.rng, GENDER_WISH),
+                    "insurer_name": insurer,
+                    "insurer_ik": insurer_ik,
+                    "insurance_number": self.insurance_number(),
+                    "representative_name": f"{rep_first} {rep_last}" if representative else None,
+                    "representative_contact": self.phone() if representative else None,
+                    "consent_recorded_on": since if self.rng.random() < 0.97 else None,
+                    "benefits_assigned_on": since + timedelta(days=self.rng.randint(0, 20))
+                    if self.rng.random() < 0.5
+                    else None,
+                    "conversion_budget_opt_in": grades[-1][0] >= 2 and self.rng.random() < 0.2,
+                    "family_feed_opt_in": False,
+                    "lives_at_home": True,
+                    "away": (),
+                    "_since": since,
+                }
+            )
         for row in self.rng.sample(rows, min(5, len(rows))):
             row["family_feed_opt_in"] = True
         tz = "Europe/Berlin"
-        hospital = (local(self.monday + timedelta(days=1), time(0), tz), local(self.monday + timedelta(days=11), time(0), tz))
-        travel = (local(self.monday + timedelta(days=3), time(0), tz), local(self.monday + timedelta(days=7), time(0), tz))
-        for row, period in zip(self.rng.sample(rows, min(2, len(rows))), (hospital, travel)):
+        hospital = (
+            local(self.monday + timedelta(days=1), time(0), tz),
+            local(self.monday + timedelta(days=11), time(0), tz),
+        )
+        travel = (
+            local(self.monday + timedelta(days=3), time(0), tz),
+            local(self.monday + timedelta(days=7), time(0), tz),
+        )
+        for row, period in zip(self.rng.sample(rows, min(2, len(rows))), (hospital, travel), strict=False):
             row["away"] = (_utc(period),)
         return rows
 
@@ -336,28 +653,36 @@ class Generator:
                 valid_from = client["_since"]
                 if self.rng.random() < 0.03:
                     valid_from = self.monday + timedelta(days=7)  # starts next week
-                rows.append({
-                    "external_id": f"{client['external_id']}-{k}", "client_id": client["external_id"],
-                    "activity": self.rng.choice(ERRANDS if errand else ACTIVITIES),
-                    "category": "alltagsbegleitung" if errand else "betreuung",
-                    "duration_min": duration, "visits_per_week": visits, "windows": windows,
-                    "priority": _weighted(self.rng, PRIORITIES), "valid_from": valid_from,
-                    "valid_to": date(self.monday.year, 12, 31) if self.rng.random() < 0.03 else None,
-                })
+                rows.append(
+                    {
+                        "external_id": f"{client['external_id']}-{k}",
+                        "client_id": client["external_id"],
+                        "activity": self.rng.choice(ERRANDS if errand else ACTIVITIES),
+                        "category": "alltagsbegleitung" if errand else "betreuung",
+                        "duration_min": duration,
+                        "visits_per_week": visits,
+                        "windows": windows,
+                        "priority": _weighted(self.rng, PRIORITIES),
+                        "valid_from": valid_from,
+                        "valid_to": date(self.monday.year, 12, 31) if self.rng.random() < 0.03 else None,
+                    }
+                )
         return rows
 
     def exclusions(self, volunteers: list[dict], clients: list[dict]) -> None:
         """Relatives and a household member among the volunteers, and a client's wish."""
         pool = [v for v in volunteers if v["active"]]
         picks = self.rng.sample(pool, min(5, len(pool)))
-        for volunteer, kind in zip(picks, ("relative", "relative", "relative", "household", "client_wish")):
+        for volunteer, kind in zip(
+            picks, ("relative", "relative", "relative", "household", "client_wish"), strict=False
+        ):
             same_language = [c for c in clients if c["languages"][0] == volunteer["languages"][0]] or clients
             client = self.rng.choice(same_language)
             volunteer["must_not_visit"] = tuple(sorted([*volunteer["must_not_visit"], (client["external_id"], kind)]))
 
 
 def _utc(period):
-    return tuple(moment.astimezone(timezone.utc) for moment in period)
+    return tuple(moment.astimezone(UTC) for moment in period)
 
 
 def _ascii(text: str) -> str:
@@ -365,8 +690,7 @@ def _ascii(text: str) -> str:
     return text.translate(table)
 
 
-def generate(seed: int = DEFAULT_SEED, volunteers: int = 45, clients: int = 120,
-             week: str = DEFAULT_WEEK) -> DemoData:
+def generate(seed: int = DEFAULT_SEED, volunteers: int = 45, clients: int = 120, week: str = DEFAULT_WEEK) -> DemoData:
     """The demo association as records in the import layout (canonical values)."""
     generator = Generator(seed, IsoWeek.parse(week), width=max(3, len(str(max(volunteers, clients)))))
     client_rows = generator.clients(clients)
@@ -378,8 +702,11 @@ def generate(seed: int = DEFAULT_SEED, volunteers: int = 45, clients: int = 120,
     return DemoData(volunteer_rows, client_rows, request_rows)
 
 
-FILES = (("clients.csv", CLIENTS, "clients"), ("volunteers.csv", VOLUNTEERS, "volunteers"),
-         ("care_requests.csv", REQUESTS, "requests"))
+FILES = (
+    ("clients.csv", CLIENTS, "clients"),
+    ("volunteers.csv", VOLUNTEERS, "volunteers"),
+    ("care_requests.csv", REQUESTS, "requests"),
+)
 
 
 def write(data: DemoData, out: Path) -> list[Path]:
@@ -411,8 +738,10 @@ def main(argv: list[str] | None = None) -> int:
     for path in write(data, args.out):
         print(f"wrote {path}")
     visits = sum(r["visits_per_week"] for r in data.requests)
-    print(f"{len(data.volunteers)} volunteers, {len(data.clients)} clients, "
-          f"{len(data.requests)} care requests ({visits} visits a week)")
+    print(
+        f"{len(data.volunteers)} volunteers, {len(data.clients)} clients, "
+        f"{len(data.requests)} care requests ({visits} visits a week)"
+    )
     return 0
 
 

@@ -30,8 +30,9 @@ def root_command():
 def walk(command, path: tuple[str, ...] = ("carecal",), parent=None) -> Iterator[tuple[tuple[str, ...], str]]:
     """(command path, plain-text help) for the command and every subcommand, depth first,
     in the order --help lists them."""
-    ctx = command.context_class(command, info_name=path[-1], parent=parent,
-                                terminal_width=WIDTH, max_content_width=WIDTH)
+    ctx = command.context_class(
+        command, info_name=path[-1], parent=parent, terminal_width=WIDTH, max_content_width=WIDTH
+    )
     command.rich_markup_mode = None  # plain click formatting; this object is ours alone
     yield path, command.get_help(ctx)
     if hasattr(command, "list_commands"):
@@ -89,8 +90,9 @@ def unknown_readme_commands(text: str) -> list[str]:
             if path not in groups:
                 break  # a leaf command: the rest are its arguments
             if (*path, token) not in known:
-                problems.append(f"`{' '.join(('carecal', *args))}`: carecal has no command "
-                                f"'{' '.join((*path, token))}'")
+                problems.append(
+                    f"`{' '.join(('carecal', *args))}`: carecal has no command '{' '.join((*path, token))}'"
+                )
                 break
             path = (*path, token)
     return problems

@@ -16,7 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from carecal.models import (
-    CareRequest, Client, Exclusion, Organisation, Override, RosterVersion, RosterWeek, Volunteer,
+    CareRequest,
+    Client,
+    Exclusion,
+    Organisation,
+    Override,
+    RosterVersion,
+    RosterWeek,
+    Volunteer,
 )
 from carecal.weeks import DAY_CODES, DEFAULT_TZ, IsoWeek, local, to_local
 
@@ -36,7 +43,7 @@ class InstanceBuild:
     blocked: dict[str, list[str]] = field(default_factory=dict)
     # the last published roster before this week, as carecal-roster/1 (continuity)
     previous: dict | None = None
-    pin_overrides: dict[str, int] = field(default_factory=dict)   # request key -> override id
+    pin_overrides: dict[str, int] = field(default_factory=dict)  # request key -> override id
 
     @property
     def request_keys(self) -> list[str]:
@@ -58,6 +65,7 @@ def care_request_id_of(key: str) -> str:
 
 
 # --------------------------------------------------------------------------- volunteers
+
 
 def schedulable(volunteer: Volunteer, week: IsoWeek) -> str | None:
     """None when the volunteer may be scheduled all week, else why not (no health data)."""
@@ -138,20 +146,29 @@ def volunteer_document(volunteer: Volunteer, week: IsoWeek, tz: str) -> dict:
         "max_visits_per_day": volunteer.max_visits_per_day,
         "max_km": volunteer.max_km,
         "mode": volunteer.travel_mode,
-        "availability": [{"day": DAY_CODES[w.weekday], "from": w.start.strftime("%H:%M"),
-                          "to": "24:00" if w.end == time(0) else w.end.strftime("%H:%M")}
-                         for w in volunteer.availability],
+        "availability": [
+            {
+                "day": DAY_CODES[w.weekday],
+                "from": w.start.strftime("%H:%M"),
+                "to": "24:00" if w.end == time(0) else w.end.strftime("%H:%M"),
+            }
+            for w in volunteer.availability
+        ],
         "absences": absence_entries(absent, week, tz),
     }
 
 
 # --------------------------------------------------------------------------- clients
 
+
 def _window_span(week: IsoWeek, window: dict, tz: str) -> tuple[datetime, datetime]:
     day = week.day(window["day"])
     start = local(day, time.fromisoformat(window["from"]), tz)
-    end = (local(day + timedelta(days=1), time(0), tz) if window["to"] == "24:00"
-           else local(day, time.fromisoformat(window["to"]), tz))
+    end = (
+        local(day + timedelta(days=1), time(0), tz)
+        if window["to"] == "24:00"
+        else local(day, time.fromisoformat(window["to"]), tz)
+    )
     return start, end
 
 
@@ -181,8 +198,9 @@ def _ceil_to_slot(moment: datetime, tz: str) -> datetime:
     return local(day, time(rounded // 60, rounded % 60), tz)
 
 
-def request_windows(care_request: CareRequest, week: IsoWeek, tz: str,
-                    holes: list[tuple[datetime, datetime]]) -> list[dict]:
+def request_windows(
+    care_request: CareRequest, week: IsoWeek, tz: str, holes: list[tuple[datetime, datetime]]
+) -> list[dict]:
     """The care request's windows this week, minus the times the client is not at home
     (or that lie before a cut-off). Pieces too short for a visit are dropped."""
     result = []
@@ -194,19 +212,27 @@ def request_windows(care_request: CareRequest, week: IsoWeek, tz: str,
                 continue
             day = to_local(lo, tz).date()
             day_end = local(day + timedelta(days=1), time(0), tz)
-            result.append({"day": DAY_CODES[day.weekday()], "from": _hhmm(to_local(lo, tz)),
-                           "to": "24:00" if hi >= day_end else _hhmm(to_local(hi, tz))})
+            result.append(
+                {
+                    "day": DAY_CODES[day.weekday()],
+                    "from": _hhmm(to_local(lo, tz)),
+                    "to": "24:00" if hi >= day_end else _hhmm(to_local(hi, tz)),
+                }
+            )
     return result
 
 
 # --------------------------------------------------------------------------- the last published week
 
+
 def last_published(session: Session, week: IsoWeek) -> RosterVersion | None:
     """The published version of the most recent week before `week` that has one."""
     return session.scalars(
-        select(RosterVersion).join(RosterWeek)
+        select(RosterVersion)
+        .join(RosterWeek)
         .where(RosterWeek.week < str(week), RosterVersion.status == "published")
-        .order_by(RosterWeek.week.desc()).limit(1)
+        .order_by(RosterWeek.week.desc())
+        .limit(1)
     ).first()
 
 
@@ -218,28 +244,45 @@ def roster_document(version: RosterVersion) -> dict:
         "week": version.roster_week.week,
         "status": version.solver_status or "FEASIBLE",
         "assignments": [
-            {"request": v.request_key, "client": v.client.external_id, "volunteer": v.volunteer.external_id,
-             "start": to_local(v.starts_at, tz).isoformat(), "end": to_local(v.ends_at, tz).isoformat()}
-            for v in sorted(version.visits, key=lambda v: (v.starts_at, v.request_key)) if v.status == "planned"
+            {
+                "request": v.request_key,
+                "client": v.client.external_id,
+                "volunteer": v.volunteer.external_id,
+                "start": to_local(v.starts_at, tz).isoformat(),
+                "end": to_local(v.ends_at, tz).isoformat(),
+            }
+            for v in sorted(version.visits, key=lambda v: (v.starts_at, v.request_key))
+            if v.status == "planned"
         ],
-        "unassigned": [{"request": u.request_key, "client": u.client.external_id,
-                        "reasons": list(u.reasons) or ["not assigned"]} for u in version.unassigned],
+        "unassigned": [
+            {"request": u.request_key, "client": u.client.external_id, "reasons": list(u.reasons) or ["not assigned"]}
+            for u in version.unassigned
+        ],
         "stats": dict(version.stats.get("solver", {})) if version.stats else {},
     }
 
 
 # --------------------------------------------------------------------------- the whole week
 
+
 def _active_overrides(session: Session, kind: str, week: IsoWeek) -> list[Override]:
-    return list(session.scalars(
-        select(Override).where(Override.kind == kind, Override.week == str(week), Override.removed_at.is_(None))
-        .order_by(Override.id)
-    ))
+    return list(
+        session.scalars(
+            select(Override)
+            .where(Override.kind == kind, Override.week == str(week), Override.removed_at.is_(None))
+            .order_by(Override.id)
+        )
+    )
 
 
-def build_instance(session: Session, week: IsoWeek, *, not_before: datetime | None = None,
-                   keep_windows: frozenset[str] = frozenset(),
-                   closed: dict[str, str] | None = None) -> InstanceBuild:
+def build_instance(
+    session: Session,
+    week: IsoWeek,
+    *,
+    not_before: datetime | None = None,
+    keep_windows: frozenset[str] = frozenset(),
+    closed: dict[str, str] | None = None,
+) -> InstanceBuild:
     """The week as a carecal-instance/1 document.
 
     `not_before` cuts every request's windows at that instant (a replan must not place a new
@@ -255,8 +298,12 @@ def build_instance(session: Session, week: IsoWeek, *, not_before: datetime | No
         build.previous = roster_document(previous_version)
     clients = _clients(session, build, schedulable_ids, not_before, keep_windows, closed or {})
     build.document = {
-        "format": INSTANCE_FORMAT, "week": str(week), "timezone": tz, "slot_minutes": SLOT_MINUTES,
-        "volunteers": volunteers, "clients": clients,
+        "format": INSTANCE_FORMAT,
+        "week": str(week),
+        "timezone": tz,
+        "slot_minutes": SLOT_MINUTES,
+        "volunteers": volunteers,
+        "clients": clients,
         "pins": _pins(session, build, schedulable_ids, {r["id"] for c in clients for r in c["requests"]}),
     }
     return build
@@ -265,9 +312,12 @@ def build_instance(session: Session, week: IsoWeek, *, not_before: datetime | No
 def _volunteers(session: Session, build: InstanceBuild) -> list[dict]:
     """Active volunteers who may be scheduled all week; the others are named in the notes."""
     volunteers = session.scalars(
-        select(Volunteer).where(Volunteer.active.is_(True)).order_by(Volunteer.external_id)
-        .options(selectinload(Volunteer.trainings), selectinload(Volunteer.availability),
-                 selectinload(Volunteer.absences))
+        select(Volunteer)
+        .where(Volunteer.active.is_(True))
+        .order_by(Volunteer.external_id)
+        .options(
+            selectinload(Volunteer.trainings), selectinload(Volunteer.availability), selectinload(Volunteer.absences)
+        )
     ).all()
     docs = []
     for v in volunteers:
@@ -279,8 +329,14 @@ def _volunteers(session: Session, build: InstanceBuild) -> list[dict]:
     return docs
 
 
-def _clients(session: Session, build: InstanceBuild, schedulable_ids: set[str], not_before: datetime | None,
-             keep_windows: frozenset[str], closed: dict[str, str]) -> list[dict]:
+def _clients(
+    session: Session,
+    build: InstanceBuild,
+    schedulable_ids: set[str],
+    not_before: datetime | None,
+    keep_windows: frozenset[str],
+    closed: dict[str, str],
+) -> list[dict]:
     """Active clients with requests this week, each request expanded to its visits."""
     week, tz = build.week, build.timezone
     first, last = week.bounds(tz)
@@ -289,9 +345,15 @@ def _clients(session: Session, build: InstanceBuild, schedulable_ids: set[str], 
         previous_by_client[a["client"]].add(a["volunteer"])
     unassign = {o.request_key: o for o in _active_overrides(session, "unassign", week)}
     clients = session.scalars(
-        select(Client).where(Client.active.is_(True)).order_by(Client.external_id)
-        .options(selectinload(Client.requests), selectinload(Client.exclusions).selectinload(Exclusion.volunteer),
-                 selectinload(Client.away), selectinload(Client.care_grades))
+        select(Client)
+        .where(Client.active.is_(True))
+        .order_by(Client.external_id)
+        .options(
+            selectinload(Client.requests),
+            selectinload(Client.exclusions).selectinload(Exclusion.volunteer),
+            selectinload(Client.away),
+            selectinload(Client.care_grades),
+        )
     ).all()
     docs = []
     for c in clients:
@@ -314,15 +376,24 @@ def _clients(session: Session, build: InstanceBuild, schedulable_ids: set[str], 
                     windows, build.blocked[key] = [], [f"unassigned by {o.actor} (override #{o.id}): {o.reason}"]
                 elif not windows and care_request.windows:
                     build.blocked[key] = [_no_window_reason(care_request, week, tz, away, not_before)]
-                request_docs.append({"id": key, "duration_min": care_request.duration_min,
-                                     "priority": care_request.priority, "windows": windows})
+                request_docs.append(
+                    {
+                        "id": key,
+                        "duration_min": care_request.duration_min,
+                        "priority": care_request.priority,
+                        "windows": windows,
+                    }
+                )
         doc = {
-            "id": c.external_id, "home": {"lat": c.lat, "lon": c.lon},
-            "languages": list(c.languages), "dementia": c.dementia,
+            "id": c.external_id,
+            "home": {"lat": c.lat, "lon": c.lon},
+            "languages": list(c.languages),
+            "dementia": c.dementia,
             "gender_preference": c.gender_preference,
             "previous_volunteers": sorted(previous_by_client[c.external_id] & schedulable_ids),
-            "excluded_volunteers": sorted({e.volunteer.external_id for e in c.exclusions
-                                           if e.applies_on(week.monday)} & schedulable_ids),
+            "excluded_volunteers": sorted(
+                {e.volunteer.external_id for e in c.exclusions if e.applies_on(week.monday)} & schedulable_ids
+            ),
             "requests": request_docs,
         }
         grade = c.care_grade_on(week.monday)
@@ -352,8 +423,13 @@ def _pins(session: Session, build: InstanceBuild, schedulable_ids: set[str], kno
     return pins
 
 
-def _no_window_reason(care_request: CareRequest, week: IsoWeek, tz: str,
-                      away: list[tuple[datetime, datetime]], not_before: datetime | None) -> str:
+def _no_window_reason(
+    care_request: CareRequest,
+    week: IsoWeek,
+    tz: str,
+    away: list[tuple[datetime, datetime]],
+    not_before: datetime | None,
+) -> str:
     if away and not request_windows(care_request, week, tz, away):
         return "the client is away during every window of this request"
     if not_before is not None:

@@ -8,7 +8,7 @@ time that does not exist (02:30 on the last Sunday of March) moves forward by th
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from carecal.errors import InputError
@@ -70,9 +70,9 @@ def local(day: date, at: time, tz: str = DEFAULT_TZ) -> datetime:
     naive = datetime.combine(day, at)
     aware = naive.replace(tzinfo=ZoneInfo(tz))
     # A nonexistent time does not survive a round trip through UTC: move it past the gap.
-    round_trip = aware.astimezone(timezone.utc).astimezone(ZoneInfo(tz))
+    round_trip = aware.astimezone(UTC).astimezone(ZoneInfo(tz))
     if round_trip.replace(tzinfo=None) != naive:
-        aware = (aware.astimezone(timezone.utc)).astimezone(ZoneInfo(tz))
+        aware = (aware.astimezone(UTC)).astimezone(ZoneInfo(tz))
     return aware
 
 

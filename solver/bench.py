@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -111,10 +111,12 @@ def greedy_roster(instance: dict, on_complete=lambda: None) -> dict:
     cands = Candidates(inst)
     schedule = greedy(cands, previous_preferences(inst, None), place_pins(inst))
     on_complete()
-    reasons = {r: unassigned_reasons(cands, schedule, r)
-               for r in range(len(inst.requests)) if r not in schedule.assigned}
-    return roster_document(inst, schedule.assigned, reasons, "FEASIBLE", {"objective": 0, "best_bound": 0,
-                                                                         "solve_seconds": 0.0})
+    reasons = {
+        r: unassigned_reasons(cands, schedule, r) for r in range(len(inst.requests)) if r not in schedule.assigned
+    }
+    return roster_document(
+        inst, schedule.assigned, reasons, "FEASIBLE", {"objective": 0, "best_bound": 0, "solve_seconds": 0.0}
+    )
 
 
 def _child(spec_path: str) -> None:
@@ -122,8 +124,10 @@ def _child(spec_path: str) -> None:
 
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     instance = json.loads(Path(spec["instance"]).read_text(encoding="utf-8"))
-    base, previous = (json.loads(Path(spec[key]).read_text(encoding="utf-8")) if spec.get(key) else None
-                      for key in ("base", "previous"))
+    base, previous = (
+        json.loads(Path(spec[key]).read_text(encoding="utf-8")) if spec.get(key) else None
+        for key in ("base", "previous")
+    )
     first_progress: list[float] = []
     started = time.perf_counter()
 
@@ -134,30 +138,68 @@ def _child(spec_path: str) -> None:
     if spec["method"] == "greedy":
         roster = greedy_roster(instance, on_complete=on_progress)
     else:
-        roster = solve(instance, time_limit=spec["time_limit"], workers=spec["workers"], seed=spec["seed"],
-                       base=base, previous=previous, on_progress=on_progress)
+        roster = solve(
+            instance,
+            time_limit=spec["time_limit"],
+            workers=spec["workers"],
+            seed=spec["seed"],
+            base=base,
+            previous=previous,
+            on_progress=on_progress,
+        )
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
     Path(spec["out"]).write_text(
-        json.dumps({"roster": roster, "seconds": seconds,
-                    "first_progress": first_progress[0] if first_progress else None, "peak_bytes": peak}),
+        json.dumps(
+            {
+                "roster": roster,
+                "seconds": seconds,
+                "first_progress": first_progress[0] if first_progress else None,
+                "peak_bytes": peak,
+            }
+        ),
         encoding="utf-8",
     )
 
 
-def _measure(workdir: Path, size: str, method: str, instance: dict, instance_path: Path, *, time_limit: float,
-             workers: int, seed: int, base_path: Path | None = None, previous_path: Path | None = None) -> Run:
+def _measure(
+    workdir: Path,
+    size: str,
+    method: str,
+    instance: dict,
+    instance_path: Path,
+    *,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    base_path: Path | None = None,
+    previous_path: Path | None = None,
+) -> Run:
     """Run one solve in a fresh process; a crash or a hang is recorded as such, not raised."""
     name = f"{size}-{method}".replace(" ", "-")
     spec_path, out_path = workdir / f"{name}.spec.json", workdir / f"{name}.out.json"
-    spec_path.write_text(json.dumps({
-        "method": method, "instance": str(instance_path), "base": str(base_path) if base_path else None,
-        "previous": str(previous_path) if previous_path else None,
-        "out": str(out_path), "time_limit": time_limit, "workers": workers, "seed": seed,
-    }))
+    spec_path.write_text(
+        json.dumps(
+            {
+                "method": method,
+                "instance": str(instance_path),
+                "base": str(base_path) if base_path else None,
+                "previous": str(previous_path) if previous_path else None,
+                "out": str(out_path),
+                "time_limit": time_limit,
+                "workers": workers,
+                "seed": seed,
+            }
+        )
+    )
     try:
-        subprocess.run([sys.executable, "-m", "solver.bench", str(spec_path)], check=True, capture_output=True,
-                       text=True, timeout=3 * time_limit + 300)
+        subprocess.run(
+            [sys.executable, "-m", "solver.bench", str(spec_path)],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=3 * time_limit + 300,
+        )
     except subprocess.CalledProcessError as exc:
         last = (exc.stderr or "").strip().splitlines()[-1:] or [""]
         return _failed(size, method, f"crashed: {last[0][:120]}")
@@ -167,8 +209,20 @@ def _measure(workdir: Path, size: str, method: str, instance: dict, instance_pat
 
 
 def _failed(size: str, method: str, status: str) -> Run:
-    return Run(size=size, method=method, status=status, seconds=0.0, solver_seconds=None, first_valid_seconds=None,
-               peak_bytes=0, metrics={}, violations=0, gap=None, coverage_bound=None, roster={})
+    return Run(
+        size=size,
+        method=method,
+        status=status,
+        seconds=0.0,
+        solver_seconds=None,
+        first_valid_seconds=None,
+        peak_bytes=0,
+        metrics={},
+        violations=0,
+        gap=None,
+        coverage_bound=None,
+        roster={},
+    )
 
 
 def _gap(stats: dict) -> float | None:
@@ -187,12 +241,20 @@ def _run(size: str, method: str, instance: dict, raw: dict) -> Run:
     stats = roster.get("stats", {})
     total_priority = sum(r.get("priority", 1) for c in instance["clients"] for r in c["requests"])
     ceiling = stats.get("coverage_bound")
-    return Run(size=size, method=method, status=roster.get("status", "?"), seconds=raw["seconds"],
-               solver_seconds=stats.get("solve_seconds") if method != "greedy" else None,
-               first_valid_seconds=raw["first_progress"], peak_bytes=raw["peak_bytes"], metrics=report.metrics,
-               violations=len(report.violations), gap=None if method == "greedy" else _gap(stats),
-               coverage_bound=None if method == "greedy" or ceiling is None else ceiling / total_priority,
-               roster=roster)
+    return Run(
+        size=size,
+        method=method,
+        status=roster.get("status", "?"),
+        seconds=raw["seconds"],
+        solver_seconds=stats.get("solve_seconds") if method != "greedy" else None,
+        first_valid_seconds=raw["first_progress"],
+        peak_bytes=raw["peak_bytes"],
+        metrics=report.metrics,
+        violations=len(report.violations),
+        gap=None if method == "greedy" else _gap(stats),
+        coverage_bound=None if method == "greedy" or ceiling is None else ceiling / total_priority,
+        roster=roster,
+    )
 
 
 # --- the replan case -------------------------------------------------------------------------
@@ -217,16 +279,26 @@ def changed_visits(before: dict, after: dict, involved: str) -> tuple[int, int, 
     assigned_after = {a["request"] for a in after["assignments"]}
     freed = [a for a in before["assignments"] if a["volunteer"] == involved]
     others = [a for a in before["assignments"] if a["volunteer"] != involved]
-    return (len(freed), sum(1 for a in freed if a["request"] in assigned_after),
-            sum(1 for a in others if _visit_key(a) not in new))
+    return (
+        len(freed),
+        sum(1 for a in freed if a["request"] in assigned_after),
+        sum(1 for a in others if _visit_key(a) not in new),
+    )
 
 
 # --- the whole benchmark ----------------------------------------------------------------------
 
 
-def run_bench(sizes=DEFAULT_SIZES, time_limit: float | None = None, seed: int = 1, out: str | Path | None = None,
-              workers: int = 2, week: str = BENCH_WEEK, progress=print,
-              command: str = "python -m solver bench") -> Bench:
+def run_bench(
+    sizes=DEFAULT_SIZES,
+    time_limit: float | None = None,
+    seed: int = 1,
+    out: str | Path | None = None,
+    workers: int = 2,
+    week: str = BENCH_WEEK,
+    progress=print,
+    command: str = "python -m solver bench",
+) -> Bench:
     """Greedy against the full solve per size, plus the replan case (L) and the next week (M)."""
     bench = Bench(runs=[])
     with tempfile.TemporaryDirectory(prefix="carecal-bench-") as tmp:
@@ -237,10 +309,13 @@ def run_bench(sizes=DEFAULT_SIZES, time_limit: float | None = None, seed: int = 
             instance_path = workdir / f"{size}.json"
             instance_path.write_text(json.dumps(instance))
             progress(f"{size}: greedy")
-            bench.runs.append(_measure(workdir, size, "greedy", instance, instance_path, time_limit=0.0, workers=1,
-                                       seed=seed))
+            bench.runs.append(
+                _measure(workdir, size, "greedy", instance, instance_path, time_limit=0.0, workers=1, seed=seed)
+            )
             progress(f"{size}: full solve, {limit:g} s")
-            full = _measure(workdir, size, "full", instance, instance_path, time_limit=limit, workers=workers, seed=seed)
+            full = _measure(
+                workdir, size, "full", instance, instance_path, time_limit=limit, workers=workers, seed=seed
+            )
             bench.runs.append(full)
             if size == NEXT_WEEK_SIZE and full.ok:
                 bench.next_week = _next_week(workdir, full, seed, week, limit, workers, progress)
@@ -288,8 +363,17 @@ def _next_week(workdir: Path, solved: Run, seed: int, week: str, limit: float, w
     instance_path.write_text(json.dumps(instance))
     previous_path.write_text(json.dumps(solved.roster))
     progress(f"{solved.size}: the next week, with this one as previous")
-    run = _measure(workdir, solved.size, "next week", instance, instance_path, time_limit=limit, workers=workers,
-                   seed=seed, previous_path=previous_path)
+    run = _measure(
+        workdir,
+        solved.size,
+        "next week",
+        instance,
+        instance_path,
+        time_limit=limit,
+        workers=workers,
+        seed=seed,
+        previous_path=previous_path,
+    )
     if not run.ok:
         return NextWeek(0, 0, 0, run)
     return NextWeek(*kept_from(solved.roster, run.roster), run)
@@ -303,8 +387,17 @@ def _replan(workdir: Path, instance: dict, solved: Run, limit: float, workers: i
     changed_path.write_text(json.dumps(changed))
     base_path.write_text(json.dumps(solved.roster))
     progress(f"{solved.size}: replan after {absent} is absent all week")
-    run = _measure(workdir, solved.size, "replan", changed, changed_path, time_limit=limit, workers=workers, seed=seed,
-                   base_path=base_path)
+    run = _measure(
+        workdir,
+        solved.size,
+        "replan",
+        changed,
+        changed_path,
+        time_limit=limit,
+        workers=workers,
+        seed=seed,
+        base_path=base_path,
+    )
     if not run.ok:
         return Replan(absent, 0, 0, 0, run)
     freed, recovered, moved = changed_visits(solved.roster, run.roster, absent)
@@ -315,10 +408,22 @@ def _replan(workdir: Path, instance: dict, solved: Run, limit: float, workers: i
 
 
 def machine() -> dict[str, str]:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "?")
-    mem_kib = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                    if line.startswith("MemTotal")), 0)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "?",
+    )
+    mem_kib = next(
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
     try:
         ortools = metadata.version("ortools")
     except metadata.PackageNotFoundError:
@@ -333,8 +438,23 @@ def machine() -> dict[str, str]:
     }
 
 
-COLUMNS = ["size", "method", "status", "covered", "weighted coverage", "vs greedy", "coverage bound", "continuity",
-           "volunteers per client", "travel km", "first valid s", "solve s", "gap to bound", "peak MiB", "violations"]
+COLUMNS = [
+    "size",
+    "method",
+    "status",
+    "covered",
+    "weighted coverage",
+    "vs greedy",
+    "coverage bound",
+    "continuity",
+    "volunteers per client",
+    "travel km",
+    "first valid s",
+    "solve s",
+    "gap to bound",
+    "peak MiB",
+    "violations",
+]
 
 
 def rows(runs: list[Run]) -> list[list[str]]:
@@ -346,15 +466,30 @@ def rows(runs: list[Run]) -> list[list[str]]:
             continue
         m = r.metrics
         base = greedy.get(r.size)
-        gain = "" if r.method == "greedy" or base is None or not base.metrics.get("weighted_coverage") else \
-            f"{(m['weighted_coverage'] / base.metrics['weighted_coverage'] - 1) * 100:+.1f} %"
-        table.append([
-            r.size, r.method, r.status, f"{m['covered']}/{m['requests']}", f"{m['weighted_coverage'] * 100:.1f} %",
-            gain, "" if r.coverage_bound is None else f"≤ {r.coverage_bound * 100:.1f} %", f"{m['continuity'] * 100:.1f} %", f"{m['distinct_volunteers_per_client']:.2f}",
-            f"{m['travel_km']:.0f}", "" if r.first_valid_seconds is None else f"{r.first_valid_seconds:.2f}",
-            f"{r.seconds:.1f}", "" if r.gap is None else f"{r.gap * 100:.2f} %", f"{r.peak_mib:.0f}",
-            str(r.violations),
-        ])
+        gain = (
+            ""
+            if r.method == "greedy" or base is None or not base.metrics.get("weighted_coverage")
+            else f"{(m['weighted_coverage'] / base.metrics['weighted_coverage'] - 1) * 100:+.1f} %"
+        )
+        table.append(
+            [
+                r.size,
+                r.method,
+                r.status,
+                f"{m['covered']}/{m['requests']}",
+                f"{m['weighted_coverage'] * 100:.1f} %",
+                gain,
+                "" if r.coverage_bound is None else f"≤ {r.coverage_bound * 100:.1f} %",
+                f"{m['continuity'] * 100:.1f} %",
+                f"{m['distinct_volunteers_per_client']:.2f}",
+                f"{m['travel_km']:.0f}",
+                "" if r.first_valid_seconds is None else f"{r.first_valid_seconds:.2f}",
+                f"{r.seconds:.1f}",
+                "" if r.gap is None else f"{r.gap * 100:.2f} %",
+                f"{r.peak_mib:.0f}",
+                str(r.violations),
+            ]
+        )
     return table
 
 
@@ -363,15 +498,19 @@ def cases(bench: Bench) -> list[str]:
     found = []
     replan, nxt = bench.replan, bench.next_week
     if replan is not None and replan.run.ok:
-        found.append(f"Replan ({replan.run.size}): {replan.absent_volunteer} absent all week; {replan.freed_visits} "
-                     f"of their visits freed, {replan.recovered_visits} re-covered by others, "
-                     f"{replan.changed_other_visits} visits of other volunteers changed; solving "
-                     f"{replan.run.solver_seconds} s, whole call {replan.run.seconds:.2f} s.")
+        found.append(
+            f"Replan ({replan.run.size}): {replan.absent_volunteer} absent all week; {replan.freed_visits} "
+            f"of their visits freed, {replan.recovered_visits} re-covered by others, "
+            f"{replan.changed_other_visits} visits of other volunteers changed; solving "
+            f"{replan.run.solver_seconds} s, whole call {replan.run.seconds:.2f} s."
+        )
     if nxt is not None and nxt.run.ok and nxt.visits:
-        found.append(f"Next week ({nxt.run.size}, same people and requests, this week's roster as `previous`): of "
-                     f"{nxt.visits} visits whose request was covered last week, {nxt.same_volunteer} "
-                     f"({nxt.same_volunteer / nxt.visits:.0%}) kept their volunteer and {nxt.same_slot} "
-                     f"({nxt.same_slot / nxt.visits:.0%}) also their weekday and time.")
+        found.append(
+            f"Next week ({nxt.run.size}, same people and requests, this week's roster as `previous`): of "
+            f"{nxt.visits} visits whose request was covered last week, {nxt.same_volunteer} "
+            f"({nxt.same_volunteer / nxt.visits:.0%}) kept their volunteer and {nxt.same_slot} "
+            f"({nxt.same_slot / nxt.visits:.0%}) also their weekday and time."
+        )
     return found
 
 
@@ -384,7 +523,11 @@ def targets(bench: Bench) -> list[tuple[str, str, bool | None]]:
     ]
 
     def gain(size: str) -> float:
-        return by[(size, "full")].metrics["weighted_coverage"] / max(1e-9, by[(size, "greedy")].metrics["weighted_coverage"]) - 1
+        return (
+            by[(size, "full")].metrics["weighted_coverage"]
+            / max(1e-9, by[(size, "greedy")].metrics["weighted_coverage"])
+            - 1
+        )
 
     def gain_text(size: str) -> str:
         """The gain, and the most the solver's proven ceiling would allow at all."""
@@ -397,29 +540,58 @@ def targets(bench: Bench) -> list[tuple[str, str, bool | None]]:
 
     if ("S", "full") in by:
         s = by[("S", "full")]
-        found.append(("S proven optimal in ≤ 5 s", f"{s.status} in {s.seconds:.1f} s",
-                      s.status == "OPTIMAL" and s.seconds <= 5.0))
+        found.append(
+            (
+                "S proven optimal in ≤ 5 s",
+                f"{s.status} in {s.seconds:.1f} s",
+                s.status == "OPTIMAL" and s.seconds <= 5.0,
+            )
+        )
     if ("M", "full") in by and ("M", "greedy") in by:
         m = by[("M", "full")]
         first = m.first_valid_seconds
-        found.append(("M first valid roster ≤ 2 s", "n/a" if first is None else f"{first:.2f} s",
-                      None if first is None else first <= 2.0))
+        found.append(
+            (
+                "M first valid roster ≤ 2 s",
+                "n/a" if first is None else f"{first:.2f} s",
+                None if first is None else first <= 2.0,
+            )
+        )
         found.append(("M ≥ greedy + 15 % weighted coverage in 30 s", gain_text("M"), gain("M") >= 0.15))
-        found.append(("M ≤ 3 % from the proven bound", "n/a" if m.gap is None else f"{m.gap * 100:.2f} %",
-                      None if m.gap is None else m.gap <= 0.03))
+        found.append(
+            (
+                "M ≤ 3 % from the proven bound",
+                "n/a" if m.gap is None else f"{m.gap * 100:.2f} %",
+                None if m.gap is None else m.gap <= 0.03,
+            )
+        )
     for size, wanted, memory in (("L", 0.15, 2), ("XL", 0.12, 4)):
         if (size, "full") in by and (size, "greedy") in by:
             r = by[(size, "full")]
-            found.append((f"{size} ≥ greedy + {wanted * 100:.0f} % in {TIME_LIMITS[size]:.0f} s", gain_text(size),
-                          gain(size) >= wanted))
+            found.append(
+                (
+                    f"{size} ≥ greedy + {wanted * 100:.0f} % in {TIME_LIMITS[size]:.0f} s",
+                    gain_text(size),
+                    gain(size) >= wanted,
+                )
+            )
             found.append((f"{size} within {memory} GiB", f"{r.peak_mib / 1024:.2f} GiB", r.peak_mib <= memory * 1024))
     if replan is not None and replan.run.ok:
         solving = replan.run.solver_seconds
-        found.append(("replan L after one absence ≤ 1 s of solving",
-                      f"{solving} s solving (whole call with parsing and pruning: {replan.run.seconds:.2f} s)",
-                      None if solving is None else solving <= 1.0))
-        found.append(("replan: zero changes to visits not involving the absent volunteer",
-                      f"{replan.changed_other_visits} changed", replan.changed_other_visits == 0))
+        found.append(
+            (
+                "replan L after one absence ≤ 1 s of solving",
+                f"{solving} s solving (whole call with parsing and pruning: {replan.run.seconds:.2f} s)",
+                None if solving is None else solving <= 1.0,
+            )
+        )
+        found.append(
+            (
+                "replan: zero changes to visits not involving the absent volunteer",
+                f"{replan.changed_other_visits} changed",
+                replan.changed_other_visits == 0,
+            )
+        )
     for r in runs:
         if r.violations:
             found.append((f"{r.size} {r.method}: roster passes the validator", f"{r.violations} violations", False))
@@ -429,11 +601,12 @@ def targets(bench: Bench) -> list[tuple[str, str, bool | None]]:
 def markdown(bench: Bench, command: str = "python -m solver bench") -> str:
     about = machine()
     lines = [
-        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC with `{command}` on {about['cores']} cores "
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}` on {about['cores']} cores "
         f"({about['cpu']}), {about['memory']} RAM, Python {about['python']}, OR-Tools {about['ortools']}; "
         f"load average at the end {about['load']}.",
         "",
-        "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS),
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
     ]
     lines += ["| " + " | ".join(row) + " |" for row in rows(bench.runs)]
     for sentence in cases(bench):
@@ -452,8 +625,11 @@ def print_report(bench: Bench) -> None:
         console = Console(width=180)
     table = Table(title="greedy vs full solve (metrics recomputed by solver.check)", title_justify="left")
     for column in COLUMNS:
-        table.add_column(column, justify="left" if column in ("size", "method", "status") else "right",
-                         min_width=max(len(word) for word in column.split()))
+        table.add_column(
+            column,
+            justify="left" if column in ("size", "method", "status") else "right",
+            min_width=max(len(word) for word in column.split()),
+        )
     for row in rows(bench.runs):
         table.add_row(*row)
     console.print(table)
@@ -468,8 +644,9 @@ def print_report(bench: Bench) -> None:
     console.print("machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()))
 
 
-def main_bench(sizes=DEFAULT_SIZES, time_limit: float | None = None, seed: int = 1, out: str | Path | None = None,
-               workers: int = 2) -> int:
+def main_bench(
+    sizes=DEFAULT_SIZES, time_limit: float | None = None, seed: int = 1, out: str | Path | None = None, workers: int = 2
+) -> int:
     """CLI edge: run, print, optionally write Markdown; 1 when a roster fails the validator."""
     from rich.console import Console
 
@@ -481,8 +658,9 @@ def main_bench(sizes=DEFAULT_SIZES, time_limit: float | None = None, seed: int =
     command = f"python -m solver bench --sizes {','.join(sizes)} --seed {seed} --workers {workers}"
     if time_limit is not None:
         command += f" --time-limit {time_limit:g}"
-    bench = run_bench(sizes, time_limit, seed, out, workers, progress=lambda msg: err.print(f"[dim]{msg}[/dim]"),
-                      command=command)
+    bench = run_bench(
+        sizes, time_limit, seed, out, workers, progress=lambda msg: err.print(f"[dim]{msg}[/dim]"), command=command
+    )
     print_report(bench)
     return 1 if any(r.violations for r in bench.runs) else 0
 

@@ -26,7 +26,7 @@ from collections import defaultdict
 from solver.candidates import Candidates
 from solver.instance import Instance
 
-LP_MAX_OPTIONS = 200_000   # beyond this the relaxation costs more time than it is worth
+LP_MAX_OPTIONS = 200_000  # beyond this the relaxation costs more time than it is worth
 
 
 def trivial_bound(inst: Instance, cands: Candidates) -> int:

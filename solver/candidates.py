@@ -33,8 +33,9 @@ def static_breaks(inst: Instance, client: Client, volunteer: Volunteer, km: floa
     breaks = []
     if client.dementia:
         if client.mother_tongue not in volunteer.languages:
-            breaks.append(f"rule 1: does not speak the mother tongue {client.mother_tongue} "
-                          f"(client lives with dementia)")
+            breaks.append(
+                f"rule 1: does not speak the mother tongue {client.mother_tongue} (client lives with dementia)"
+            )
     elif not set(client.languages) & set(volunteer.languages):
         breaks.append(f"rule 1: speaks none of {', '.join(client.languages)}")
     if client.dementia and not volunteer.dementia_trained:
@@ -78,10 +79,13 @@ def feasible_starts(inst: Instance, request: Request, volunteer: Volunteer) -> d
             if hi < lo:
                 continue
             starts = inst.clock.grid_between(lo, hi)
-            blocking = [(b_start, b_end) for b_start, b_end in volunteer.absences
-                        if b_start < hi + duration and lo < b_end]
+            blocking = [
+                (b_start, b_end) for b_start, b_end in volunteer.absences if b_start < hi + duration and lo < b_end
+            ]
             if blocking:
-                starts = [s for s in starts if all(s >= b_end or s + duration <= b_start for b_start, b_end in blocking)]
+                starts = [
+                    s for s in starts if all(s >= b_end or s + duration <= b_start for b_start, b_end in blocking)
+                ]
             by_day[w.day].extend(starts)
     return {day: tuple(sorted(set(starts))) for day, starts in sorted(by_day.items()) if starts}
 
@@ -108,14 +112,21 @@ class Candidates:
             langs = (client.mother_tongue,) if client.dementia else client.languages
             pool = {v for lang in langs for v in speakers.get(lang, ())}
             people = [v for v in pool if matches_person(client, inst.volunteers[v])]
-            ok = sorted((self.dist_vc(v, client.index), v) for v in people
-                        if self.dist_vc(v, client.index) <= inst.volunteers[v].max_km)
+            ok = sorted(
+                (self.dist_vc(v, client.index), v)
+                for v in people
+                if self.dist_vc(v, client.index) <= inst.volunteers[v].max_km
+            )
             for r in client.requests:
                 pin = inst.pin_of.get(r)
                 vols = [pin.volunteer] if pin else [v for _, v in ok]
                 duration = inst.requests[r].duration
-                self.volunteers_of[r] = [v for v in vols if duration <= inst.volunteers[v].max_minutes_per_week
-                                         and inst.volunteers[v].max_visits_per_day >= 1]
+                self.volunteers_of[r] = [
+                    v
+                    for v in vols
+                    if duration <= inst.volunteers[v].max_minutes_per_week
+                    and inst.volunteers[v].max_visits_per_day >= 1
+                ]
         self.options = _OptionsByRequest(self)
 
     def options_for(self, r: int, v: int) -> list[Option]:
@@ -149,16 +160,18 @@ class Candidates:
         key = (v, c)
         found = self._dist_vc.get(key)
         if found is None:
-            found = self._dist_vc[key] = distance_km(self.inst.travel, self.inst.volunteers[v].home,
-                                                     self.inst.clients[c].home)
+            found = self._dist_vc[key] = distance_km(
+                self.inst.travel, self.inst.volunteers[v].home, self.inst.clients[c].home
+            )
         return found
 
     def dist_cc(self, a: int, b: int) -> float:
         key = (a, b) if a <= b else (b, a)
         found = self._dist_cc.get(key)
         if found is None:
-            found = self._dist_cc[key] = distance_km(self.inst.travel, self.inst.clients[a].home,
-                                                     self.inst.clients[b].home)
+            found = self._dist_cc[key] = distance_km(
+                self.inst.travel, self.inst.clients[a].home, self.inst.clients[b].home
+            )
         return found
 
     def travel(self, v: int, a: int, b: int) -> int:

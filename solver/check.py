@@ -26,7 +26,7 @@ import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -161,12 +161,12 @@ def _local_instant(day: date, clock: tuple[int, int], tz: ZoneInfo, *, latest: b
     naive = datetime.combine(day, time()) + timedelta(hours=clock[0], minutes=clock[1])
     readings = []
     for fold in (0, 1):
-        instant = naive.replace(tzinfo=tz, fold=fold).astimezone(timezone.utc)
+        instant = naive.replace(tzinfo=tz, fold=fold).astimezone(UTC)
         if instant.astimezone(tz).replace(tzinfo=None) == naive and instant not in readings:
             readings.append(instant)
     if readings:
         return max(readings) if latest else min(readings)
-    jump = min(naive.replace(tzinfo=tz, fold=fold).astimezone(timezone.utc) for fold in (0, 1))
+    jump = min(naive.replace(tzinfo=tz, fold=fold).astimezone(UTC) for fold in (0, 1))
     while jump.astimezone(tz).replace(tzinfo=None) < naive:
         jump += timedelta(minutes=1)
     return jump
@@ -260,7 +260,9 @@ def _read_instance(raw: dict) -> _Instance:
     speed_kmh = {mode: float(speed) for mode, speed in travel["speed_kmh"].items()}
     for volunteer in volunteers.values():
         if volunteer.mode not in speed_kmh:
-            raise InstanceUnreadable(f"volunteer {volunteer.id}: mode {volunteer.mode!r} is not one of {', '.join(speed_kmh)}")
+            raise InstanceUnreadable(
+                f"volunteer {volunteer.id}: mode {volunteer.mode!r} is not one of {', '.join(speed_kmh)}"
+            )
     return _Instance(
         week=raw["week"],
         tz=tz,
@@ -347,7 +349,7 @@ def _parse_timestamp(text: Any, tz: ZoneInfo, where: str, out: list[Violation]) 
                 f"but {_offset(in_force)} is in force in {tz.key} at that moment",
             )
         )
-    return stamp.astimezone(timezone.utc)
+    return stamp.astimezone(UTC)
 
 
 def _offset(delta: timedelta | None) -> str:
@@ -381,21 +383,23 @@ def _read_visits(inst: _Instance, roster: dict, out: list[Violation]) -> list[_V
             )
         volunteer = inst.volunteers.get(a.get("volunteer"))
         if volunteer is None:
-            out.append(Violation(RULE_FORMAT, f"{where}: request {request.id} names unknown volunteer {a.get('volunteer')!r}"))
+            out.append(
+                Violation(RULE_FORMAT, f"{where}: request {request.id} names unknown volunteer {a.get('volunteer')!r}")
+            )
             continue
         start = _parse_timestamp(a.get("start"), inst.tz, f"{where}.start", out)
         end = _parse_timestamp(a.get("end"), inst.tz, f"{where}.end", out)
         if start is None or end is None:
             continue
-        visits.append(
-            _Visit(request, inst.clients[request.client], volunteer, start, end, start.astimezone(inst.tz))
-        )
+        visits.append(_Visit(request, inst.clients[request.client], volunteer, start, end, start.astimezone(inst.tz)))
 
     for i, u in enumerate(roster.get("unassigned", [])):
         where = f"$.unassigned[{i}]"
         request = inst.requests.get(u.get("request")) if isinstance(u, dict) else None
         if request is None:
-            out.append(Violation(RULE_FORMAT, f"{where}: unknown request {u.get('request') if isinstance(u, dict) else u!r}"))
+            out.append(
+                Violation(RULE_FORMAT, f"{where}: unknown request {u.get('request') if isinstance(u, dict) else u!r}")
+            )
             continue
         seen_unassigned[request.id] += 1
         if u.get("client") != request.client:
@@ -430,11 +434,17 @@ def _rule_1_language(visit: _Visit) -> list[Violation]:
     client, volunteer = visit.client, visit.volunteer
     if not set(client.languages) & set(volunteer.languages):
         found.append(
-            Violation(1, f"{visit.label()}: {volunteer.id} speaks none of the client's languages ({', '.join(client.languages)})")
+            Violation(
+                1,
+                f"{visit.label()}: {volunteer.id} speaks none of the client's languages "
+                f"({', '.join(client.languages)})",
+            )
         )
     elif client.dementia and client.languages and client.languages[0] not in volunteer.languages:
         found.append(
-            Violation(1, f"{visit.label()}: {volunteer.id} does not speak the client's mother tongue {client.languages[0]}")
+            Violation(
+                1, f"{visit.label()}: {volunteer.id} does not speak the client's mother tongue {client.languages[0]}"
+            )
         )
     return found
 
@@ -450,7 +460,9 @@ def _rule_3_gender_and_exclusion(visit: _Visit) -> list[Violation]:
     found = []
     wish = visit.client.gender_preference
     if wish is not None and visit.volunteer.gender != wish:
-        found.append(Violation(3, f"{visit.label()}: client prefers gender {wish}, volunteer is {visit.volunteer.gender}"))
+        found.append(
+            Violation(3, f"{visit.label()}: client prefers gender {wish}, volunteer is {visit.volunteer.gender}")
+        )
     if visit.volunteer.id in visit.client.excluded_volunteers:
         found.append(Violation(3, f"{visit.label()}: {visit.volunteer.id} is excluded by the client"))
     return found
@@ -467,18 +479,26 @@ def _rule_5_time(inst: _Instance, visit: _Visit) -> list[Violation]:
     found = []
     span = (visit.start, visit.end)
     if visit.minutes != visit.request.duration_min:
-        found.append(Violation(5, f"{visit.label()}: lasts {visit.minutes:g} min, the request asks {visit.request.duration_min}"))
+        found.append(
+            Violation(5, f"{visit.label()}: lasts {visit.minutes:g} min, the request asks {visit.request.duration_min}")
+        )
     local = visit.local_start
     if local.second or local.microsecond or (local.hour * 60 + local.minute) % inst.slot_minutes:
         found.append(Violation(5, f"{visit.label()}: starts {local:%H:%M:%S}, off the {inst.slot_minutes}-minute grid"))
     if not any(_inside(span, w) for w in visit.request.windows):
         found.append(Violation(5, f"{visit.label()}: {_local_span(inst, span)} lies outside the request's windows"))
     if not any(_inside(span, w) for w in visit.volunteer.availability):
-        found.append(Violation(5, f"{visit.label()}: {_local_span(inst, span)} lies outside {visit.volunteer.id}'s availability"))
+        found.append(
+            Violation(5, f"{visit.label()}: {_local_span(inst, span)} lies outside {visit.volunteer.id}'s availability")
+        )
     for absence in visit.volunteer.absences:
         if _overlaps(span, absence):
             found.append(
-                Violation(5, f"{visit.label()}: {_local_span(inst, span)} touches an absence of {visit.volunteer.id} ({_local_span(inst, absence)})")
+                Violation(
+                    5,
+                    f"{visit.label()}: {_local_span(inst, span)} touches an absence of {visit.volunteer.id} "
+                    f"({_local_span(inst, absence)})",
+                )
             )
     return found
 
@@ -516,13 +536,19 @@ def _rule_7_load(volunteer: _Volunteer, visits: list[_Visit]) -> list[Violation]
     found = []
     minutes = sum(v.minutes for v in visits)
     if minutes > volunteer.max_minutes_per_week:
-        found.append(Violation(7, f"{volunteer.id}: {minutes:g} visit minutes this week, at most {volunteer.max_minutes_per_week}"))
+        found.append(
+            Violation(
+                7, f"{volunteer.id}: {minutes:g} visit minutes this week, at most {volunteer.max_minutes_per_week}"
+            )
+        )
     per_day: dict[date, int] = defaultdict(int)
     for visit in visits:
         per_day[visit.local_day] += 1
     for day, count in sorted(per_day.items()):
         if count > volunteer.max_visits_per_day:
-            found.append(Violation(7, f"{volunteer.id}: {count} visits on {day}, at most {volunteer.max_visits_per_day}"))
+            found.append(
+                Violation(7, f"{volunteer.id}: {count} visits on {day}, at most {volunteer.max_visits_per_day}")
+            )
     return found
 
 
@@ -532,7 +558,9 @@ def _rule_8_client_overlap(client: _Client, visits: list[_Visit]) -> list[Violat
     for i, first in enumerate(ordered):
         for second in ordered[i + 1 :]:
             if _overlaps((first.start, first.end), (second.start, second.end)):
-                found.append(Violation(8, f"client {client.id}: visits {first.request.id} and {second.request.id} overlap"))
+                found.append(
+                    Violation(8, f"client {client.id}: visits {first.request.id} and {second.request.id} overlap")
+                )
     return found
 
 
@@ -546,7 +574,7 @@ def _rule_9_pins(inst: _Instance, visits: list[_Visit]) -> list[Violation]:
         wanted_start = None
         if pin.get("start") is not None:
             try:
-                wanted_start = datetime.fromisoformat(pin["start"]).astimezone(timezone.utc)
+                wanted_start = datetime.fromisoformat(pin["start"]).astimezone(UTC)
             except (TypeError, ValueError):
                 raise InstanceUnreadable(f"$.pins[{i}].start: {pin['start']!r} is not an ISO 8601 timestamp") from None
         matching = [

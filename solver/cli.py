@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,8 +18,12 @@ from rich.table import Table
 
 from solver.instance import InstanceError
 
-app = typer.Typer(help="carecal's weekly matcher (carecal-instance/1 -> carecal-roster/1).",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="carecal's weekly matcher (carecal-instance/1 -> carecal-roster/1).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 err = Console(stderr=True)
 BAD_INPUT = 2
 
@@ -42,7 +46,7 @@ def read_json(path: Path, what: str) -> dict:
         fail([f"{path}: {what} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"])
 
 
-def write_json(doc: dict, output: Optional[Path]) -> None:
+def write_json(doc: dict, output: Path | None) -> None:
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if output is None or str(output) == "-":
         sys.stdout.write(text)
@@ -62,13 +66,17 @@ Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
 @app.command("solve")
 def solve_command(
     instance: Annotated[Path, typer.Argument(help="carecal-instance/1 JSON file ('-' for stdin).")],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the roster here (default stdout).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the roster here (default stdout).")
+    ] = None,
     time_limit: TimeLimit = 10.0,
     workers: Workers = 2,
     seed: Seed = 0,
-    previous: Annotated[Optional[Path], typer.Option(help="Last week's roster: keep volunteers and slots.")] = None,
-    base: Annotated[Optional[Path], typer.Option(help="This week's roster to repair: keep what still holds.")] = None,
-    hold: Annotated[Optional[list[str]], typer.Option(help="Request id never to hand to a new volunteer (repeatable).")] = None,
+    previous: Annotated[Path | None, typer.Option(help="Last week's roster: keep volunteers and slots.")] = None,
+    base: Annotated[Path | None, typer.Option(help="This week's roster to repair: keep what still holds.")] = None,
+    hold: Annotated[
+        list[str] | None, typer.Option(help="Request id never to hand to a new volunteer (repeatable).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     """Find the week's roster."""
@@ -77,27 +85,49 @@ def solve_command(
     doc = read_json(instance, "instance")
     previous_doc = read_json(previous, "previous roster") if previous else None
     base_doc = read_json(base, "base roster") if base else None
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
-                        TimeElapsedColumn(), console=err, transient=False, disable=quiet)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+        disable=quiet,
+    )
     with progress:
         task = progress.add_task("solving", total=time_limit, status="")
 
         def on_progress(event: dict) -> None:
-            progress.update(task, completed=min(event["elapsed"], time_limit), description=event["phase"],
-                            status=f"{event['covered']}/{event['requests']} covered")
+            progress.update(
+                task,
+                completed=min(event["elapsed"], time_limit),
+                description=event["phase"],
+                status=f"{event['covered']}/{event['requests']} covered",
+            )
 
         try:
-            roster = solve(doc, time_limit=time_limit, workers=workers, seed=seed, previous=previous_doc,
-                           base=base_doc, hold=hold or (), on_progress=on_progress)
+            roster = solve(
+                doc,
+                time_limit=time_limit,
+                workers=workers,
+                seed=seed,
+                previous=previous_doc,
+                base=base_doc,
+                hold=hold or (),
+                on_progress=on_progress,
+            )
         except InstanceError as exc:
             progress.stop()
             report_invalid(instance, exc)
         progress.update(task, completed=time_limit, description=roster["status"])
     stats = roster["stats"]
     if not quiet:
-        err.print(f"{roster['status']}: {stats['covered']}/{stats['requests']} requests covered, weighted "
-                  f"coverage {stats['weighted_coverage']} (bound {stats['coverage_bound']}), "
-                  f"{stats['solve_seconds']} s", highlight=False)
+        err.print(
+            f"{roster['status']}: {stats['covered']}/{stats['requests']} requests covered, weighted "
+            f"coverage {stats['weighted_coverage']} (bound {stats['coverage_bound']}), "
+            f"{stats['solve_seconds']} s",
+            highlight=False,
+        )
     write_json(roster, output)
 
 
@@ -105,7 +135,7 @@ def solve_command(
 def explain_command(
     instance: Annotated[Path, typer.Argument(help="carecal-instance/1 JSON file.")],
     request: Annotated[str, typer.Argument(help="Request id.")],
-    roster: Annotated[Optional[Path], typer.Option(help="Explain against this roster (default: the greedy one).")] = None,
+    roster: Annotated[Path | None, typer.Option(help="Explain against this roster (default: the greedy one).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List the candidates for one request and which rules each breaks."""
@@ -122,15 +152,18 @@ def explain_command(
         return
     out = Console()
     assigned = result["assigned_to"]
-    out.print(f"[bold]{result['request']}[/] (client {result['client']}, {result['duration_min']} min, "
-              f"{', '.join(result['windows'])})")
+    out.print(
+        f"[bold]{result['request']}[/] (client {result['client']}, {result['duration_min']} min, "
+        f"{', '.join(result['windows'])})"
+    )
     out.print(f"assigned to {assigned['volunteer']} {assigned['start']}" if assigned else "not assigned")
     for reason in result["reasons"]:
         out.print(f"  reason: {reason}", markup=False)
     table = Table("volunteer", "km", "ok", "breaks")
     for row in result["candidates"]:
-        table.add_row(row["volunteer"], f"{row['distance_km']:.1f}", "yes" if row["ok"] else "no",
-                      "; ".join(row["breaks"]))
+        table.add_row(
+            row["volunteer"], f"{row['distance_km']:.1f}", "yes" if row["ok"] else "no", "; ".join(row["breaks"])
+        )
     out.print(table)
 
 
@@ -149,8 +182,8 @@ def check_command(
 def generate_command(
     size: Annotated[str, typer.Option("--size", help="S, M, L or XL.")] = "S",
     seed: Seed = 1,
-    week: Annotated[Optional[str], typer.Option(help="ISO week, e.g. 2026-W48 (default: next week).")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (default stdout).")] = None,
+    week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W48 (default: next week).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (default stdout).")] = None,
 ) -> None:
     """Write a synthetic Chemnitz week of the given size."""
     from solver.generate import main_generate
@@ -161,16 +194,19 @@ def generate_command(
 @app.command("bench")
 def bench_command(
     sizes: Annotated[str, typer.Option("--sizes", help="Comma-separated sizes.")] = "S,M,L,XL",
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds per solve (default per size).")] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Seconds per solve (default per size).")
+    ] = None,
     seed: Seed = 1,
     workers: Workers = 2,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the Markdown report here.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the Markdown report here.")] = None,
 ) -> None:
     """Greedy against the full solve per size, with the replanning case."""
     from solver.bench import main_bench
 
-    raise typer.Exit(main_bench(tuple(s.strip() for s in sizes.split(",") if s.strip()), time_limit, seed,
-                                output, workers))
+    raise typer.Exit(
+        main_bench(tuple(s.strip() for s in sizes.split(",") if s.strip()), time_limit, seed, output, workers)
+    )
 
 
 def run() -> None:

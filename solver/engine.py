@@ -1,9 +1,9 @@
 """solve() and explain(): from an instance document to a roster document.
 
-    parse -> prune candidates -> place pins -> greedy warm start -> ejection chains
-          -> one CP-SAT model of the week (up to 300 clients) or large-neighbourhood search
-          -> (or, given a base roster: keep what still holds, repair the rest)
-          -> reasons for what stays uncovered -> carecal-roster/1
+parse -> prune candidates -> place pins -> greedy warm start -> ejection chains
+      -> one CP-SAT model of the week (up to 300 clients) or large-neighbourhood search
+      -> (or, given a base roster: keep what still holds, repair the rest)
+      -> reasons for what stays uncovered -> carecal-roster/1
 """
 
 from __future__ import annotations
@@ -25,23 +25,30 @@ from solver.repair import repair
 from solver.roster import base_assignments, previous_preferences, roster_document
 from solver.schedule import Schedule
 
-MONOLITHIC_MAX_CLIENTS = 300   # up to here one model of the whole week is solved
-SMALL_WEEK_CLIENTS = 100       # up to here that model aims at a proof; above, at progress (LP bound, ties kept)
-EJECTION_SHARE = 0.5                  # of the time limit, at most, for the ejection-chain search
-EJECTION_ATTEMPTS_PER_SECOND = 2500   # its deterministic budget with one worker (about a quarter of the time)
-FINISH_SECONDS_PER_REQUEST = 0.0003   # kept back from the search for the last fill and the reasons
+MONOLITHIC_MAX_CLIENTS = 300  # up to here one model of the whole week is solved
+SMALL_WEEK_CLIENTS = 100  # up to here that model aims at a proof; above, at progress (LP bound, ties kept)
+EJECTION_SHARE = 0.5  # of the time limit, at most, for the ejection-chain search
+EJECTION_ATTEMPTS_PER_SECOND = 2500  # its deterministic budget with one worker (about a quarter of the time)
+FINISH_SECONDS_PER_REQUEST = 0.0003  # kept back from the search for the last fill and the reasons
 Progress = Callable[[dict], None]
 
 
 class Run:
     """One solve: the clock, the best roster so far and progress reports."""
 
-    def __init__(self, inst: Instance, cands: Candidates, prefs: Preferences, time_limit: float,
-                 on_progress: Progress | None, started: float | None = None):
+    def __init__(
+        self,
+        inst: Instance,
+        cands: Candidates,
+        prefs: Preferences,
+        time_limit: float,
+        on_progress: Progress | None,
+        started: float | None = None,
+    ):
         self.inst, self.cands, self.prefs = inst, cands, prefs
-        self.time_limit = time_limit   # for the search, counted from `started`
+        self.time_limit = time_limit  # for the search, counted from `started`
         self.started = time.perf_counter() if started is None else started
-        self.search_started = time.perf_counter()   # after reading the week and pruning
+        self.search_started = time.perf_counter()  # after reading the week and pruning
         self.on_progress = on_progress
         self.weights = global_weights(inst, cands)
         self.best: dict[int, tuple[int, int]] = {}
@@ -67,13 +74,21 @@ class Run:
 
     def report(self, phase: str) -> None:
         if self.on_progress is not None and self.best_score is not None:
-            self.on_progress({"phase": phase, "elapsed": round(self.elapsed(), 3), "time_limit": self.time_limit,
-                              "covered": len(self.best), "requests": len(self.inst.requests),
-                              "objective": self.best_score.combined(self.weights)})
+            self.on_progress(
+                {
+                    "phase": phase,
+                    "elapsed": round(self.elapsed(), 3),
+                    "time_limit": self.time_limit,
+                    "covered": len(self.best),
+                    "requests": len(self.inst.requests),
+                    "objective": self.best_score.combined(self.weights),
+                }
+            )
 
 
-def optimise(run: Run, pins: dict[int, tuple[int, int]], workers: int, seed: int, deterministic: bool,
-             extra: dict) -> tuple[str, int | None]:
+def optimise(
+    run: Run, pins: dict[int, tuple[int, int]], workers: int, seed: int, deterministic: bool, extra: dict
+) -> tuple[str, int | None]:
     """Greedy, ejection chains, then CP-SAT (one model or neighbourhoods) into run.best.
     Returns the status and the best proven bound on weighted coverage (None: none)."""
     inst, cands, prefs, time_limit = run.inst, run.cands, run.prefs, run.time_limit
@@ -89,7 +104,7 @@ def optimise(run: Run, pins: dict[int, tuple[int, int]], workers: int, seed: int
     run.offer(warm.assigned, "greedy")
     extra["ejection_seconds"] = round(run.elapsed() - extra["greedy_seconds"], 3)
     small = len(inst.clients) <= SMALL_WEEK_CLIENTS
-    if not small:   # small weeks: CP-SAT's own bound suffices
+    if not small:  # small weeks: CP-SAT's own bound suffices
         proven = relaxation_bound(inst, cands, time_limit=max(0.5, 0.2 * time_limit))
     if len(inst.clients) > MONOLITHIC_MAX_CLIENTS:
         large_neighbourhood_search(run, pins, workers, seed, deterministic)
@@ -98,8 +113,9 @@ def optimise(run: Run, pins: dict[int, tuple[int, int]], workers: int, seed: int
     # A small week's proof was measured to come two to three times faster from one CP-SAT
     # worker than from two (S: 3 s against 5-9 s); larger weeks gain from the portfolio.
     limit = time_limit if deterministic else max(0.1, run.remaining())
-    outcome = WeekModel(cands, prefs, sub).solve(limit, 1 if small else workers, seed, deterministic,
-                                                 keep_hint=not small)
+    outcome = WeekModel(cands, prefs, sub).solve(
+        limit, 1 if small else workers, seed, deterministic, keep_hint=not small
+    )
     extra["cp_sat_seconds"] = round(outcome.seconds, 3)
     if outcome.coverage_bound is not None:
         proven = outcome.coverage_bound if proven is None else min(proven, outcome.coverage_bound)
@@ -110,9 +126,17 @@ def optimise(run: Run, pins: dict[int, tuple[int, int]], workers: int, seed: int
     return status, proven
 
 
-def solve(instance: dict, *, time_limit: float = 10.0, workers: int = 2, seed: int = 0,
-          previous: dict | None = None, base: dict | None = None, hold: Iterable[str] = (),
-          on_progress: Progress | None = None) -> dict:
+def solve(
+    instance: dict,
+    *,
+    time_limit: float = 10.0,
+    workers: int = 2,
+    seed: int = 0,
+    previous: dict | None = None,
+    base: dict | None = None,
+    hold: Iterable[str] = (),
+    on_progress: Progress | None = None,
+) -> dict:
     """Solve one week (see FORMAT.md); returns a carecal-roster/1 document.
 
     `previous`: last week's roster (stability wishes). `base`: this week's roster to repair:
@@ -120,7 +144,7 @@ def solve(instance: dict, *, time_limit: float = 10.0, workers: int = 2, seed: i
     ids that must not go to a new volunteer in a repair. With `workers=1` the run is
     deterministic for a given `seed` (time is then measured in CP-SAT's deterministic seconds).
     """
-    started = time.perf_counter()   # the time limit covers reading the week and writing reasons too
+    started = time.perf_counter()  # the time limit covers reading the week and writing reasons too
     inst = load_instance(instance)
     cands = Candidates(inst)
     prefs = previous_preferences(inst, previous)

@@ -24,11 +24,30 @@ SIZES = {"S": (60, 30), "M": (300, 120), "L": (1000, 350), "XL": (3000, 1000)}
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAYS = DAYS[:5]
 
-OLDER_ESTATES = {"Markersdorf", "Hutholz", "Morgenleite", "Helbersdorf", "Kappel", "Gablenz", "Yorckgebiet", "Sonnenberg"}
+OLDER_ESTATES = {
+    "Markersdorf",
+    "Hutholz",
+    "Morgenleite",
+    "Helbersdorf",
+    "Kappel",
+    "Gablenz",
+    "Yorckgebiet",
+    "Sonnenberg",
+}
 FOREIGN_BORN = {"Zentrum", "Furth", "Bernsdorf"}
 OUTLYING = {
-    "Grüna", "Euba", "Einsiedel", "Klaffenbach", "Mittelbach", "Kleinolbersdorf-Altenhain",
-    "Röhrsdorf", "Wittgensdorf", "Stelzendorf", "Adelsberg", "Erfenschlag", "Harthau",
+    "Grüna",
+    "Euba",
+    "Einsiedel",
+    "Klaffenbach",
+    "Mittelbach",
+    "Kleinolbersdorf-Altenhain",
+    "Röhrsdorf",
+    "Wittgensdorf",
+    "Stelzendorf",
+    "Adelsberg",
+    "Erfenschlag",
+    "Harthau",
 }
 
 KM_PER_DEGREE_LAT = 111.2
@@ -53,10 +72,24 @@ WEEKLY_MINUTES = [(240, 20), (360, 30), (480, 30), (600, 15), (840, 5)]
 VISITS_PER_DAY = [(1, 10), (2, 50), (None, 40)]  # None: leave the default (3) implicit
 # mode -> (weight, shortest and longest one-way reach in km)
 MODES = {"walk": (20, 1.5, 3.0), "bike": (15, 4.0, 8.0), "transit": (50, 4.0, 10.0), "car": (15, 8.0, 15.0)}
-REQUEST_WINDOWS = [("09:00", "12:00"), ("09:00", "13:00"), ("10:00", "14:00"), ("13:00", "17:00"),
-                   ("14:00", "18:00"), ("09:00", "17:00"), ("10:00", "16:00")]
-AVAILABILITY = [("08:00", "12:00"), ("09:00", "13:00"), ("09:00", "17:00"), ("12:00", "18:00"),
-                ("13:00", "19:00"), ("10:00", "16:00"), ("08:00", "18:00")]
+REQUEST_WINDOWS = [
+    ("09:00", "12:00"),
+    ("09:00", "13:00"),
+    ("10:00", "14:00"),
+    ("13:00", "17:00"),
+    ("14:00", "18:00"),
+    ("09:00", "17:00"),
+    ("10:00", "16:00"),
+]
+AVAILABILITY = [
+    ("08:00", "12:00"),
+    ("09:00", "13:00"),
+    ("09:00", "17:00"),
+    ("12:00", "18:00"),
+    ("13:00", "19:00"),
+    ("10:00", "16:00"),
+    ("08:00", "18:00"),
+]
 PARTIAL_ABSENCES = [("08:00", "12:00"), ("09:00", "12:00"), ("13:00", "18:00")]
 
 
@@ -83,7 +116,7 @@ def next_iso_week(today: date | None = None) -> str:
 
 
 def _weighted(rng: random.Random, table: list[tuple]):
-    values, weights = zip(*table)
+    values, weights = zip(*table, strict=True)
     return rng.choices(values, weights=weights)[0]
 
 
@@ -129,7 +162,7 @@ def _volunteer(rng: random.Random, vid: str, monday: date, home: dict) -> dict:
     days = sorted(rng.sample(WEEKDAYS, rng.choice([2, 3, 3, 4, 5])), key=DAYS.index)
     if rng.random() < 0.15:
         days.append(rng.choice(DAYS[5:]))
-    availability = [dict(zip(("day", "from", "to"), (day, *rng.choice(AVAILABILITY)))) for day in days]
+    availability = [dict(zip(("day", "from", "to"), (day, *rng.choice(AVAILABILITY)), strict=True)) for day in days]
     volunteer = {
         "id": vid,
         "home": home,
@@ -161,9 +194,17 @@ def _requests(rng: random.Random, cid: str) -> list[dict]:
         duration = _weighted(rng, DURATIONS)
         fitting = [w for w in REQUEST_WINDOWS if _minutes(w[1]) - _minutes(w[0]) >= duration]
         own_days = days[k * 3 : k * 3 + 3][: _weighted(rng, [(1, 50), (2, 35), (3, 15)])]
-        windows = [dict(zip(("day", "from", "to"), (day, *rng.choice(fitting)))) for day in sorted(own_days, key=DAYS.index)]
+        windows = [
+            dict(zip(("day", "from", "to"), (day, *rng.choice(fitting)), strict=True))
+            for day in sorted(own_days, key=DAYS.index)
+        ]
         requests.append(
-            {"id": f"{cid}-{k + 1}", "duration_min": duration, "priority": _weighted(rng, PRIORITIES), "windows": windows}
+            {
+                "id": f"{cid}-{k + 1}",
+                "duration_min": duration,
+                "priority": _weighted(rng, PRIORITIES),
+                "windows": windows,
+            }
         )
     return requests
 
@@ -210,15 +251,14 @@ def generate(size: str, seed: int, week: str | None = None) -> dict:
 
     width = len(str(max(n_clients, n_volunteers)))
     volunteers = [
-        _volunteer(rng, f"v{i:0{width}d}", monday, _home(rng, pool, volunteer_weights)) for i in range(1, n_volunteers + 1)
+        _volunteer(rng, f"v{i:0{width}d}", monday, _home(rng, pool, volunteer_weights))
+        for i in range(1, n_volunteers + 1)
     ]
     clients = []
     for i in range(1, n_clients + 1):
         cid = f"c{i:0{width}d}"
         mother_tongue = _weighted(rng, CLIENT_MOTHER_TONGUE)
-        languages = [mother_tongue] + [
-            lang for lang, p in CLIENT_SECOND_LANGUAGES[mother_tongue] if rng.random() < p
-        ]
+        languages = [mother_tongue] + [lang for lang, p in CLIENT_SECOND_LANGUAGES[mother_tongue] if rng.random() < p]
         client = {
             "id": cid,
             "home": _home(rng, pool, client_weights),
@@ -242,7 +282,11 @@ def generate(size: str, seed: int, week: str | None = None) -> dict:
         "week": week,
         "timezone": TIMEZONE,
         "slot_minutes": 15,
-        "travel": {"detour_factor": 1.3, "fixed_minutes": 5, "speed_kmh": {"walk": 4.5, "bike": 12, "transit": 15, "car": 25}},
+        "travel": {
+            "detour_factor": 1.3,
+            "fixed_minutes": 5,
+            "speed_kmh": {"walk": 4.5, "bike": 12, "transit": 15, "car": 25},
+        },
         "volunteers": volunteers,
         "clients": clients,
         "pins": [],

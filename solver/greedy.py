@@ -16,13 +16,13 @@ from solver.objective import Preferences
 from solver.schedule import Schedule
 
 
-def greedy_fill(schedule: Schedule, prefs: Preferences, requests: Iterable[int],
-                volunteers: set[int] | None = None) -> Schedule:
+def greedy_fill(
+    schedule: Schedule, prefs: Preferences, requests: Iterable[int], volunteers: set[int] | None = None
+) -> Schedule:
     """Assign as many of `requests` as fit into `schedule` (changed in place and returned)."""
     inst, cands = schedule.inst, schedule.cands
     todo = [r for r in requests if r not in schedule.assigned and cands.volunteers_of[r]]
-    todo.sort(key=lambda r: (-inst.requests[r].priority, len(cands.volunteers_of[r]),
-                             -inst.requests[r].duration, r))
+    todo.sort(key=lambda r: (-inst.requests[r].priority, len(cands.volunteers_of[r]), -inst.requests[r].duration, r))
     # First what can stay as last week: a volunteer the client knows, at last week's weekday/time.
     for r in todo:
         c = inst.requests[r].client
@@ -42,7 +42,7 @@ def greedy_fill(schedule: Schedule, prefs: Preferences, requests: Iterable[int],
         known, usual = prefs.volunteers[c], prefs.starts[c]
         serving = schedule.volunteers_of_client(c)
         vols = [v for v in cands.volunteers_of[r] if volunteers is None or v in volunteers]
-        vols.sort(key=lambda v: (v not in known, v not in serving))   # stable: nearest first within
+        vols.sort(key=lambda v: (v not in known, v not in serving))  # stable: nearest first within
         for v in vols:
             start = first_fit(schedule, r, v, usual)
             if start is not None:
@@ -66,12 +66,15 @@ def first_fit(schedule: Schedule, r: int, v: int, usual: frozenset[int]) -> int 
         same_day = schedule.visits.get((v, o.day), ())
         if len(same_day) >= volunteer.max_visits_per_day:
             continue
-        gaps = [(b_start, b_end, cands.travel(v, c, b_client), cands.travel(v, b_client, c))
-                for b_start, b_end, b_client, _ in same_day]
+        gaps = [
+            (b_start, b_end, cands.travel(v, c, b_client), cands.travel(v, b_client, c))
+            for b_start, b_end, b_client, _ in same_day
+        ]
         for s in o.starts:
             e = s + duration
-            if (all(e + t_to <= b_start or b_end + t_from <= s for b_start, b_end, t_to, t_from in gaps)
-                    and all(e <= b_start or b_end <= s for b_start, b_end, _ in own)):
+            if all(e + t_to <= b_start or b_end + t_from <= s for b_start, b_end, t_to, t_from in gaps) and all(
+                e <= b_start or b_end <= s for b_start, b_end, _ in own
+            ):
                 if not usual or s in usual:
                     return s
                 if found is None:

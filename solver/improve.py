@@ -16,9 +16,9 @@ from solver.greedy import first_fit
 from solver.objective import Preferences
 from solver.schedule import Schedule
 
-CANDIDATES = 30        # of an uncovered request's nearest candidates, how many may make room
-NEXT_CANDIDATES = 6    # ... and deeper in the chain
-DEPTH = 3              # ejections in a chain
+CANDIDATES = 30  # of an uncovered request's nearest candidates, how many may make room
+NEXT_CANDIDATES = 6  # ... and deeper in the chain
+DEPTH = 3  # ejections in a chain
 MAX_PASSES = 5
 
 
@@ -37,8 +37,14 @@ class _Budget:
         return self.deadline is not None and time.perf_counter() > self.deadline
 
 
-def insert_with_ejection(schedule: Schedule, prefs: Preferences, pinned: set[int],
-                         deadline: float | None = None, attempts: int | None = None, depth: int = DEPTH) -> int:
+def insert_with_ejection(
+    schedule: Schedule,
+    prefs: Preferences,
+    pinned: set[int],
+    deadline: float | None = None,
+    attempts: int | None = None,
+    depth: int = DEPTH,
+) -> int:
     """Improve `schedule` in place; returns how many moves were kept. Stops at `deadline`
     (a time.perf_counter() value) or after `attempts` placement attempts, if given; with
     attempts only, the result is deterministic."""
@@ -68,7 +74,7 @@ def _insert(schedule: Schedule, prefs: Preferences, r: int) -> bool:
     caps, minutes, need = schedule.capacity, schedule.minutes, request.duration
     for v in schedule.cands.volunteers_of[r]:
         if caps[v] - minutes[v] < need:
-            continue   # the cheapest test first: most volunteers are full late in the search
+            continue  # the cheapest test first: most volunteers are full late in the search
         s = first_fit(schedule, r, v, usual)
         if s is not None:
             schedule.add(r, v, s)
@@ -88,8 +94,16 @@ def _victims(schedule: Schedule, pinned: set[int], r: int, v: int) -> list[int]:
     return sorted({q for day in days for *_, q in schedule.visits.get((v, day), ()) if q not in pinned})
 
 
-def _place(schedule: Schedule, prefs: Preferences, pinned: set[int], r: int, depth: int,
-           candidates: int, moved: set[int], budget: _Budget) -> bool:
+def _place(
+    schedule: Schedule,
+    prefs: Preferences,
+    pinned: set[int],
+    r: int,
+    depth: int,
+    candidates: int,
+    moved: set[int],
+    budget: _Budget,
+) -> bool:
     """Place r, ejecting one visit and placing it in turn (up to `depth` ejections deep).
     On failure the schedule is exactly as before."""
     if _insert(schedule, prefs, r):
@@ -114,8 +128,9 @@ def _place(schedule: Schedule, prefs: Preferences, pinned: set[int], r: int, dep
     return False
 
 
-def _eject_and_insert(schedule: Schedule, prefs: Preferences, pinned: set[int], r: int, budget: _Budget,
-                      depth: int) -> bool:
+def _eject_and_insert(
+    schedule: Schedule, prefs: Preferences, pinned: set[int], r: int, budget: _Budget, depth: int
+) -> bool:
     """Cover r by an ejection chain; failing that, by swapping out one visit that weighs less."""
     if _place(schedule, prefs, pinned, r, depth, CANDIDATES, set(), budget):
         return True

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,9 +31,12 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 INSTANCE_FORMAT = "carecal-instance/1"
 ROSTER_FORMAT = "carecal-roster/1"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DEFAULT_TRAVEL = {"detour_factor": 1.3, "fixed_minutes": 5,
-                  "speed_kmh": {"walk": 4.5, "bike": 12, "transit": 15, "car": 25}}
-UTC = timezone.utc
+DEFAULT_TRAVEL = {
+    "detour_factor": 1.3,
+    "fixed_minutes": 5,
+    "speed_kmh": {"walk": 4.5, "bike": 12, "transit": 15, "car": 25},
+}
+UTC = UTC
 
 
 class InstanceError(ValueError):
@@ -53,6 +56,7 @@ ISO_639_1 = frozenset(_load_json("iso639-1.json")["codes"])
 
 # --------------------------------------------------------------------------- data
 
+
 @dataclass(frozen=True)
 class Place:
     lat: float
@@ -62,6 +66,7 @@ class Place:
 @dataclass(frozen=True)
 class Window:
     """A stretch of one day of the week, in week minutes; `label` is how a person reads it."""
+
     day: int
     start: int
     end: int
@@ -82,14 +87,14 @@ class Volunteer:
     mode: str
     speed_kmh: float
     availability: tuple[Window, ...]
-    absences: tuple[tuple[int, int], ...]   # (start, end) week minutes, only those touching the week
+    absences: tuple[tuple[int, int], ...]  # (start, end) week minutes, only those touching the week
 
 
 @dataclass(frozen=True)
 class Request:
     index: int
     id: str
-    client: int          # index into Instance.clients
+    client: int  # index into Instance.clients
     duration: int
     priority: int
     windows: tuple[Window, ...]
@@ -105,7 +110,7 @@ class Client:
     gender_preference: str | None
     previous_volunteers: frozenset[str]
     excluded_volunteers: frozenset[str]
-    requests: tuple[int, ...]   # indices into Instance.requests
+    requests: tuple[int, ...]  # indices into Instance.requests
 
     @property
     def mother_tongue(self) -> str:
@@ -130,6 +135,7 @@ class Travel:
 @dataclass(frozen=True)
 class Clock:
     """Turns local wall-clock times of one ISO week into week minutes and back."""
+
     monday: date
     tz: ZoneInfo
     slot: int
@@ -151,7 +157,7 @@ class Clock:
         """For a local time that does not exist: the instant the clock jumps over it."""
         a = naive.replace(tzinfo=self.tz, fold=0).astimezone(UTC)
         b = naive.replace(tzinfo=self.tz, fold=1).astimezone(UTC)
-        lo, hi = min(a, b), max(a, b)   # reading(lo) < naive < reading(hi)
+        lo, hi = min(a, b), max(a, b)  # reading(lo) < naive < reading(hi)
         while hi - lo > timedelta(minutes=1):
             mid = lo + (hi - lo) / 2
             mid = mid.replace(second=0, microsecond=0)
@@ -188,8 +194,9 @@ class Clock:
 
     @cached_property
     def day_starts(self) -> tuple[int, ...]:
-        return tuple(self.minutes(self._earliest(datetime.combine(self.monday + timedelta(days=d), time(0))))
-                     for d in range(8))
+        return tuple(
+            self.minutes(self._earliest(datetime.combine(self.monday + timedelta(days=d), time(0)))) for d in range(8)
+        )
 
     @cached_property
     def grid(self) -> tuple[int, ...]:
@@ -204,7 +211,7 @@ class Clock:
 
     def grid_between(self, lo: int, hi: int) -> tuple[int, ...]:
         """Grid starts s with lo <= s <= hi."""
-        return self.grid[bisect_left(self.grid, lo):bisect_right(self.grid, hi)]
+        return self.grid[bisect_left(self.grid, lo) : bisect_right(self.grid, hi)]
 
     def day_of(self, minute: int) -> int:
         return bisect_right(self.day_starts, minute) - 1
@@ -267,6 +274,7 @@ class Instance:
 
 # --------------------------------------------------------------------------- reading
 
+
 def _inline_refs(node: object, defs: dict) -> object:
     """The schema with every local $ref replaced by its definition (ours are not recursive);
     validating against it is about twice as fast, which matters for 3,000-client weeks."""
@@ -299,7 +307,7 @@ def _schema_errors(doc: object, schema_name: str) -> list[tuple[str, str]]:
 def parse_week(text: str) -> date:
     """'2026-W48' -> the Monday of that ISO week."""
     year, week = int(text[:4]), int(text[6:])
-    monday = date.fromisocalendar(year, week, 1)   # ValueError for a week 53 that does not exist
+    monday = date.fromisocalendar(year, week, 1)  # ValueError for a week 53 that does not exist
     return monday
 
 
@@ -323,8 +331,7 @@ def load_instance(doc: dict) -> Instance:
         raise InstanceError([("$.timezone", f"unknown time zone {doc['timezone']!r}")]) from None
     clock = Clock(monday, tz, doc.get("slot_minutes", 15))
     travel_doc = doc.get("travel", DEFAULT_TRAVEL)
-    travel = Travel(float(travel_doc["detour_factor"]), int(travel_doc["fixed_minutes"]),
-                    dict(travel_doc["speed_kmh"]))
+    travel = Travel(float(travel_doc["detour_factor"]), int(travel_doc["fixed_minutes"]), dict(travel_doc["speed_kmh"]))
 
     def check_languages(path: str, codes: list[str]) -> None:
         for i, code in enumerate(codes):
@@ -372,18 +379,26 @@ def load_instance(doc: dict) -> Instance:
         unique("volunteer", v["id"], f"{path}.id")
         check_languages(f"{path}.languages", v["languages"])
         if v["mode"] not in travel.speed_kmh:
-            errors.append((f"{path}.mode", f"{v['mode']!r} is not a travel mode; known: "
-                                           f"{', '.join(sorted(travel.speed_kmh))}"))
-        volunteers.append(Volunteer(
-            index=i, id=v["id"], home=Place(v["home"]["lat"], v["home"]["lon"]),
-            languages=tuple(v["languages"]), gender=v["gender"],
-            dementia_trained=v["dementia_trained"],
-            max_minutes_per_week=v["max_minutes_per_week"],
-            max_visits_per_day=v.get("max_visits_per_day", 3),
-            max_km=float(v["max_km"]), mode=v["mode"],
-            speed_kmh=float(travel.speed_kmh.get(v["mode"], 1.0)),
-            availability=windows(f"{path}.availability", v["availability"]),
-            absences=absences(f"{path}.absences", v.get("absences", []))))
+            errors.append(
+                (f"{path}.mode", f"{v['mode']!r} is not a travel mode; known: {', '.join(sorted(travel.speed_kmh))}")
+            )
+        volunteers.append(
+            Volunteer(
+                index=i,
+                id=v["id"],
+                home=Place(v["home"]["lat"], v["home"]["lon"]),
+                languages=tuple(v["languages"]),
+                gender=v["gender"],
+                dementia_trained=v["dementia_trained"],
+                max_minutes_per_week=v["max_minutes_per_week"],
+                max_visits_per_day=v.get("max_visits_per_day", 3),
+                max_km=float(v["max_km"]),
+                mode=v["mode"],
+                speed_kmh=float(travel.speed_kmh.get(v["mode"], 1.0)),
+                availability=windows(f"{path}.availability", v["availability"]),
+                absences=absences(f"{path}.absences", v.get("absences", [])),
+            )
+        )
 
     clients, requests = [], []
     for i, c in enumerate(doc["clients"]):
@@ -395,16 +410,29 @@ def load_instance(doc: dict) -> Instance:
             rpath = f"{path}.requests[{j}]"
             unique("request", r["id"], f"{rpath}.id")
             own.append(len(requests))
-            requests.append(Request(index=len(requests), id=r["id"], client=i,
-                                    duration=r["duration_min"], priority=r.get("priority", 1),
-                                    windows=windows(f"{rpath}.windows", r["windows"])))
-        clients.append(Client(
-            index=i, id=c["id"], home=Place(c["home"]["lat"], c["home"]["lon"]),
-            languages=tuple(c["languages"]), dementia=c["dementia"],
-            gender_preference=c.get("gender_preference"),
-            previous_volunteers=frozenset(c.get("previous_volunteers", [])),
-            excluded_volunteers=frozenset(c.get("excluded_volunteers", [])),
-            requests=tuple(own)))
+            requests.append(
+                Request(
+                    index=len(requests),
+                    id=r["id"],
+                    client=i,
+                    duration=r["duration_min"],
+                    priority=r.get("priority", 1),
+                    windows=windows(f"{rpath}.windows", r["windows"]),
+                )
+            )
+        clients.append(
+            Client(
+                index=i,
+                id=c["id"],
+                home=Place(c["home"]["lat"], c["home"]["lon"]),
+                languages=tuple(c["languages"]),
+                dementia=c["dementia"],
+                gender_preference=c.get("gender_preference"),
+                previous_volunteers=frozenset(c.get("previous_volunteers", [])),
+                excluded_volunteers=frozenset(c.get("excluded_volunteers", [])),
+                requests=tuple(own),
+            )
+        )
 
     volunteer_ids = {v.id: v.index for v in volunteers}
     request_ids = {r.id: r.index for r in requests}
@@ -430,10 +458,19 @@ def load_instance(doc: dict) -> Instance:
 
     if errors:
         raise InstanceError(errors)
-    instance = Instance(week=doc["week"], timezone=doc["timezone"], clock=clock, travel=travel,
-                        volunteers=tuple(volunteers), clients=tuple(clients),
-                        requests=tuple(requests), pins=tuple(pins), source=doc)
-    from solver.pins import pin_errors   # pins need the time rules, which need an Instance
+    instance = Instance(
+        week=doc["week"],
+        timezone=doc["timezone"],
+        clock=clock,
+        travel=travel,
+        volunteers=tuple(volunteers),
+        clients=tuple(clients),
+        requests=tuple(requests),
+        pins=tuple(pins),
+        source=doc,
+    )
+    from solver.pins import pin_errors  # pins need the time rules, which need an Instance
+
     errors = pin_errors(instance)
     if errors:
         raise InstanceError(errors)
@@ -452,5 +489,18 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-__all__ = ["InstanceError", "Instance", "Volunteer", "Client", "Request", "Pin", "Window", "Place",
-           "Clock", "load_instance", "load_roster_document", "SCHEMA_DIR", "DAYS"]
+__all__ = [
+    "InstanceError",
+    "Instance",
+    "Volunteer",
+    "Client",
+    "Request",
+    "Pin",
+    "Window",
+    "Place",
+    "Clock",
+    "load_instance",
+    "load_roster_document",
+    "SCHEMA_DIR",
+    "DAYS",
+]

@@ -19,24 +19,28 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 
 from solver.model import SubProblem, WeekModel
 from solver.travel import great_circle_km
 
 DEBUG = bool(os.environ.get("CARECAL_SOLVER_DEBUG"))
-NEIGHBOURS = 30            # the most volunteers one neighbourhood frees
+NEIGHBOURS = 30  # the most volunteers one neighbourhood frees
 MIN_NEIGHBOURS = 4
 ROUND_SECONDS = 1.0
-ROUND_OVERHEAD = 0.01      # seconds a round counts at least (deterministic runs count CP-SAT's time only)
-MAX_UNCOVERED = 12         # uncovered requests offered to one neighbourhood (beyond its target)
-LOWER_TIERS_SHARE = 0.3    # of a round, at most, for continuity/travel/fairness once coverage is settled
+ROUND_OVERHEAD = 0.01  # seconds a round counts at least (deterministic runs count CP-SAT's time only)
+MAX_UNCOVERED = 12  # uncovered requests offered to one neighbourhood (beyond its target)
+LOWER_TIERS_SHARE = 0.3  # of a round, at most, for continuity/travel/fairness once coverage is settled
 
 
 def nearest_volunteers(run, v: int, count: int) -> list[int]:
     inst, cands = run.inst, run.cands
     home = inst.volunteers[v].home
-    others = sorted((great_circle_km(home, w.home), w.index) for w in inst.volunteers
-                    if w.index != v and cands.requests_of_volunteer[w.index])
+    others = sorted(
+        (great_circle_km(home, w.home), w.index)
+        for w in inst.volunteers
+        if w.index != v and cands.requests_of_volunteer[w.index]
+    )
     return [v] + [w for _, w in others[:count]]
 
 
@@ -62,9 +66,14 @@ def chain_neighbourhood(run, r: int, size: int, rng: random.Random) -> set[int]:
     return set(hood[:size])
 
 
-def neighbourhood(run, hood: set[int], pinned: set[int], rng: random.Random | None = None,
-                  target: int | None = None, max_uncovered: int | None = None
-                  ) -> tuple[list[int], dict[int, tuple[int, int]]]:
+def neighbourhood(
+    run,
+    hood: set[int],
+    pinned: set[int],
+    rng: random.Random | None = None,
+    target: int | None = None,
+    max_uncovered: int | None = None,
+) -> tuple[list[int], dict[int, tuple[int, int]]]:
     """(free requests, fixed assignments) for a set of volunteers: their visits, and the
     uncovered requests they could take (at most `max_uncovered`, the target among them)."""
     cands = run.cands
@@ -74,8 +83,14 @@ def neighbourhood(run, hood: set[int], pinned: set[int], rng: random.Random | No
             free.append(r)
         else:
             fixed[r] = (v, s)
-    uncovered = sorted({r for v in hood for r in cands.requests_of_volunteer[v]
-                        if r not in run.best and r not in pinned and r != target})
+    uncovered = sorted(
+        {
+            r
+            for v in hood
+            for r in cands.requests_of_volunteer[v]
+            if r not in run.best and r not in pinned and r != target
+        }
+    )
     if max_uncovered is not None and len(uncovered) > max_uncovered:
         uncovered = (rng or random.Random(0)).sample(uncovered, max_uncovered)
     if target is not None:
@@ -95,15 +110,19 @@ def _clients_apart(run, assigned: dict[int, tuple[int, int]], changed: set[int])
     """Rule 8 for the clients of `changed` requests: their visits in `assigned` do not overlap."""
     inst = run.inst
     for c in {inst.requests[r].client for r in changed}:
-        spans = sorted((assigned[r][1], assigned[r][1] + inst.requests[r].duration)
-                       for r in inst.clients[c].requests if r in assigned)
-        if any(a_end > b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:])):
+        spans = sorted(
+            (assigned[r][1], assigned[r][1] + inst.requests[r].duration)
+            for r in inst.clients[c].requests
+            if r in assigned
+        )
+        if any(a_end > b_start for (_, a_end), (b_start, _) in pairwise(spans)):
             return False
     return True
 
 
-def _pick(run, rng: random.Random, size: int, active: list[int], pinned: set[int],
-          taken: set[int]) -> tuple[set[int], list[int]]:
+def _pick(
+    run, rng: random.Random, size: int, active: list[int], pinned: set[int], taken: set[int]
+) -> tuple[set[int], list[int]]:
     """One neighbourhood: (volunteers, free requests), none of the `taken` volunteers."""
     cands = run.cands
     uncovered = [r for r in range(len(run.inst.requests)) if r not in run.best and cands.volunteers_of[r]]
@@ -118,8 +137,9 @@ def _pick(run, rng: random.Random, size: int, active: list[int], pinned: set[int
     return hood, free
 
 
-def large_neighbourhood_search(run, pins: dict[int, tuple[int, int]], workers: int, seed: int,
-                               deterministic: bool, rounds: int | None = None) -> int:
+def large_neighbourhood_search(
+    run, pins: dict[int, tuple[int, int]], workers: int, seed: int, deterministic: bool, rounds: int | None = None
+) -> int:
     """Improve run.best in place; returns the number of improving rounds.
 
     With several workers, as many neighbourhoods are solved at once (one CP-SAT worker
@@ -164,16 +184,29 @@ def large_neighbourhood_search(run, pins: dict[int, tuple[int, int]], workers: i
             if DEBUG:
                 print(f"batch of {len(batch)}", file=sys.stderr)
             limit = min(ROUND_SECONDS, left)
-            jobs = [pool.submit(b.model.solve, limit, 1 if parallel > 1 else workers, rng.randrange(1 << 30),
-                                deterministic, ROUND_SECONDS * LOWER_TIERS_SHARE, True) for b in batch]
+            jobs = [
+                pool.submit(
+                    b.model.solve,
+                    limit,
+                    1 if parallel > 1 else workers,
+                    rng.randrange(1 << 30),
+                    deterministic,
+                    ROUND_SECONDS * LOWER_TIERS_SHARE,
+                    True,
+                )
+                for b in batch
+            ]
             took = 0.0
-            for b, job in zip(batch, jobs):
+            for b, job in zip(batch, jobs, strict=True):
                 outcome = job.result()
                 took = max(took, outcome.deterministic_seconds if deterministic else outcome.seconds)
                 if DEBUG:
-                    print(f"lns size {size} hood {len(b.hood)} free {len(b.free)} vars {outcome.variables} "
-                          f"build {b.build_seconds:.2f} solve {outcome.seconds:.2f} {outcome.status} "
-                          f"coverage {outcome.coverage} bound {outcome.coverage_bound}", file=sys.stderr)
+                    print(
+                        f"lns size {size} hood {len(b.hood)} free {len(b.free)} vars {outcome.variables} "
+                        f"build {b.build_seconds:.2f} solve {outcome.seconds:.2f} {outcome.status} "
+                        f"coverage {outcome.coverage} bound {outcome.coverage_bound}",
+                        file=sys.stderr,
+                    )
                 # grow neighbourhoods whose coverage CP-SAT proves quickly, shrink those it cannot
                 if outcome.coverage == outcome.coverage_bound and outcome.coverage_seconds < ROUND_SECONDS * 0.3:
                     size = min(NEIGHBOURS, size + 1)
@@ -184,8 +217,8 @@ def large_neighbourhood_search(run, pins: dict[int, tuple[int, int]], workers: i
                     candidate = {r: a for r, a in run.best.items() if r not in freed}
                     candidate.update(outcome.assigned)
                     if len(batch) > 1 and not _clients_apart(run, candidate, freed):
-                        continue   # another neighbourhood of this batch moved the same client's visits
+                        continue  # another neighbourhood of this batch moved the same client's visits
                     if run.offer(candidate, "lns"):
                         improved += 1
-            spent += max(took, ROUND_OVERHEAD)   # so that even empty rounds use up the budget
+            spent += max(took, ROUND_OVERHEAD)  # so that even empty rounds use up the budget
     return improved

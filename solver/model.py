@@ -31,28 +31,41 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from solver.candidates import Candidates, Option
-from solver.objective import (FAIRNESS_RANGE, NEW_FACE, PER_VOLUNTEER, SLOT_MOVED, Preferences,
-                              Weights, fairness_percent, ranges)
+from solver.objective import (
+    FAIRNESS_RANGE,
+    NEW_FACE,
+    PER_VOLUNTEER,
+    SLOT_MOVED,
+    Preferences,
+    Weights,
+    fairness_percent,
+    ranges,
+)
 
 DEBUG = bool(os.environ.get("CARECAL_SOLVER_DEBUG"))
 EXTRA_PARAMS: dict = {}
-FIRST_STAGE_SHARE = 0.85   # of the time limit, at most, for coverage; the rest for the lower tiers
-STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE", cp_model.INFEASIBLE: "INFEASIBLE",
-          cp_model.MODEL_INVALID: "MODEL_INVALID", cp_model.UNKNOWN: "UNKNOWN"}
+FIRST_STAGE_SHARE = 0.85  # of the time limit, at most, for coverage; the rest for the lower tiers
+STATUS = {
+    cp_model.OPTIMAL: "OPTIMAL",
+    cp_model.FEASIBLE: "FEASIBLE",
+    cp_model.INFEASIBLE: "INFEASIBLE",
+    cp_model.MODEL_INVALID: "MODEL_INVALID",
+    cp_model.UNKNOWN: "UNKNOWN",
+}
 
 
 @dataclass
 class SubProblem:
-    free: list[int]                                  # requests this model decides
-    fixed: dict[int, tuple[int, int]]                # request -> (volunteer, start), held as they are
-    hint: dict[int, tuple[int, int]]                 # a feasible assignment of (some of) the free requests
-    volunteers: set[int] | None = None               # who may take free requests (None: any candidate)
-    forced: set[int] = field(default_factory=set)    # free requests that must be assigned (pins)
+    free: list[int]  # requests this model decides
+    fixed: dict[int, tuple[int, int]]  # request -> (volunteer, start), held as they are
+    hint: dict[int, tuple[int, int]]  # a feasible assignment of (some of) the free requests
+    volunteers: set[int] | None = None  # who may take free requests (None: any candidate)
+    forced: set[int] = field(default_factory=set)  # free requests that must be assigned (pins)
 
 
 @dataclass
 class Outcome:
-    assigned: dict[int, tuple[int, int]]             # the free requests' new assignment
+    assigned: dict[int, tuple[int, int]]  # the free requests' new assignment
     status: str
     objective: float
     bound: float
@@ -60,9 +73,9 @@ class Outcome:
     seconds: float
     deterministic_seconds: float
     variables: int
-    coverage: int                                    # priority-weighted coverage of the free requests
-    coverage_bound: int | None                       # ... and CP-SAT's proven upper bound on it
-    coverage_seconds: float = 0.0                    # the first stage's time (deterministic with one worker)
+    coverage: int  # priority-weighted coverage of the free requests
+    coverage_bound: int | None  # ... and CP-SAT's proven upper bound on it
+    coverage_seconds: float = 0.0  # the first stage's time (deterministic with one worker)
 
 
 @dataclass
@@ -80,7 +93,7 @@ class WeekModel:
         self.model = cp_model.CpModel()
         self.hints: list[tuple[cp_model.IntVar, int]] = []
         self.hint_coverage = sum(cands.inst.requests[r].priority for r in sub.hint if r in sub.free)
-        self._det = 0.0   # CP-SAT's deterministic seconds spent on this model
+        self._det = 0.0  # CP-SAT's deterministic seconds spent on this model
         self.opts: list[_Opt] = []
         self.by_request: dict[int, list[_Opt]] = defaultdict(list)
         self._fixed_context()
@@ -115,12 +128,14 @@ class WeekModel:
         if len(same_day) >= volunteer.max_visits_per_day:
             return ()
         c, d = request.client, request.duration
-        gaps = [(fs, fe, cands.travel(o.volunteer, c, fc), cands.travel(o.volunteer, fc, c))
-                for fs, fe, fc in same_day]
+        gaps = [(fs, fe, cands.travel(o.volunteer, c, fc), cands.travel(o.volunteer, fc, c)) for fs, fe, fc in same_day]
         own = self.fixed_client.get(c, ())
-        return tuple(s for s in o.starts
-                     if all(s + d + t_to <= fs or fe + t_from <= s for fs, fe, t_to, t_from in gaps)
-                     and all(s + d <= fs or fe <= s for fs, fe in own))
+        return tuple(
+            s
+            for s in o.starts
+            if all(s + d + t_to <= fs or fe + t_from <= s for fs, fe, t_to, t_from in gaps)
+            and all(s + d <= fs or fe <= s for fs, fe in own)
+        )
 
     # -- variables ---------------------------------------------------------------
     def _options(self) -> None:
@@ -135,8 +150,12 @@ class WeekModel:
                     continue
                 name = f"r{r}_v{o.volunteer}_d{o.day}"
                 x = m.new_bool_var(f"x_{name}")
-                chosen = (hinted is not None and hinted[0] == o.volunteer
-                          and self.inst.clock.day_of(hinted[1]) == o.day and hinted[1] in starts)
+                chosen = (
+                    hinted is not None
+                    and hinted[0] == o.volunteer
+                    and self.inst.clock.day_of(hinted[1]) == o.day
+                    and hinted[1] in starts
+                )
                 self.hints.append((x, int(chosen)))
                 if len(starts) == 1:
                     s = starts[0]
@@ -150,8 +169,12 @@ class WeekModel:
 
     def hint_value(self, opt: _Opt) -> tuple[int, int] | None:
         hinted = self.sub.hint.get(opt.option.request)
-        if (hinted is not None and hinted[0] == opt.option.volunteer
-                and self.inst.clock.day_of(hinted[1]) == opt.option.day and hinted[1] in opt.starts):
+        if (
+            hinted is not None
+            and hinted[0] == opt.option.volunteer
+            and self.inst.clock.day_of(hinted[1]) == opt.option.day
+            and hinted[1] in opt.starts
+        ):
             return hinted
         return None
 
@@ -166,7 +189,7 @@ class WeekModel:
                 m.add_at_most_one([o.x for o in opts])
         missing = [r for r in self.sub.forced if not self.by_request.get(r)]
         if missing:
-            m.add_bool_or([])   # a pin without any option left: the model is infeasible, say so early
+            m.add_bool_or([])  # a pin without any option left: the model is infeasible, say so early
         # rule 8: a client's own visits do not overlap
         by_client = defaultdict(list)
         for o in self.opts:
@@ -190,12 +213,12 @@ class WeekModel:
                 m.add(sum(o.x for o in opts) <= left)
         # rule 6: no overlap, travel between same-day visits of a volunteer
         self.pairs = 0
-        for (v, day), opts in by_vol_day.items():
+        for (v, _day), opts in by_vol_day.items():
             if len(opts) < 2:
                 continue
             m.add_no_overlap([o.interval for o in opts])
             for i, a in enumerate(opts):
-                for b in opts[i + 1:]:
+                for b in opts[i + 1 :]:
                     self._travel_gap(v, a, b)
         self.by_vol = by_vol
 
@@ -206,7 +229,7 @@ class WeekModel:
         da, db = ra.duration, rb.duration
         a_lo, a_hi, b_lo, b_hi = a.starts[0], a.starts[-1], b.starts[0], b.starts[-1]
         if a_hi + da + t <= b_lo or b_hi + db + t <= a_lo:
-            return   # always apart enough, whatever the starts
+            return  # always apart enough, whatever the starts
         a_first = a_lo + da + t <= b_hi
         b_first = b_lo + db + t <= a_hi
         self.pairs += 1
@@ -249,10 +272,11 @@ class WeekModel:
                     kept = m.new_bool_var(f"kept_slot_r{r}_v{v}_d{o.option.day}")
                     m.add_implication(kept, o.x)
                     if isinstance(o.s, int):
-                        pass   # the only start is a usual one
+                        pass  # the only start is a usual one
                     else:
-                        m.add_linear_expression_in_domain(o.s, cp_model.Domain.from_values(at_usual)
-                                                          ).only_enforce_if(kept)
+                        m.add_linear_expression_in_domain(o.s, cp_model.Domain.from_values(at_usual)).only_enforce_if(
+                            kept
+                        )
                     hinted = self.hint_value(o)
                     self.hints.append((kept, int(hinted is not None and hinted[1] in usual)))
                     continuity.append(SLOT_MOVED * (o.x - kept))
@@ -283,8 +307,9 @@ class WeekModel:
             vol = inst.volunteers[v]
             load = [inst.requests[o.option.request].duration * o.x for o in opts]
             m.add(100 * (self.fixed_minutes[v] + sum(load)) <= vol.max_minutes_per_week * peak)
-            hinted = self.fixed_minutes[v] + sum(inst.requests[o.option.request].duration
-                                                 for o in opts if self.hint_value(o))
+            hinted = self.fixed_minutes[v] + sum(
+                inst.requests[o.option.request].duration for o in opts if self.hint_value(o)
+            )
             peak_hint = max(peak_hint, fairness_percent(hinted, vol.max_minutes_per_week))
         self.hints.append((peak, peak_hint))
         self.peak = peak
@@ -293,8 +318,15 @@ class WeekModel:
         self.travel = sum(travel)
 
     # -- solving ------------------------------------------------------------------------
-    def solve(self, time_limit: float, workers: int, seed: int, deterministic: bool,
-              lower_tiers_limit: float | None = None, keep_hint: bool = False) -> Outcome:
+    def solve(
+        self,
+        time_limit: float,
+        workers: int,
+        seed: int,
+        deterministic: bool,
+        lower_tiers_limit: float | None = None,
+        keep_hint: bool = False,
+    ) -> Outcome:
         """Staged (lexicographic) solves, so that each search has a small objective:
 
         1. maximise priority-weighted coverage (with `keep_hint`, ties go to the roster that
@@ -318,15 +350,26 @@ class WeekModel:
             coverage = sum(self.inst.requests[r].priority for r in assigned)
             objective = w.coverage * coverage - lower if assigned or status != "UNKNOWN" else -math.inf
             bound = objective if status == "OPTIMAL" else w.coverage * (coverage_bound or 0)
-            return Outcome(assigned, status, objective, bound, w, time.perf_counter() - started, self._det,
-                           len(m.proto.variables), coverage, coverage_bound, coverage_seconds)
+            return Outcome(
+                assigned,
+                status,
+                objective,
+                bound,
+                w,
+                time.perf_counter() - started,
+                self._det,
+                len(m.proto.variables),
+                coverage,
+                coverage_bound,
+                coverage_seconds,
+            )
 
         # stage 1: coverage
         m.maximize(scale * self.coverage + kept)
         solver, status = self._run(max(0.01, time_limit * FIRST_STAGE_SHARE), workers, seed, deterministic)
         bound = solver.best_objective_bound
         coverage_bound = math.floor(bound / scale + 1e-6) if math.isfinite(bound) else None
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):   # no roster in time; the bound still holds
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # no roster in time; the bound still holds
             return outcome({}, STATUS.get(status, "UNKNOWN"), 0, coverage_bound, elapsed())
         assigned = self._assigned(solver)
         coverage = sum(self.inst.requests[r].priority for r in assigned)
@@ -337,7 +380,7 @@ class WeekModel:
         limit = time_limit - elapsed()
         if lower_tiers_limit is not None:
             if not proven and coverage <= self.hint_coverage:
-                limit = 0.0   # nothing gained and coverage not settled: the lower tiers can wait
+                limit = 0.0  # nothing gained and coverage not settled: the lower tiers can wait
             limit = min(limit, lower_tiers_limit)
         if limit <= 0.01:
             return outcome(assigned, "FEASIBLE", self._lower_value(solver), coverage_bound, coverage_seconds)
@@ -352,13 +395,21 @@ class WeekModel:
         if status2 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return outcome(assigned, "FEASIBLE", first_lower, coverage_bound, coverage_seconds)
         done = proven and status2 == cp_model.OPTIMAL
-        return outcome(self._assigned(second), "OPTIMAL" if done else "FEASIBLE", round(second.objective_value),
-                       coverage_bound, coverage_seconds)
+        return outcome(
+            self._assigned(second),
+            "OPTIMAL" if done else "FEASIBLE",
+            round(second.objective_value),
+            coverage_bound,
+            coverage_seconds,
+        )
 
     def _lower_value(self, solver: cp_model.CpSolver) -> int:
         w = self.weights
-        return (w.continuity * solver.value(self.continuity) + w.travel * solver.value(self.travel)
-                + w.fairness * solver.value(self.peak))
+        return (
+            w.continuity * solver.value(self.continuity)
+            + w.travel * solver.value(self.travel)
+            + w.fairness * solver.value(self.peak)
+        )
 
     def _run(self, limit: float, workers: int, seed: int, deterministic: bool):
         solver = cp_model.CpSolver()
@@ -369,16 +420,20 @@ class WeekModel:
             setattr(p, key, value)
         if deterministic:
             p.max_deterministic_time = max(0.02, limit)
-            p.max_time_in_seconds = max(30.0, 20 * limit)   # only a safety net against runaways
+            p.max_time_in_seconds = max(30.0, 20 * limit)  # only a safety net against runaways
         else:
             p.max_time_in_seconds = max(0.02, limit)
         status = solver.solve(self.model)
         self._det += solver.response_proto.deterministic_time
         if DEBUG:
-            print(f"  stage {solver.status_name(status)} obj {solver.objective_value} bound "
-                  f"{solver.best_objective_bound} in {solver.wall_time:.2f}s", file=sys.stderr)
+            print(
+                f"  stage {solver.status_name(status)} obj {solver.objective_value} bound "
+                f"{solver.best_objective_bound} in {solver.wall_time:.2f}s",
+                file=sys.stderr,
+            )
         return solver, status
 
     def _assigned(self, solver: cp_model.CpSolver) -> dict[int, tuple[int, int]]:
-        return {o.option.request: (o.option.volunteer, solver.value(o.s))
-                for o in self.opts if solver.boolean_value(o.x)}
+        return {
+            o.option.request: (o.option.volunteer, solver.value(o.s)) for o in self.opts if solver.boolean_value(o.x)
+        }

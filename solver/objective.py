@@ -38,9 +38,9 @@ from dataclasses import dataclass
 from solver.candidates import Candidates
 from solver.instance import Instance, ceil_div
 
-NEW_FACE = 2        # a visit by someone the client does not know yet
-SLOT_MOVED = 1      # a visit not at last week's weekday/time
-PER_VOLUNTEER = 2   # each distinct volunteer a client sees in the week
+NEW_FACE = 2  # a visit by someone the client does not know yet
+SLOT_MOVED = 1  # a visit not at last week's weekday/time
+PER_VOLUNTEER = 2  # each distinct volunteer a client sees in the week
 FAIRNESS_RANGE = 100
 
 
@@ -52,8 +52,7 @@ class Weights:
     fairness: int
 
     @classmethod
-    def from_ranges(cls, continuity_range: int, travel_range: int,
-                    fairness_range: int = FAIRNESS_RANGE) -> Weights:
+    def from_ranges(cls, continuity_range: int, travel_range: int, fairness_range: int = FAIRNESS_RANGE) -> Weights:
         w4 = 1
         w3 = fairness_range * w4 + 1
         w2 = travel_range * w3 + fairness_range * w4 + 1
@@ -73,13 +72,18 @@ class Score:
         return (self.coverage, -self.continuity, -self.travel, -self.fairness)
 
     def combined(self, w: Weights) -> int:
-        return (w.coverage * self.coverage - w.continuity * self.continuity
-                - w.travel * self.travel - w.fairness * self.fairness)
+        return (
+            w.coverage * self.coverage
+            - w.continuity * self.continuity
+            - w.travel * self.travel
+            - w.fairness * self.fairness
+        )
 
 
 @dataclass(frozen=True)
 class Preferences:
     """Stability wishes per client: volunteers they know and last week's start times."""
+
     volunteers: tuple[frozenset[int], ...]
     starts: tuple[frozenset[int], ...]
 
@@ -88,8 +92,7 @@ class Preferences:
         return cls.build(inst, {}, {})
 
     @classmethod
-    def build(cls, inst: Instance, extra_volunteers: dict[int, set[int]],
-              starts: dict[int, set[int]]) -> Preferences:
+    def build(cls, inst: Instance, extra_volunteers: dict[int, set[int]], starts: dict[int, set[int]]) -> Preferences:
         vols = []
         for c in inst.clients:
             known = {inst.volunteer_index[v] for v in c.previous_volunteers if v in inst.volunteer_index}
@@ -110,8 +113,7 @@ def fairness_percent(load: int, capacity: int) -> int:
     return ceil_div(100 * load, capacity) if capacity > 0 else 0
 
 
-def evaluate(inst: Instance, cands: Candidates, prefs: Preferences,
-             assigned: dict[int, tuple[int, int]]) -> Score:
+def evaluate(inst: Instance, cands: Candidates, prefs: Preferences, assigned: dict[int, tuple[int, int]]) -> Score:
     coverage = continuity = travel = 0
     load = [0] * len(inst.volunteers)
     faces: set[tuple[int, int]] = set()
@@ -123,8 +125,7 @@ def evaluate(inst: Instance, cands: Candidates, prefs: Preferences,
         travel += cands.travel_units(v, request.client)
         load[v] += request.duration
     continuity += PER_VOLUNTEER * len(faces)
-    fairness = max((fairness_percent(load[v.index], v.max_minutes_per_week) for v in inst.volunteers),
-                   default=0)
+    fairness = max((fairness_percent(load[v.index], v.max_minutes_per_week) for v in inst.volunteers), default=0)
     return Score(coverage, continuity, travel, fairness)
 
 

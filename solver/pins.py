@@ -22,8 +22,7 @@ def _path(pin: Pin) -> str:
 
 
 def _travel(inst: Instance, v: int, a: int, b: int) -> int:
-    return travel_minutes(inst.travel, inst.volunteers[v].speed_kmh,
-                          inst.clients[a].home, inst.clients[b].home)
+    return travel_minutes(inst.travel, inst.volunteers[v].speed_kmh, inst.clients[a].home, inst.clients[b].home)
 
 
 def _starts(inst: Instance, pin: Pin) -> dict[int, tuple[int, ...]]:
@@ -40,18 +39,33 @@ def pin_errors(inst: Instance) -> list[tuple[str, str]]:
     for pin in inst.pins:
         request, volunteer = inst.requests[pin.request], inst.volunteers[pin.volunteer]
         if pin.request in first_pin:
-            errors.append((_path(pin), f"request {request.id!r} is pinned twice, also by "
-                                       f"{_path(first_pin[pin.request])} (rule 8: assigned at most once)"))
+            errors.append(
+                (
+                    _path(pin),
+                    f"request {request.id!r} is pinned twice, also by "
+                    f"{_path(first_pin[pin.request])} (rule 8: assigned at most once)",
+                )
+            )
             continue
         first_pin[pin.request] = pin
         if request.duration > volunteer.max_minutes_per_week:
-            errors.append((_path(pin), f"rule 7: the {request.duration}-minute visit exceeds "
-                                       f"{volunteer.id}'s {volunteer.max_minutes_per_week} weekly minutes"))
+            errors.append(
+                (
+                    _path(pin),
+                    f"rule 7: the {request.duration}-minute visit exceeds "
+                    f"{volunteer.id}'s {volunteer.max_minutes_per_week} weekly minutes",
+                )
+            )
             continue
         if not _starts(inst, pin):
             where = "at that start" if pin.start is not None else "at any start"
-            errors.append((_path(pin), f"rule 5: {volunteer.id} cannot visit for request {request.id!r} "
-                                       f"{where} (slot grid, request windows, availability, absences)"))
+            errors.append(
+                (
+                    _path(pin),
+                    f"rule 5: {volunteer.id} cannot visit for request {request.id!r} "
+                    f"{where} (slot grid, request windows, availability, absences)",
+                )
+            )
             continue
         pins.append(pin)
     if errors:
@@ -81,8 +95,10 @@ def _joint_errors(inst: Instance, pins: list[Pin]) -> list[tuple[str, str]]:
         if total > v.max_minutes_per_week:
             rule = f"rule 7: together {total} minutes, more than {v.id}'s {v.max_minutes_per_week} a week"
         else:
-            rule = (f"rules 6-7: {v.id} cannot fit these visits (overlap, travel between them "
-                    f"or more than {v.max_visits_per_day} visits a day)")
+            rule = (
+                f"rules 6-7: {v.id} cannot fit these visits (overlap, travel between them "
+                f"or more than {v.max_visits_per_day} visits a day)"
+            )
     elif len(clients) == 1:
         rule = "rule 8: the client's visits would overlap"
     else:
@@ -103,18 +119,20 @@ def _solve(inst: Instance, pins: list[Pin]) -> tuple[dict[int, tuple[int, int]] 
         for day, starts in _starts(inst, pin).items():
             lit = model.new_bool_var(f"pin{pin.index}_day{day}")
             start = model.new_int_var_from_domain(cp_model.Domain.from_values(starts), f"pin{pin.index}_start{day}")
-            interval = model.new_optional_fixed_size_interval_var(start, request.duration, lit, f"pin{pin.index}_iv{day}")
+            interval = model.new_optional_fixed_size_interval_var(
+                start, request.duration, lit, f"pin{pin.index}_iv{day}"
+            )
             day_lits.append(lit)
             chosen[(pin.index, day)] = (lit, start)
             by_vol_day[(pin.volunteer, day)].append((pin, lit, start, interval))
             by_client[request.client].append(interval)
             minutes[pin.volunteer].append((request.duration, lit))
         model.add(sum(day_lits) == 1).only_enforce_if(holds[pin.index])
-    for (v, day), visits in by_vol_day.items():
+    for (v, _day), visits in by_vol_day.items():
         model.add_no_overlap([iv for *_, iv in visits])
         model.add(sum(lit for _, lit, _, _ in visits) <= inst.volunteers[v].max_visits_per_day)
         for i, (pa, la, sa, _) in enumerate(visits):
-            for pb, lb, sb, _ in visits[i + 1:]:
+            for pb, lb, sb, _ in visits[i + 1 :]:
                 ca, cb = inst.requests[pa.request].client, inst.requests[pb.request].client
                 t = _travel(inst, v, ca, cb)
                 if t == 0:

@@ -12,7 +12,7 @@ from solver.candidates import GENDER_WORD, Candidates, feasible_starts, static_b
 from solver.instance import DAYS, Instance
 from solver.schedule import Schedule
 
-NEAREST = 3   # how many near-misses a reason names
+NEAREST = 3  # how many near-misses a reason names
 
 
 def _km(x: float) -> str:
@@ -35,12 +35,15 @@ def volunteer_breaks(cands: Candidates, schedule: Schedule | None, r: int, v: in
     request, volunteer = inst.requests[r], inst.volunteers[v]
     client = inst.clients[request.client]
     pin = inst.pin_of.get(r)
-    breaks = [] if pin and pin.volunteer == v else static_breaks(inst, client, volunteer, cands.dist_vc(v, client.index))
+    breaks = (
+        [] if pin and pin.volunteer == v else static_breaks(inst, client, volunteer, cands.dist_vc(v, client.index))
+    )
     if pin and pin.volunteer != v:
         breaks.append(f"rule 9: the request is pinned to {inst.volunteers[pin.volunteer].id}")
     if request.duration > volunteer.max_minutes_per_week:
-        breaks.append(f"rule 7: the {request.duration}-minute visit exceeds {volunteer.max_minutes_per_week} "
-                      "weekly minutes")
+        breaks.append(
+            f"rule 7: the {request.duration}-minute visit exceeds {volunteer.max_minutes_per_week} weekly minutes"
+        )
         return breaks
     starts = feasible_starts(inst, request, volunteer)
     if not starts:
@@ -48,8 +51,10 @@ def volunteer_breaks(cands: Candidates, schedule: Schedule | None, r: int, v: in
         if not any(w.day in free_days for w in request.windows):
             breaks.append(f"rule 5: not available on {', '.join(DAYS[w.day].capitalize() for w in request.windows)}")
         else:
-            breaks.append(f"rule 5: no {request.duration}-minute stretch inside both the request's windows "
-                          "and their availability (or absent then)")
+            breaks.append(
+                f"rule 5: no {request.duration}-minute stretch inside both the request's windows "
+                "and their availability (or absent then)"
+            )
         return breaks
     if schedule is not None:
         blocked = roster_block(schedule, r, v, [(day, s) for day, day_starts in starts.items() for s in day_starts])
@@ -64,8 +69,10 @@ def roster_block(schedule: Schedule, r: int, v: int, starts: list[tuple[int, int
     inst = schedule.inst
     volunteer, duration = inst.volunteers[v], inst.requests[r].duration
     if schedule.minutes[v] + duration > volunteer.max_minutes_per_week:
-        return (f"rule 7: {volunteer.id} has {volunteer.max_minutes_per_week - schedule.minutes[v]} of "
-                f"{volunteer.max_minutes_per_week} weekly minutes left")
+        return (
+            f"rule 7: {volunteer.id} has {volunteer.max_minutes_per_week - schedule.minutes[v]} of "
+            f"{volunteer.max_minutes_per_week} weekly minutes left"
+        )
     counts: dict[str, int] = {}
     for day, s in starts:
         if len(schedule.visits.get((v, day), ())) >= volunteer.max_visits_per_day:
@@ -82,21 +89,27 @@ def unassigned_reasons(cands: Candidates, schedule: Schedule, r: int) -> list[st
     inst = cands.inst
     request = inst.requests[r]
     client = inst.clients[request.client]
-    matching = cands.volunteers_of[r]          # rules 1-4, nearest first
+    matching = cands.volunteers_of[r]  # rules 1-4, nearest first
     if not matching:
         vols = sorted(range(len(inst.volunteers)), key=lambda v: (cands.dist_vc(v, client.index), v))
         static = {v: static_breaks(inst, client, inst.volunteers[v], cands.dist_vc(v, client.index)) for v in vols}
         fine = [v for v in vols if not static[v]]
-        if fine:   # they pass rules 1-4 but cannot take a visit this long at all
-            return [f"{len(fine)} volunteer(s) match ({_ids(inst, fine)}), but none can take a "
-                    f"{request.duration}-minute visit this week (weekly minutes or visits per day)"]
+        if fine:  # they pass rules 1-4 but cannot take a visit this long at all
+            return [
+                f"{len(fine)} volunteer(s) match ({_ids(inst, fine)}), but none can take a "
+                f"{request.duration}-minute visit this week (weekly minutes or visits per day)"
+            ]
         return _static_reasons(cands, r, vols, static)
     available = [v for v in matching if cands.options_for(r, v)]
     if not available:
-        return [f"{len(matching)} volunteer(s) match ({_ids(inst, matching)}), but none is free for "
-                f"{request.duration} minutes in {_windows(inst, r)}"]
-    blocked = {v: roster_block(schedule, r, v, [(o.day, s) for o in cands.options_for(r, v) for s in o.starts])
-               for v in available}
+        return [
+            f"{len(matching)} volunteer(s) match ({_ids(inst, matching)}), but none is free for "
+            f"{request.duration} minutes in {_windows(inst, r)}"
+        ]
+    blocked = {
+        v: roster_block(schedule, r, v, [(o.day, s) for o in cands.options_for(r, v) for s in o.starts])
+        for v in available
+    }
     free_now = [v for v in available if not blocked[v]]
     if free_now:
         return [f"{_ids(inst, free_now)} could still take it; not reached within the time limit"]
@@ -119,24 +132,35 @@ def _static_reasons(cands: Candidates, r: int, vols: list[int], static: dict[int
     in_reach = [v for v in speakers if cands.dist_vc(v, client.index) <= inst.volunteers[v].max_km]
     if not in_reach:
         v = speakers[0]
-        return [f"no volunteer within reach speaks {lang_text} (nearest: {inst.volunteers[v].id} at "
-                f"{_km(cands.dist_vc(v, client.index))}, reach {inst.volunteers[v].max_km:g} km)"]
+        return [
+            f"no volunteer within reach speaks {lang_text} (nearest: {inst.volunteers[v].id} at "
+            f"{_km(cands.dist_vc(v, client.index))}, reach {inst.volunteers[v].max_km:g} km)"
+        ]
     reasons = []
     if client.dementia and not any(inst.volunteers[v].dementia_trained for v in in_reach):
-        reasons.append(f"client needs a dementia-trained volunteer; none of the {len(in_reach)} within reach "
-                       f"who speak {lang_text} is trained ({_ids(inst, in_reach)})")
+        reasons.append(
+            f"client needs a dementia-trained volunteer; none of the {len(in_reach)} within reach "
+            f"who speak {lang_text} is trained ({_ids(inst, in_reach)})"
+        )
     wish = client.gender_preference
     if wish and not any(inst.volunteers[v].gender == wish for v in in_reach):
-        reasons.append(f"client wants a {GENDER_WORD[wish]} volunteer; none of the {len(in_reach)} within reach "
-                       f"who speak {lang_text} is ({_ids(inst, in_reach)})")
+        reasons.append(
+            f"client wants a {GENDER_WORD[wish]} volunteer; none of the {len(in_reach)} within reach "
+            f"who speak {lang_text} is ({_ids(inst, in_reach)})"
+        )
     excluded = [v for v in in_reach if inst.volunteers[v].id in client.excluded_volunteers]
     if excluded and not reasons:
-        reasons.append(f"the client excluded {_ids(inst, excluded)}; no other volunteer within reach "
-                       f"speaks {lang_text}")
+        reasons.append(
+            f"the client excluded {_ids(inst, excluded)}; no other volunteer within reach speaks {lang_text}"
+        )
     if not reasons:
         near = [v for v in in_reach][:NEAREST]
-        reasons.append("every volunteer within reach who speaks " + lang_text + " breaks a rule: "
-                       + "; ".join(f"{inst.volunteers[v].id}: {', '.join(static[v])}" for v in near))
+        reasons.append(
+            "every volunteer within reach who speaks "
+            + lang_text
+            + " breaks a rule: "
+            + "; ".join(f"{inst.volunteers[v].id}: {', '.join(static[v])}" for v in near)
+        )
     return reasons
 
 
@@ -144,6 +168,7 @@ def explain_request(cands: Candidates, schedule: Schedule, request_id: str) -> d
     inst = cands.inst
     if request_id not in inst.request_index:
         from solver.instance import InstanceError
+
         raise InstanceError([("$request", f"unknown request {request_id!r}")])
     r = inst.request_index[request_id]
     request = inst.requests[r]
@@ -151,20 +176,32 @@ def explain_request(cands: Candidates, schedule: Schedule, request_id: str) -> d
     assigned = schedule.assigned.get(r)
     others = schedule.copy()
     if assigned:
-        others.remove(r)   # what stands in each volunteer's way is everything else
+        others.remove(r)  # what stands in each volunteer's way is everything else
     rows = []
     for v in sorted(range(len(inst.volunteers)), key=lambda v: (cands.dist_vc(v, client.index), v)):
         breaks = volunteer_breaks(cands, others, r, v)
-        rows.append({"volunteer": inst.volunteers[v].id, "distance_km": round(cands.dist_vc(v, client.index), 2),
-                     "breaks": breaks, "ok": not breaks})
+        rows.append(
+            {
+                "volunteer": inst.volunteers[v].id,
+                "distance_km": round(cands.dist_vc(v, client.index), 2),
+                "breaks": breaks,
+                "ok": not breaks,
+            }
+        )
     result = {
-        "request": request.id, "client": client.id, "duration_min": request.duration,
+        "request": request.id,
+        "client": client.id,
+        "duration_min": request.duration,
         "windows": [w.label for w in request.windows],
-        "assigned_to": None, "candidates": rows,
+        "assigned_to": None,
+        "candidates": rows,
         "reasons": [] if assigned else unassigned_reasons(cands, schedule, r),
     }
     if assigned:
         v, s = assigned
-        result["assigned_to"] = {"volunteer": inst.volunteers[v].id, "start": inst.clock.iso(s),
-                                 "end": inst.clock.iso(s + request.duration)}
+        result["assigned_to"] = {
+            "volunteer": inst.volunteers[v].id,
+            "start": inst.clock.iso(s),
+            "end": inst.clock.iso(s + request.duration),
+        }
     return result

@@ -29,13 +29,22 @@ class RepairOutcome:
 def still_holds(run, schedule: Schedule, r: int, v: int, s: int) -> bool:
     """Rules 1-5 (the candidate options) and 6-8 (against what is kept so far)."""
     day = run.inst.clock.day_of(s)
-    return (v in run.cands.volunteers_of[r]
-            and any(o.day == day and s in o.starts for o in run.cands.options_for(r, v))
-            and schedule.fits(r, v, s))
+    return (
+        v in run.cands.volunteers_of[r]
+        and any(o.day == day and s in o.starts for o in run.cands.options_for(r, v))
+        and schedule.fits(r, v, s)
+    )
 
 
-def repair(run, base: dict[int, tuple[int, int]], pins: dict[int, tuple[int, int]], hold: set[str],
-           workers: int, seed: int, deterministic: bool) -> RepairOutcome:
+def repair(
+    run,
+    base: dict[int, tuple[int, int]],
+    pins: dict[int, tuple[int, int]],
+    hold: set[str],
+    workers: int,
+    seed: int,
+    deterministic: bool,
+) -> RepairOutcome:
     inst, cands = run.inst, run.cands
     kept = Schedule(inst, cands)
     for r, (v, s) in pins.items():
@@ -46,8 +55,11 @@ def repair(run, base: dict[int, tuple[int, int]], pins: dict[int, tuple[int, int
     fixed = dict(kept.assigned)
     freed = [r for r in base if r not in fixed]
     held = {inst.request_index[h] for h in hold if h in inst.request_index}
-    reasons = {r: ["on hold: the visit is too close to move to another volunteer; offer it instead "
-                   "of assigning it"] for r in freed if r in held}
+    reasons = {
+        r: ["on hold: the visit is too close to move to another volunteer; offer it instead of assigning it"]
+        for r in freed
+        if r in held
+    }
     free = [r for r in range(len(inst.requests)) if r not in fixed and r not in held and cands.volunteers_of[r]]
     run.offer(fixed, "repair")
 
@@ -64,6 +76,11 @@ def repair(run, base: dict[int, tuple[int, int]], pins: dict[int, tuple[int, int
             run.offer({**fixed, **outcome.assigned}, "repair")
             status = outcome.status
     changed = sum(1 for r, a in base.items() if run.best.get(r) != a)
-    stats = {"repair_status": status, "repair_solve_seconds": round(solve_seconds, 3),
-             "kept": len([r for r in base if r in fixed]), "freed": len(freed), "changed": changed}
+    stats = {
+        "repair_status": status,
+        "repair_solve_seconds": round(solve_seconds, 3),
+        "kept": len([r for r in base if r in fixed]),
+        "freed": len(freed),
+        "changed": changed,
+    }
     return RepairOutcome("FEASIBLE", stats, reasons)

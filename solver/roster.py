@@ -9,8 +9,9 @@ from solver.instance import ROSTER_FORMAT, Instance, InstanceError, load_roster_
 from solver.objective import Preferences
 
 
-def roster_document(inst: Instance, assigned: dict[int, tuple[int, int]], reasons: dict[int, list[str]],
-                    status: str, stats: dict) -> dict:
+def roster_document(
+    inst: Instance, assigned: dict[int, tuple[int, int]], reasons: dict[int, list[str]], status: str, stats: dict
+) -> dict:
     """The roster as FORMAT.md says: every request once, in instance order."""
     clock = inst.clock
     assignments, unassigned = [], []
@@ -18,13 +19,27 @@ def roster_document(inst: Instance, assigned: dict[int, tuple[int, int]], reason
         client = inst.clients[request.client].id
         if request.index in assigned:
             v, s = assigned[request.index]
-            assignments.append({"request": request.id, "client": client, "volunteer": inst.volunteers[v].id,
-                                "start": clock.iso(s), "end": clock.iso(s + request.duration)})
+            assignments.append(
+                {
+                    "request": request.id,
+                    "client": client,
+                    "volunteer": inst.volunteers[v].id,
+                    "start": clock.iso(s),
+                    "end": clock.iso(s + request.duration),
+                }
+            )
         else:
-            unassigned.append({"request": request.id, "client": client,
-                               "reasons": reasons.get(request.index) or ["not assigned"]})
-    return {"format": ROSTER_FORMAT, "week": inst.week, "status": status,
-            "assignments": assignments, "unassigned": unassigned, "stats": stats}
+            unassigned.append(
+                {"request": request.id, "client": client, "reasons": reasons.get(request.index) or ["not assigned"]}
+            )
+    return {
+        "format": ROSTER_FORMAT,
+        "week": inst.week,
+        "status": status,
+        "assignments": assignments,
+        "unassigned": unassigned,
+        "stats": stats,
+    }
 
 
 def base_assignments(inst: Instance, doc: dict) -> dict[int, tuple[int, int]]:

@@ -16,11 +16,13 @@ class Schedule:
     def __init__(self, inst: Instance, cands: Candidates):
         self.inst = inst
         self.cands = cands
-        self.assigned: dict[int, tuple[int, int]] = {}          # request -> (volunteer, start)
+        self.assigned: dict[int, tuple[int, int]] = {}  # request -> (volunteer, start)
         self.minutes = [0] * len(inst.volunteers)
         self.capacity = [v.max_minutes_per_week for v in inst.volunteers]
-        self.visits: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)  # (v, day) -> (start, end, client, request)
-        self.client_visits: dict[int, list[tuple[int, int, int]]] = defaultdict(list)          # client -> (start, end, request)
+        self.visits: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(
+            list
+        )  # (v, day) -> (start, end, client, request)
+        self.client_visits: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # client -> (start, end, request)
 
     def copy(self) -> Schedule:
         other = Schedule(self.inst, self.cands)
@@ -39,14 +41,15 @@ class Schedule:
         if r in self.assigned:
             return "rule 8: already assigned"
         if self.minutes[v] + request.duration > volunteer.max_minutes_per_week:
-            return (f"rule 7: {volunteer.id} has {volunteer.max_minutes_per_week - self.minutes[v]} of "
-                    f"{volunteer.max_minutes_per_week} weekly minutes left")
+            return (
+                f"rule 7: {volunteer.id} has {volunteer.max_minutes_per_week - self.minutes[v]} of "
+                f"{volunteer.max_minutes_per_week} weekly minutes left"
+            )
         same_day = self.visits.get((v, day), ())
         if len(same_day) >= volunteer.max_visits_per_day:
             return f"rule 7: {volunteer.id} already has {len(same_day)} visits that day"
         for b_start, b_end, b_client, _ in same_day:
-            if not (e + self.cands.travel(v, c, b_client) <= b_start
-                    or b_end + self.cands.travel(v, b_client, c) <= s):
+            if not (e + self.cands.travel(v, c, b_client) <= b_start or b_end + self.cands.travel(v, b_client, c) <= s):
                 return f"rule 6: {volunteer.id} is busy or travelling then"
         for b_start, b_end, _ in self.client_visits.get(c, ()):
             if s < b_end and b_start < e:

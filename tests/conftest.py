@@ -10,7 +10,7 @@ import os
 import shutil
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -24,7 +24,7 @@ from carecal import clock, db
 # test): the suite must give the same answers on any day it is run. A Friday afternoon
 # before the week the tests plan (2026-W48), so that week is still ahead. The clock moves
 # a microsecond per reading, so what happens later is still stamped later.
-FROZEN_NOW = datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc)
+FROZEN_NOW = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 
 # The same server and role as .ci/run creates; override with CARECAL_TEST_PG_URL.
 PG_URL = os.environ.get("CARECAL_TEST_PG_URL", "postgresql+psycopg://carecal:carecal@127.0.0.1:5432/carecal_test")

@@ -9,8 +9,18 @@ from itertools import count
 from sqlalchemy.orm import Session
 
 from carecal.models import (
-    Absence, AvailabilityWindow, CareGrade, CareRequest, Client, Organisation, Rate, RosterVersion,
-    RosterWeek, Training, Visit, Volunteer,
+    Absence,
+    AvailabilityWindow,
+    CareGrade,
+    CareRequest,
+    Client,
+    Organisation,
+    Rate,
+    RosterVersion,
+    RosterWeek,
+    Training,
+    Visit,
+    Volunteer,
 )
 from carecal.weeks import IsoWeek, local
 
@@ -21,39 +31,79 @@ CENTRE = (50.8322, 12.9252)
 
 
 def organisation(session: Session, **fields) -> Organisation:
-    org = Organisation(**{
-        "name": "Brücke Chemnitz e. V.", "ik": "461234567", "street": "Straße der Nationen 12",
-        "postcode": "09111", "city": "Chemnitz", "timezone": "Europe/Berlin", **fields,
-    })
+    org = Organisation(
+        **{
+            "name": "Brücke Chemnitz e. V.",
+            "ik": "461234567",
+            "street": "Straße der Nationen 12",
+            "postcode": "09111",
+            "city": "Chemnitz",
+            "timezone": "Europe/Berlin",
+            **fields,
+        }
+    )
     session.add(org)
     session.flush()
     return org
 
 
-def rate(session: Session, org: Organisation, kind: str, amount_cents: int, valid_from: date,
-         valid_to: date | None = None, key: str | None = None) -> Rate:
-    row = Rate(organisation=org, kind=kind, key=key, amount_cents=amount_cents,
-               valid_from=valid_from, valid_to=valid_to)
+def rate(
+    session: Session,
+    org: Organisation,
+    kind: str,
+    amount_cents: int,
+    valid_from: date,
+    valid_to: date | None = None,
+    key: str | None = None,
+) -> Rate:
+    row = Rate(
+        organisation=org, kind=kind, key=key, amount_cents=amount_cents, valid_from=valid_from, valid_to=valid_to
+    )
     session.add(row)
     session.flush()
     return row
 
 
-def volunteer(session: Session, *, availability=(("mon", "08:00", "20:00"), ("tue", "08:00", "20:00"),
-              ("wed", "08:00", "20:00"), ("thu", "08:00", "20:00"), ("fri", "08:00", "20:00")),
-              trainings=(("basic", date(2024, 1, 15), None), ("dementia", date(2024, 3, 1), None)),
-              **fields) -> Volunteer:
+def volunteer(
+    session: Session,
+    *,
+    availability=(
+        ("mon", "08:00", "20:00"),
+        ("tue", "08:00", "20:00"),
+        ("wed", "08:00", "20:00"),
+        ("thu", "08:00", "20:00"),
+        ("fri", "08:00", "20:00"),
+    ),
+    trainings=(("basic", date(2024, 1, 15), None), ("dementia", date(2024, 3, 1), None)),
+    **fields,
+) -> Volunteer:
     n = next(_ids)
-    v = Volunteer(**{
-        "external_id": f"v{n:03d}", "first_name": "Natalia", "last_name": f"Volkova{n}",
-        "email": f"v{n}@example.org", "lat": CENTRE[0], "lon": CENTRE[1], "languages": ["ru", "de"],
-        "gender": "f", "travel_mode": "transit", "max_km": 8.0, "max_minutes_per_week": 600,
-        "max_visits_per_day": 3, "ui_language": "de", **fields,
-    })
+    v = Volunteer(
+        **{
+            "external_id": f"v{n:03d}",
+            "first_name": "Natalia",
+            "last_name": f"Volkova{n}",
+            "email": f"v{n}@example.org",
+            "lat": CENTRE[0],
+            "lon": CENTRE[1],
+            "languages": ["ru", "de"],
+            "gender": "f",
+            "travel_mode": "transit",
+            "max_km": 8.0,
+            "max_minutes_per_week": 600,
+            "max_visits_per_day": 3,
+            "ui_language": "de",
+            **fields,
+        }
+    )
     for day, start, end in availability:
-        v.availability.append(AvailabilityWindow(
-            weekday=("mon", "tue", "wed", "thu", "fri", "sat", "sun").index(day),
-            start=time.fromisoformat(start), end=time.fromisoformat(end)))
+        v.availability.append(
+            AvailabilityWindow(
+                weekday=("mon", "tue", "wed", "thu", "fri", "sat", "sun").index(day),
+                start=time.fromisoformat(start),
+                end=time.fromisoformat(end),
+            )
+        )
     for kind, completed, expires in trainings:
         v.trainings.append(Training(kind=kind, completed_on=completed, expires_on=expires))
     session.add(v)
@@ -68,16 +118,27 @@ def absence(session: Session, v: Volunteer, starts_at: datetime, ends_at: dateti
     return row
 
 
-def client(session: Session, *, care_grade: int | None = 3, grade_from: date = date(2024, 1, 1),
-           **fields) -> Client:
+def client(session: Session, *, care_grade: int | None = 3, grade_from: date = date(2024, 1, 1), **fields) -> Client:
     n = next(_ids)
-    c = Client(**{
-        "external_id": f"c{n:03d}", "first_name": "Raissa", "last_name": f"Petrowa{n}",
-        "date_of_birth": date(1941, 5, 9), "street": "Markersdorfer Str. 1", "postcode": "09123",
-        "district": "Markersdorf", "lat": CENTRE[0] + 0.005, "lon": CENTRE[1] + 0.005,
-        "languages": ["ru", "de"], "dementia": False, "insurer_name": "AOK PLUS",
-        "insurer_ik": "107299005", "insurance_number": f"A{n:09d}", **fields,
-    })
+    c = Client(
+        **{
+            "external_id": f"c{n:03d}",
+            "first_name": "Raissa",
+            "last_name": f"Petrowa{n}",
+            "date_of_birth": date(1941, 5, 9),
+            "street": "Markersdorfer Str. 1",
+            "postcode": "09123",
+            "district": "Markersdorf",
+            "lat": CENTRE[0] + 0.005,
+            "lon": CENTRE[1] + 0.005,
+            "languages": ["ru", "de"],
+            "dementia": False,
+            "insurer_name": "AOK PLUS",
+            "insurer_ik": "107299005",
+            "insurance_number": f"A{n:09d}",
+            **fields,
+        }
+    )
     if care_grade is not None:
         c.care_grades.append(CareGrade(grade=care_grade, valid_from=grade_from))
     session.add(c)
@@ -87,20 +148,36 @@ def client(session: Session, *, care_grade: int | None = 3, grade_from: date = d
 
 def care_request(session: Session, c: Client, *, windows=(("tue", "13:00", "18:00"),), **fields) -> CareRequest:
     n = len(c.requests) + 1
-    r = CareRequest(**{
-        "external_id": f"{c.external_id}-{n}", "client": c, "duration_min": 120, "visits_per_week": 1,
-        "windows": [{"day": d, "from": f, "to": t} for d, f, t in windows], "priority": 1,
-        "activity": "Gespräch und Spaziergang", "category": "betreuung", "valid_from": date(2024, 1, 1),
-        **fields,
-    })
+    r = CareRequest(
+        **{
+            "external_id": f"{c.external_id}-{n}",
+            "client": c,
+            "duration_min": 120,
+            "visits_per_week": 1,
+            "windows": [{"day": d, "from": f, "to": t} for d, f, t in windows],
+            "priority": 1,
+            "activity": "Gespräch und Spaziergang",
+            "category": "betreuung",
+            "valid_from": date(2024, 1, 1),
+            **fields,
+        }
+    )
     session.add(r)
     session.flush()
     return r
 
 
-def published_visit(session: Session, week: str, request: CareRequest, v: Volunteer, *,
-                    day: str = "tue", start: str = "14:00", status: str = "planned",
-                    actor: str = "coordinator") -> Visit:
+def published_visit(
+    session: Session,
+    week: str,
+    request: CareRequest,
+    v: Volunteer,
+    *,
+    day: str = "tue",
+    start: str = "14:00",
+    status: str = "planned",
+    actor: str = "coordinator",
+) -> Visit:
     """A visit in the week's published version (created on first use)."""
     iso = IsoWeek.parse(week)
     roster_week = session.query(RosterWeek).filter_by(week=week).one_or_none()
@@ -109,15 +186,27 @@ def published_visit(session: Session, week: str, request: CareRequest, v: Volunt
         session.add(roster_week)
     version = roster_week.published
     if version is None:
-        version = RosterVersion(roster_week=roster_week, number=len(roster_week.versions) + 1,
-                                status="published", created_by=actor, published_by=actor,
-                                published_at=local(iso.monday, time(8)))
+        version = RosterVersion(
+            roster_week=roster_week,
+            number=len(roster_week.versions) + 1,
+            status="published",
+            created_by=actor,
+            published_by=actor,
+            published_at=local(iso.monday, time(8)),
+        )
         session.add(version)
     starts_at = local(iso.day(day), time.fromisoformat(start))
     key = f"{request.external_id}#{sum(1 for x in version.visits if x.care_request_id == request.id) + 1}"
-    visit = Visit(version=version, request_key=key, care_request=request, client=request.client,
-                  volunteer=v, starts_at=starts_at,
-                  ends_at=starts_at + timedelta(minutes=request.duration_min), status=status)
+    visit = Visit(
+        version=version,
+        request_key=key,
+        care_request=request,
+        client=request.client,
+        volunteer=v,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=request.duration_min),
+        status=status,
+    )
     session.add(visit)
     session.flush()
     return visit
@@ -130,9 +219,15 @@ def republish(session: Session, week: str, published_at: datetime, *, actor: str
     previous = roster_week.published
     if previous is not None:
         previous.status = "superseded"
-    version = RosterVersion(roster_week=roster_week, number=len(roster_week.versions) + 1, status="published",
-                            based_on=previous.number if previous else None, created_by=actor,
-                            published_by=actor, published_at=published_at)
+    version = RosterVersion(
+        roster_week=roster_week,
+        number=len(roster_week.versions) + 1,
+        status="published",
+        based_on=previous.number if previous else None,
+        created_by=actor,
+        published_by=actor,
+        published_at=published_at,
+    )
     session.add(version)
     session.flush()
     return version

@@ -8,7 +8,12 @@ from sqlalchemy.orm import Session
 
 from carecal import audit
 from carecal.billing.ledger import (
-    CONVERSION, RELIEF, Ledger, Movement, conversion_accruals, relief_accruals,
+    CONVERSION,
+    RELIEF,
+    Ledger,
+    Movement,
+    conversion_accruals,
+    relief_accruals,
 )
 from carecal.billing.rates import RateBook, RateValue
 from carecal.errors import InputError
@@ -32,26 +37,37 @@ def window_start(until: date) -> date:
 
 def stored_movements(session: Session, client: Client, first: date, until: date) -> list[Movement]:
     rows = session.scalars(
-        select(LedgerEntry).where(LedgerEntry.client_id == client.id, LedgerEntry.day <= until)
+        select(LedgerEntry)
+        .where(LedgerEntry.client_id == client.id, LedgerEntry.day <= until)
         .order_by(LedgerEntry.day, LedgerEntry.id)
     ).all()
-    return [Movement(r.day, r.budget, r.kind, r.vintage, r.amount_cents, r.reason or "", r.id) for r in rows
-            if r.vintage >= str(first.year)]  # older vintages lapsed before the window
+    return [
+        Movement(r.day, r.budget, r.kind, r.vintage, r.amount_cents, r.reason or "", r.id)
+        for r in rows
+        if r.vintage >= str(first.year)
+    ]  # older vintages lapsed before the window
 
 
 def movements(session: Session, client: Client, book: RateBook, until: date) -> list[Movement]:
     first = window_start(until)
     periods = grade_periods(client)
-    derived = relief_accruals(periods, lambda day: book.amount("relief_amount_month", day), first, until,
-                              client.lives_at_home)
+    derived = relief_accruals(
+        periods, lambda day: book.amount("relief_amount_month", day), first, until, client.lives_at_home
+    )
     derived += conversion_accruals(
-        periods, lambda grade, day: book.find("conversion_max_month", day, str(grade)) or 0, first, until,
-        client.conversion_budget_opt_in, client.lives_at_home)
+        periods,
+        lambda grade, day: book.find("conversion_max_month", day, str(grade)) or 0,
+        first,
+        until,
+        client.conversion_budget_opt_in,
+        client.lives_at_home,
+    )
     return derived + stored_movements(session, client, first, until)
 
 
-def client_ledger(session: Session, client: Client, until: date, book: RateBook | None = None,
-                  advance: bool = True) -> Ledger:
+def client_ledger(
+    session: Session, client: Client, until: date, book: RateBook | None = None, advance: bool = True
+) -> Ledger:
     """The ledger on `until`. With advance=False it stops at the last movement, so a
     billing run can still add spends dated earlier in the same month."""
     from carecal.billing.records import organisation
@@ -60,8 +76,9 @@ def client_ledger(session: Session, client: Client, until: date, book: RateBook 
     return Ledger.replay(movements(session, client, book, until), until=until if advance else None)
 
 
-def correct(session: Session, client: Client, reported_cents: int, reason: str, actor: str, *,
-            budget: str = RELIEF, day: date) -> list[LedgerEntry]:
+def correct(
+    session: Session, client: Client, reported_cents: int, reason: str, actor: str, *, budget: str = RELIEF, day: date
+) -> list[LedgerEntry]:
     """Set the remaining budget on `day` to what the insurer reports; audited."""
     if not reason or not reason.strip():
         raise InputError("a budget correction needs a reason (--reason)")
@@ -74,12 +91,32 @@ def correct(session: Session, client: Client, reported_cents: int, reason: str, 
     ensure_month_open(session, day, f"budget correction on {day}")  # date it in an open month instead
     ledger = client_ledger(session, client, day)
     before = ledger.relief_balance() if budget == RELIEF else ledger.conversion_balance(f"{day:%Y-%m}")
-    entries = [LedgerEntry(client_id=client.id, budget=m.budget, kind="correction", day=m.day, vintage=m.vintage,
-                           amount_cents=m.amount_cents, reason=reason, actor=actor)
-               for m in ledger.correct(budget, day, reported_cents, reason)]
+    entries = [
+        LedgerEntry(
+            client_id=client.id,
+            budget=m.budget,
+            kind="correction",
+            day=m.day,
+            vintage=m.vintage,
+            amount_cents=m.amount_cents,
+            reason=reason,
+            actor=actor,
+        )
+        for m in ledger.correct(budget, day, reported_cents, reason)
+    ]
     session.add_all(entries)
-    audit.record(session, actor, "budget.correct", object_type="client", object_id=client.external_id,
-                 budget=budget, day=day, before_cents=before, reported_cents=reported_cents,
-                 delta_cents=reported_cents - before, reason=reason)
+    audit.record(
+        session,
+        actor,
+        "budget.correct",
+        object_type="client",
+        object_id=client.external_id,
+        budget=budget,
+        day=day,
+        before_cents=before,
+        reported_cents=reported_cents,
+        delta_cents=reported_cents - before,
+        reason=reason,
+    )
     session.flush()
     return entries

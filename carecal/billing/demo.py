@@ -27,29 +27,52 @@ def record_demo_week(s, ctx, tz: str):
     counts = {"cancelled": 0, "no-show": 0, "unsigned": 0, "changed": 0}
     for n, visit in enumerate(visits):
         if n % 12 == 4:
-            records.record_visit(s, visit.id, ctx.actor, status="cancelled-by-client", now=week_over,
-                                 reason="Klientin hatte einen Arzttermin")
+            records.record_visit(
+                s,
+                visit.id,
+                ctx.actor,
+                status="cancelled-by-client",
+                now=week_over,
+                reason="Klientin hatte einen Arzttermin",
+            )
             counts["cancelled"] += 1
         elif n % 17 == 8:
-            records.record_visit(s, visit.id, ctx.actor, status="cancelled-by-volunteer", now=week_over,
-                                 reason="Ehrenamtliche erkrankt, zu kurzfristig für Ersatz")
+            records.record_visit(
+                s,
+                visit.id,
+                ctx.actor,
+                status="cancelled-by-volunteer",
+                now=week_over,
+                reason="Ehrenamtliche erkrankt, zu kurzfristig für Ersatz",
+            )
             counts["cancelled"] += 1
         elif n % 23 == 11:
-            records.record_visit(s, visit.id, ctx.actor, status="no-show", now=week_over,
-                                 reason="niemand öffnete die Tür")
+            records.record_visit(
+                s, visit.id, ctx.actor, status="no-show", now=week_over, reason="niemand öffnete die Tür"
+            )
             counts["no-show"] += 1
         elif n % 6 == 1:
-            why = ("Vertretung beim Besuch nicht anwesend, Unterschrift folgt nicht" if visit.client.representative_name
-                   else "Nachweis beim Besuch vergessen, Besuch telefonisch bestätigt")
-            records.record_visit(s, visit.id, ctx.actor, status="delivered", signature="none",
-                                 signature_reason=why, now=week_over)
+            why = (
+                "Vertretung beim Besuch nicht anwesend, Unterschrift folgt nicht"
+                if visit.client.representative_name
+                else "Nachweis beim Besuch vergessen, Besuch telefonisch bestätigt"
+            )
+            records.record_visit(
+                s, visit.id, ctx.actor, status="delivered", signature="none", signature_reason=why, now=week_over
+            )
             counts["unsigned"] += 1
         elif n % 10 == 3:
             start = to_local(visit.starts_at, tz)
             records.record_visit(s, visit.id, ctx.actor, status="delivered", now=week_over)
-            records.record_visit(s, visit.id, "coordinator", status="delivered", now=week_over,
-                                 end=(start + (visit.ends_at - visit.starts_at) - timedelta(minutes=30)).time(),
-                                 reason="laut Notiz der Ehrenamtlichen 30 Minuten früher beendet")
+            records.record_visit(
+                s,
+                visit.id,
+                "coordinator",
+                status="delivered",
+                now=week_over,
+                end=(start + (visit.ends_at - visit.starts_at) - timedelta(minutes=30)).time(),
+                reason="laut Notiz der Ehrenamtlichen 30 Minuten früher beendet",
+            )
             counts["changed"] += 1
     confirmed = records.confirm_week(s, ctx.week, ctx.actor, now=week_over)
     return len(visits), confirmed, counts
@@ -61,12 +84,16 @@ def step(ctx) -> None:
         tz = records.organisation(s).timezone
         recorded = record_demo_week(s, ctx, tz)
     if recorded is None:
-        ctx.console.print(f"  [yellow]skipped[/]: week {ctx.week} has no published roster (the roster step publishes it)")
+        ctx.console.print(
+            f"  [yellow]skipped[/]: week {ctx.week} has no published roster (the roster step publishes it)"
+        )
         return
     total, confirmed, counts = recorded
-    ctx.console.print(f"  visits        {total} in {ctx.week}: {len(confirmed.confirmed)} confirmed as delivered, "
-                      f"{counts['cancelled']} cancelled, {counts['no-show']} no-show, {counts['unsigned']} delivered "
-                      f"without signature (reason recorded), {counts['changed']} corrected with a reason")
+    ctx.console.print(
+        f"  visits        {total} in {ctx.week}: {len(confirmed.confirmed)} confirmed as delivered, "
+        f"{counts['cancelled']} cancelled, {counts['no-show']} no-show, {counts['unsigned']} delivered "
+        f"without signature (reason recorded), {counts['changed']} corrected with a reason"
+    )
     weeks = [ctx.week]
     previous = ctx.week.shift(-1)
     with db.session_scope(ctx.url) as s:  # the week before, if the roster step published it too, went as planned
@@ -86,8 +113,10 @@ def step(ctx) -> None:
                 by_funding[invoice.funding] = by_funding.get(invoice.funding, 0) + invoice.total_cents
             numbers = [i.number for i in result.invoices]
         span = f"{numbers[0]} … {numbers[-1]}" if numbers else "none"
-        ctx.console.print(f"  billing       {month}: {len(numbers)} invoices ({span}), {euros(sum(by_funding.values()))}: "
-                          + ", ".join(f"{exports.FUNDING_LABELS[k]} {euros(v)}" for k, v in sorted(by_funding.items())))
+        ctx.console.print(
+            f"  billing       {month}: {len(numbers)} invoices ({span}), {euros(sum(by_funding.values()))}: "
+            + ", ".join(f"{exports.FUNDING_LABELS[k]} {euros(v)}" for k, v in sorted(by_funding.items()))
+        )
         with db.session_scope(ctx.url) as s:
             report = reconcile(s, month)
         verdict = "reconciled" if report.ok else f"{len(report.problems)} PROBLEM(S): {report.problems[:3]}"
@@ -96,20 +125,29 @@ def step(ctx) -> None:
         with db.session_scope(ctx.url) as s:
             rows = exports.hours_rows(s, month)
             hours = exports.write_table(ctx.out / f"hours_{month}.csv", exports.HOURS_COLUMNS, rows, "csv")
-            pseudo = exports.write_table(ctx.out / f"hours_{month}_pseudonymised.xlsx", exports.HOURS_COLUMNS,
-                                         exports.hours_rows(s, month, DEMO_PSEUDONYM_KEY), "xlsx")
+            pseudo = exports.write_table(
+                ctx.out / f"hours_{month}_pseudonymised.xlsx",
+                exports.HOURS_COLUMNS,
+                exports.hours_rows(s, month, DEMO_PSEUDONYM_KEY),
+                "xlsx",
+            )
             proofs = proof.write_proofs(s, month, ctx.out / "proofs")
         ctx.console.print(f"  exports       {hours} ({len(rows)} visits), {pseudo}", soft_wrap=True)
-        ctx.console.print(f"  proofs        {len(proofs)} Leistungsnachweis PDFs in {ctx.out / 'proofs'}/",
-                          soft_wrap=True)
+        ctx.console.print(
+            f"  proofs        {len(proofs)} Leistungsnachweis PDFs in {ctx.out / 'proofs'}/", soft_wrap=True
+        )
 
     year = ctx.week.monday.year
     with db.session_scope(ctx.url) as s:
         items = exports.allowances(s, year)
-        allowances = exports.write_table(ctx.out / f"allowances_{year}.csv", exports.ALLOWANCE_COLUMNS,
-                                         exports.allowance_rows(items), "csv")
+        allowances = exports.write_table(
+            ctx.out / f"allowances_{year}.csv", exports.ALLOWANCE_COLUMNS, exports.allowance_rows(items), "csv"
+        )
         audit_log = exports.write_table(ctx.out / "audit-log.csv", exports.AUDIT_COLUMNS, exports.audit_rows(s), "csv")
-    ctx.console.print(f"  allowances    {allowances} ({len(items)} volunteers, "
-                      f"{sum(1 for i in items if i.warning)} near or over the tax-free limit)", soft_wrap=True)
+    ctx.console.print(
+        f"  allowances    {allowances} ({len(items)} volunteers, "
+        f"{sum(1 for i in items if i.warning)} near or over the tax-free limit)",
+        soft_wrap=True,
+    )
     ctx.console.print(f"  audit log     {audit_log}", soft_wrap=True)
     ctx.notes.append(f"billing: `carecal billing reconcile --month {months[-1]}` proves the books add up")

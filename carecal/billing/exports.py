@@ -22,7 +22,13 @@ from carecal.billing.money import visit_price
 from carecal.billing.sheets import pseudonym, safe_cell
 from carecal.errors import InputError
 from carecal.models import (
-    AuditEvent, Client, InvoiceLine, RosterVersion, Visit, VisitRecord, Volunteer,
+    AuditEvent,
+    Client,
+    InvoiceLine,
+    RosterVersion,
+    Visit,
+    VisitRecord,
+    Volunteer,
 )
 from carecal.weeks import local, to_local
 
@@ -32,9 +38,29 @@ NEAR_LIMIT = Decimal("0.8")  # warn from 80 % of the tax-free limit on
 FUNDING_LABELS = {"relief": "§45b", "conversion": "§45a(4)", "private": "privat"}
 
 HOURS_COLUMNS = [
-    "visit", "status", "client", "insurer", "care_grade", "volunteer", "training_valid", "date", "start",
-    "end", "minutes", "activity", "category", "funding", "unit_price_eur", "amount_eur", "invoice",
-    "signature", "created_by", "created_at", "modified_by", "modified_at", "change_reason",
+    "visit",
+    "status",
+    "client",
+    "insurer",
+    "care_grade",
+    "volunteer",
+    "training_valid",
+    "date",
+    "start",
+    "end",
+    "minutes",
+    "activity",
+    "category",
+    "funding",
+    "unit_price_eur",
+    "amount_eur",
+    "invoice",
+    "signature",
+    "created_by",
+    "created_at",
+    "modified_by",
+    "modified_at",
+    "change_reason",
 ]
 
 
@@ -76,10 +102,14 @@ def month_visits(session: Session, month: str) -> list[Visit]:
     tz = records.organisation(session).timezone
     first, last = month_bounds(month)
     starts, ends = local(first, time(0), tz), local(last, time(23, 59, 59), tz)
-    return list(session.scalars(
-        select(Visit).join(RosterVersion, Visit.version_id == RosterVersion.id)
-        .where(RosterVersion.status == "published", Visit.starts_at >= starts, Visit.starts_at <= ends)
-        .order_by(Visit.starts_at, Visit.id)).all())
+    return list(
+        session.scalars(
+            select(Visit)
+            .join(RosterVersion, Visit.version_id == RosterVersion.id)
+            .where(RosterVersion.status == "published", Visit.starts_at >= starts, Visit.starts_at <= ends)
+            .order_by(Visit.starts_at, Visit.id)
+        ).all()
+    )
 
 
 def live_lines(session: Session, visit_ids: list[int]) -> dict[int, list[InvoiceLine]]:
@@ -118,8 +148,13 @@ def hours_rows(session: Session, month: str, pseudonym_key: bytes | None = None)
         pairs.append((record.visit if record else visit, record))
     first, last = month_bounds(month)
     shown = {record.id for _, record in pairs if record}
-    pairs += [(r.visit, r) for r in session.scalars(select(VisitRecord).where(
-        VisitRecord.day.between(first, last)).order_by(VisitRecord.started_at)).all() if r.id not in shown]
+    pairs += [
+        (r.visit, r)
+        for r in session.scalars(
+            select(VisitRecord).where(VisitRecord.day.between(first, last)).order_by(VisitRecord.started_at)
+        ).all()
+        if r.id not in shown
+    ]
     lines = live_lines(session, [visit.id for visit, _ in pairs])
 
     def who(kind: str, person: Client | Volunteer) -> str:
@@ -133,22 +168,33 @@ def hours_rows(session: Session, month: str, pseudonym_key: bytes | None = None)
         category = visit.care_request.category
         visit_lines = lines.get(visit.id, [])
         status = record.status if record else ("cancelled-in-roster" if visit.status == "cancelled" else "planned")
-        rows.append([
-            visit.id, status, who("client", visit.client), visit.client.insurer_name,
-            visit.client.care_grade_on(day), who("volunteer", visit.volunteer),
-            "yes" if training_valid(visit.volunteer, day) else "NO", day.isoformat(),
-            to_local(starts, tz).strftime("%H:%M"), to_local(ends, tz).strftime("%H:%M"),
-            int((ends - starts).total_seconds() // 60), record.activity if record else visit.care_request.activity,
-            category, "+".join(FUNDING_LABELS[line.invoice.funding] for line in visit_lines),
-            eur(book.find("price_per_hour", day, category)),
-            eur(sum(line.amount_cents for line in visit_lines)) if visit_lines else None,
-            " ".join(line.invoice.number for line in visit_lines), signature_text(record),
-            record.created_by if record else None,
-            to_local(record.created_at, tz).strftime("%Y-%m-%d %H:%M") if record else None,
-            record.updated_by if record else None,
-            to_local(record.updated_at, tz).strftime("%Y-%m-%d %H:%M") if record else None,
-            record.reason if record else None,
-        ])
+        rows.append(
+            [
+                visit.id,
+                status,
+                who("client", visit.client),
+                visit.client.insurer_name,
+                visit.client.care_grade_on(day),
+                who("volunteer", visit.volunteer),
+                "yes" if training_valid(visit.volunteer, day) else "NO",
+                day.isoformat(),
+                to_local(starts, tz).strftime("%H:%M"),
+                to_local(ends, tz).strftime("%H:%M"),
+                int((ends - starts).total_seconds() // 60),
+                record.activity if record else visit.care_request.activity,
+                category,
+                "+".join(FUNDING_LABELS[line.invoice.funding] for line in visit_lines),
+                eur(book.find("price_per_hour", day, category)),
+                eur(sum(line.amount_cents for line in visit_lines)) if visit_lines else None,
+                " ".join(line.invoice.number for line in visit_lines),
+                signature_text(record),
+                record.created_by if record else None,
+                to_local(record.created_at, tz).strftime("%Y-%m-%d %H:%M") if record else None,
+                record.updated_by if record else None,
+                to_local(record.updated_at, tz).strftime("%Y-%m-%d %H:%M") if record else None,
+                record.reason if record else None,
+            ]
+        )
     return rows
 
 
@@ -181,26 +227,49 @@ def allowances(session: Session, year: int, limit: str = "3_26") -> list[Allowan
     book = budgets.rate_book(session, org)
     limit_cents = book.amount("tax_free_limit_year", date(year, 12, 31), limit)
     delivered = session.scalars(
-        select(VisitRecord).where(VisitRecord.status == "delivered",
-                                  VisitRecord.day.between(date(year, 1, 1), date(year, 12, 31)))).all()
+        select(VisitRecord).where(
+            VisitRecord.status == "delivered", VisitRecord.day.between(date(year, 1, 1), date(year, 12, 31))
+        )
+    ).all()
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for record in delivered:
         total = totals[record.visit.volunteer_id]
         total[0] += 1
         total[1] += record.minutes
         total[2] += visit_price(record.minutes, book.amount("allowance_per_hour", record.day))
-    result = [Allowance(session.get(Volunteer, vid), n, minutes, cents, limit_cents)
-              for vid, (n, minutes, cents) in totals.items()]
+    result = [
+        Allowance(session.get(Volunteer, vid), n, minutes, cents, limit_cents)
+        for vid, (n, minutes, cents) in totals.items()
+    ]
     return sorted(result, key=lambda a: a.volunteer.external_id)
 
 
-ALLOWANCE_COLUMNS = ["volunteer_id", "volunteer", "visits", "hours", "allowance_eur", "tax_free_limit_eur",
-                     "share_of_limit", "warning"]
+ALLOWANCE_COLUMNS = [
+    "volunteer_id",
+    "volunteer",
+    "visits",
+    "hours",
+    "allowance_eur",
+    "tax_free_limit_eur",
+    "share_of_limit",
+    "warning",
+]
 
 
 def allowance_rows(items: list[Allowance]) -> list[list]:
-    return [[a.volunteer.external_id, a.volunteer.name, a.visits, (Decimal(a.minutes) / 60).quantize(Decimal("0.01")),
-             eur(a.allowance_cents), eur(a.limit_cents), a.share, a.warning] for a in items]
+    return [
+        [
+            a.volunteer.external_id,
+            a.volunteer.name,
+            a.visits,
+            (Decimal(a.minutes) / 60).quantize(Decimal("0.01")),
+            eur(a.allowance_cents),
+            eur(a.limit_cents),
+            a.share,
+            a.warning,
+        ]
+        for a in items
+    ]
 
 
 AUDIT_COLUMNS = ["id", "at", "actor", "action", "object_type", "object_id", "payload"]
@@ -214,8 +283,18 @@ def audit_rows(session: Session, first: date | None = None, last: date | None = 
         query = query.where(AuditEvent.at >= local(first, time(0), tz))
     if last:
         query = query.where(AuditEvent.at < local(date.fromordinal(last.toordinal() + 1), time(0), tz))
-    return [[e.id, to_local(e.at, tz).strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, e.object_type, e.object_id,
-             json.dumps(e.payload, ensure_ascii=False, sort_keys=True)] for e in session.scalars(query).all()]
+    return [
+        [
+            e.id,
+            to_local(e.at, tz).strftime("%Y-%m-%d %H:%M:%S"),
+            e.actor,
+            e.action,
+            e.object_type,
+            e.object_id,
+            json.dumps(e.payload, ensure_ascii=False, sort_keys=True),
+        ]
+        for e in session.scalars(query).all()
+    ]
 
 
 def parse_day(text: str | None, option: str) -> date | None:
@@ -231,4 +310,3 @@ def parse_year(text: str) -> int:
     if not (text.isdigit() and len(text) == 4):
         raise InputError(f"year {text!r} is not a year like 2026")
     return int(text)
-

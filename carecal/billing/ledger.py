@@ -35,10 +35,10 @@ _KIND_ORDER = {"lapse": 0, "accrual": 1, "correction": 2, "refund": 3, "spend": 
 @dataclass(frozen=True)
 class Movement:
     day: date
-    budget: str          # relief | conversion
-    kind: str            # accrual | lapse | spend | refund | correction
-    vintage: str         # relief: accrual year "2026"; conversion: month "2026-11"
-    amount_cents: int    # + adds to the budget, - takes from it
+    budget: str  # relief | conversion
+    kind: str  # accrual | lapse | spend | refund | correction
+    vintage: str  # relief: accrual year "2026"; conversion: month "2026-11"
+    amount_cents: int  # + adds to the budget, - takes from it
     note: str = ""
     ref: int | None = None  # e.g. the invoice line or ledger entry it stems from
 
@@ -51,7 +51,7 @@ class Movement:
 class Share:
     """The part of a visit's price one funding source pays."""
 
-    funding: str          # relief | conversion | private
+    funding: str  # relief | conversion | private
     vintage: str | None
     amount_cents: int
 
@@ -96,19 +96,21 @@ def grade_on(periods: GradePeriods, day: date) -> int | None:
     return grade
 
 
-def relief_accruals(periods: GradePeriods, relief_amount: Callable[[date], int],
-                    first: date, last: date, at_home: bool = True) -> list[Movement]:
+def relief_accruals(
+    periods: GradePeriods, relief_amount: Callable[[date], int], first: date, last: date, at_home: bool = True
+) -> list[Movement]:
     """One accrual on the 1st of each month in [first, last] with a care grade."""
     if not at_home or not periods:
         return []
     # Grades never end (a period lasts until the next), so every month from the first
     # grade's month on has one; that first month counts in full.
-    return [Movement(month_start, RELIEF, "accrual", str(month_start.year), relief_amount(month_start), "§45b")
-            for month_start in months_between(max(first, periods[0][0]), last)]
+    return [
+        Movement(month_start, RELIEF, "accrual", str(month_start.year), relief_amount(month_start), "§45b")
+        for month_start in months_between(max(first, periods[0][0]), last)
+    ]
 
 
-def conversion_allowance(periods: GradePeriods, max_for_grade: Callable[[int, date], int],
-                         month: str) -> int:
+def conversion_allowance(periods: GradePeriods, max_for_grade: Callable[[int, date], int], month: str) -> int:
     """The month's §45a(4) budget: prorated by days when the grade changes in the month."""
     first, last = month_bounds(month)
     days = (last - first).days + 1
@@ -121,16 +123,21 @@ def conversion_allowance(periods: GradePeriods, max_for_grade: Callable[[int, da
     return total // days
 
 
-def conversion_accruals(periods: GradePeriods, max_for_grade: Callable[[int, date], int],
-                        first: date, last: date, opted_in: bool, at_home: bool = True) -> list[Movement]:
+def conversion_accruals(
+    periods: GradePeriods,
+    max_for_grade: Callable[[int, date], int],
+    first: date,
+    last: date,
+    opted_in: bool,
+    at_home: bool = True,
+) -> list[Movement]:
     if not opted_in or not at_home or not periods:
         return []
     accruals = []
     for month_start in months_between(max(first, periods[0][0]), last):
         amount = conversion_allowance(periods, max_for_grade, month_key(month_start))
         if amount:
-            accruals.append(Movement(month_start, CONVERSION, "accrual", month_key(month_start), amount,
-                                     "§45a(4)"))
+            accruals.append(Movement(month_start, CONVERSION, "accrual", month_key(month_start), amount, "§45a(4)"))
     return accruals
 
 
@@ -183,13 +190,20 @@ class Ledger:
         for vintage in sorted(self.relief):
             lapse_day = relief_last_day(vintage) + timedelta(days=1)
             if lapse_day <= day and self.relief[vintage] > 0:
-                self._record(Movement(lapse_day, RELIEF, "lapse", vintage, -self.relief[vintage],
-                                      f"not spent by 30.06.{int(vintage) + 1}"))
+                self._record(
+                    Movement(
+                        lapse_day,
+                        RELIEF,
+                        "lapse",
+                        vintage,
+                        -self.relief[vintage],
+                        f"not spent by 30.06.{int(vintage) + 1}",
+                    )
+                )
         for month in sorted(self.conversion):
             lapse_day = month_bounds(month)[1] + timedelta(days=1)
             if lapse_day <= day and self.conversion[month] > 0:
-                self._record(Movement(lapse_day, CONVERSION, "lapse", month, -self.conversion[month],
-                                      "no carry-over"))
+                self._record(Movement(lapse_day, CONVERSION, "lapse", month, -self.conversion[month], "no carry-over"))
 
     def apply(self, movement: Movement) -> None:
         self.advance(movement.day)
@@ -209,8 +223,11 @@ class Ledger:
         not covered by this budget."""
         self.advance(day)
         if budget == RELIEF:
-            live = [v for v in sorted(self.relief) if self.relief[v] > 0 and day <= relief_last_day(v)
-                    and int(v) <= day.year]
+            live = [
+                v
+                for v in sorted(self.relief)
+                if self.relief[v] > 0 and day <= relief_last_day(v) and int(v) <= day.year
+            ]
             pots = self.relief
         else:
             live = [month_key(day)] if self.conversion.get(month_key(day), 0) > 0 else []
@@ -245,13 +262,16 @@ class Ledger:
         taken = self.spend(budget, day, -delta, note)
         corrections = [Movement(m.day, m.budget, "correction", m.vintage, m.amount_cents, note) for m in taken]
         # re-label the applied spends as corrections in the printed lines
-        self.lines[-len(taken):] = [LedgerLine(c, line.relief_balance, line.conversion_balance)
-                                    for c, line in zip(corrections, self.lines[-len(taken):])]
+        self.lines[-len(taken) :] = [
+            LedgerLine(c, line.relief_balance, line.conversion_balance)
+            for c, line in zip(corrections, self.lines[-len(taken) :], strict=True)
+        ]
         return corrections
 
 
-def allocate(ledger: Ledger, day: date, price_cents: int, *, relief: bool, conversion: bool,
-             note: str = "") -> list[Share]:
+def allocate(
+    ledger: Ledger, day: date, price_cents: int, *, relief: bool, conversion: bool, note: str = ""
+) -> list[Share]:
     """Split a visit's price over the funding sources: relief amount (oldest money first),
     then the conversion budget, then private. Spends are applied to `ledger`, so visits
     allocated one after another in date order see what earlier ones took."""

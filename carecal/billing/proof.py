@@ -26,15 +26,58 @@ from carecal.errors import NotFound
 from carecal.models import Client, Organisation, Visit, VisitRecord
 from carecal.weeks import to_local
 
-STATEMENT = ("Die aufgeführten Leistungen sind Leistungen eines nach Landesrecht anerkannten Angebots zur "
-             "Unterstützung im Alltag nach § 45a SGB XI. Sie werden über den Entlastungsbetrag nach § 45b SGB XI "
-             "bzw. den Umwandlungsanspruch nach § 45a Abs. 4 SGB XI abgerechnet; nicht gedeckte Beträge privat.")
+STATEMENT = (
+    "Die aufgeführten Leistungen sind Leistungen eines nach Landesrecht anerkannten Angebots zur "
+    "Unterstützung im Alltag nach § 45a SGB XI. Sie werden über den Entlastungsbetrag nach § 45b SGB XI "
+    "bzw. den Umwandlungsanspruch nach § 45a Abs. 4 SGB XI abgerechnet; nicht gedeckte Beträge privat."
+)
 SIGNATURES = {"client": "Klient/in", "representative": "Vertretung"}
 # German (Duden) transliteration of Russian and Ukrainian letters
-_CYRILLIC = dict(zip(
-    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
-    ["a", "b", "w", "g", "d", "e", "jo", "sch", "s", "i", "j", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u",
-     "f", "ch", "z", "tsch", "sch", "schtsch", "", "y", "", "e", "ju", "ja", "i", "ji", "je", "g"], strict=True))
+_CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
+        [
+            "a",
+            "b",
+            "w",
+            "g",
+            "d",
+            "e",
+            "jo",
+            "sch",
+            "s",
+            "i",
+            "j",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "ch",
+            "z",
+            "tsch",
+            "sch",
+            "schtsch",
+            "",
+            "y",
+            "",
+            "e",
+            "ju",
+            "ja",
+            "i",
+            "ji",
+            "je",
+            "g",
+        ],
+        strict=True,
+    )
+)
 _SPECIAL = {"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i", "–": "-", "—": "-", "„": '"', "“": '"', "”": '"'}
 
 
@@ -77,21 +120,32 @@ class ProofLine:
 def proof_lines(session: Session, client: Client, month: str, tz: str) -> list[ProofLine]:
     first, last = month_bounds(month)
     records = session.scalars(
-        select(VisitRecord).join(Visit, VisitRecord.visit_id == Visit.id)
+        select(VisitRecord)
+        .join(Visit, VisitRecord.visit_id == Visit.id)
         .where(Visit.client_id == client.id, VisitRecord.status == "delivered", VisitRecord.day.between(first, last))
-        .order_by(VisitRecord.started_at)).all()
+        .order_by(VisitRecord.started_at)
+    ).all()
     lines = live_lines(session, [r.visit_id for r in records])
     result = []
     for record in records:
         visit_lines = lines.get(record.visit_id, [])
         signature = SIGNATURES.get(record.signature, f"keine: {record.signature_reason}")
-        result.append(ProofLine(
-            record.day, to_local(record.started_at, tz).strftime("%H:%M"), to_local(record.ended_at, tz).strftime("%H:%M"),
-            record.minutes, record.visit.volunteer.name, record.activity, record.visit.care_request.category,
-            visit_lines[0].unit_price_cents if visit_lines else None,
-            sum(line.amount_cents for line in visit_lines) if visit_lines else None,
-            " + ".join(f"{FUNDING_LABELS[line.invoice.funding]} {euros(line.amount_cents)}" for line in visit_lines)
-            or "nicht abgerechnet", signature))
+        result.append(
+            ProofLine(
+                record.day,
+                to_local(record.started_at, tz).strftime("%H:%M"),
+                to_local(record.ended_at, tz).strftime("%H:%M"),
+                record.minutes,
+                record.visit.volunteer.name,
+                record.activity,
+                record.visit.care_request.category,
+                visit_lines[0].unit_price_cents if visit_lines else None,
+                sum(line.amount_cents for line in visit_lines) if visit_lines else None,
+                " + ".join(f"{FUNDING_LABELS[line.invoice.funding]} {euros(line.amount_cents)}" for line in visit_lines)
+                or "nicht abgerechnet",
+                signature,
+            )
+        )
     return result
 
 
@@ -103,9 +157,19 @@ class _ProofPDF(FPDF):
 
 
 # (title, width in mm) of the visit table on A4 landscape (277 mm usable)
-_COLUMNS = [("Datum", 20), ("Beginn", 14), ("Ende", 14), ("Min.", 12), ("Ehrenamtliche/r", 38),
-            ("Tätigkeit", 56), ("Kategorie", 24), ("Preis/Std.", 20), ("Betrag", 19), ("Kostenträger", 34),
-            ("Unterschrift", 26)]
+_COLUMNS = [
+    ("Datum", 20),
+    ("Beginn", 14),
+    ("Ende", 14),
+    ("Min.", 12),
+    ("Ehrenamtliche/r", 38),
+    ("Tätigkeit", 56),
+    ("Kategorie", 24),
+    ("Preis/Std.", 20),
+    ("Betrag", 19),
+    ("Kostenträger", 34),
+    ("Unterschrift", 26),
+]
 
 
 def render(org: Organisation, client: Client, month: str, lines: list[ProofLine]) -> bytes:
@@ -139,25 +203,43 @@ def render(org: Organisation, client: Client, month: str, lines: list[ProofLine]
     pdf.ln(3)
 
     pdf.set_font("helvetica", size=8)
-    with pdf.table(col_widths=[width for _, width in _COLUMNS], width=sum(w for _, w in _COLUMNS),
-                   line_height=4.5, text_align="LEFT", repeat_headings=1) as table:
+    with pdf.table(
+        col_widths=[width for _, width in _COLUMNS],
+        width=sum(w for _, w in _COLUMNS),
+        line_height=4.5,
+        text_align="LEFT",
+        repeat_headings=1,
+    ) as table:
         heading = table.row()
         for title, _ in _COLUMNS:
             heading.cell(pdf_text(title))
         for line in lines:
             row = table.row()
-            for value in (f"{line.day:%d.%m.%Y}", line.start, line.end, str(line.minutes), line.volunteer,
-                          line.activity, line.category,
-                          euros(line.unit_price_cents) if line.unit_price_cents is not None else "-",
-                          euros(line.amount_cents) if line.amount_cents is not None else "-",
-                          line.funding, line.signature):
+            for value in (
+                f"{line.day:%d.%m.%Y}",
+                line.start,
+                line.end,
+                str(line.minutes),
+                line.volunteer,
+                line.activity,
+                line.category,
+                euros(line.unit_price_cents) if line.unit_price_cents is not None else "-",
+                euros(line.amount_cents) if line.amount_cents is not None else "-",
+                line.funding,
+                line.signature,
+            ):
                 row.cell(pdf_text(value))
     pdf.ln(2)
     pdf.set_font("helvetica", "B", 8)
     total_minutes = sum(line.minutes for line in lines)
     total = sum(line.amount_cents or 0 for line in lines)
-    pdf.cell(0, 6, pdf_text(f"Summe: {len(lines)} Besuche, {total_minutes // 60} Std. {total_minutes % 60} Min., "
-                            f"{euros(total)}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        6,
+        pdf_text(f"Summe: {len(lines)} Besuche, {total_minutes // 60} Std. {total_minutes % 60} Min., {euros(total)}"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(2)
     pdf.set_font("helvetica", size=8)
     pdf.multi_cell(0, 4, pdf_text(STATEMENT), new_x="LMARGIN", new_y="NEXT")
@@ -182,8 +264,11 @@ def write_proofs(session: Session, month: str, out: Path, client_ref: str | None
     if client_ref:
         clients = [lookup.client(session, client_ref)]
     else:
-        client_ids = select(Visit.client_id).join(VisitRecord, VisitRecord.visit_id == Visit.id).where(
-            VisitRecord.status == "delivered", VisitRecord.day.between(first, last))
+        client_ids = (
+            select(Visit.client_id)
+            .join(VisitRecord, VisitRecord.visit_id == Visit.id)
+            .where(VisitRecord.status == "delivered", VisitRecord.day.between(first, last))
+        )
         clients = session.scalars(select(Client).where(Client.id.in_(client_ids)).order_by(Client.external_id)).all()
     written = []
     for client in clients:

@@ -6,8 +6,13 @@ from datetime import date
 
 from carecal.errors import CarecalError
 
-RATE_KINDS = ("price_per_hour", "allowance_per_hour", "relief_amount_month",
-              "conversion_max_month", "tax_free_limit_year")
+RATE_KINDS = (
+    "price_per_hour",
+    "allowance_per_hour",
+    "relief_amount_month",
+    "conversion_max_month",
+    "tax_free_limit_year",
+)
 
 
 class MissingRate(CarecalError):

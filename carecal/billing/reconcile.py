@@ -15,7 +15,13 @@ from carecal.billing.ledger import PRIVATE, month_bounds
 from carecal.billing.money import euros, visit_price
 from carecal.billing.records import organisation
 from carecal.models import (
-    BillingMonth, Client, Invoice, InvoiceCounter, InvoiceLine, LedgerEntry, VisitRecord,
+    BillingMonth,
+    Client,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    LedgerEntry,
+    VisitRecord,
 )
 
 
@@ -39,7 +45,9 @@ def reconcile(session: Session, month: str) -> Reconciliation:
     book = budgets.rate_book(session, organisation(session))
     first, last = month_bounds(month)
 
-    invoices = session.scalars(select(Invoice).where(Invoice.month == month).order_by(Invoice.year, Invoice.sequence)).all()
+    invoices = session.scalars(
+        select(Invoice).where(Invoice.month == month).order_by(Invoice.year, Invoice.sequence)
+    ).all()
     lines = [line for invoice in invoices for line in invoice.lines]
     lines_by_id = {line.id: line for line in lines}
     reversed_ids = {line.corrects_line_id for line in lines if line.corrects_line_id}
@@ -48,18 +56,24 @@ def reconcile(session: Session, month: str) -> Reconciliation:
     for invoice in invoices:
         total = sum(line.amount_cents for line in invoice.lines)
         if total != invoice.total_cents:
-            problems.append(f"invoice {invoice.number}: total {euros(invoice.total_cents)} but lines add up to {euros(total)}")
+            problems.append(
+                f"invoice {invoice.number}: total {euros(invoice.total_cents)} but lines add up to {euros(total)}"
+            )
         for line in invoice.lines:
             if invoice.kind == "invoice" and line.amount_cents <= 0:
                 problems.append(f"invoice {invoice.number}: line for visit {line.visit_id} is not positive")
             if invoice.kind == "credit_note":
                 original = lines_by_id.get(line.corrects_line_id)
                 if original is None or original.invoice_id != invoice.corrects_id:
-                    problems.append(f"credit note {invoice.number}: line for visit {line.visit_id} corrects no line "
-                                    f"of invoice {invoice.corrects.number if invoice.corrects else '?'}")
+                    problems.append(
+                        f"credit note {invoice.number}: line for visit {line.visit_id} corrects no line "
+                        f"of invoice {invoice.corrects.number if invoice.corrects else '?'}"
+                    )
                 elif line.amount_cents != -original.amount_cents:
-                    problems.append(f"credit note {invoice.number}: reverses {euros(-line.amount_cents)} of a "
-                                    f"{euros(original.amount_cents)} line (visit {line.visit_id})")
+                    problems.append(
+                        f"credit note {invoice.number}: reverses {euros(-line.amount_cents)} of a "
+                        f"{euros(original.amount_cents)} line (visit {line.visit_id})"
+                    )
 
     # 2. each billed visit: recorded as delivered, priced from its record and the rate
     #    valid that day, and billed exactly once in full (its shares add up to the price)
@@ -78,12 +92,16 @@ def reconcile(session: Session, month: str) -> Reconciliation:
         expected = visit_price(record.minutes, hourly or 0)
         billed = sum(line.amount_cents for line in visit_lines)
         if billed != expected:
-            problems.append(f"visit {visit_id}: billed {euros(billed)}, but {record.minutes} min at "
-                            f"{euros(hourly or 0)}/h is {euros(expected)}")
+            problems.append(
+                f"visit {visit_id}: billed {euros(billed)}, but {record.minutes} min at "
+                f"{euros(hourly or 0)}/h is {euros(expected)}"
+            )
         for line in visit_lines:
             if line.minutes != record.minutes or line.unit_price_cents != hourly or line.visit_price_cents != expected:
-                problems.append(f"visit {visit_id}: invoice line ({line.minutes} min, {euros(line.unit_price_cents)}/h) "
-                                f"differs from the record ({record.minutes} min, {euros(hourly or 0)}/h)")
+                problems.append(
+                    f"visit {visit_id}: invoice line ({line.minutes} min, {euros(line.unit_price_cents)}/h) "
+                    f"differs from the record ({record.minutes} min, {euros(hourly or 0)}/h)"
+                )
         fundings = [line.invoice.funding for line in visit_lines]
         if len(fundings) != len(set(fundings)):
             problems.append(f"visit {visit_id} is billed twice")
@@ -94,22 +112,31 @@ def reconcile(session: Session, month: str) -> Reconciliation:
     for entry in entries:
         moved[entry.invoice_line_id] += entry.amount_cents
         if entry.budget != lines_by_id[entry.invoice_line_id].invoice.funding:
-            problems.append(f"ledger entry {entry.id} moves {entry.budget} money for a "
-                            f"{lines_by_id[entry.invoice_line_id].invoice.funding} line")
+            problems.append(
+                f"ledger entry {entry.id} moves {entry.budget} money for a "
+                f"{lines_by_id[entry.invoice_line_id].invoice.funding} line"
+            )
     for line in lines:
         expected = 0 if line.invoice.funding == PRIVATE else -line.amount_cents
         if moved[line.id] != expected:
-            problems.append(f"invoice {line.invoice.number}, visit {line.visit_id}: ledger moved "
-                            f"{euros(-moved[line.id])}, the line says {euros(line.amount_cents)}")
-    orphans = session.scalars(select(LedgerEntry).where(
-        LedgerEntry.kind.in_(("spend", "refund")), LedgerEntry.invoice_line_id.is_(None),
-        LedgerEntry.day.between(first, last))).all()
+            problems.append(
+                f"invoice {line.invoice.number}, visit {line.visit_id}: ledger moved "
+                f"{euros(-moved[line.id])}, the line says {euros(line.amount_cents)}"
+            )
+    orphans = session.scalars(
+        select(LedgerEntry).where(
+            LedgerEntry.kind.in_(("spend", "refund")),
+            LedgerEntry.invoice_line_id.is_(None),
+            LedgerEntry.day.between(first, last),
+        )
+    ).all()
     problems.extend(f"ledger entry {e.id} ({e.kind}) belongs to no invoice line" for e in orphans)
 
     # 4. no delivered visit left unbilled once the month has been run
     billing_month = session.get(BillingMonth, month)
     delivered = session.scalars(
-        select(VisitRecord).where(VisitRecord.day.between(first, last), VisitRecord.status == "delivered")).all()
+        select(VisitRecord).where(VisitRecord.day.between(first, last), VisitRecord.status == "delivered")
+    ).all()
     credited_visits = {lines_by_id[i].visit_id for i in reversed_ids if i in lines_by_id}
     if billing_month is not None and billing_month.runs:
         for record in delivered:
@@ -123,7 +150,9 @@ def reconcile(session: Session, month: str) -> Reconciliation:
         for budget, pots in (("relief", ledger.relief), ("conversion", ledger.conversion)):
             for vintage, cents in sorted(pots.items()):
                 if cents < 0:
-                    problems.append(f"client {client.external_id}: {budget} budget {vintage} overdrawn by {euros(-cents)}")
+                    problems.append(
+                        f"client {client.external_id}: {budget} budget {vintage} overdrawn by {euros(-cents)}"
+                    )
 
     # 6. invoice numbers of the years touched run without gaps
     for year in sorted({invoice.year for invoice in invoices}):
@@ -132,8 +161,10 @@ def reconcile(session: Session, month: str) -> Reconciliation:
         expected_sequences = list(range(1, (counter.last_number if counter else 0) + 1))
         if sequences != expected_sequences:
             missing = sorted(set(expected_sequences) - set(sequences))
-            problems.append(f"invoice numbers {year} are not gapless: missing {missing[:10]}, "
-                            f"{len(sequences)} invoices for counter {counter.last_number if counter else 0}")
+            problems.append(
+                f"invoice numbers {year} are not gapless: missing {missing[:10]}, "
+                f"{len(sequences)} invoices for counter {counter.last_number if counter else 0}"
+            )
 
     report.figures = {
         "delivered_visits": len(delivered),

@@ -17,8 +17,15 @@ from carecal import audit
 from carecal.billing.ledger import month_key
 from carecal.errors import Conflict, InputError, NotFound
 from carecal.models import (
-    BillingMonth, InvoiceLine, Organisation, RosterVersion, RosterWeek, Visit, VisitRecord,
-    VisitRecordChange, utcnow,
+    BillingMonth,
+    InvoiceLine,
+    Organisation,
+    RosterVersion,
+    RosterWeek,
+    Visit,
+    VisitRecord,
+    VisitRecordChange,
+    utcnow,
 )
 from carecal.models.billing import RECORD_STATUSES, SIGNATURES
 from carecal.weeks import IsoWeek, local, to_local
@@ -35,8 +42,9 @@ def ensure_month_open(session: Session, day: date, what: str) -> None:
     """Refuse any change that touches a closed month (§147 AO: closed books stay as they are)."""
     month = session.get(BillingMonth, month_key(day))
     if month is not None and month.closed:
-        raise Conflict(f"{what}: month {month.month} is closed; correct it with a credit note "
-                       f"(`carecal billing credit INVOICE`)")
+        raise Conflict(
+            f"{what}: month {month.month} is closed; correct it with a credit note (`carecal billing credit INVOICE`)"
+        )
 
 
 def published_visits(session: Session, week: IsoWeek) -> list[Visit]:
@@ -50,9 +58,11 @@ def published_visits(session: Session, week: IsoWeek) -> list[Visit]:
 def record_of(session: Session, visit: Visit) -> VisitRecord | None:
     """The record of this visit, or of the same visit (week and request key) in another
     version of the week's roster."""
-    same_visit = (select(Visit.id).join(RosterVersion, Visit.version_id == RosterVersion.id)
-                  .where(RosterVersion.roster_week_id == visit.version.roster_week_id,
-                         Visit.request_key == visit.request_key))
+    same_visit = (
+        select(Visit.id)
+        .join(RosterVersion, Visit.version_id == RosterVersion.id)
+        .where(RosterVersion.roster_week_id == visit.version.roster_week_id, Visit.request_key == visit.request_key)
+    )
     return session.scalars(select(VisitRecord).where(VisitRecord.visit_id.in_(same_visit))).first()
 
 
@@ -74,12 +84,19 @@ def snapshot(record: VisitRecord, tz: str) -> dict:
     }
 
 
-def _write_history(session: Session, record: VisitRecord, actor: str, reason: str | None,
-                   tz: str, action: str) -> None:
+def _write_history(session: Session, record: VisitRecord, actor: str, reason: str | None, tz: str, action: str) -> None:
     state = snapshot(record, tz)
     record.changes.append(VisitRecordChange(actor=actor, reason=reason, state=state))
-    audit.record(session, actor, action, object_type="visit_record", object_id=record.visit_id,
-                 visit=record.visit_id, reason=reason, **state)
+    audit.record(
+        session,
+        actor,
+        action,
+        object_type="visit_record",
+        object_id=record.visit_id,
+        visit=record.visit_id,
+        reason=reason,
+        **state,
+    )
 
 
 def default_signature(visit: Visit) -> str:
@@ -117,10 +134,18 @@ def confirm_week(session: Session, week: IsoWeek, actor: str, now: datetime | No
         if closed is not None and closed.closed:
             result.in_closed_month += 1  # a week across a month's end: the closed part stays as it is
             continue
-        record = VisitRecord(visit=visit, day=day, status="delivered", started_at=visit.starts_at,
-                             ended_at=visit.ends_at, activity=visit.care_request.activity,
-                             signature=default_signature(visit), created_by=actor, updated_by=actor,
-                             reason="confirmed with the week")
+        record = VisitRecord(
+            visit=visit,
+            day=day,
+            status="delivered",
+            started_at=visit.starts_at,
+            ended_at=visit.ends_at,
+            activity=visit.care_request.activity,
+            signature=default_signature(visit),
+            created_by=actor,
+            updated_by=actor,
+            reason="confirmed with the week",
+        )
         session.add(record)
         _write_history(session, record, actor, record.reason, tz, "visit.confirm")
         result.confirmed.append(record)
@@ -128,10 +153,20 @@ def confirm_week(session: Session, week: IsoWeek, actor: str, now: datetime | No
     return result
 
 
-def record_visit(session: Session, visit_id: int, actor: str, *, status: str,
-                 start: time | None = None, end: time | None = None, activity: str | None = None,
-                 signature: str | None = None, signature_reason: str | None = None,
-                 reason: str | None = None, now: datetime | None = None) -> VisitRecord:
+def record_visit(
+    session: Session,
+    visit_id: int,
+    actor: str,
+    *,
+    status: str,
+    start: time | None = None,
+    end: time | None = None,
+    activity: str | None = None,
+    signature: str | None = None,
+    signature_reason: str | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> VisitRecord:
     """Record (or change) what happened at one visit. A change needs a reason."""
     now = now or utcnow()
     problems = []
@@ -160,8 +195,10 @@ def record_visit(session: Session, visit_id: int, actor: str, *, status: str,
             raise InputError(f"visit {visit_id} is already recorded: say why it changes (--reason)")
         line = billed_line(session, record.visit_id)
         if line is not None:
-            raise Conflict(f"visit {record.visit_id} is billed on invoice {line.invoice.number}: "
-                           f"issue a credit note first (`carecal billing credit {line.invoice.number}`)")
+            raise Conflict(
+                f"visit {record.visit_id} is billed on invoice {line.invoice.number}: "
+                f"issue a credit note first (`carecal billing credit {line.invoice.number}`)"
+            )
 
     started_at = local(day, start, tz) if start else (record.started_at if record else visit.starts_at)
     ended_at = local(day, end, tz) if end else (record.ended_at if record else visit.ends_at)
@@ -179,12 +216,17 @@ def record_visit(session: Session, visit_id: int, actor: str, *, status: str,
         raise InputError(f"cannot record visit {visit_id}", problems)
 
     values = {
-        "status": status, "started_at": started_at, "ended_at": ended_at,
+        "status": status,
+        "started_at": started_at,
+        "ended_at": ended_at,
         "activity": activity or (record.activity if record else visit.care_request.activity),
         "signature": signature if status == "delivered" else None,
         "signature_reason": (signature_reason or (record.signature_reason if record else None))
-        if signature == "none" else None,
-        "reason": reason, "updated_by": actor, "updated_at": now,
+        if signature == "none"
+        else None,
+        "reason": reason,
+        "updated_by": actor,
+        "updated_at": now,
     }
     if record is None:
         record = VisitRecord(visit=visit, day=day, created_by=actor, **values)

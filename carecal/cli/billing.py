@@ -63,15 +63,18 @@ def _day(text: str | None, option: str) -> date | None:
 
 # --- visit ----------------------------------------------------------------------------------
 
+
 @visit_app.command("confirm")
 def visit_confirm(week: str = WeekOption, actor: str = ActorOption, now: str = NowOption) -> None:
     """Mark the week's published visits as delivered, unless recorded otherwise."""
     with session() as s:
         result = records.confirm_week(s, IsoWeek.parse(week), config.actor(actor), now=parse_now(now))
-        console.print(f"{week}: {len(result.confirmed)} visit(s) confirmed as delivered, "
-                      f"{result.already_recorded} already recorded, {result.cancelled_in_roster} cancelled in the "
-                      f"roster, {result.not_ended} not over yet"
-                      + (f", {result.in_closed_month} in a closed month (left alone)" if result.in_closed_month else ""))
+        console.print(
+            f"{week}: {len(result.confirmed)} visit(s) confirmed as delivered, "
+            f"{result.already_recorded} already recorded, {result.cancelled_in_roster} cancelled in the "
+            f"roster, {result.not_ended} not over yet"
+            + (f", {result.in_closed_month} in a closed month (left alone)" if result.in_closed_month else "")
+        )
 
 
 @visit_app.command("record")
@@ -90,15 +93,25 @@ def visit_record(
     """Record what happened at one visit; every change keeps its history (who, when, why)."""
     with session() as s:
         record = records.record_visit(
-            s, visit, config.actor(actor), status=status.value, start=parse_hhmm(start) if start else None,
-            end=parse_hhmm(end) if end else None, activity=activity,
-            signature=signature.value if signature else None, signature_reason=signature_reason, reason=reason,
-            now=parse_now(now))
+            s,
+            visit,
+            config.actor(actor),
+            status=status.value,
+            start=parse_hhmm(start) if start else None,
+            end=parse_hhmm(end) if end else None,
+            activity=activity,
+            signature=signature.value if signature else None,
+            signature_reason=signature_reason,
+            reason=reason,
+            now=parse_now(now),
+        )
         tz = records.organisation(s).timezone
-        console.print(f"visit {visit}: {record.status}, {to_local(record.started_at, tz):%d.%m.%Y %H:%M}-"
-                      f"{to_local(record.ended_at, tz):%H:%M} ({record.minutes} min)"
-                      + (f", signed by {record.signature}" if record.signature not in (None, "none") else "")
-                      + (f", not signed: {record.signature_reason}" if record.signature == "none" else ""))
+        console.print(
+            f"visit {visit}: {record.status}, {to_local(record.started_at, tz):%d.%m.%Y %H:%M}-"
+            f"{to_local(record.ended_at, tz):%H:%M} ({record.minutes} min)"
+            + (f", signed by {record.signature}" if record.signature not in (None, "none") else "")
+            + (f", not signed: {record.signature_reason}" if record.signature == "none" else "")
+        )
 
 
 @visit_app.command("history")
@@ -116,14 +129,19 @@ def visit_history(visit: int = typer.Argument(..., help="visit id")) -> None:
         table = Table("when", "who", "why", "status", "time", "signature")
         for change in record.changes:
             state = change.state
-            table.add_row(f"{to_local(change.at, tz):%Y-%m-%d %H:%M}", change.actor, change.reason or "",
-                          state["status"], f"{state['start']}-{state['end']}",
-                          state["signature"] or "" if state["signature"] != "none"
-                          else f"none: {state['signature_reason']}")
+            table.add_row(
+                f"{to_local(change.at, tz):%Y-%m-%d %H:%M}",
+                change.actor,
+                change.reason or "",
+                state["status"],
+                f"{state['start']}-{state['end']}",
+                state["signature"] or "" if state["signature"] != "none" else f"none: {state['signature_reason']}",
+            )
         console.print(table)
 
 
 # --- budget ---------------------------------------------------------------------------------
+
 
 @budget_app.command("show")
 def budget_show(
@@ -137,24 +155,43 @@ def budget_show(
         ledger = budgets.client_ledger(s, person, day)
         conversion = person.conversion_budget_opt_in or ledger.conversion
         table = Table(title=f"{person.external_id} {person.name}: budgets on {day:%d.%m.%Y}")
-        for name, right in (("date", False), ("budget", False), ("movement", False), ("of", False),
-                            ("amount", True), ("relief", True), ("conversion", True), ("note", False)):
+        for name, right in (
+            ("date", False),
+            ("budget", False),
+            ("movement", False),
+            ("of", False),
+            ("amount", True),
+            ("relief", True),
+            ("conversion", True),
+            ("note", False),
+        ):
             if name != "conversion" or conversion:
                 table.add_column(name, justify="right" if right else "left", no_wrap=name != "note")
         for line in ledger.lines:
             m = line.movement
-            cells = [f"{m.day:%d.%m.%Y}", m.budget, m.kind, m.vintage, euros(m.amount_cents),
-                     euros(line.relief_balance), euros(line.conversion_balance), m.note]
+            cells = [
+                f"{m.day:%d.%m.%Y}",
+                m.budget,
+                m.kind,
+                m.vintage,
+                euros(m.amount_cents),
+                euros(line.relief_balance),
+                euros(line.conversion_balance),
+                m.note,
+            ]
             table.add_row(*(cells if conversion else cells[:6] + cells[7:]))
         console.print(table)
         for vintage, cents in sorted(ledger.relief.items()):
             if cents:
-                console.print(f"relief amount {vintage}: {euros(cents)}, spendable until "
-                              f"{relief_last_day(vintage):%d.%m.%Y}")
+                console.print(
+                    f"relief amount {vintage}: {euros(cents)}, spendable until {relief_last_day(vintage):%d.%m.%Y}"
+                )
         console.print(f"relief amount available: [bold]{euros(ledger.relief_balance())}[/]")
         if person.conversion_budget_opt_in:
-            console.print(f"conversion budget {month_key(day)} (§45a(4), no carry-over): "
-                          f"[bold]{euros(ledger.conversion_balance(month_key(day)))}[/]")
+            console.print(
+                f"conversion budget {month_key(day)} (§45a(4), no carry-over): "
+                f"[bold]{euros(ledger.conversion_balance(month_key(day)))}[/]"
+            )
 
 
 @budget_app.command("correct")
@@ -170,14 +207,18 @@ def budget_correct(
     with session() as s:
         person = lookup.client(s, client)
         day = _day(at, "--at") or today_in(records.organisation(s).timezone)
-        entries = budgets.correct(s, person, parse_euros(amount), reason, config.actor(actor),
-                                  budget=budget.value, day=day)
+        entries = budgets.correct(
+            s, person, parse_euros(amount), reason, config.actor(actor), budget=budget.value, day=day
+        )
         delta = sum(e.amount_cents for e in entries)
-        console.print(f"{person.external_id}: {budget.value} budget on {day:%d.%m.%Y} set to "
-                      f"{euros(parse_euros(amount))} ({'+' if delta >= 0 else ''}{euros(delta)})")
+        console.print(
+            f"{person.external_id}: {budget.value} budget on {day:%d.%m.%Y} set to "
+            f"{euros(parse_euros(amount))} ({'+' if delta >= 0 else ''}{euros(delta)})"
+        )
 
 
 # --- billing --------------------------------------------------------------------------------
+
 
 @billing_app.command("run")
 def billing_run(
@@ -193,8 +234,14 @@ def billing_run(
             return
         table = Table("number", "client", "payer", "funding", "visits", "total", title=f"invoices {result.month}")
         for invoice in result.invoices:
-            table.add_row(invoice.number, invoice.client.external_id, f"{invoice.payer}: {invoice.payer_name}",
-                          exports.FUNDING_LABELS[invoice.funding], str(len(invoice.lines)), euros(invoice.total_cents))
+            table.add_row(
+                invoice.number,
+                invoice.client.external_id,
+                f"{invoice.payer}: {invoice.payer_name}",
+                exports.FUNDING_LABELS[invoice.funding],
+                str(len(invoice.lines)),
+                euros(invoice.total_cents),
+            )
         console.print(table)
         console.print(f"{len(result.invoices)} invoice(s), {euros(result.total_cents)}")
 
@@ -217,8 +264,10 @@ def billing_credit(
     """Issue a credit note that reverses an invoice (or some of its visits)."""
     with session() as s:
         credit = invoicing.credit_note(s, invoice, config.actor(actor), reason, visit or None)
-        console.print(f"credit note {credit.number} for {invoice}: {euros(credit.total_cents)}; "
-                      f"budget money returned to the ledger")
+        console.print(
+            f"credit note {credit.number} for {invoice}: {euros(credit.total_cents)}; "
+            f"budget money returned to the ledger"
+        )
 
 
 @billing_app.command("reconcile")
@@ -227,10 +276,12 @@ def billing_reconcile(month: str = MonthOption) -> None:
     with session() as s:
         report = reconcile(s, month)
     f = report.figures
-    console.print(f"{report.month}: {f['delivered_visits']} delivered visit(s), {f['billed_visits']} billed, "
-                  f"{f['invoices']} invoice(s), {f['credit_notes']} credit note(s); invoiced "
-                  f"{euros(f['invoiced_cents'])} = budgets {euros(f['ledger_cents'])} + private "
-                  f"{euros(f['private_cents'])}")
+    console.print(
+        f"{report.month}: {f['delivered_visits']} delivered visit(s), {f['billed_visits']} billed, "
+        f"{f['invoices']} invoice(s), {f['credit_notes']} credit note(s); invoiced "
+        f"{euros(f['invoiced_cents'])} = budgets {euros(f['ledger_cents'])} + private "
+        f"{euros(f['private_cents'])}"
+    )
     if report.ok:
         console.print("[green]reconciled[/]: visits, invoices and ledger add up")
         return
@@ -242,11 +293,14 @@ def billing_reconcile(month: str = MonthOption) -> None:
 
 # --- exports --------------------------------------------------------------------------------
 
+
 def pseudonym_key() -> bytes:
     key = os.environ.get(PSEUDONYM_KEY_ENV)
     if not key:
-        raise InputError(f"--pseudonymise needs a secret key in ${PSEUDONYM_KEY_ENV} (keep it: the same key "
-                         "gives the same pseudonyms in every export)")
+        raise InputError(
+            f"--pseudonymise needs a secret key in ${PSEUDONYM_KEY_ENV} (keep it: the same key "
+            "gives the same pseudonyms in every export)"
+        )
     return key.encode()
 
 
@@ -254,7 +308,9 @@ def pseudonym_key() -> bytes:
 def export_hours(
     month: str = MonthOption,
     format: Format = typer.Option(Format.csv, "--format", help="csv or xlsx"),
-    pseudonymise: bool = typer.Option(False, "--pseudonymise", help=f"stable pseudonyms for clients and volunteers (key: ${PSEUDONYM_KEY_ENV})"),
+    pseudonymise: bool = typer.Option(
+        False, "--pseudonymise", help=f"stable pseudonyms for clients and volunteers (key: ${PSEUDONYM_KEY_ENV})"
+    ),
     output: Path = typer.Option(None, "-o", "--output", help="file to write (default: exports/hours_MONTH.FORMAT)"),
 ) -> None:
     """One row per visit of the month: status, people, times, funding, price, invoice, signature, history."""
@@ -297,9 +353,12 @@ def export_allowances(
     exports.write_table(path, exports.ALLOWANCE_COLUMNS, rows, format.value)
     for item in items:
         if item.warning:
-            err_console.print(f"[yellow]warning:[/] {item.volunteer.external_id} {item.volunteer.name}: "
-                              f"{euros(item.allowance_cents)} is {item.share:.0%} of {euros(item.limit_cents)} "
-                              f"— {item.warning}", highlight=False)
+            err_console.print(
+                f"[yellow]warning:[/] {item.volunteer.external_id} {item.volunteer.name}: "
+                f"{euros(item.allowance_cents)} is {item.share:.0%} of {euros(item.limit_cents)} "
+                f"— {item.warning}",
+                highlight=False,
+            )
     console.print(f"wrote {len(rows)} volunteer(s) to {path}")
 
 

@@ -2,9 +2,8 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
-
 from contextvars import ContextVar
+from datetime import datetime
 
 import typer
 from rich.console import Console

@@ -56,13 +56,17 @@ def rotate(owner: str = OwnerArgument, client: bool = ClientOption, actor: str =
 def revoke(owner: str = OwnerArgument, client: bool = ClientOption, actor: str = ActorOption) -> None:
     """Kill the subscription link; the calendar app gets 404 from now on."""
     with session() as s:
-        revoked = tokens.revoke(s, lookup.by_external_id(s, Client if client else Volunteer, owner), config.actor(actor))
+        revoked = tokens.revoke(
+            s, lookup.by_external_id(s, Client if client else Volunteer, owner), config.actor(actor)
+        )
     console.print(f"{owner}: feed link revoked" if revoked else f"{owner} had no live feed link")
 
 
 @feed_app.command("serve")
-def serve(host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (keep loopback behind a TLS proxy)"),
-          port: int = typer.Option(8080, "--port", help="TCP port")) -> None:
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (keep loopback behind a TLS proxy)"),
+    port: int = typer.Option(8080, "--port", help="TCP port"),
+) -> None:
     """Serve /feeds/<token>.ics: published visits from 4 weeks back to 8 weeks ahead."""
     from carecal import db
     from carecal.feeds.app import serve as run_server
@@ -73,8 +77,9 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="address to liste
 
 
 @export_app.command("ical")
-def ical(week: str = WeekOption,
-         out: Path = typer.Option(Path("exports"), "--out", help="directory for the .ics files")) -> None:
+def ical(
+    week: str = WeekOption, out: Path = typer.Option(Path("exports"), "--out", help="directory for the .ics files")
+) -> None:
     """One .ics per volunteer, per client whose family opted in, and one office file with all visits."""
     with session() as s:
         written = write_week(s, IsoWeek.parse(week), out)

@@ -60,7 +60,9 @@ billing_app = sub_app("billing", "Invoices, month close and reconciliation.")
 
 @app.callback()
 def main(
-    db: str = typer.Option(None, "--db", help="SQLAlchemy database URL (default: $CARECAL_DB, else sqlite:///./carecal.db)"),
+    db: str = typer.Option(
+        None, "--db", help="SQLAlchemy database URL (default: $CARECAL_DB, else sqlite:///./carecal.db)"
+    ),
     version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
 ):
     if version:

@@ -1,7 +1,7 @@
 """Master data commands: import/export files, and list/show volunteers and clients."""
 
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import typer
@@ -20,14 +20,16 @@ from carecal.models import WEEKDAYS, CareRequest, Client, Exclusion, Organisatio
 from carecal.weeks import to_local
 
 DryRunOption = typer.Option(False, "--dry-run", help="validate and report what would change, write nothing")
-FileArgument = typer.Argument(..., metavar="FILE", help="a .csv (comma or semicolon separated, UTF-8) or .xlsx file",
-                              exists=False, dir_okay=False)
+FileArgument = typer.Argument(
+    ..., metavar="FILE", help="a .csv (comma or semicolon separated, UTF-8) or .xlsx file", exists=False, dir_okay=False
+)
 OutOption = typer.Option(None, "--output", "-o", help="file to write (default: CSV on standard output)")
 FormatOption = typer.Option(None, "--format", "-f", help="csv or xlsx (default: from the file name)")
 OnOption = typer.Option(None, "--on", help="date for training validity, YYYY-MM-DD (default: today)")
 
 
 # --- import ----------------------------------------------------------------------------------
+
 
 def _import(kind: str, file: Path, dry_run: bool, actor: str | None) -> None:
     with session() as s:
@@ -41,8 +43,9 @@ def _print_report(report: ImportReport) -> None:
         shown = ", ".join(report.created[:20]) + (" …" if len(report.created) > 20 else "")
         console.print(f"  {'would create' if report.dry_run else 'created'}: {shown}")
     if report.updated:
-        table = Table("id", "changed columns", title="would update" if report.dry_run else "updated",
-                      title_justify="left")
+        table = Table(
+            "id", "changed columns", title="would update" if report.dry_run else "updated", title_justify="left"
+        )
         for key, columns in report.updated.items():
             table.add_row(key, ", ".join(columns))
         console.print(table)
@@ -70,8 +73,10 @@ def import_requests(file: Path = FileArgument, dry_run: bool = DryRunOption, act
 
 
 @import_app.command("organisation")
-def import_organisation(file: Path = typer.Argument(..., metavar="FILE", help="a JSON file like data/organisation.json"),
-                        actor: str = ActorOption) -> None:
+def import_organisation(
+    file: Path = typer.Argument(..., metavar="FILE", help="a JSON file like data/organisation.json"),
+    actor: str = ActorOption,
+) -> None:
     """Create or update the association (name, IK, address, time zone) and its dated rates."""
     with session() as s:
         org = load_organisation(s, file, actor=config.actor(actor))
@@ -79,6 +84,7 @@ def import_organisation(file: Path = typer.Argument(..., metavar="FILE", help="a
 
 
 # --- export ----------------------------------------------------------------------------------
+
 
 def _export(kind: str, output: Path | None, fmt: str | None) -> None:
     if fmt is not None and fmt.lower() not in FORMATS:
@@ -112,6 +118,7 @@ def export_requests(output: Path = OutOption, fmt: str = FormatOption) -> None:
 
 
 # --- volunteers ------------------------------------------------------------------------------
+
 
 def _day(on: str | None) -> date:
     if on is None:
@@ -150,14 +157,31 @@ def volunteer_list(
         if not all_:
             query = query.where(Volunteer.active.is_(True))
         volunteers = [v for v in s.scalars(query) if language is None or language.lower() in v.languages]
-        table = Table("id", "name", "district", "languages", "g", "travel", "h/wk", "basic", "dementia",
-                      title=f"{len(volunteers)} volunteers (trainings on {day})", title_justify="left")
+        table = Table(
+            "id",
+            "name",
+            "district",
+            "languages",
+            "g",
+            "travel",
+            "h/wk",
+            "basic",
+            "dementia",
+            title=f"{len(volunteers)} volunteers (trainings on {day})",
+            title_justify="left",
+        )
         table.columns[0].no_wrap = True
         for v in volunteers:
             table.add_row(
-                v.external_id + ("" if v.active else " [dim](inactive)[/]"), v.name, v.district or "",
-                " ".join(v.languages), v.gender, f"{v.travel_mode} {v.max_km:g} km",
-                f"{v.max_minutes_per_week / 60:g}", _training_state(v, "basic", day), _training_state(v, "dementia", day),
+                v.external_id + ("" if v.active else " [dim](inactive)[/]"),
+                v.name,
+                v.district or "",
+                " ".join(v.languages),
+                v.gender,
+                f"{v.travel_mode} {v.max_km:g} km",
+                f"{v.max_minutes_per_week / 60:g}",
+                _training_state(v, "basic", day),
+                _training_state(v, "dementia", day),
             )
     console.print(table)
 
@@ -181,8 +205,9 @@ def _period(start: datetime, end: datetime, tz: str) -> str:
 
 
 @volunteer_app.command("show")
-def volunteer_show(external_id: str = typer.Argument(..., metavar="ID", help="the volunteer's id, e.g. v007"),
-                   on: str = OnOption) -> None:
+def volunteer_show(
+    external_id: str = typer.Argument(..., metavar="ID", help="the volunteer's id, e.g. v007"), on: str = OnOption
+) -> None:
     """Everything about one volunteer: contact, home, languages, availability, trainings, absences."""
     day = _day(on)
     with session() as s:
@@ -190,20 +215,33 @@ def volunteer_show(external_id: str = typer.Argument(..., metavar="ID", help="th
         tz = _tz(s)
         home = ", ".join(x for x in (v.street, f"{v.postcode or ''} {v.district or ''}".strip()) if x)
         where = f"{v.lat:.5f}, {v.lon:.5f}" + (" (district centre: approximate)" if v.location_approximate else "")
-        console.print(_fields(f"{v.name} ({v.external_id})" + ("" if v.active else " — inactive"), [
-            ("gender", v.gender), ("phone", v.phone or ""), ("e-mail", v.email or ""),
-            ("home", home), ("location", where),
-            ("languages", " ".join(v.languages) + "  (best first)"), ("calendar language", v.ui_language),
-            ("travel", f"{v.travel_mode}, at most {v.max_km:g} km one way"),
-            ("limits", f"{v.max_minutes_per_week} min a week, {v.max_visits_per_day} visits a day"),
-            ("availability", _windows(v.availability)),
-        ]))
+        console.print(
+            _fields(
+                f"{v.name} ({v.external_id})" + ("" if v.active else " — inactive"),
+                [
+                    ("gender", v.gender),
+                    ("phone", v.phone or ""),
+                    ("e-mail", v.email or ""),
+                    ("home", home),
+                    ("location", where),
+                    ("languages", " ".join(v.languages) + "  (best first)"),
+                    ("calendar language", v.ui_language),
+                    ("travel", f"{v.travel_mode}, at most {v.max_km:g} km one way"),
+                    ("limits", f"{v.max_minutes_per_week} min a week, {v.max_visits_per_day} visits a day"),
+                    ("availability", _windows(v.availability)),
+                ],
+            )
+        )
         trainings = Table("training", "completed", "expires", f"on {day}", title="Trainings", title_justify="left")
         for t in v.trainings:
-            trainings.add_row(t.kind, str(t.completed_on), str(t.expires_on or "never"),
-                              "valid" if t.valid_on(day) else "[red]not valid[/]")
+            trainings.add_row(
+                t.kind,
+                str(t.completed_on),
+                str(t.expires_on or "never"),
+                "valid" if t.valid_on(day) else "[red]not valid[/]",
+            )
         console.print(trainings)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         upcoming = [a for a in v.absences if a.ends_at > now]
         console.print("[bold]Absences[/] " + ("(none ahead)" if not upcoming else ""))
         for a in upcoming:
@@ -218,6 +256,7 @@ def volunteer_show(external_id: str = typer.Argument(..., metavar="ID", help="th
 
 # --- clients ---------------------------------------------------------------------------------
 
+
 @client_app.command("list")
 def client_list(
     all_: bool = typer.Option(False, "--all", help="include inactive clients"),
@@ -231,14 +270,27 @@ def client_list(
         if district:
             query = query.where(Client.district.ilike(district))
         clients = s.scalars(query).all()
-        table = Table("id", "name", "district", "languages", "wish", "visits/wk", "billed to",
-                      title=f"{len(clients)} clients", title_justify="left")
+        table = Table(
+            "id",
+            "name",
+            "district",
+            "languages",
+            "wish",
+            "visits/wk",
+            "billed to",
+            title=f"{len(clients)} clients",
+            title_justify="left",
+        )
         table.columns[0].no_wrap = True
         for c in clients:
             visits = sum(r.visits_per_week for r in c.requests if r.valid_to is None or r.valid_to >= date.today())
             table.add_row(
-                c.external_id + ("" if c.active else " [dim](inactive)[/]"), c.name, c.district or "",
-                " ".join(c.languages), c.gender_preference or "", str(visits),
+                c.external_id + ("" if c.active else " [dim](inactive)[/]"),
+                c.name,
+                c.district or "",
+                " ".join(c.languages),
+                c.gender_preference or "",
+                str(visits),
                 "insurer" if c.benefits_assigned_on else "client",
             )
     console.print(table)
@@ -254,38 +306,72 @@ def client_show(external_id: str = typer.Argument(..., metavar="ID", help="the c
         grade = c.care_grade_on(today)
         grades = "; ".join(f"{g.grade} from {g.valid_from}" for g in c.care_grades) or "none"
         where = f"{c.lat:.5f}, {c.lon:.5f}" + (" (district centre: approximate)" if c.location_approximate else "")
-        console.print(_fields(f"{c.name} ({c.external_id})" + ("" if c.active else " — inactive"), [
-            ("born", str(c.date_of_birth)), ("phone", c.phone or ""),
-            ("home", ", ".join(x for x in (c.street, f"{c.postcode or ''} {c.district or ''}".strip()) if x)),
-            ("location", where),
-            ("languages", " ".join(c.languages) + "  (first: mother tongue)"),
-            ("dementia", "yes" if c.dementia else "no"),
-            ("care grade", f"{grade if grade is not None else 'none'} today ({grades})"),
-            ("gender wish", c.gender_preference or "none"),
-            ("insurer", f"{c.insurer_name or ''} {f'(IK {c.insurer_ik})' if c.insurer_ik else ''}".strip()),
-            ("insurance number", c.insurance_number or ""),
-            ("representative", ", ".join(x for x in (c.representative_name, c.representative_contact) if x) or "none"),
-            ("consent recorded", str(c.consent_recorded_on or "[red]missing[/]")),
-            ("billing", f"insurer directly (assignment of {c.benefits_assigned_on})" if c.benefits_assigned_on
-             else "client pays and claims back"),
-            ("§45a(4) conversion", "yes" if c.conversion_budget_opt_in else "no"),
-            ("family calendar", "yes" if c.family_feed_opt_in else "no"),
-        ]))
-        requests = s.scalars(select(CareRequest).where(CareRequest.client_id == c.id)
-                             .order_by(CareRequest.external_id)).all()
-        table = Table("request", "activity", "category", "visits", "minutes", "windows", "priority", "valid",
-                      title="Care requests", title_justify="left")
+        console.print(
+            _fields(
+                f"{c.name} ({c.external_id})" + ("" if c.active else " — inactive"),
+                [
+                    ("born", str(c.date_of_birth)),
+                    ("phone", c.phone or ""),
+                    ("home", ", ".join(x for x in (c.street, f"{c.postcode or ''} {c.district or ''}".strip()) if x)),
+                    ("location", where),
+                    ("languages", " ".join(c.languages) + "  (first: mother tongue)"),
+                    ("dementia", "yes" if c.dementia else "no"),
+                    ("care grade", f"{grade if grade is not None else 'none'} today ({grades})"),
+                    ("gender wish", c.gender_preference or "none"),
+                    ("insurer", f"{c.insurer_name or ''} {f'(IK {c.insurer_ik})' if c.insurer_ik else ''}".strip()),
+                    ("insurance number", c.insurance_number or ""),
+                    (
+                        "representative",
+                        ", ".join(x for x in (c.representative_name, c.representative_contact) if x) or "none",
+                    ),
+                    ("consent recorded", str(c.consent_recorded_on or "[red]missing[/]")),
+                    (
+                        "billing",
+                        f"insurer directly (assignment of {c.benefits_assigned_on})"
+                        if c.benefits_assigned_on
+                        else "client pays and claims back",
+                    ),
+                    ("§45a(4) conversion", "yes" if c.conversion_budget_opt_in else "no"),
+                    ("family calendar", "yes" if c.family_feed_opt_in else "no"),
+                ],
+            )
+        )
+        requests = s.scalars(
+            select(CareRequest).where(CareRequest.client_id == c.id).order_by(CareRequest.external_id)
+        ).all()
+        table = Table(
+            "request",
+            "activity",
+            "category",
+            "visits",
+            "minutes",
+            "windows",
+            "priority",
+            "valid",
+            title="Care requests",
+            title_justify="left",
+        )
         for r in requests:
             windows = "\n".join(f"{w['day']} {w['from']}-{w['to']}" for w in r.windows)
-            table.add_row(r.external_id, r.activity, r.category, f"{r.visits_per_week}×", str(r.duration_min),
-                          windows, str(r.priority), f"{r.valid_from} – {r.valid_to or ''}")
+            table.add_row(
+                r.external_id,
+                r.activity,
+                r.category,
+                f"{r.visits_per_week}×",
+                str(r.duration_min),
+                windows,
+                str(r.priority),
+                f"{r.valid_from} – {r.valid_to or ''}",
+            )
         console.print(table)
         if c.exclusions:
             console.print("[bold]Must not be visited by[/]")
             for e in c.exclusions:
-                console.print(f"  {e.volunteer.external_id} {e.volunteer.name}: {e.kind}"
-                              + (f" until {e.until}" if e.until else ""))
-        now = datetime.now(timezone.utc)
+                console.print(
+                    f"  {e.volunteer.external_id} {e.volunteer.name}: {e.kind}"
+                    + (f" until {e.until}" if e.until else "")
+                )
+        now = datetime.now(UTC)
         away = [a for a in c.away if a.ends_at > now]
         if away:
             console.print("[bold]Away[/]")

@@ -25,7 +25,8 @@ from carecal.cli.main import instance_app, override_app, report_app, roster_app
 from carecal.errors import InputError, NotFound
 from carecal.instance import build_instance, organisation_timezone, roster_document
 from carecal.roster import advice, overrides, planning, versions
-from carecal.roster.diff import diff as roster_diff, local_slot
+from carecal.roster.diff import diff as roster_diff
+from carecal.roster.diff import local_slot
 from carecal.roster.report import render_week_report
 from carecal.weeks import IsoWeek, to_local
 
@@ -51,6 +52,7 @@ def _write(text: str, output: Path | None, what: str) -> None:
 
 # --------------------------------------------------------------------------- instance
 
+
 @instance_app.command("export")
 def instance_export(
     week: str = WeekOption,
@@ -67,15 +69,24 @@ def instance_export(
 
 # --------------------------------------------------------------------------- plan / replan
 
+
 def _solve_with_progress(prepared, time_limit: float):
-    with Progress(TextColumn("[bold]solving {task.fields[week]}"), BarColumn(),
-                  TextColumn("{task.fields[covered]}"), TimeElapsedColumn(),
-                  console=err_console, transient=True) as progress:
+    with Progress(
+        TextColumn("[bold]solving {task.fields[week]}"),
+        BarColumn(),
+        TextColumn("{task.fields[covered]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("solve", total=time_limit, week=str(prepared.build.week), covered="")
 
         def on_progress(report: dict) -> None:
-            progress.update(task, completed=min(report["elapsed"], time_limit),
-                            covered=f"{report['covered']}/{report['requests']} covered · {report['phase']}")
+            progress.update(
+                task,
+                completed=min(report["elapsed"], time_limit),
+                covered=f"{report['covered']}/{report['requests']} covered · {report['phase']}",
+            )
 
         try:
             return planning.solve_week(prepared, time_limit=time_limit, on_progress=on_progress)
@@ -89,10 +100,15 @@ def _stored(session, version, prepared) -> dict:
     printing happens after the commit, so a closed pipe cannot undo the stored version)."""
     tz = prepared.build.timezone
     missed = overrides.changed_since(session, prepared.build.week, prepared.read_at)
-    return {"number": version.number,
-            "unassigned": [(u.request_key, u.client.external_id, list(u.reasons)) for u in version.unassigned],
-            "missed": [f"#{o.id} {overrides.describe(o, tz)} ({'removed' if o.removed_at else 'added'} by "
-                       f"{o.removed_by or o.actor})" for o in missed]}
+    return {
+        "number": version.number,
+        "unassigned": [(u.request_key, u.client.external_id, list(u.reasons)) for u in version.unassigned],
+        "missed": [
+            f"#{o.id} {overrides.describe(o, tz)} ({'removed' if o.removed_at else 'added'} by "
+            f"{o.removed_by or o.actor})"
+            for o in missed
+        ],
+    }
 
 
 def _print_summary(stored: dict, prepared, suggestions: dict[str, list] | None = None) -> None:
@@ -100,10 +116,14 @@ def _print_summary(stored: dict, prepared, suggestions: dict[str, list] | None =
     offer, and each volunteer's load."""
     roster, instance = prepared.roster, prepared.build.document
     figures = planning.summary(roster, instance)
-    console.print(f"[bold]week {prepared.build.week}[/] · version {stored['number']} (draft) stored · solver "
-                  f"{roster['status']} in {roster['stats'].get('solve_seconds', 0):.1f} s")
-    console.print(f"coverage: [bold]{figures['covered']}/{figures['requests']}[/] requests "
-                  f"({figures['coverage_percent']} %, priority-weighted {figures['weighted_coverage_percent']} %)")
+    console.print(
+        f"[bold]week {prepared.build.week}[/] · version {stored['number']} (draft) stored · solver "
+        f"{roster['status']} in {roster['stats'].get('solve_seconds', 0):.1f} s"
+    )
+    console.print(
+        f"coverage: [bold]{figures['covered']}/{figures['requests']}[/] requests "
+        f"({figures['coverage_percent']} %, priority-weighted {figures['weighted_coverage_percent']} %)"
+    )
     for note in prepared.build.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     if stored["unassigned"]:
@@ -116,18 +136,28 @@ def _print_summary(stored: dict, prepared, suggestions: dict[str, list] | None =
     for request, ranked in (suggestions or {}).items():
         free = [c for c in ranked if c.ok][:3]
         offer = ", ".join(f"{c.volunteer} ({'; '.join(c.reasons[:2])})" for c in free)
-        console.print(f"[bold yellow]needs a substitute:[/] {request} — offer to: "
-                      f"{offer or 'nobody is free; see `carecal roster suggest`'}")
+        console.print(
+            f"[bold yellow]needs a substitute:[/] {request} — offer to: "
+            f"{offer or 'nobody is free; see `carecal roster suggest`'}"
+        )
     for line in stored["missed"]:
-        console.print(f"[bold yellow]warning:[/] override {line} changed while solving and is not in this "
-                      f"version; run `carecal roster replan --week {prepared.build.week}`", highlight=False)
+        console.print(
+            f"[bold yellow]warning:[/] override {line} changed while solving and is not in this "
+            f"version; run `carecal roster replan --week {prepared.build.week}`",
+            highlight=False,
+        )
     load = Table(title="load per volunteer", title_justify="left")
     for column in ("volunteer", "visits", "minutes", "of max", "load"):
         load.add_column(column, justify="right" if column != "volunteer" else "left")
     for row in figures["load"]:
         share = row["minutes"] / row["max_minutes"] if row["max_minutes"] else 0
-        load.add_row(row["volunteer"], str(row["visits"]), str(row["minutes"]), str(row["max_minutes"]),
-                     "█" * round(share * 10) + "·" * (10 - round(share * 10)))
+        load.add_row(
+            row["volunteer"],
+            str(row["visits"]),
+            str(row["minutes"]),
+            str(row["max_minutes"]),
+            "█" * round(share * 10) + "·" * (10 - round(share * 10)),
+        )
     console.print(load)
 
 
@@ -147,8 +177,10 @@ def plan(
         published, stored = version.roster_week.published, _stored(s, version, prepared)
     _print_summary(stored, prepared)
     if published is not None:
-        console.print(f"[yellow]note:[/] version {published.number} is published; this fresh plan did not try to "
-                      f"keep it. `carecal roster replan --week {iso}` changes only what must change.")
+        console.print(
+            f"[yellow]note:[/] version {published.number} is published; this fresh plan did not try to "
+            f"keep it. `carecal roster replan --week {iso}` changes only what must change."
+        )
 
 
 @roster_app.command("replan")
@@ -174,12 +206,14 @@ def replan(
         needs = version.stats.get("needs_substitute", [])
         suggestions = {request: advice.candidates(version, request)[1] for request in needs}
         stored = _stored(s, version, prepared)
-    console.print(f"replanned from version {prepared.based_on}; "
-                  f"see the changes with `carecal roster diff --week {iso}`")
+    console.print(
+        f"replanned from version {prepared.based_on}; see the changes with `carecal roster diff --week {iso}`"
+    )
     _print_summary(stored, prepared, suggestions)
 
 
 # --------------------------------------------------------------------------- look at it
+
 
 def _visit_rows(version, tz: str, volunteer: str | None, client: str | None) -> list[dict]:
     rows = []
@@ -187,11 +221,22 @@ def _visit_rows(version, tz: str, volunteer: str | None, client: str | None) -> 
         if volunteer and v.volunteer.external_id != volunteer or client and v.client.external_id != client:
             continue
         start, end = to_local(v.starts_at, tz), to_local(v.ends_at, tz)
-        rows.append({"request": v.request_key, "day": start.strftime("%a"), "date": start.date().isoformat(),
-                     "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M"),
-                     "volunteer": v.volunteer.external_id, "volunteer_name": v.volunteer.name,
-                     "client": v.client.external_id, "client_name": v.client.name,
-                     "activity": v.care_request.activity, "status": v.status, "pinned": v.pinned})
+        rows.append(
+            {
+                "request": v.request_key,
+                "day": start.strftime("%a"),
+                "date": start.date().isoformat(),
+                "start": start.strftime("%H:%M"),
+                "end": end.strftime("%H:%M"),
+                "volunteer": v.volunteer.external_id,
+                "volunteer_name": v.volunteer.name,
+                "client": v.client.external_id,
+                "client_name": v.client.name,
+                "activity": v.care_request.activity,
+                "status": v.status,
+                "pinned": v.pinned,
+            }
+        )
     return rows
 
 
@@ -216,14 +261,28 @@ def show(
         stored = versions.get_version(s, iso, version)
         tz = organisation_timezone(s)
         rows = _visit_rows(stored, tz, volunteer, client)
-        unassigned = [{"request": u.request_key, "client": u.client.external_id, "client_name": u.client.name,
-                       "reasons": list(u.reasons)} for u in stored.unassigned
-                      if not volunteer and (not client or u.client.external_id == client)]
-        head = {"week": str(iso), "version": stored.number, "status": stored.status,
-                "revision": stored.roster_week.revision, "created_by": stored.created_by,
-                "published_by": stored.published_by}
+        unassigned = [
+            {
+                "request": u.request_key,
+                "client": u.client.external_id,
+                "client_name": u.client.name,
+                "reasons": list(u.reasons),
+            }
+            for u in stored.unassigned
+            if not volunteer and (not client or u.client.external_id == client)
+        ]
+        head = {
+            "week": str(iso),
+            "version": stored.number,
+            "status": stored.status,
+            "revision": stored.roster_week.revision,
+            "created_by": stored.created_by,
+            "published_by": stored.published_by,
+        }
     if fmt is Format.json:
-        sys.stdout.write(json.dumps({**head, "visits": rows, "unassigned": unassigned}, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(
+            json.dumps({**head, "visits": rows, "unassigned": unassigned}, indent=2, ensure_ascii=False) + "\n"
+        )
         return
     if fmt is Format.csv:
         buffer = io.StringIO()
@@ -232,22 +291,31 @@ def show(
         writer.writerows(rows)
         sys.stdout.write(buffer.getvalue())
         return
-    console.print(f"[bold]week {iso}[/] · version {head['version']} ({head['status']}) · planned by "
-                  f"{head['created_by']}" + (f" · published by {head['published_by']}" if head["published_by"] else ""))
+    console.print(
+        f"[bold]week {iso}[/] · version {head['version']} ({head['status']}) · planned by "
+        f"{head['created_by']}" + (f" · published by {head['published_by']}" if head["published_by"] else "")
+    )
     table = Table()
     for column in ("day", "time", "volunteer", "client", "request", "activity"):
         table.add_column(column)
     for r in rows:
-        table.add_row(f"{r['day']} {r['date'][5:]}", f"{r['start']}–{r['end']}",
-                      f"{r['volunteer']} {_short(r['volunteer_name'])}", f"{r['client']} {_short(r['client_name'])}",
-                      r["request"] + (" (pinned)" if r["pinned"] else ""), r["activity"])
+        table.add_row(
+            f"{r['day']} {r['date'][5:]}",
+            f"{r['start']}–{r['end']}",
+            f"{r['volunteer']} {_short(r['volunteer_name'])}",
+            f"{r['client']} {_short(r['client_name'])}",
+            r["request"] + (" (pinned)" if r["pinned"] else ""),
+            r["activity"],
+        )
     console.print(table)
     if unassigned:
         console.print(f"[bold]unassigned ({len(unassigned)})[/]")
         for u in unassigned:
             console.print(f"  {u['request']} {u['client_name']}: {'; '.join(u['reasons'])}", highlight=False)
     if head["status"] == "draft":
-        console.print(f"to publish exactly this version: carecal roster publish --week {iso} --version {head['version']}")
+        console.print(
+            f"to publish exactly this version: carecal roster publish --week {iso} --version {head['version']}"
+        )
 
 
 @roster_app.command("versions")
@@ -264,17 +332,23 @@ def list_versions(week: str = WeekOption) -> None:
             table.add_column(column)
         for v in roster_week.versions:
             planned = [x for x in v.visits if x.status == "planned"]
-            table.add_row(str(v.number), v.status, str(v.based_on or "—"),
-                          f"{v.created_by} {to_local(v.created_at, tz):%d %b %H:%M}",
-                          f"{v.published_by} {to_local(v.published_at, tz):%d %b %H:%M}" if v.published_at else "—",
-                          f"{len(planned)}/{len(planned) + len(v.unassigned)}")
+            table.add_row(
+                str(v.number),
+                v.status,
+                str(v.based_on or "—"),
+                f"{v.created_by} {to_local(v.created_at, tz):%d %b %H:%M}",
+                f"{v.published_by} {to_local(v.published_at, tz):%d %b %H:%M}" if v.published_at else "—",
+                f"{len(planned)}/{len(planned) + len(v.unassigned)}",
+            )
     console.print(table)
 
 
 @roster_app.command("diff")
 def diff(
     week: str = WeekOption,
-    from_version: int = typer.Option(None, "--from", help="older version (default: what the latest was replanned from, else the published one)"),
+    from_version: int = typer.Option(
+        None, "--from", help="older version (default: what the latest was replanned from, else the published one)"
+    ),
     to_version: int = typer.Option(None, "--to", help="newer version (default: the latest)"),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json"),
 ) -> None:
@@ -285,29 +359,64 @@ def diff(
         result = roster_diff(s, iso, from_version, to_version)
         old, new = result.old.number, result.new.number
     if fmt is Format.json:
+
         def slot(x):
-            return None if x is None else {"volunteer": x.volunteer, "start": to_local(x.starts_at, tz).isoformat(),
-                                           "end": to_local(x.ends_at, tz).isoformat()}
-        sys.stdout.write(json.dumps({"week": str(iso), "from": old, "to": new, "unchanged": result.unchanged,
-                                     "changes": [{"request": c.request, "client": c.client, "kind": c.kind,
-                                                  "before": slot(c.before), "after": slot(c.after), "why": c.why}
-                                                 for c in result.changes]}, indent=2, ensure_ascii=False) + "\n")
+            return (
+                None
+                if x is None
+                else {
+                    "volunteer": x.volunteer,
+                    "start": to_local(x.starts_at, tz).isoformat(),
+                    "end": to_local(x.ends_at, tz).isoformat(),
+                }
+            )
+
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "week": str(iso),
+                    "from": old,
+                    "to": new,
+                    "unchanged": result.unchanged,
+                    "changes": [
+                        {
+                            "request": c.request,
+                            "client": c.client,
+                            "kind": c.kind,
+                            "before": slot(c.before),
+                            "after": slot(c.after),
+                            "why": c.why,
+                        }
+                        for c in result.changes
+                    ],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
         return
-    console.print(f"[bold]week {iso}[/]: version {old} → {new}: {len(result.changes)} change(s), "
-                  f"{result.unchanged} visit(s) unchanged")
+    console.print(
+        f"[bold]week {iso}[/]: version {old} → {new}: {len(result.changes)} change(s), "
+        f"{result.unchanged} visit(s) unchanged"
+    )
     if result.changes:
         table = Table()
         for column in ("request", "client", "change", "before", "after", "why"):
             table.add_column(column)
         for c in result.changes:
-            table.add_row(c.request, c.client, c.kind, local_slot(c.before, tz), local_slot(c.after, tz), "\n".join(c.why))
+            table.add_row(
+                c.request, c.client, c.kind, local_slot(c.before, tz), local_slot(c.after, tz), "\n".join(c.why)
+            )
         console.print(table)
 
 
 @roster_app.command("publish")
 def publish(
     week: str = WeekOption,
-    version: int = typer.Option(None, "--version", help="the version you reviewed (default: the latest); refused if a newer one exists"),
+    version: int = typer.Option(
+        None, "--version", help="the version you reviewed (default: the latest); refused if a newer one exists"
+    ),
     actor: str = ActorOption,
 ) -> None:
     """Publish a version: calendars and billing see only the published one."""
@@ -344,15 +453,18 @@ def suggest(
     with session() as s:
         explained, ranked = advice.suggest(s, iso, request, version=version)
     current = explained.get("assigned_to")
-    console.print(f"[bold]{request}[/] (client {explained['client']}, {explained.get('duration_min')} min, "
-                  f"{', '.join(explained.get('windows', []))})"
-                  + (f" — now with {current['volunteer']}" if current else " — uncovered"))
+    console.print(
+        f"[bold]{request}[/] (client {explained['client']}, {explained.get('duration_min')} min, "
+        f"{', '.join(explained.get('windows', []))})"
+        + (f" — now with {current['volunteer']}" if current else " — uncovered")
+    )
     table = Table()
     for column in ("#", "volunteer", "can take it", "why"):
         table.add_column(column)
     for i, c in enumerate(ranked[:limit], 1):
-        table.add_row(str(i), c.volunteer, "yes" if c.ok else "no",
-                      "; ".join(c.reasons if c.ok else c.breaks + c.reasons[-2:]))
+        table.add_row(
+            str(i), c.volunteer, "yes" if c.ok else "no", "; ".join(c.reasons if c.ok else c.breaks + c.reasons[-2:])
+        )
     console.print(table)
 
 
@@ -373,17 +485,23 @@ def explain(
         sys.stdout.write(json.dumps(answer, indent=2, ensure_ascii=False) + "\n")
         return
     assigned = answer["assigned_to"]
-    console.print(f"[bold]{request}[/] · client {answer['client']} · {answer['duration_min']} min in "
-                  f"{', '.join(answer['windows']) or 'no window'} · version {answer['version']}")
+    console.print(
+        f"[bold]{request}[/] · client {answer['client']} · {answer['duration_min']} min in "
+        f"{', '.join(answer['windows']) or 'no window'} · version {answer['version']}"
+    )
     if assigned:
         start = to_local(datetime.fromisoformat(assigned["start"]), tz)
-        console.print(f"assigned to [bold]{assigned['volunteer']}[/] on {start:%a %d %b %H:%M}"
-                      + (f", pinned by override #{answer['pinned_by_override']}" if answer["pinned_by_override"] else ""))
+        console.print(
+            f"assigned to [bold]{assigned['volunteer']}[/] on {start:%a %d %b %H:%M}"
+            + (f", pinned by override #{answer['pinned_by_override']}" if answer["pinned_by_override"] else "")
+        )
         if answer["strengths"]:
             console.print("  " + "; ".join(answer["strengths"]))
         others = [c for c in answer["alternatives"] if c.ok]
-        console.print(f"{len(others)} other volunteer(s) could take it" +
-                      (f", best: {', '.join(c.volunteer for c in others[:3])}" if others else ""))
+        console.print(
+            f"{len(others)} other volunteer(s) could take it"
+            + (f", best: {', '.join(c.volunteer for c in others[:3])}" if others else "")
+        )
     else:
         console.print("[bold red]nobody[/]: " + "; ".join(answer["reasons"]), highlight=False)
     table = Table(title="nearest volunteers and the rules they break", title_justify="left")
@@ -396,6 +514,7 @@ def explain(
 
 
 # --------------------------------------------------------------------------- overrides
+
 
 def _created(created: overrides.Created) -> None:
     o = created.override
@@ -423,8 +542,9 @@ def override_pin(
     impossible in time (outside windows or availability, absent, clashing pins) is refused.
     """
     with session() as s:
-        created = overrides.pin(s, _week(week), request, volunteer, start=start, reason=reason,
-                                actor=config.actor(actor))
+        created = overrides.pin(
+            s, _week(week), request, volunteer, start=start, reason=reason, actor=config.actor(actor)
+        )
     _created(created)
 
 
@@ -432,14 +552,17 @@ def override_pin(
 def override_forbid(
     client: str = typer.Argument(..., help="client external id"),
     volunteer: str = typer.Argument(..., help="volunteer external id"),
-    until: datetime = typer.Option(None, "--until", formats=["%Y-%m-%d"], help="last day it applies (default: for good)"),
+    until: datetime = typer.Option(
+        None, "--until", formats=["%Y-%m-%d"], help="last day it applies (default: for good)"
+    ),
     reason: str = ReasonOption,
     actor: str = ActorOption,
 ) -> None:
     """VOLUNTEER must not visit CLIENT (until a date)."""
     with session() as s:
-        created = overrides.forbid(s, client, volunteer, until=until.date() if until else None, reason=reason,
-                                   actor=config.actor(actor))
+        created = overrides.forbid(
+            s, client, volunteer, until=until.date() if until else None, reason=reason, actor=config.actor(actor)
+        )
     _created(created)
 
 
@@ -516,6 +639,7 @@ def override_remove(
 
 
 # --------------------------------------------------------------------------- report
+
 
 @report_app.command("week")
 def report_week(

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
 from starlette.applications import Starlette
@@ -47,8 +47,13 @@ class RateLimiter:
     stops runaway clients and guessing. Memory is bounded: the least recently used buckets
     are dropped first (a dropped bucket starts full again, which only errs towards serving)."""
 
-    def __init__(self, burst: int = 20, refill_seconds: float = 30.0, max_buckets: int = 50_000,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        burst: int = 20,
+        refill_seconds: float = 30.0,
+        max_buckets: int = 50_000,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.burst, self.refill_seconds, self.max_buckets, self.clock = burst, refill_seconds, max_buckets, clock
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
@@ -68,8 +73,9 @@ class RateLimiter:
         return allowed, 0.0 if allowed else (1.0 - level) * self.refill_seconds
 
 
-def create_app(db_url: str, *, rate_limiter: RateLimiter | None = None,
-               clock: Callable[[], datetime] = clock_now) -> Starlette:
+def create_app(
+    db_url: str, *, rate_limiter: RateLimiter | None = None, clock: Callable[[], datetime] = clock_now
+) -> Starlette:
     """The feed server for the database at `db_url`. `clock` (aware now) decides the window
     of weeks and caps Last-Modified; tests pass a fixed one."""
     limiter = rate_limiter or RateLimiter()
@@ -108,7 +114,7 @@ def _conditional(request: Request, calendar: RenderedCalendar, now: datetime) ->
     etag = '"' + hashlib.sha256(calendar.body).hexdigest()[:40] + '"'
     # Never later than the response's Date (RFC 9110 §8.8.2.1), e.g. a roster published
     # with a clock ahead of ours.
-    last_modified = min(calendar.last_modified, now).astimezone(timezone.utc).replace(microsecond=0)
+    last_modified = min(calendar.last_modified, now).astimezone(UTC).replace(microsecond=0)
     headers = {
         **PRIVATE_HEADERS,
         "ETag": etag,
@@ -135,14 +141,18 @@ def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
         except (TypeError, ValueError):
             return False  # an unparseable date is ignored, as the RFC says
         if since.tzinfo is None:
-            since = since.replace(tzinfo=timezone.utc)
+            since = since.replace(tzinfo=UTC)
         return last_modified <= since
     return False
 
 
 def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(text + "\n", status_code=status, headers={**PRIVATE_HEADERS, **(headers or {})},
-                    media_type="text/plain; charset=utf-8")
+    return Response(
+        text + "\n",
+        status_code=status,
+        headers={**PRIVATE_HEADERS, **(headers or {})},
+        media_type="text/plain; charset=utf-8",
+    )
 
 
 def redact(path: str) -> str:
@@ -172,8 +182,14 @@ class _TokenFreeAccessLog:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            log.info('%s %s %d %dB %.1fms', scope["method"], redact(scope["path"]), result["status"],
-                     result["bytes"], (time.perf_counter() - started) * 1000)
+            log.info(
+                "%s %s %d %dB %.1fms",
+                scope["method"],
+                redact(scope["path"]),
+                result["status"],
+                result["bytes"],
+                (time.perf_counter() - started) * 1000,
+            )
 
 
 def serve(db_url: str, host: str = "127.0.0.1", port: int = 8080) -> None:
@@ -183,5 +199,4 @@ def serve(db_url: str, host: str = "127.0.0.1", port: int = 8080) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # access_log off: uvicorn's line would contain the token. server_header/date_header
     # stay default; proxy_headers so X-Forwarded-For from the TLS proxy is trusted on loopback.
-    uvicorn.run(create_app(db_url), host=host, port=port, access_log=False, proxy_headers=True,
-                log_config=None)
+    uvicorn.run(create_app(db_url), host=host, port=port, access_log=False, proxy_headers=True, log_config=None)

@@ -3,7 +3,7 @@ and the .ics export of a week. Reads only published roster versions; never commi
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -39,8 +39,9 @@ def feed_window(today: date) -> list[IsoWeek]:
     return [current.shift(n) for n in range(-WEEKS_BACK, WEEKS_AHEAD + 1)]
 
 
-def published_versions(session: Session, weeks: Sequence[IsoWeek], *, volunteer: Volunteer | None = None,
-                       client: Client | None = None) -> list[PublishedVersion]:
+def published_versions(
+    session: Session, weeks: Sequence[IsoWeek], *, volunteer: Volunteer | None = None, client: Client | None = None
+) -> list[PublishedVersion]:
     """Every version of these weeks that was ever published, in publication order, each with
     the visits of the volunteer (or client) given, else all its visits."""
     rows = session.execute(
@@ -49,8 +50,11 @@ def published_versions(session: Session, weeks: Sequence[IsoWeek], *, volunteer:
         .where(RosterWeek.week.in_([str(w) for w in weeks]), RosterVersion.published_at.is_not(None))
         .order_by(RosterWeek.week, RosterVersion.published_at, RosterVersion.number)
     ).all()
-    query = (select(Visit).where(Visit.version_id.in_([row.id for row in rows]))
-             .options(selectinload(Visit.client), selectinload(Visit.volunteer), selectinload(Visit.care_request)))
+    query = (
+        select(Visit)
+        .where(Visit.version_id.in_([row.id for row in rows]))
+        .options(selectinload(Visit.client), selectinload(Visit.volunteer), selectinload(Visit.care_request))
+    )
     if volunteer is not None:
         query = query.where(Visit.volunteer_id == volunteer.id)
     if client is not None:
@@ -72,26 +76,47 @@ def subscription_calendar(session: Session, owner: Volunteer | Client, today: da
     return family_calendar(session, owner, weeks, window_moved_at=window_moved)
 
 
-def volunteer_calendar(session: Session, volunteer: Volunteer, weeks: Sequence[IsoWeek], *,
-                       label: str | None = None, window_moved_at: datetime | None = None) -> RenderedCalendar:
+def volunteer_calendar(
+    session: Session,
+    volunteer: Volunteer,
+    weeks: Sequence[IsoWeek],
+    *,
+    label: str | None = None,
+    window_moved_at: datetime | None = None,
+) -> RenderedCalendar:
     versions = published_versions(session, weeks, volunteer=volunteer)
-    return _calendar(session, versions, Audience.volunteer(volunteer), label,
-                     changes=[volunteer.updated_at, window_moved_at])
+    return _calendar(
+        session, versions, Audience.volunteer(volunteer), label, changes=[volunteer.updated_at, window_moved_at]
+    )
 
 
-def family_calendar(session: Session, client: Client, weeks: Sequence[IsoWeek], *,
-                    label: str | None = None, window_moved_at: datetime | None = None) -> RenderedCalendar:
+def family_calendar(
+    session: Session,
+    client: Client,
+    weeks: Sequence[IsoWeek],
+    *,
+    label: str | None = None,
+    window_moved_at: datetime | None = None,
+) -> RenderedCalendar:
     versions = published_versions(session, weeks, client=client)
-    return _calendar(session, versions, Audience.family(client), label, client=client,
-                     changes=[client.updated_at, window_moved_at])
+    return _calendar(
+        session, versions, Audience.family(client), label, client=client, changes=[client.updated_at, window_moved_at]
+    )
 
 
 def coordinator_calendar(session: Session, weeks: Sequence[IsoWeek], *, label: str | None = None) -> RenderedCalendar:
     return _calendar(session, published_versions(session, weeks), Audience.coordinator(), label)
 
 
-def _calendar(session: Session, versions: list[PublishedVersion], audience: Audience, label: str | None, *,
-              client: Client | None = None, changes: Sequence[datetime | None] = ()) -> RenderedCalendar:
+def _calendar(
+    session: Session,
+    versions: list[PublishedVersion],
+    audience: Audience,
+    label: str | None,
+    *,
+    client: Client | None = None,
+    changes: Sequence[datetime | None] = (),
+) -> RenderedCalendar:
     office = _office(session)
     events = build_events(versions, audience, namespace=office.namespace, city=office.city, office_phone=office.phone)
     name = calendar_name(audience, organisation=office.name, client=client, week=label)
@@ -100,7 +125,7 @@ def _calendar(session: Session, versions: list[PublishedVersion], audience: Audi
     # window moves on: Last-Modified must not be older than any of those.
     people = [p.updated_at for v in versions for visit in v.visits for p in (visit.client, visit.volunteer)]
     moments = [*(e.stamp for e in events), *people, *(c for c in changes if c is not None)]
-    return RenderedCalendar(body, max(moments, default=datetime(1970, 1, 1, tzinfo=timezone.utc)))
+    return RenderedCalendar(body, max(moments, default=datetime(1970, 1, 1, tzinfo=UTC)))
 
 
 def _office(session: Session) -> _Office:
@@ -121,7 +146,8 @@ def week_calendars(session: Session, week: IsoWeek) -> dict[str, RenderedCalenda
     calendars = {f"{week}-office.ics": coordinator_calendar(session, [week], label=str(week))}
     for volunteer in sorted(volunteers.values(), key=lambda v: v.external_id):
         calendars[f"{week}-volunteer-{volunteer.external_id}.ics"] = volunteer_calendar(
-            session, volunteer, [week], label=str(week))
+            session, volunteer, [week], label=str(week)
+        )
     for client in sorted(clients.values(), key=lambda c: c.external_id):
         calendars[f"{week}-family-{client.external_id}.ics"] = family_calendar(session, client, [week], label=str(week))
     return calendars

@@ -16,7 +16,9 @@ def write_calendars(ctx) -> None:
     with db.session_scope(ctx.url) as session:
         written = write_week(session, ctx.week, ctx.out)
         first = session.scalars(
-            select(Visit).join(RosterVersion).join(RosterWeek)
+            select(Visit)
+            .join(RosterVersion)
+            .join(RosterWeek)
             .where(RosterWeek.week == str(ctx.week), RosterVersion.status == "published")
             .order_by(Visit.starts_at, Visit.request_key)
         ).first()

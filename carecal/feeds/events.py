@@ -15,8 +15,8 @@ was published, so rendering the same history twice gives the same bytes.
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 from datetime import datetime
+from typing import NamedTuple
 
 from carecal.feeds.i18n import DEFAULT_LANGUAGE, gettext_for, language_or_default
 from carecal.feeds.render import FeedEvent
@@ -25,9 +25,26 @@ from carecal.models import Client, Visit, Volunteer
 # Activities are free text typed by the office. If one mentions health, it stays out of
 # the feed (the address and time are what a volunteer needs). Lower-case word stems.
 HEALTH_WORDS = (
-    "demen", "alzheimer", "pflegegrad", "pflegestufe", "diagnos", "krank", "parkinson",
-    "schlaganfall", "depress", "insulin", "diabet", "medikament", "versicherung", "geburt",
-    "dementia", "diagnosis", "care grade", "disease", "illness", "medication",
+    "demen",
+    "alzheimer",
+    "pflegegrad",
+    "pflegestufe",
+    "diagnos",
+    "krank",
+    "parkinson",
+    "schlaganfall",
+    "depress",
+    "insulin",
+    "diabet",
+    "medikament",
+    "versicherung",
+    "geburt",
+    "dementia",
+    "diagnosis",
+    "care grade",
+    "disease",
+    "illness",
+    "medication",
 )
 
 
@@ -54,8 +71,9 @@ class Audience:
 
     @classmethod
     def volunteer(cls, volunteer: Volunteer) -> "Audience":
-        return cls("volunteer", volunteer.external_id, language_or_default(volunteer.ui_language),
-                   volunteer_id=volunteer.id)
+        return cls(
+            "volunteer", volunteer.external_id, language_or_default(volunteer.ui_language), volunteer_id=volunteer.id
+        )
 
     @classmethod
     def family(cls, client: Client) -> "Audience":
@@ -77,8 +95,12 @@ class Audience:
     def view(self, visit: Visit) -> "View":
         # A volunteer's own feed ignores who the volunteer is: a visit given to someone
         # else leaves their view altogether (and so shows as cancelled).
-        return View(visit.starts_at, visit.ends_at, visit.status == "cancelled",
-                    None if self.kind == "volunteer" else visit.volunteer_id)
+        return View(
+            visit.starts_at,
+            visit.ends_at,
+            visit.status == "cancelled",
+            None if self.kind == "volunteer" else visit.volunteer_id,
+        )
 
 
 class View(NamedTuple):
@@ -123,9 +145,14 @@ def track_visits(versions: Sequence[PublishedVersion], audience: Audience) -> di
     return tracks
 
 
-def build_events(versions: Sequence[PublishedVersion], audience: Audience, *,
-                 namespace: str = "carecal", city: str | None = None, office_phone: str | None = None
-                 ) -> list[FeedEvent]:
+def build_events(
+    versions: Sequence[PublishedVersion],
+    audience: Audience,
+    *,
+    namespace: str = "carecal",
+    city: str | None = None,
+    office_phone: str | None = None,
+) -> list[FeedEvent]:
     """The audience's calendar events: one per visit they ever saw in a published version."""
     _ = gettext_for(audience.language)
     events = []
@@ -136,8 +163,11 @@ def build_events(versions: Sequence[PublishedVersion], audience: Audience, *,
         lines = []
         if cancelled:
             title = _("Cancelled: {title}").format(title=title)
-            lines.append(_("This visit does not take place for you. Please do not go.")
-                         if audience.kind == "volunteer" else _("This visit has been cancelled."))
+            lines.append(
+                _("This visit does not take place for you. Please do not go.")
+                if audience.kind == "volunteer"
+                else _("This visit has been cancelled.")
+            )
         activity = safe_activity(visit.care_request.activity)
         if activity:
             lines.append(_("Activity: {activity}").format(activity=activity))
@@ -146,17 +176,25 @@ def build_events(versions: Sequence[PublishedVersion], audience: Audience, *,
             lines.append(_("Address: {address}").format(address=address))
         if office_phone:
             lines.append(_("Questions or cannot come? Call the office: {phone}").format(phone=office_phone))
-        events.append(FeedEvent(
-            uid=event_uid(namespace, week, key, audience),
-            sequence=track.sequence, stamp=track.changed_at,
-            start=track.view.starts_at, end=track.view.ends_at, cancelled=cancelled,
-            summary=title, description="\n".join(lines), location=address,
-        ))
+        events.append(
+            FeedEvent(
+                uid=event_uid(namespace, week, key, audience),
+                sequence=track.sequence,
+                stamp=track.changed_at,
+                start=track.view.starts_at,
+                end=track.view.ends_at,
+                cancelled=cancelled,
+                summary=title,
+                description="\n".join(lines),
+                location=address,
+            )
+        )
     return events
 
 
-def calendar_name(audience: Audience, *, organisation: str, client: Client | None = None,
-                  week: str | None = None) -> str:
+def calendar_name(
+    audience: Audience, *, organisation: str, client: Client | None = None, week: str | None = None
+) -> str:
     _ = gettext_for(audience.language)
     if audience.kind == "volunteer":
         name = _("My visits – {organisation}").format(organisation=organisation)

@@ -6,8 +6,8 @@ The same events always give the same bytes (so the same ETag): everything that c
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vDuration
@@ -32,8 +32,14 @@ class FeedEvent:
     location: str | None = None
 
 
-def render_calendar(events: Sequence[FeedEvent], *, name: str, language: str, tz: str = "Europe/Berlin",
-                    refresh: timedelta = DEFAULT_REFRESH) -> bytes:
+def render_calendar(
+    events: Sequence[FeedEvent],
+    *,
+    name: str,
+    language: str,
+    tz: str = "Europe/Berlin",
+    refresh: timedelta = DEFAULT_REFRESH,
+) -> bytes:
     """An iCalendar (RFC 5545 + RFC 7986 NAME/REFRESH-INTERVAL) subscription document.
 
     No METHOD: this is a published calendar, not a scheduling message (with METHOD:PUBLISH
@@ -95,6 +101,6 @@ def _wall_clock_or_utc(instant: datetime, zone: ZoneInfo) -> datetime:
     RFC 5545 reads an ambiguous local time as its first occurrence, so that one is
     written in UTC to keep its meaning."""
     local = instant.astimezone(zone)
-    if local.replace(fold=0).astimezone(timezone.utc) != instant.astimezone(timezone.utc):
-        return instant.astimezone(timezone.utc)
+    if local.replace(fold=0).astimezone(UTC) != instant.astimezone(UTC):
+        return instant.astimezone(UTC)
     return local

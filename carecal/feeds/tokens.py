@@ -34,13 +34,22 @@ def issue(session: Session, owner: Owner, actor: str) -> str:
     _check_may_have_feed(owner)
     replaced = _revoke_live(session, owner, actor)
     token = secrets.token_urlsafe(32)
-    row = FeedToken(token_hash=hash_token(token), created_by=actor,
-                    volunteer=owner if isinstance(owner, Volunteer) else None,
-                    client=owner if isinstance(owner, Client) else None)
+    row = FeedToken(
+        token_hash=hash_token(token),
+        created_by=actor,
+        volunteer=owner if isinstance(owner, Volunteer) else None,
+        client=owner if isinstance(owner, Client) else None,
+    )
     session.add(row)
     session.flush()
-    audit.record(session, actor, "feed.token.rotate" if replaced else "feed.token.issue",
-                 object_type=_kind(owner), object_id=owner.external_id, feed_token_id=row.id)
+    audit.record(
+        session,
+        actor,
+        "feed.token.rotate" if replaced else "feed.token.issue",
+        object_type=_kind(owner),
+        object_id=owner.external_id,
+        feed_token_id=row.id,
+    )
     return token
 
 
@@ -58,8 +67,9 @@ def find(session: Session, token: str) -> FeedToken | None:
     if not token or len(token) > 100:
         return None
     digest = hash_token(token)
-    row = session.scalars(select(FeedToken).where(FeedToken.token_hash == digest,
-                                                  FeedToken.revoked_at.is_(None))).first()
+    row = session.scalars(
+        select(FeedToken).where(FeedToken.token_hash == digest, FeedToken.revoked_at.is_(None))
+    ).first()
     # The index lookup compares hashes of a secret the caller cannot choose a preimage
     # for; compare once more in constant time so no code path leaks timing on the secret.
     if row is None or not hmac.compare_digest(row.token_hash, digest):

@@ -9,5 +9,13 @@ from carecal.masterdata.importer import ImportReport, Problem, import_file
 from carecal.masterdata.layout import LAYOUTS
 from carecal.masterdata.organisation import load_organisation
 
-__all__ = ["ImportReport", "LAYOUTS", "Problem", "export_csv", "export_file", "export_rows", "import_file",
-           "load_organisation"]
+__all__ = [
+    "ImportReport",
+    "LAYOUTS",
+    "Problem",
+    "export_csv",
+    "export_file",
+    "export_rows",
+    "import_file",
+    "load_organisation",
+]

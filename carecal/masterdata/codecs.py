@@ -8,21 +8,201 @@ the caller adds file, row and column (and masks health data).
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from carecal.models import GENDERS, TRAVEL_MODES, WEEKDAYS
 from carecal.weeks import DEFAULT_TZ, local
 
 # ISO 639-1: every two-letter language code.
-ISO_639_1 = frozenset("""
-aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de
-dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia
-id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo
-lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl
-ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk
-tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu
-""".split())
+ISO_639_1 = frozenset(
+    [
+        "aa",
+        "ab",
+        "ae",
+        "af",
+        "ak",
+        "am",
+        "an",
+        "ar",
+        "as",
+        "av",
+        "ay",
+        "az",
+        "ba",
+        "be",
+        "bg",
+        "bi",
+        "bm",
+        "bn",
+        "bo",
+        "br",
+        "bs",
+        "ca",
+        "ce",
+        "ch",
+        "co",
+        "cr",
+        "cs",
+        "cu",
+        "cv",
+        "cy",
+        "da",
+        "de",
+        "dv",
+        "dz",
+        "ee",
+        "el",
+        "en",
+        "eo",
+        "es",
+        "et",
+        "eu",
+        "fa",
+        "ff",
+        "fi",
+        "fj",
+        "fo",
+        "fr",
+        "fy",
+        "ga",
+        "gd",
+        "gl",
+        "gn",
+        "gu",
+        "gv",
+        "ha",
+        "he",
+        "hi",
+        "ho",
+        "hr",
+        "ht",
+        "hu",
+        "hy",
+        "hz",
+        "ia",
+        "id",
+        "ie",
+        "ig",
+        "ii",
+        "ik",
+        "io",
+        "is",
+        "it",
+        "iu",
+        "ja",
+        "jv",
+        "ka",
+        "kg",
+        "ki",
+        "kj",
+        "kk",
+        "kl",
+        "km",
+        "kn",
+        "ko",
+        "kr",
+        "ks",
+        "ku",
+        "kv",
+        "kw",
+        "ky",
+        "la",
+        "lb",
+        "lg",
+        "li",
+        "ln",
+        "lo",
+        "lt",
+        "lu",
+        "lv",
+        "mg",
+        "mh",
+        "mi",
+        "mk",
+        "ml",
+        "mn",
+        "mr",
+        "ms",
+        "mt",
+        "my",
+        "na",
+        "nb",
+        "nd",
+        "ne",
+        "ng",
+        "nl",
+        "nn",
+        "no",
+        "nr",
+        "nv",
+        "ny",
+        "oc",
+        "oj",
+        "om",
+        "or",
+        "os",
+        "pa",
+        "pi",
+        "pl",
+        "ps",
+        "pt",
+        "qu",
+        "rm",
+        "rn",
+        "ro",
+        "ru",
+        "rw",
+        "sa",
+        "sc",
+        "sd",
+        "se",
+        "sg",
+        "si",
+        "sk",
+        "sl",
+        "sm",
+        "sn",
+        "so",
+        "sq",
+        "sr",
+        "ss",
+        "st",
+        "su",
+        "sv",
+        "sw",
+        "ta",
+        "te",
+        "tg",
+        "th",
+        "ti",
+        "tk",
+        "tl",
+        "tn",
+        "to",
+        "tr",
+        "ts",
+        "tt",
+        "tw",
+        "ty",
+        "ug",
+        "uk",
+        "ur",
+        "uz",
+        "ve",
+        "vi",
+        "vo",
+        "wa",
+        "wo",
+        "xh",
+        "yi",
+        "yo",
+        "za",
+        "zh",
+        "zu",
+    ]
+)
 
 LIST_SEPARATOR = re.compile(r"\s*[;,]\s*")
 TRUE_WORDS = {"yes", "y", "true", "1", "x", "ja", "j"}
@@ -219,7 +399,7 @@ class Windows(Codec):
                 raise ValueError(f"{part!r}: the window must start before it ends")
             windows.append((match["day"], start, end))
         windows.sort(key=lambda w: (WEEKDAYS.index(w[0]), w[1]))
-        for (day_a, _, end_a), (day_b, start_b, _) in zip(windows, windows[1:]):
+        for (day_a, _, end_a), (day_b, start_b, _) in pairwise(windows):
             if day_a == day_b and start_b < end_a:
                 raise ValueError(f"two windows on {day_a} overlap")
         return tuple(windows)
@@ -243,8 +423,9 @@ class Trainings(Codec):
         for part in split_list(text):
             pieces = [p.strip() for p in part.split(":")]
             if len(pieces) not in (2, 3) or pieces[0].lower() not in TRAINING_KINDS:
-                raise ValueError(f"{part!r} is not like 'basic:2024-03-01:2026-02-28' "
-                                 f"(kinds: {', '.join(TRAINING_KINDS)})")
+                raise ValueError(
+                    f"{part!r} is not like 'basic:2024-03-01:2026-02-28' (kinds: {', '.join(TRAINING_KINDS)})"
+                )
             completed = parse_date(pieces[1])
             expires = parse_date(pieces[2]) if len(pieces) == 3 and pieces[2] else None
             if expires is not None and expires < completed:
@@ -253,8 +434,9 @@ class Trainings(Codec):
         return tuple(sorted(trainings, key=lambda t: (t[1], t[0], t[2] or date.max)))
 
     def format(self, value) -> str:
-        return "; ".join(f"{kind}:{done.isoformat()}:{expires.isoformat() if expires else ''}"
-                         for kind, done, expires in value or ())
+        return "; ".join(
+            f"{kind}:{done.isoformat()}:{expires.isoformat() if expires else ''}" for kind, done, expires in value or ()
+        )
 
 
 @dataclass(frozen=True)
@@ -270,7 +452,7 @@ class Periods(Codec):
 
     def parse(self, text: str) -> tuple[tuple[datetime, datetime], ...]:
         periods = sorted(self._one(part) for part in split_list(text))
-        for (_, end_a), (start_b, _) in zip(periods, periods[1:]):
+        for (_, end_a), (start_b, _) in pairwise(periods):
             if start_b < end_a:
                 raise ValueError("two periods overlap")
         return tuple(periods)
@@ -282,7 +464,10 @@ class Periods(Codec):
                 if " " in first or " " in last:
                     start, end = self._instant(first), self._instant(last)
                 else:
-                    start, end = self._day_start(parse_date(first)), self._day_start(parse_date(last) + timedelta(days=1))
+                    start, end = (
+                        self._day_start(parse_date(first)),
+                        self._day_start(parse_date(last) + timedelta(days=1)),
+                    )
             elif " " in part:
                 day_text, _, hours = part.partition(" ")
                 from_text, _, to_text = hours.strip().partition("-")
@@ -293,8 +478,9 @@ class Periods(Codec):
                 day = parse_date(part)
                 start, end = self._day_start(day), self._day_start(day + timedelta(days=1))
         except ValueError as error:
-            raise ValueError(f"{part!r} is not a period like '2026-11-23..2026-11-27' or "
-                             f"'2026-11-24 08:00-12:00' ({error})") from None
+            raise ValueError(
+                f"{part!r} is not a period like '2026-11-23..2026-11-27' or '2026-11-24 08:00-12:00' ({error})"
+            ) from None
         if start >= end:
             raise ValueError(f"{part!r}: the period must start before it ends")
         return start, end
@@ -308,7 +494,7 @@ class Periods(Codec):
 
     @staticmethod
     def _utc(moment: datetime) -> datetime:
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
 
     def format(self, value) -> str:
         return "; ".join(self._format_one(start, end) for start, end in value or ())
@@ -324,8 +510,10 @@ class Periods(Codec):
             return f"{start_local.date().isoformat()}..{last_day.isoformat()}"
         if start_local.date() == end_local.date():
             return f"{start_local.date().isoformat()} {clock(start_local.time())}-{clock(end_local.time())}"
-        return (f"{start_local.date().isoformat()} {clock(start_local.time())}.."
-                f"{end_local.date().isoformat()} {clock(end_local.time())}")
+        return (
+            f"{start_local.date().isoformat()} {clock(start_local.time())}.."
+            f"{end_local.date().isoformat()} {clock(end_local.time())}"
+        )
 
 
 EXCLUSION_KINDS = ("relative", "household", "client_wish")

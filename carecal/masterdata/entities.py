@@ -15,8 +15,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from carecal.masterdata.districts import centroid
 from carecal.models import (
-    WEEKDAYS, Absence, AvailabilityWindow, CareGrade, CareRequest, Client, ClientAway, Exclusion,
-    Training, Volunteer,
+    WEEKDAYS,
+    Absence,
+    AvailabilityWindow,
+    CareGrade,
+    CareRequest,
+    Client,
+    ClientAway,
+    Exclusion,
+    Training,
+    Volunteer,
 )
 
 FILE_EXCLUSION_KINDS = ("relative", "household", "client_wish")
@@ -51,13 +59,16 @@ def volunteer_record(v: Volunteer, names: list[str]) -> dict:
     record = {name: getattr(v, name) for name in _scalar_names(names, VOLUNTEER_SPECIAL)}
     record.update(_home_record(v))
     record["languages"] = tuple(v.languages)
-    record["availability"] = tuple((WEEKDAYS[w.weekday], w.start, w.end) for w in
-                                   sorted(v.availability, key=lambda w: (w.weekday, w.start)))
-    record["trainings"] = tuple(sorted(((t.kind, t.completed_on, t.expires_on) for t in v.trainings),
-                                       key=lambda t: (t[1], t[0], t[2] or t[1].max)))
+    record["availability"] = tuple(
+        (WEEKDAYS[w.weekday], w.start, w.end) for w in sorted(v.availability, key=lambda w: (w.weekday, w.start))
+    )
+    record["trainings"] = tuple(
+        sorted(
+            ((t.kind, t.completed_on, t.expires_on) for t in v.trainings), key=lambda t: (t[1], t[0], t[2] or t[1].max)
+        )
+    )
     record["absences"] = tuple(sorted((a.starts_at, a.ends_at) for a in v.absences if a.override_id is None))
-    record["must_not_visit"] = tuple(sorted(
-        (e.client.external_id, e.kind) for e in v.exclusions if _from_file(e)))
+    record["must_not_visit"] = tuple(sorted((e.client.external_id, e.kind) for e in v.exclusions if _from_file(e)))
     return record
 
 
@@ -75,18 +86,17 @@ def apply_volunteer(v: Volunteer, record: dict, columns: list[str], refs: "Refer
         elif name == "languages":
             v.languages = list(value)
         elif name == "availability":
-            v.availability = [AvailabilityWindow(weekday=WEEKDAYS.index(day), start=start, end=end)
-                              for day, start, end in value]
+            v.availability = [
+                AvailabilityWindow(weekday=WEEKDAYS.index(day), start=start, end=end) for day, start, end in value
+            ]
         elif name == "trainings":
-            v.trainings = [Training(kind=kind, completed_on=done, expires_on=expires)
-                           for kind, done, expires in value]
+            v.trainings = [Training(kind=kind, completed_on=done, expires_on=expires) for kind, done, expires in value]
         elif name == "absences":
             kept = [a for a in v.absences if a.override_id is not None]
             v.absences = kept + [Absence(starts_at=start, ends_at=end) for start, end in value]
         elif name == "must_not_visit":
             kept = [e for e in v.exclusions if not _from_file(e)]
-            v.exclusions = kept + [Exclusion(client=refs.client(client_id), kind=kind)
-                                   for client_id, kind in value]
+            v.exclusions = kept + [Exclusion(client=refs.client(client_id), kind=kind) for client_id, kind in value]
         else:
             setattr(v, name, value)
 
@@ -125,11 +135,11 @@ def apply_client(c: Client, record: dict, columns: list[str], refs: "References"
 
 # --- care requests ---------------------------------------------------------------------------
 
+
 def request_record(r: CareRequest, names: list[str]) -> dict:
     record = {name: getattr(r, name) for name in _scalar_names(names, {"client_id", "windows"})}
     record["client_id"] = r.client.external_id
-    record["windows"] = tuple((w["day"], time.fromisoformat(w["from"]), time.fromisoformat(w["to"]))
-                              for w in r.windows)
+    record["windows"] = tuple((w["day"], time.fromisoformat(w["from"]), time.fromisoformat(w["to"])) for w in r.windows)
     return record
 
 
@@ -139,8 +149,9 @@ def apply_request(r: CareRequest, record: dict, columns: list[str], refs: "Refer
         if name == "client_id":
             r.client = refs.client(value)
         elif name == "windows":
-            r.windows = [{"day": day, "from": start.strftime("%H:%M"), "to": end.strftime("%H:%M")}
-                         for day, start, end in value]
+            r.windows = [
+                {"day": day, "from": start.strftime("%H:%M"), "to": end.strftime("%H:%M")} for day, start, end in value
+            ]
         else:
             setattr(r, name, value)
 
@@ -150,8 +161,12 @@ def apply_request(r: CareRequest, record: dict, columns: list[str], refs: "Refer
 MODELS = {"volunteers": Volunteer, "clients": Client, "requests": CareRequest}
 # What record_of reads, loaded in a few queries instead of one per object.
 EAGER = {
-    "volunteers": (selectinload(Volunteer.availability), selectinload(Volunteer.trainings),
-                   selectinload(Volunteer.absences), selectinload(Volunteer.exclusions).selectinload(Exclusion.client)),
+    "volunteers": (
+        selectinload(Volunteer.availability),
+        selectinload(Volunteer.trainings),
+        selectinload(Volunteer.absences),
+        selectinload(Volunteer.exclusions).selectinload(Exclusion.client),
+    ),
     "clients": (selectinload(Client.care_grades), selectinload(Client.away)),
     "requests": (selectinload(CareRequest.client),),
 }

@@ -38,7 +38,7 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
         cells = [_unguard(cell).strip() for cell in cells]
         if not any(cells):
             continue
-        if len(cells) > len(header) and any(cells[len(header):]):
+        if len(cells) > len(header) and any(cells[len(header) :]):
             raise InputError(f"{path.name} row {number}: more cells than header columns")
         table.append((number, {name: cells[i] if i < len(cells) else "" for i, name in enumerate(header) if name}))
     return header, table

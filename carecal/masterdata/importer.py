@@ -59,8 +59,10 @@ class ImportReport:
 
     def summary(self) -> str:
         verb = "would be " if self.dry_run else ""
-        return (f"{self.file}: {self.total} rows: {len(self.created)} {verb}created, "
-                f"{len(self.updated)} {verb}updated, {len(self.unchanged)} unchanged")
+        return (
+            f"{self.file}: {self.total} rows: {len(self.created)} {verb}created, "
+            f"{len(self.updated)} {verb}updated, {len(self.unchanged)} unchanged"
+        )
 
 
 def organisation_timezone(session: Session) -> str:
@@ -70,14 +72,21 @@ def organisation_timezone(session: Session) -> str:
 def layout_for(kind: str, tz: str) -> Layout:
     """The layout with periods read in the organisation's time zone."""
     layout = LAYOUTS[kind]
-    columns = tuple(dataclasses.replace(col, codec=codecs.Periods(tz)) if isinstance(col.codec, codecs.Periods)
-                    else col for col in layout.columns)
+    columns = tuple(
+        dataclasses.replace(col, codec=codecs.Periods(tz)) if isinstance(col.codec, codecs.Periods) else col
+        for col in layout.columns
+    )
     return dataclasses.replace(layout, columns=columns)
 
 
-def parse_rows(layout: Layout, file: str, header: list[str], rows: list[tuple[int, dict[str, str]]],
-               known_clients: set[str], existing_ids: frozenset[str] = frozenset(),
-               ) -> tuple[list[tuple[int, dict]], list[str], list[Problem]]:
+def parse_rows(
+    layout: Layout,
+    file: str,
+    header: list[str],
+    rows: list[tuple[int, dict[str, str]]],
+    known_clients: set[str],
+    existing_ids: frozenset[str] = frozenset(),
+) -> tuple[list[tuple[int, dict]], list[str], list[Problem]]:
     """Records for all rows, the columns present, and every problem found. Pure: no database.
     `known_clients` are the client ids references may name; `existing_ids` the rows that
     exist already (a file that leaves out the home columns may update those, not create)."""
@@ -103,15 +112,23 @@ def parse_rows(layout: Layout, file: str, header: list[str], rows: list[tuple[in
         key = record.get("external_id")
         if key is not None:
             if key in first_row_of:
-                problems.append(Problem(file, number, "external_id", key,
-                                        f"the same id is already in row {first_row_of[key]}"))
+                problems.append(
+                    Problem(file, number, "external_id", key, f"the same id is already in row {first_row_of[key]}")
+                )
             first_row_of.setdefault(key, number)
         records.append((number, record))
     return records, present, problems
 
 
-def parse_row(layout: Layout, file: str, number: int, cells: dict[str, str], present: list[str],
-              known_clients: set[str], existing_ids: frozenset[str] = frozenset()) -> tuple[dict, list[Problem]]:
+def parse_row(
+    layout: Layout,
+    file: str,
+    number: int,
+    cells: dict[str, str],
+    present: list[str],
+    known_clients: set[str],
+    existing_ids: frozenset[str] = frozenset(),
+) -> tuple[dict, list[Problem]]:
     problems = []
     record = {}
 
@@ -219,12 +236,13 @@ def import_file(session: Session, kind: str, path: Path | str, *, actor: str, dr
     refs = References(session)
     model = MODELS[kind]
     existing = {obj.external_id: obj for obj in session.scalars(select(model).options(*EAGER[kind]))}
-    records, present, problems = parse_rows(layout, path.name, header, rows, refs.client_ids(),
-                                            frozenset(existing))
+    records, present, problems = parse_rows(layout, path.name, header, rows, refs.client_ids(), frozenset(existing))
     if problems:
         rows_hit = len({p.row for p in problems})
-        raise InputError(f"{path.name}: {len(problems)} problem(s) in {rows_hit} row(s); nothing was imported",
-                         [str(p) for p in problems])
+        raise InputError(
+            f"{path.name}: {len(problems)} problem(s) in {rows_hit} row(s); nothing was imported",
+            [str(p) for p in problems],
+        )
 
     report = ImportReport(kind, path.name, dry_run)
     names = layout.names
@@ -248,8 +266,17 @@ def import_file(session: Session, kind: str, path: Path | str, *, actor: str, dr
             APPLY[kind](obj, {**old, **{n: record[n] for n in changed}}, changed, refs)
     if not dry_run:
         session.flush()
-        audit.record(session, actor, f"masterdata.import.{kind}", object_type=kind, file=path.name,
-                     rows=report.total, created=len(report.created), updated=len(report.updated),
-                     unchanged=len(report.unchanged), created_ids=report.created,
-                     updated_columns={key: _audit_columns(layout, columns) for key, columns in report.updated.items()})
+        audit.record(
+            session,
+            actor,
+            f"masterdata.import.{kind}",
+            object_type=kind,
+            file=path.name,
+            rows=report.total,
+            created=len(report.created),
+            updated=len(report.updated),
+            unchanged=len(report.unchanged),
+            created_ids=report.created,
+            updated_columns={key: _audit_columns(layout, columns) for key, columns in report.updated.items()},
+        )
     return report

@@ -53,81 +53,141 @@ IK = c.Text(9, r"\d{9}", "not an Institutionskennzeichen of 9 digits")
 COMMON_HOME = (
     Column("street", c.Text(200), "street and house number"),
     Column("postcode", POSTCODE, "5 digits"),
-    Column("district", c.Text(60), "Chemnitz district (Stadtteil) as in data/chemnitz_districts.json; "
-           "its centre is used when lat/lon are empty"),
+    Column(
+        "district",
+        c.Text(60),
+        "Chemnitz district (Stadtteil) as in data/chemnitz_districts.json; its centre is used when lat/lon are empty",
+    ),
     Column("lat", LAT, "latitude of the home (WGS84); empty together with lon: the district's centre"),
     Column("lon", LON, "longitude of the home (WGS84)"),
 )
 
-VOLUNTEERS = Layout("volunteers", title="Volunteers", references="clients", columns=(
-    Column("external_id", ID, "the association's own id, e.g. v007: the key for re-imports", required=True),
-    Column("active", c.Boolean(), "yes or no; an inactive volunteer is not planned", default=True),
-    Column("first_name", c.Text(100), "", required=True),
-    Column("last_name", c.Text(100), "", required=True),
-    Column("gender", c.Gender, "f, m or d", required=True),
-    Column("phone", PHONE, ""),
-    Column("email", EMAIL, ""),
-    *COMMON_HOME,
-    Column("languages", c.Languages(), "ISO 639-1 codes, best first, e.g. 'ru; de'", required=True),
-    Column("ui_language", c.Choice(("de", "en", "ru", "uk")), "language of their calendar: de, ru, uk or en",
-           default="de"),
-    Column("travel_mode", c.TravelMode, "walk, bike, transit or car", required=True),
-    Column("max_km", c.Number(0.5, 100), "longest one-way trip in km", required=True),
-    Column("max_minutes_per_week", c.Integer(0, 3000), "visit minutes per week at most", required=True),
-    Column("max_visits_per_day", c.Integer(1, 10), "visits per day at most", default=3),
-    Column("availability", c.Windows(), "weekly windows in local time, e.g. 'mon 09:00-13:00; wed 14:00-18:00'"),
-    Column("trainings", c.Trainings(), "kind:completed:expires, e.g. 'basic:2024-03-01:2026-02-28; "
-           "dementia:2025-01-10:' (empty expiry: does not lapse; kinds basic, dementia)"),
-    Column("absences", c.Periods(), "e.g. '2026-11-23..2026-11-27' (whole days) or '2026-11-24 08:00-12:00'"),
-    Column("must_not_visit", c.Exclusions(), "client ids with the reason: relative, household or "
-           "client_wish, e.g. 'c017:relative; c042:household'"),
-))
+VOLUNTEERS = Layout(
+    "volunteers",
+    title="Volunteers",
+    references="clients",
+    columns=(
+        Column("external_id", ID, "the association's own id, e.g. v007: the key for re-imports", required=True),
+        Column("active", c.Boolean(), "yes or no; an inactive volunteer is not planned", default=True),
+        Column("first_name", c.Text(100), "", required=True),
+        Column("last_name", c.Text(100), "", required=True),
+        Column("gender", c.Gender, "f, m or d", required=True),
+        Column("phone", PHONE, ""),
+        Column("email", EMAIL, ""),
+        *COMMON_HOME,
+        Column("languages", c.Languages(), "ISO 639-1 codes, best first, e.g. 'ru; de'", required=True),
+        Column(
+            "ui_language",
+            c.Choice(("de", "en", "ru", "uk")),
+            "language of their calendar: de, ru, uk or en",
+            default="de",
+        ),
+        Column("travel_mode", c.TravelMode, "walk, bike, transit or car", required=True),
+        Column("max_km", c.Number(0.5, 100), "longest one-way trip in km", required=True),
+        Column("max_minutes_per_week", c.Integer(0, 3000), "visit minutes per week at most", required=True),
+        Column("max_visits_per_day", c.Integer(1, 10), "visits per day at most", default=3),
+        Column("availability", c.Windows(), "weekly windows in local time, e.g. 'mon 09:00-13:00; wed 14:00-18:00'"),
+        Column(
+            "trainings",
+            c.Trainings(),
+            "kind:completed:expires, e.g. 'basic:2024-03-01:2026-02-28; "
+            "dementia:2025-01-10:' (empty expiry: does not lapse; kinds basic, dementia)",
+        ),
+        Column("absences", c.Periods(), "e.g. '2026-11-23..2026-11-27' (whole days) or '2026-11-24 08:00-12:00'"),
+        Column(
+            "must_not_visit",
+            c.Exclusions(),
+            "client ids with the reason: relative, household or client_wish, e.g. 'c017:relative; c042:household'",
+        ),
+    ),
+)
 
-CLIENTS = Layout("clients", title="Clients", columns=(
-    Column("external_id", ID, "the association's own id, e.g. c017: the key for re-imports", required=True),
-    Column("active", c.Boolean(), "yes or no; an inactive client gets no visits", default=True),
-    Column("first_name", c.Text(100), "", required=True),
-    Column("last_name", c.Text(100), "", required=True),
-    Column("date_of_birth", c.Date(), "YYYY-MM-DD (health-related: never shown in error messages)",
-           required=True, health=True),
-    Column("phone", PHONE, ""),
-    *COMMON_HOME,
-    Column("languages", c.Languages(), "ISO 639-1 codes; the first is the mother tongue, e.g. 'uk; ru'",
-           required=True),
-    Column("dementia", c.Boolean(), "yes or no", default=False, health=True),
-    Column("care_grades", c.CareGrades(), "Pflegegrad and the date it applies from, e.g. '2:2023-04-01; "
-           "3:2025-02-01'", health=True),
-    Column("gender_preference", c.Gender, "f, m or d when the client wishes a visitor of that gender; empty: no wish"),
-    Column("insurer_name", c.Text(200), "the care insurer (Pflegekasse)"),
-    Column("insurer_ik", IK, "the insurer's 9-digit IK"),
-    Column("insurance_number", c.Text(20, r"[A-Z][0-9]{9}", "not an insurance number like A123456789"),
-           "Versichertennummer, a letter and 9 digits", health=True),
-    Column("representative_name", c.Text(200), "legal representative or the relative who signs"),
-    Column("representative_contact", c.Text(200), "phone or e-mail of the representative"),
-    Column("consent_recorded_on", c.Date(), "date the consent to data processing was recorded"),
-    Column("benefits_assigned_on", c.Date(), "date of the signed assignment of benefits "
-           "(Abtretungserklärung): then the insurer is billed directly"),
-    Column("conversion_budget_opt_in", c.Boolean(), "yes: §45a(4) conversion budget may be used "
-           "(needs care grade 2 or higher)", default=False),
-    Column("family_feed_opt_in", c.Boolean(), "yes: relatives may subscribe to a calendar of the visits",
-           default=False),
-    Column("lives_at_home", c.Boolean(), "", default=True),
-    Column("away", c.Periods(), "times the client is not at home, e.g. '2026-12-01..2026-12-14'"),
-))
+CLIENTS = Layout(
+    "clients",
+    title="Clients",
+    columns=(
+        Column("external_id", ID, "the association's own id, e.g. c017: the key for re-imports", required=True),
+        Column("active", c.Boolean(), "yes or no; an inactive client gets no visits", default=True),
+        Column("first_name", c.Text(100), "", required=True),
+        Column("last_name", c.Text(100), "", required=True),
+        Column(
+            "date_of_birth",
+            c.Date(),
+            "YYYY-MM-DD (health-related: never shown in error messages)",
+            required=True,
+            health=True,
+        ),
+        Column("phone", PHONE, ""),
+        *COMMON_HOME,
+        Column(
+            "languages", c.Languages(), "ISO 639-1 codes; the first is the mother tongue, e.g. 'uk; ru'", required=True
+        ),
+        Column("dementia", c.Boolean(), "yes or no", default=False, health=True),
+        Column(
+            "care_grades",
+            c.CareGrades(),
+            "Pflegegrad and the date it applies from, e.g. '2:2023-04-01; 3:2025-02-01'",
+            health=True,
+        ),
+        Column(
+            "gender_preference", c.Gender, "f, m or d when the client wishes a visitor of that gender; empty: no wish"
+        ),
+        Column("insurer_name", c.Text(200), "the care insurer (Pflegekasse)"),
+        Column("insurer_ik", IK, "the insurer's 9-digit IK"),
+        Column(
+            "insurance_number",
+            c.Text(20, r"[A-Z][0-9]{9}", "not an insurance number like A123456789"),
+            "Versichertennummer, a letter and 9 digits",
+            health=True,
+        ),
+        Column("representative_name", c.Text(200), "legal representative or the relative who signs"),
+        Column("representative_contact", c.Text(200), "phone or e-mail of the representative"),
+        Column("consent_recorded_on", c.Date(), "date the consent to data processing was recorded"),
+        Column(
+            "benefits_assigned_on",
+            c.Date(),
+            "date of the signed assignment of benefits (Abtretungserklärung): then the insurer is billed directly",
+        ),
+        Column(
+            "conversion_budget_opt_in",
+            c.Boolean(),
+            "yes: §45a(4) conversion budget may be used (needs care grade 2 or higher)",
+            default=False,
+        ),
+        Column(
+            "family_feed_opt_in", c.Boolean(), "yes: relatives may subscribe to a calendar of the visits", default=False
+        ),
+        Column("lives_at_home", c.Boolean(), "", default=True),
+        Column("away", c.Periods(), "times the client is not at home, e.g. '2026-12-01..2026-12-14'"),
+    ),
+)
 
-REQUESTS = Layout("requests", title="Care requests", references="clients", columns=(
-    Column("external_id", ID, "id of the standing request, e.g. c017-1: the key for re-imports", required=True),
-    Column("client_id", ID, "external_id of the client", required=True),
-    Column("activity", c.Text(200), "what happens, in plain words (shown on the proof of service)", required=True),
-    Column("category", c.Text(40, r"[a-z_]+", "not a lower-case category name like betreuung"),
-           "service category of the price list", default="betreuung"),
-    Column("duration_min", c.Integer(15, 480), "minutes per visit", required=True),
-    Column("visits_per_week", c.Integer(1, 7), "", default=1),
-    Column("windows", c.Windows(), "when the visit may take place, e.g. 'tue 13:00-18:00; thu 13:00-18:00'",
-           required=True),
-    Column("priority", c.Integer(1, 10), "weight of covering this request (1 = normal)", default=1),
-    Column("valid_from", c.Date(), "first day", required=True),
-    Column("valid_to", c.Date(), "last day; empty: open-ended"),
-))
+REQUESTS = Layout(
+    "requests",
+    title="Care requests",
+    references="clients",
+    columns=(
+        Column("external_id", ID, "id of the standing request, e.g. c017-1: the key for re-imports", required=True),
+        Column("client_id", ID, "external_id of the client", required=True),
+        Column("activity", c.Text(200), "what happens, in plain words (shown on the proof of service)", required=True),
+        Column(
+            "category",
+            c.Text(40, r"[a-z_]+", "not a lower-case category name like betreuung"),
+            "service category of the price list",
+            default="betreuung",
+        ),
+        Column("duration_min", c.Integer(15, 480), "minutes per visit", required=True),
+        Column("visits_per_week", c.Integer(1, 7), "", default=1),
+        Column(
+            "windows",
+            c.Windows(),
+            "when the visit may take place, e.g. 'tue 13:00-18:00; thu 13:00-18:00'",
+            required=True,
+        ),
+        Column("priority", c.Integer(1, 10), "weight of covering this request (1 = normal)", default=1),
+        Column("valid_from", c.Date(), "first day", required=True),
+        Column("valid_to", c.Date(), "last day; empty: open-ended"),
+    ),
+)
 
 LAYOUTS = {layout.kind: layout for layout in (VOLUNTEERS, CLIENTS, REQUESTS)}

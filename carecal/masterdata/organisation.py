@@ -6,6 +6,7 @@ Loading is an upsert: there is one organisation per database; rates are keyed by
 
 import json
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,8 +17,13 @@ from carecal import audit
 from carecal.errors import InputError
 from carecal.models import Organisation, Rate
 
-RATE_KINDS = ("price_per_hour", "allowance_per_hour", "relief_amount_month", "conversion_max_month",
-              "tax_free_limit_year")
+RATE_KINDS = (
+    "price_per_hour",
+    "allowance_per_hour",
+    "relief_amount_month",
+    "conversion_max_month",
+    "tax_free_limit_year",
+)
 REQUIRED = ("name", "ik", "street", "postcode", "city")
 OPTIONAL = ("timezone", "phone", "email", "recognition")
 
@@ -53,7 +59,9 @@ def parse_organisation(doc: dict, file: str) -> tuple[dict, list[dict]]:
         where = f"{file}: rates[{i}]"
         try:
             rate = {
-                "kind": raw["kind"], "key": raw.get("key"), "amount_cents": raw["amount_cents"],
+                "kind": raw["kind"],
+                "key": raw.get("key"),
+                "amount_cents": raw["amount_cents"],
                 "valid_from": date.fromisoformat(raw["valid_from"]),
                 "valid_to": date.fromisoformat(raw["valid_to"]) if raw.get("valid_to") else None,
                 "note": raw.get("note"),
@@ -82,7 +90,7 @@ def _overlaps(rates: list[dict], file: str) -> list[str]:
         by_key.setdefault((rate["kind"], rate["key"]), []).append(rate)
     for (kind, key), group in by_key.items():
         group.sort(key=lambda r: r["valid_from"])
-        for a, b in zip(group, group[1:]):
+        for a, b in pairwise(group):
             if a["valid_to"] is None or a["valid_to"] >= b["valid_from"]:
                 label = kind + (f"/{key}" if key else "")
                 problems.append(f"{file}: {label} rates from {a['valid_from']} and {b['valid_from']} overlap")
@@ -117,6 +125,15 @@ def load_organisation(session: Session, path: Path | str, *, actor: str) -> Orga
             row.amount_cents, row.valid_to, row.note = rate["amount_cents"], rate["valid_to"], rate["note"]
             changed += 1
     session.flush()
-    audit.record(session, actor, "masterdata.import.organisation", object_type="organisation", object_id=org.id,
-                 file=path.name, created=created, rates_added=added, rates_changed=changed)
+    audit.record(
+        session,
+        actor,
+        "masterdata.import.organisation",
+        object_type="organisation",
+        object_id=org.id,
+        file=path.name,
+        created=created,
+        rates_added=added,
+        rates_changed=changed,
+    )
     return org

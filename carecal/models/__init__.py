@@ -6,23 +6,64 @@ Each feature owns one module; a new table comes with a new Alembic migration.
 from carecal.models.audit import AuditEvent
 from carecal.models.base import Base, UTCDateTime, utcnow
 from carecal.models.billing import (
-    BillingMonth, Invoice, InvoiceCounter, InvoiceLine, LedgerEntry, VisitRecord, VisitRecordChange,
+    BillingMonth,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    LedgerEntry,
+    VisitRecord,
+    VisitRecordChange,
 )
 from carecal.models.care import CareRequest
 from carecal.models.feeds import FeedToken
 from carecal.models.organisation import Organisation, Rate
 from carecal.models.override import OVERRIDE_KINDS, Override
 from carecal.models.people import (
-    GENDERS, TRAVEL_MODES, WEEKDAYS, Absence, AvailabilityWindow, CareGrade, Client, ClientAway,
-    Exclusion, Training, Volunteer,
+    GENDERS,
+    TRAVEL_MODES,
+    WEEKDAYS,
+    Absence,
+    AvailabilityWindow,
+    CareGrade,
+    Client,
+    ClientAway,
+    Exclusion,
+    Training,
+    Volunteer,
 )
 from carecal.models.roster import RosterVersion, RosterWeek, UnassignedRequest, Visit
 
 __all__ = [
-    "Absence", "AuditEvent", "AvailabilityWindow", "Base", "CareGrade", "CareRequest", "Client",
-    "ClientAway", "Exclusion", "FeedToken", "GENDERS", "OVERRIDE_KINDS", "Organisation", "Override", "Rate",
-    "RosterVersion", "RosterWeek", "TRAVEL_MODES", "Training", "UTCDateTime", "UnassignedRequest",
-    "Visit", "Volunteer", "WEEKDAYS", "utcnow",
-    "BillingMonth", "Invoice", "InvoiceCounter", "InvoiceLine", "LedgerEntry", "VisitRecord",
+    "Absence",
+    "AuditEvent",
+    "AvailabilityWindow",
+    "Base",
+    "CareGrade",
+    "CareRequest",
+    "Client",
+    "ClientAway",
+    "Exclusion",
+    "FeedToken",
+    "GENDERS",
+    "OVERRIDE_KINDS",
+    "Organisation",
+    "Override",
+    "Rate",
+    "RosterVersion",
+    "RosterWeek",
+    "TRAVEL_MODES",
+    "Training",
+    "UTCDateTime",
+    "UnassignedRequest",
+    "Visit",
+    "Volunteer",
+    "WEEKDAYS",
+    "utcnow",
+    "BillingMonth",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLine",
+    "LedgerEntry",
+    "VisitRecord",
     "VisitRecordChange",
 ]

@@ -27,10 +27,9 @@ class VisitRecord(Base):
     __tablename__ = "visit_record"
     __table_args__ = (
         CheckConstraint(
-            "status in ('delivered', 'cancelled-by-client', 'cancelled-by-volunteer', 'no-show')",
-            name="status"),
-        CheckConstraint("signature is null or signature in ('client', 'representative', 'none')",
-                        name="signature"),
+            "status in ('delivered', 'cancelled-by-client', 'cancelled-by-volunteer', 'no-show')", name="status"
+        ),
+        CheckConstraint("signature is null or signature in ('client', 'representative', 'none')", name="signature"),
         CheckConstraint("started_at < ended_at", name="start_before_end"),
     )
 

@@ -20,9 +20,7 @@ from carecal.models.people import Client, Volunteer
 
 class FeedToken(Base):
     __tablename__ = "feed_token"
-    __table_args__ = (
-        CheckConstraint("(volunteer_id is null) <> (client_id is null)", name="one_owner"),
-    )
+    __table_args__ = (CheckConstraint("(volunteer_id is null) <> (client_id is null)", name="one_owner"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), index=True)

@@ -22,9 +22,7 @@ class Override(Base):
     """
 
     __tablename__ = "override"
-    __table_args__ = (
-        CheckConstraint("kind in ('pin', 'forbid', 'absence', 'client_away', 'unassign')", name="kind"),
-    )
+    __table_args__ = (CheckConstraint("kind in ('pin', 'forbid', 'absence', 'client_away', 'unassign')", name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(12))

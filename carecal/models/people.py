@@ -51,7 +51,8 @@ class Volunteer(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     availability: Mapped[list["AvailabilityWindow"]] = relationship(
-        back_populates="volunteer", cascade="all, delete-orphan",
+        back_populates="volunteer",
+        cascade="all, delete-orphan",
         order_by="(AvailabilityWindow.weekday, AvailabilityWindow.start)",
     )
     trainings: Mapped[list["Training"]] = relationship(
@@ -60,9 +61,7 @@ class Volunteer(Base):
     absences: Mapped[list["Absence"]] = relationship(
         back_populates="volunteer", cascade="all, delete-orphan", order_by="Absence.starts_at"
     )
-    exclusions: Mapped[list["Exclusion"]] = relationship(
-        back_populates="volunteer", cascade="all, delete-orphan"
-    )
+    exclusions: Mapped[list["Exclusion"]] = relationship(back_populates="volunteer", cascade="all, delete-orphan")
 
     @property
     def name(self) -> str:
@@ -73,7 +72,7 @@ class AvailabilityWindow(Base):
     """A weekly window in local wall-clock time, e.g. tue 13:00-18:00."""
 
     __tablename__ = "availability_window"
-    __table_args__ = (CheckConstraint("start < \"end\"", name="start_before_end"),)
+    __table_args__ = (CheckConstraint('start < "end"', name="start_before_end"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id", ondelete="CASCADE"), index=True)
@@ -122,8 +121,7 @@ class Absence(Base):
 class Client(Base):
     __tablename__ = "client"
     __table_args__ = (
-        CheckConstraint("gender_preference is null or gender_preference in ('f', 'm', 'd')",
-                        name="gender_preference"),
+        CheckConstraint("gender_preference is null or gender_preference in ('f', 'm', 'd')", name="gender_preference"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -225,9 +223,7 @@ class Exclusion(Base):
     """
 
     __tablename__ = "exclusion"
-    __table_args__ = (
-        CheckConstraint("kind in ('relative', 'household', 'client_wish', 'coordinator')", name="kind"),
-    )
+    __table_args__ = (CheckConstraint("kind in ('relative', 'household', 'client_wish', 'coordinator')", name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"), index=True)

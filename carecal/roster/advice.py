@@ -37,8 +37,14 @@ class Candidate:
         return self.minutes / self.max_minutes if self.max_minutes else 1.0
 
     def rank_key(self) -> tuple:
-        return (not self.ok, not self.mother_tongue, not self.knows_client, round(self.distance_km), self.load_share,
-                self.volunteer)
+        return (
+            not self.ok,
+            not self.mother_tongue,
+            not self.knows_client,
+            round(self.distance_km),
+            self.load_share,
+            self.volunteer,
+        )
 
 
 def _explained(version: RosterVersion, request: str) -> dict:
@@ -47,8 +53,10 @@ def _explained(version: RosterVersion, request: str) -> dict:
     try:
         return solver.explain(version.instance, request, roster=roster_document(version))
     except solver.InstanceError as error:
-        raise NotFound(f"no request {request!r} in week {version.roster_week.week}: "
-                       f"{'; '.join(reason for _, reason in error.errors)}") from None
+        raise NotFound(
+            f"no request {request!r} in week {version.roster_week.week}: "
+            f"{'; '.join(reason for _, reason in error.errors)}"
+        ) from None
 
 
 def _client_doc(version: RosterVersion, client_id: str) -> dict:
@@ -62,15 +70,23 @@ def candidates(version: RosterVersion, request: str) -> tuple[dict, list[Candida
     volunteers = {v["id"]: v for v in version.instance["volunteers"]}
     minutes = load_by_volunteer(version)
     familiar = set(client.get("previous_volunteers", [])) | {
-        v.volunteer.external_id for v in version.visits
-        if v.client.external_id == client["id"] and v.request_key != request and v.status == "planned"}
+        v.volunteer.external_id
+        for v in version.visits
+        if v.client.external_id == client["id"] and v.request_key != request and v.status == "planned"
+    }
     result = []
     for row in explained["candidates"]:
         v = volunteers[row["volunteer"]]
         candidate = Candidate(
-            volunteer=row["volunteer"], ok=row["ok"], breaks=list(row["breaks"]), distance_km=row["distance_km"],
-            mother_tongue=client["languages"][0] in v["languages"], knows_client=row["volunteer"] in familiar,
-            minutes=minutes.get(row["volunteer"], 0), max_minutes=v["max_minutes_per_week"])
+            volunteer=row["volunteer"],
+            ok=row["ok"],
+            breaks=list(row["breaks"]),
+            distance_km=row["distance_km"],
+            mother_tongue=client["languages"][0] in v["languages"],
+            knows_client=row["volunteer"] in familiar,
+            minutes=minutes.get(row["volunteer"], 0),
+            max_minutes=v["max_minutes_per_week"],
+        )
         if candidate.mother_tongue:
             candidate.reasons.append(f"speaks the mother tongue ({client['languages'][0]})")
         else:
@@ -85,7 +101,9 @@ def candidates(version: RosterVersion, request: str) -> tuple[dict, list[Candida
     return explained, sorted(result, key=Candidate.rank_key)
 
 
-def suggest(session: Session, week: IsoWeek, request: str, *, version: int | None = None) -> tuple[dict, list[Candidate]]:
+def suggest(
+    session: Session, week: IsoWeek, request: str, *, version: int | None = None
+) -> tuple[dict, list[Candidate]]:
     """Ranked substitutes for REQUEST in the week's latest version (or `version`); the one
     who has it now is left out."""
     stored = get_version(session, week, version)
@@ -104,9 +122,14 @@ def explain(session: Session, week: IsoWeek, request: str, *, version: int | Non
     pin = (stored.stats or {}).get("pin_overrides", {}).get(request)
     unassigned = next((u.reasons for u in stored.unassigned if u.request_key == request), None)
     return {
-        "week": str(week), "version": stored.number, "request": request, "client": explained["client"],
-        "windows": explained.get("windows", []), "duration_min": explained.get("duration_min"),
-        "assigned_to": assigned, "pinned_by_override": pin,
+        "week": str(week),
+        "version": stored.number,
+        "request": request,
+        "client": explained["client"],
+        "windows": explained.get("windows", []),
+        "duration_min": explained.get("duration_min"),
+        "assigned_to": assigned,
+        "pinned_by_override": pin,
         "strengths": chosen.reasons if chosen else [],
         "reasons": unassigned if unassigned is not None else explained.get("reasons", []),
         "alternatives": [c for c in ranked if not assigned or c.volunteer != assigned["volunteer"]],

@@ -12,7 +12,7 @@ from carecal.roster.report import render_week_report
 if TYPE_CHECKING:
     from carecal.demo import DemoContext
 
-DEMO_TIME_LIMIT = 6.0   # seconds per week: the demo should stay quick
+DEMO_TIME_LIMIT = 6.0  # seconds per week: the demo should stay quick
 
 
 def _plan_and_publish(ctx: DemoContext, week) -> tuple[int, dict]:
@@ -31,10 +31,12 @@ def plan_and_publish_weeks(ctx: DemoContext) -> None:
     for week in (ctx.week.shift(-1), ctx.week):
         number, figures = _plan_and_publish(ctx, week)
         busy = [row for row in figures["load"] if row["minutes"]]
-        ctx.console.print(f"  {week}  version {number} published: {figures['covered']}/{figures['requests']} "
-                          f"requests covered ({figures['coverage_percent']} %, priority-weighted "
-                          f"{figures['weighted_coverage_percent']} %), {len(busy)}/{len(figures['load'])} "
-                          "volunteers with visits")
+        ctx.console.print(
+            f"  {week}  version {number} published: {figures['covered']}/{figures['requests']} "
+            f"requests covered ({figures['coverage_percent']} %, priority-weighted "
+            f"{figures['weighted_coverage_percent']} %), {len(busy)}/{len(figures['load'])} "
+            "volunteers with visits"
+        )
     with db.session_scope(ctx.url) as s:
         html = render_week_report(s, ctx.week)
     path = ctx.out / f"roster-{ctx.week}.html"

@@ -32,7 +32,7 @@ class Slot:
 class Change:
     request: str
     client: str
-    kind: str                 # moved (other volunteer), retimed (same volunteer), added, dropped
+    kind: str  # moved (other volunteer), retimed (same volunteer), added, dropped
     before: Slot | None
     after: Slot | None
     why: list[str] = field(default_factory=list)
@@ -48,8 +48,11 @@ class Diff:
 
 
 def _slots(version: RosterVersion) -> dict[str, tuple[Visit, Slot]]:
-    return {v.request_key: (v, Slot(v.volunteer.external_id, v.starts_at, v.ends_at))
-            for v in version.visits if v.status == "planned"}
+    return {
+        v.request_key: (v, Slot(v.volunteer.external_id, v.starts_at, v.ends_at))
+        for v in version.visits
+        if v.status == "planned"
+    }
 
 
 def default_pair(session: Session, week: IsoWeek) -> tuple[int, int]:
@@ -106,12 +109,17 @@ class Causes:
         self.needs_substitute = set((new.stats or {}).get("needs_substitute", []))
         self.old_unassigned = {u.request_key: u.reasons for u in old.unassigned}
         self.week_overrides = {
-            (o.kind, o.request_key): o for o in session.scalars(
-                select(Override).where(Override.week == str(week), Override.removed_at.is_(None)))
+            (o.kind, o.request_key): o
+            for o in session.scalars(select(Override).where(Override.week == str(week), Override.removed_at.is_(None)))
         }
         lo, hi = sorted((old.created_at, new.created_at))
-        self.removed = list(session.scalars(select(Override).where(
-            Override.removed_at.is_not(None), Override.removed_at > lo, Override.removed_at <= hi)))
+        self.removed = list(
+            session.scalars(
+                select(Override).where(
+                    Override.removed_at.is_not(None), Override.removed_at > lo, Override.removed_at <= hi
+                )
+            )
+        )
 
     def _override_text(self, override_id: int | None, fallback: str) -> str:
         override = self.session.get(Override, override_id) if override_id else None
@@ -130,14 +138,18 @@ class Causes:
         if before is not None:
             why.extend(self._why_not_before(change.before, before))
         for override in self.removed:
-            if (override.request_key == change.request
-                    or (override.client_id == visit.client_id and override.kind in ("client_away", "forbid"))
-                    or (change.before and override.volunteer and override.volunteer.external_id == change.before.volunteer)
-                    or (change.after and override.volunteer and override.volunteer.external_id == change.after.volunteer)):
+            if (
+                override.request_key == change.request
+                or (override.client_id == visit.client_id and override.kind in ("client_away", "forbid"))
+                or (change.before and override.volunteer and override.volunteer.external_id == change.before.volunteer)
+                or (change.after and override.volunteer and override.volunteer.external_id == change.after.volunteer)
+            ):
                 why.append(f"override #{override.id} ({describe(override, self.tz)}) removed by {override.removed_by}")
         if change.request in self.needs_substitute and change.after is None:
-            why.append("needs a substitute: starts within 48 hours, so it is offered, not reassigned "
-                       "(`carecal roster suggest`)")
+            why.append(
+                "needs a substitute: starts within 48 hours, so it is offered, not reassigned "
+                "(`carecal roster suggest`)"
+            )
         if not why:
             if change.after is None:
                 why.extend(self.unassigned.get(change.request, ["not covered in the new version"]))
@@ -156,16 +168,27 @@ class Causes:
             why.extend(n for n in self.notes if n.startswith(f"volunteer {volunteer} "))
             if not why:
                 why.append(f"volunteer {volunteer} is no longer scheduled")
-        for a in self.session.scalars(select(Absence).where(
-                Absence.volunteer_id == visit.volunteer_id, Absence.starts_at < slot.ends_at,
-                Absence.ends_at > slot.starts_at)):
+        for a in self.session.scalars(
+            select(Absence).where(
+                Absence.volunteer_id == visit.volunteer_id,
+                Absence.starts_at < slot.ends_at,
+                Absence.ends_at > slot.starts_at,
+            )
+        ):
             why.append(self._override_text(a.override_id, f"{volunteer} absent (recorded absence)"))
-        for a in self.session.scalars(select(ClientAway).where(
-                ClientAway.client_id == visit.client_id, ClientAway.starts_at < slot.ends_at,
-                ClientAway.ends_at > slot.starts_at)):
+        for a in self.session.scalars(
+            select(ClientAway).where(
+                ClientAway.client_id == visit.client_id,
+                ClientAway.starts_at < slot.ends_at,
+                ClientAway.ends_at > slot.starts_at,
+            )
+        ):
             why.append(self._override_text(a.override_id, "the client is away (recorded)"))
-        for e in self.session.scalars(select(Exclusion).where(
-                Exclusion.client_id == visit.client_id, Exclusion.volunteer_id == visit.volunteer_id)):
+        for e in self.session.scalars(
+            select(Exclusion).where(
+                Exclusion.client_id == visit.client_id, Exclusion.volunteer_id == visit.volunteer_id
+            )
+        ):
             if e.applies_on(self.week.monday):
                 why.append(self._override_text(e.override_id, f"{volunteer} must not visit this client ({e.kind})"))
         return why

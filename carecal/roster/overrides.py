@@ -31,16 +31,24 @@ class Created:
     warnings: list[str] = field(default_factory=list)
 
 
-def _store(session: Session, override: Override, make_linked: Callable[[int], object] | None = None,
-           **payload) -> Override:
+def _store(
+    session: Session, override: Override, make_linked: Callable[[int], object] | None = None, **payload
+) -> Override:
     """Save an override with the row it creates (an absence, an exclusion ...; made from the
     override's id once it has one) and its audit event, all in the caller's transaction."""
     session.add(override)
     session.flush()
     if make_linked is not None:
         session.add(make_linked(override.id))
-    audit.record(session, override.actor, f"roster.override.{override.kind}", object_type="override",
-                 object_id=override.id, reason=override.reason, **payload)
+    audit.record(
+        session,
+        override.actor,
+        f"roster.override.{override.kind}",
+        object_type="override",
+        object_id=override.id,
+        reason=override.reason,
+        **payload,
+    )
     return override
 
 
@@ -51,6 +59,7 @@ def _require_reason(reason: str) -> str:
 
 
 # --------------------------------------------------------------------------- parsing
+
 
 def parse_moment(text: str, tz: str, *, end: bool = False) -> datetime:
     """'2026-11-23', '2026-11-23 14:00', '2026-11-23T14:00' or ISO 8601 with offset -> aware.
@@ -85,6 +94,7 @@ def _period(start_text: str, end_text: str, tz: str) -> tuple[datetime, datetime
 
 # --------------------------------------------------------------------------- pin
 
+
 def matching_warnings(client_doc: dict, volunteer_doc: dict, detour_factor: float) -> list[str]:
     """The matching rules (FORMAT.md 1-4) a pin breaks. Allowed, but the coordinator should
     know. Worded without naming the health fact behind a rule."""
@@ -102,8 +112,13 @@ def matching_warnings(client_doc: dict, volunteer_doc: dict, detour_factor: floa
     if volunteer_doc["id"] in client_doc.get("excluded_volunteers", []):
         warnings.append("is excluded from visiting this client")
     # FORMAT.md's travel distance: great-circle distance times the instance's detour factor
-    km = km_between((volunteer_doc["home"]["lat"], volunteer_doc["home"]["lon"]),
-                    (client_doc["home"]["lat"], client_doc["home"]["lon"])) * detour_factor
+    km = (
+        km_between(
+            (volunteer_doc["home"]["lat"], volunteer_doc["home"]["lon"]),
+            (client_doc["home"]["lat"], client_doc["home"]["lon"]),
+        )
+        * detour_factor
+    )
     if km > volunteer_doc["max_km"]:
         warnings.append(f"lives {km:.1f} km away, beyond their reach of {volunteer_doc['max_km']:g} km")
     return warnings
@@ -113,8 +128,16 @@ def _windows_text(windows: list[dict]) -> str:
     return ", ".join(f"{w['day'].capitalize()} {w['from']}–{w['to']}" for w in windows) or "none"
 
 
-def pin(session: Session, week: IsoWeek, request: str, volunteer_id: str, *, reason: str, actor: str,
-        start: str | None = None) -> Created:
+def pin(
+    session: Session,
+    week: IsoWeek,
+    request: str,
+    volunteer_id: str,
+    *,
+    reason: str,
+    actor: str,
+    start: str | None = None,
+) -> Created:
     """Pin REQUEST to VOLUNTEER (at START) for the week. Refused when it cannot happen in
     time; allowed with warnings when it breaks a matching rule."""
     reason = _require_reason(reason)
@@ -124,12 +147,17 @@ def pin(session: Session, week: IsoWeek, request: str, volunteer_id: str, *, rea
     build = build_instance(session, week)
     client_doc = next((c for c in build.document["clients"] if any(r["id"] == request for r in c["requests"])), None)
     if client_doc is None:
-        raise NotFound(f"no request {request!r} in week {week} (keys look like c017-2#1: care request and visit number)")
+        raise NotFound(
+            f"no request {request!r} in week {week} (keys look like c017-2#1: care request and visit number)"
+        )
     volunteer_doc = next((v for v in build.document["volunteers"] if v["id"] == volunteer_id), None)
     if volunteer_doc is None:
-        why = next((n.split(": ", 1)[1] for n in build.notes if n.startswith(f"volunteer {volunteer_id} ")),
-                   "not active")
-        raise InputError(f"cannot pin {request} to {volunteer_id}: the volunteer may not be scheduled in {week} ({why})")
+        why = next(
+            (n.split(": ", 1)[1] for n in build.notes if n.startswith(f"volunteer {volunteer_id} ")), "not active"
+        )
+        raise InputError(
+            f"cannot pin {request} to {volunteer_id}: the volunteer may not be scheduled in {week} ({why})"
+        )
     if request in build.blocked:
         raise InputError(f"cannot pin {request}: {build.blocked[request][0]}")
 
@@ -143,38 +171,68 @@ def pin(session: Session, week: IsoWeek, request: str, volunteer_id: str, *, rea
         parsed = solver.load_instance(document)
     except solver.InstanceError as error:
         index = len(document["pins"]) - 1
-        mine = [reason for path, reason in error.errors if path.startswith(f"$.pins[{index}]")] or \
-               [reason for _, reason in error.errors]
+        mine = [reason for path, reason in error.errors if path.startswith(f"$.pins[{index}]")] or [
+            reason for _, reason in error.errors
+        ]
         request_doc = next(r for r in client_doc["requests"] if r["id"] == request)
-        mine.append(f"the request's windows: {_windows_text(request_doc['windows'])}; "
-                    f"{volunteer_id} is available {_windows_text(volunteer_doc['availability'])}"
-                    + (f", absent {len(volunteer_doc['absences'])} time(s) this week" if volunteer_doc["absences"] else ""))
+        mine.append(
+            f"the request's windows: {_windows_text(request_doc['windows'])}; "
+            f"{volunteer_id} is available {_windows_text(volunteer_doc['availability'])}"
+            + (f", absent {len(volunteer_doc['absences'])} time(s) this week" if volunteer_doc["absences"] else "")
+        )
         raise InputError(f"cannot pin {request} to {volunteer_id} in {week}", mine) from None
 
     warnings = matching_warnings(client_doc, volunteer_doc, parsed.travel.detour_factor)
-    replaced = session.scalars(select(Override).where(
-        Override.kind == "pin", Override.week == str(week), Override.request_key == request,
-        Override.removed_at.is_(None))).all()
+    replaced = session.scalars(
+        select(Override).where(
+            Override.kind == "pin",
+            Override.week == str(week),
+            Override.request_key == request,
+            Override.removed_at.is_(None),
+        )
+    ).all()
     for old in replaced:
         _mark_removed(old, actor)
-    override = Override(kind="pin", week=str(week), request_key=request, volunteer=volunteer,
-                        client=lookup.client(session, client_doc["id"]), starts_at=starts_at,
-                        reason=reason, actor=actor)
-    _store(session, override, week=str(week), request=request, volunteer=volunteer_id, start=starts_at,
-           warnings=warnings, replaces=[o.id for o in replaced])
+    override = Override(
+        kind="pin",
+        week=str(week),
+        request_key=request,
+        volunteer=volunteer,
+        client=lookup.client(session, client_doc["id"]),
+        starts_at=starts_at,
+        reason=reason,
+        actor=actor,
+    )
+    _store(
+        session,
+        override,
+        week=str(week),
+        request=request,
+        volunteer=volunteer_id,
+        start=starts_at,
+        warnings=warnings,
+        replaces=[o.id for o in replaced],
+    )
     return Created(override, warnings)
 
 
 # --------------------------------------------------------------------------- the others
 
-def forbid(session: Session, client_id: str, volunteer_id: str, *, reason: str, actor: str,
-           until: date | None = None) -> Created:
+
+def forbid(
+    session: Session, client_id: str, volunteer_id: str, *, reason: str, actor: str, until: date | None = None
+) -> Created:
     reason = _require_reason(reason)
     client, volunteer = lookup.client(session, client_id), lookup.volunteer(session, volunteer_id)
     override = Override(kind="forbid", client=client, volunteer=volunteer, until=until, reason=reason, actor=actor)
-    _store(session, override,
-           lambda id: Exclusion(client=client, volunteer=volunteer, kind="coordinator", until=until, override_id=id),
-           client=client_id, volunteer=volunteer_id, until=until)
+    _store(
+        session,
+        override,
+        lambda id: Exclusion(client=client, volunteer=volunteer, kind="coordinator", until=until, override_id=id),
+        client=client_id,
+        volunteer=volunteer_id,
+        until=until,
+    )
     return Created(override)
 
 
@@ -182,11 +240,17 @@ def absence(session: Session, volunteer_id: str, start: str, end: str, *, reason
     reason = _require_reason(reason)
     volunteer = lookup.volunteer(session, volunteer_id)
     starts_at, ends_at = _period(start, end, organisation_timezone(session))
-    override = Override(kind="absence", volunteer=volunteer, starts_at=starts_at, ends_at=ends_at,
-                        reason=reason, actor=actor)
-    _store(session, override,
-           lambda id: Absence(volunteer=volunteer, starts_at=starts_at, ends_at=ends_at, note=reason, override_id=id),
-           volunteer=volunteer_id, starts_at=starts_at, ends_at=ends_at)
+    override = Override(
+        kind="absence", volunteer=volunteer, starts_at=starts_at, ends_at=ends_at, reason=reason, actor=actor
+    )
+    _store(
+        session,
+        override,
+        lambda id: Absence(volunteer=volunteer, starts_at=starts_at, ends_at=ends_at, note=reason, override_id=id),
+        volunteer=volunteer_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
     return Created(override)
 
 
@@ -194,24 +258,37 @@ def client_away(session: Session, client_id: str, start: str, end: str, *, reaso
     reason = _require_reason(reason)
     client = lookup.client(session, client_id)
     starts_at, ends_at = _period(start, end, organisation_timezone(session))
-    override = Override(kind="client_away", client=client, starts_at=starts_at, ends_at=ends_at,
-                        reason=reason, actor=actor)
-    _store(session, override,
-           lambda id: ClientAway(client=client, starts_at=starts_at, ends_at=ends_at, override_id=id),
-           client=client_id, starts_at=starts_at, ends_at=ends_at)
+    override = Override(
+        kind="client_away", client=client, starts_at=starts_at, ends_at=ends_at, reason=reason, actor=actor
+    )
+    _store(
+        session,
+        override,
+        lambda id: ClientAway(client=client, starts_at=starts_at, ends_at=ends_at, override_id=id),
+        client=client_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
     return Created(override)
 
 
 def unassign(session: Session, week: IsoWeek, request: str, *, reason: str, actor: str) -> Created:
     """Keep REQUEST uncovered this week (e.g. the family cancelled it)."""
     reason = _require_reason(reason)
-    care_request = session.scalars(select(CareRequest).where(
-        CareRequest.external_id == care_request_id_of(request))).one_or_none()
+    care_request = session.scalars(
+        select(CareRequest).where(CareRequest.external_id == care_request_id_of(request))
+    ).one_or_none()
     number = request.rsplit("#", 1)[1] if "#" in request else ""
     if care_request is None or not number.isdigit() or not 1 <= int(number) <= care_request.visits_per_week:
         raise NotFound(f"no request {request!r} (keys look like c017-2#1: care request and visit number)")
-    override = Override(kind="unassign", week=str(week), request_key=request, client_id=care_request.client_id,
-                        reason=reason, actor=actor)
+    override = Override(
+        kind="unassign",
+        week=str(week),
+        request_key=request,
+        client_id=care_request.client_id,
+        reason=reason,
+        actor=actor,
+    )
     _store(session, override, week=str(week), request=request)
     return Created(override)
 
@@ -237,39 +314,55 @@ def remove(session: Session, override_id: int, *, actor: str, reason: str | None
         session.expire(override.volunteer, ["absences", "exclusions"])
     if override.client is not None:
         session.expire(override.client, ["away", "exclusions"])
-    audit.record(session, actor, "roster.override.remove", object_type="override", object_id=override.id,
-                 kind=override.kind, reason=reason)
+    audit.record(
+        session,
+        actor,
+        "roster.override.remove",
+        object_type="override",
+        object_id=override.id,
+        kind=override.kind,
+        reason=reason,
+    )
     return override
 
 
-def list_overrides(session: Session, week: IsoWeek | None = None, *, tz: str | None = None,
-                   include_removed: bool = False) -> list[Override]:
+def list_overrides(
+    session: Session, week: IsoWeek | None = None, *, tz: str | None = None, include_removed: bool = False
+) -> list[Override]:
     """Overrides, newest last; with `week`, those that touch that week."""
     query = select(Override).order_by(Override.id)
     if not include_removed:
         query = query.where(Override.removed_at.is_(None))
     if week is not None:
         first, last = week.bounds(tz or organisation_timezone(session))
-        query = query.where(or_(
-            Override.week == str(week),
-            (Override.kind == "forbid") & (or_(Override.until.is_(None), Override.until >= week.monday)),
-            Override.kind.in_(("absence", "client_away")) & (Override.starts_at < last) & (Override.ends_at > first),
-        ))
+        query = query.where(
+            or_(
+                Override.week == str(week),
+                (Override.kind == "forbid") & (or_(Override.until.is_(None), Override.until >= week.monday)),
+                Override.kind.in_(("absence", "client_away"))
+                & (Override.starts_at < last)
+                & (Override.ends_at > first),
+            )
+        )
     return list(session.scalars(query))
 
 
 def changed_since(session: Session, week: IsoWeek, moment: datetime) -> list[Override]:
     """Overrides touching `week` that were made or removed after `moment`: a plan that read
     the database before then did not see them."""
-    return [o for o in list_overrides(session, week, include_removed=True)
-            if o.created_at > moment or (o.removed_at is not None and o.removed_at > moment)]
+    return [
+        o
+        for o in list_overrides(session, week, include_removed=True)
+        if o.created_at > moment or (o.removed_at is not None and o.removed_at > moment)
+    ]
 
 
 def describe(override: Override, tz: str) -> str:
     """One line in a coordinator's words (no health data: overrides hold none)."""
+
     def period(start: datetime, end: datetime) -> str:
         lo, hi = to_local(start, tz), to_local(end, tz)
-        if lo.time() == hi.time() == time(0):   # whole days: name the last day, not the midnight after it
+        if lo.time() == hi.time() == time(0):  # whole days: name the last day, not the midnight after it
             hi -= timedelta(days=1)
             return f"{lo:%a %d %b}" + ("" if hi.date() == lo.date() else f" – {hi:%a %d %b %Y}")
         return f"{lo:%a %d %b %H:%M} – {hi:%a %d %b %Y %H:%M}"

@@ -32,8 +32,9 @@ def prepare_plan(session: Session, week: IsoWeek) -> SolvedWeek:
     return SolvedWeek(build=build, roster={}, seen_revision=revision_of(session, week), read_at=read_at)
 
 
-def prepare_replan(session: Session, week: IsoWeek, *, now: datetime | None = None,
-                   from_version: int | None = None) -> SolvedWeek:
+def prepare_replan(
+    session: Session, week: IsoWeek, *, now: datetime | None = None, from_version: int | None = None
+) -> SolvedWeek:
     """A repair of the week's latest version (or `from_version`) under today's overrides."""
     read_at = utcnow()
     now = now or read_at
@@ -48,22 +49,43 @@ def prepare_replan(session: Session, week: IsoWeek, *, now: datetime | None = No
     closed = {v.request_key: f"cancelled in version {base_version.number}" for v in cancelled}
     build = build_instance(session, week, not_before=cutoff, keep_windows=frozenset(hold), closed=closed)
     roster_week = find_week(session, week)
-    return SolvedWeek(build=build, roster={}, seen_revision=roster_week.revision,
-                      based_on=base_version.number, hold=hold, base=base, cancelled=cancelled,
-                      read_at=read_at)
+    return SolvedWeek(
+        build=build,
+        roster={},
+        seen_revision=roster_week.revision,
+        based_on=base_version.number,
+        hold=hold,
+        base=base,
+        cancelled=cancelled,
+        read_at=read_at,
+    )
 
 
-def solve_week(prepared: SolvedWeek, *, time_limit: float = 10.0, workers: int = 2, seed: int = 0,
-               on_progress: Callable[[dict], None] | None = None) -> SolvedWeek:
+def solve_week(
+    prepared: SolvedWeek,
+    *,
+    time_limit: float = 10.0,
+    workers: int = 2,
+    seed: int = 0,
+    on_progress: Callable[[dict], None] | None = None,
+) -> SolvedWeek:
     """Run the solver (pure; no database). Pins the solver finds impossible become an
     InputError naming the overrides to fix."""
     try:
         prepared.roster = solver.solve(
-            prepared.build.document, time_limit=time_limit, workers=workers, seed=seed,
-            previous=prepared.build.previous, base=prepared.base, hold=prepared.hold, on_progress=on_progress)
+            prepared.build.document,
+            time_limit=time_limit,
+            workers=workers,
+            seed=seed,
+            previous=prepared.build.previous,
+            base=prepared.base,
+            hold=prepared.hold,
+            on_progress=on_progress,
+        )
     except solver.InstanceError as error:
-        raise InputError(f"the week {prepared.build.week} cannot be solved as it stands",
-                         _explain_instance_errors(prepared, error)) from None
+        raise InputError(
+            f"the week {prepared.build.week} cannot be solved as it stands", _explain_instance_errors(prepared, error)
+        ) from None
     return prepared
 
 
@@ -73,12 +95,14 @@ def _explain_instance_errors(prepared: SolvedWeek, error: solver.InstanceError) 
     for path, reason in error.errors:
         text = f"{path}: {reason}"
         if path.startswith("$.pins["):
-            index = int(path[len("$.pins["):].split("]")[0])
+            index = int(path[len("$.pins[") :].split("]")[0])
             if index < len(pins):
                 key = pins[index]["request"]
                 override = prepared.build.pin_overrides.get(key)
-                text = (f"pin override #{override} ({key} → {pins[index]['volunteer']}) cannot hold: {reason}; "
-                        f"remove it with `carecal override remove {override}`")
+                text = (
+                    f"pin override #{override} ({key} → {pins[index]['volunteer']}) cannot hold: {reason}; "
+                    f"remove it with `carecal override remove {override}`"
+                )
         problems.append(text)
     return problems
 
@@ -95,9 +119,17 @@ def summary(roster: dict, instance: dict) -> dict:
         visits[a["volunteer"]] = visits.get(a["volunteer"], 0) + 1
     total_weight = sum(priority.values()) or 1
     return {
-        "requests": len(priority), "covered": len(covered),
+        "requests": len(priority),
+        "covered": len(covered),
         "coverage_percent": round(100 * len(covered) / (len(priority) or 1), 1),
         "weighted_coverage_percent": round(100 * sum(priority.get(k, 1) for k in covered) / total_weight, 1),
-        "load": [{"volunteer": v["id"], "visits": visits.get(v["id"], 0), "minutes": minutes.get(v["id"], 0),
-                  "max_minutes": v["max_minutes_per_week"]} for v in instance["volunteers"]],
+        "load": [
+            {
+                "volunteer": v["id"],
+                "visits": visits.get(v["id"], 0),
+                "minutes": minutes.get(v["id"], 0),
+                "max_minutes": v["max_minutes_per_week"],
+            }
+            for v in instance["volunteers"]
+        ],
     }

@@ -48,7 +48,7 @@ class Row:
 
 def without_health_data(reasons: list[str]) -> list[str]:
     safe = [NEUTRAL_REASON if HEALTH_WORDS.search(r) else r for r in reasons]
-    return list(dict.fromkeys(safe))   # once each, in order
+    return list(dict.fromkeys(safe))  # once each, in order
 
 
 def _short(first: str, last: str) -> str:
@@ -75,37 +75,61 @@ def week_report_context(session: Session, version: RosterVersion) -> dict:
     week = IsoWeek.parse(version.roster_week.week)
     scheduled = {v["id"]: v for v in instance.get("volunteers", [])}
     visits = [v for v in version.visits if v.status == "planned"]
-    people = {v.external_id: v for v in session.scalars(
-        select(Volunteer).where(Volunteer.external_id.in_(scheduled.keys() | {x.volunteer.external_id for x in visits})))}
+    people = {
+        v.external_id: v
+        for v in session.scalars(
+            select(Volunteer).where(
+                Volunteer.external_id.in_(scheduled.keys() | {x.volunteer.external_id for x in visits})
+            )
+        )
+    }
 
     rows: dict[str, Row] = {}
     for vid in sorted(people):
         person = people[vid]
-        rows[vid] = Row(vid, _short(person.first_name, person.last_name), 0,
-                        scheduled.get(vid, {}).get("max_minutes_per_week", person.max_minutes_per_week))
+        rows[vid] = Row(
+            vid,
+            _short(person.first_name, person.last_name),
+            0,
+            scheduled.get(vid, {}).get("max_minutes_per_week", person.max_minutes_per_week),
+        )
     for visit in sorted(visits, key=lambda x: x.starts_at):
         row = rows[visit.volunteer.external_id]
         start, end = to_local(visit.starts_at, tz), to_local(visit.ends_at, tz)
         row.minutes += int((visit.ends_at - visit.starts_at).total_seconds() // 60)
-        row.days[start.weekday()].append({
-            "time": f"{start:%H:%M}–{end:%H:%M}", "client": _short(visit.client.first_name, visit.client.last_name),
-            "request": visit.request_key, "pinned": visit.pinned})
+        row.days[start.weekday()].append(
+            {
+                "time": f"{start:%H:%M}–{end:%H:%M}",
+                "client": _short(visit.client.first_name, visit.client.last_name),
+                "request": visit.request_key,
+                "pinned": visit.pinned,
+            }
+        )
 
     requests = sum(len(c["requests"]) for c in instance.get("clients", [])) or (len(visits) + len(version.unassigned))
-    unassigned = [{"request": u.request_key, "client": _short(u.client.first_name, u.client.last_name),
-                   "district": u.client.district or "", "reasons": without_health_data(u.reasons)}
-                  for u in version.unassigned]
+    unassigned = [
+        {
+            "request": u.request_key,
+            "client": _short(u.client.first_name, u.client.last_name),
+            "district": u.client.district or "",
+            "reasons": without_health_data(u.reasons),
+        }
+        for u in version.unassigned
+    ]
     org = session.scalars(select(Organisation).order_by(Organisation.id)).first()
     loads = [r.load_percent for r in rows.values() if r.max_minutes]
     return {
         "organisation": org.name if org else "carecal",
-        "week": str(week), "version": version, "tz": tz,
+        "week": str(week),
+        "version": version,
+        "tz": tz,
         "published_at": to_local(version.published_at, tz) if version.published_at else None,
-        "days": [{"code": code, "date": d} for code, d in zip(DAY_CODES, week.days())],
+        "days": [{"code": code, "date": d} for code, d in zip(DAY_CODES, week.days(), strict=True)],
         "rows": [r for r in rows.values() if r.minutes or r.volunteer in scheduled],
         "unassigned": unassigned,
         "figures": {
-            "requests": requests, "covered": len(visits),
+            "requests": requests,
+            "covered": len(visits),
             "coverage_percent": round(100 * len(visits) / requests, 1) if requests else 0.0,
             "volunteers_busy": sum(1 for r in rows.values() if r.minutes),
             "volunteers": len(rows),
@@ -134,8 +158,9 @@ def _map(session: Session, visits, version: RosterVersion, people: dict[str, Vol
     lat_lo, lat_hi = min(p[0] for p in points) - GRID_LAT, max(p[0] for p in points) + GRID_LAT
     lon_lo, lon_hi = min(p[1] for p in points) - GRID_LON, max(p[1] for p in points) + GRID_LON
     squash = cos(radians((lat_lo + lat_hi) / 2))
-    scale = min((MAP_WIDTH - 2 * MAP_MARGIN) / ((lon_hi - lon_lo) * squash),
-                (MAP_HEIGHT - 2 * MAP_MARGIN) / (lat_hi - lat_lo))
+    scale = min(
+        (MAP_WIDTH - 2 * MAP_MARGIN) / ((lon_hi - lon_lo) * squash), (MAP_HEIGHT - 2 * MAP_MARGIN) / (lat_hi - lat_lo)
+    )
     x0 = (MAP_WIDTH - (lon_hi - lon_lo) * squash * scale) / 2
     y0 = (MAP_HEIGHT - (lat_hi - lat_lo) * scale) / 2
 
@@ -146,17 +171,25 @@ def _map(session: Session, visits, version: RosterVersion, people: dict[str, Vol
     volunteers = Counter(xy(p) for p in volunteer_at.values())
     clients_here = Counter((xy(client_at[c.id]), c.id in uncovered) for c in clients)
     return {
-        "width": MAP_WIDTH, "height": MAP_HEIGHT,
+        "width": MAP_WIDTH,
+        "height": MAP_HEIGHT,
         "lines": [{"from": a, "to": b} for a, b in pairs],
-        "volunteers": [{"x": x, "y": y, "n": n, "size": round(9 + 3 * sqrt(n), 1)}
-                       for (x, y), n in sorted(volunteers.items())],
-        "clients": [{"x": x, "y": y, "n": n, "uncovered": u, "r": round(3 + 1.8 * sqrt(n), 1)}
-                    for ((x, y), u), n in sorted(clients_here.items())],
+        "volunteers": [
+            {"x": x, "y": y, "n": n, "size": round(9 + 3 * sqrt(n), 1)} for (x, y), n in sorted(volunteers.items())
+        ],
+        "clients": [
+            {"x": x, "y": y, "n": n, "uncovered": u, "r": round(3 + 1.8 * sqrt(n), 1)}
+            for ((x, y), u), n in sorted(clients_here.items())
+        ],
     }
 
 
 def render_week_report(session: Session, week: IsoWeek, number: int | None = None) -> str:
     version = choose_version(session, week, number)
-    env = Environment(loader=PackageLoader("carecal", "templates"), autoescape=select_autoescape(["html"]),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("carecal", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     return env.get_template("week_report.html").render(**week_report_context(session, version))

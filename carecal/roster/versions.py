@@ -22,7 +22,14 @@ from carecal.billing.records import ensure_month_open
 from carecal.errors import Conflict, InputError, NotFound
 from carecal.instance import InstanceBuild, care_request_id_of
 from carecal.models import (
-    CareRequest, Client, RosterVersion, RosterWeek, UnassignedRequest, Visit, Volunteer, utcnow,
+    CareRequest,
+    Client,
+    RosterVersion,
+    RosterWeek,
+    UnassignedRequest,
+    Visit,
+    Volunteer,
+    utcnow,
 )
 from carecal.weeks import IsoWeek, to_local
 
@@ -37,8 +44,9 @@ def revision_of(session: Session, week: IsoWeek) -> int:
     return found.revision if found else 0
 
 
-def get_version(session: Session, week: IsoWeek, number: int | None = None, *,
-                published: bool = False) -> RosterVersion:
+def get_version(
+    session: Session, week: IsoWeek, number: int | None = None, *, published: bool = False
+) -> RosterVersion:
     """Version `number` of the week, else the published one (published=True), else the latest."""
     roster_week = find_week(session, week)
     if roster_week is None or not roster_week.versions:
@@ -47,8 +55,9 @@ def get_version(session: Session, week: IsoWeek, number: int | None = None, *,
         for version in roster_week.versions:
             if version.number == number:
                 return version
-        raise NotFound(f"week {week} has no version {number} (versions: "
-                       f"{', '.join(str(v.number) for v in roster_week.versions)})")
+        raise NotFound(
+            f"week {week} has no version {number} (versions: {', '.join(str(v.number) for v in roster_week.versions)})"
+        )
     if published:
         if roster_week.published is None:
             raise NotFound(f"week {week} has no published version yet: run `carecal roster publish --week {week}`")
@@ -59,8 +68,10 @@ def get_version(session: Session, week: IsoWeek, number: int | None = None, *,
 def _stale(week: IsoWeek, roster_week: RosterWeek | None, seen: int, what: str) -> Conflict:
     latest = roster_week.latest if roster_week else None
     by = f": version {latest.number} ({latest.status}) by {latest.created_by}" if latest else ""
-    return Conflict(f"week {week} changed while you were {what}{by}. Nothing was saved; "
-                    f"look at it (`carecal roster show --week {week}`) and try again")
+    return Conflict(
+        f"week {week} changed while you were {what}{by}. Nothing was saved; "
+        f"look at it (`carecal roster show --week {week}`) and try again"
+    )
 
 
 def lock_week(session: Session, week: IsoWeek, seen_revision: int, what: str) -> RosterWeek:
@@ -75,7 +86,7 @@ def lock_week(session: Session, week: IsoWeek, seen_revision: int, what: str) ->
         session.add(roster_week)
     else:
         roster_week.revision = current + 1
-    flush_or_conflict(session, week, what)   # claim the week now: a racing colleague waits or fails here
+    flush_or_conflict(session, week, what)  # claim the week now: a racing colleague waits or fails here
     return roster_week
 
 
@@ -87,8 +98,10 @@ def flush_or_conflict(session: Session, week: IsoWeek, what: str) -> None:
         if isinstance(error, OperationalError) and "locked" not in str(error).lower():
             raise
         session.rollback()
-        raise Conflict(f"week {week} was changed by someone else while you were {what}. "
-                       f"Nothing was saved; look at it (`carecal roster show --week {week}`) and try again") from None
+        raise Conflict(
+            f"week {week} was changed by someone else while you were {what}. "
+            f"Nothing was saved; look at it (`carecal roster show --week {week}`) and try again"
+        ) from None
 
 
 @dataclass
@@ -100,8 +113,8 @@ class SolvedWeek:
     seen_revision: int
     based_on: int | None = None
     hold: tuple[str, ...] = ()
-    read_at: datetime = field(default_factory=utcnow)   # when the database was read for this solve
-    base: dict | None = None                 # the version a replan repairs, as carecal-roster/1
+    read_at: datetime = field(default_factory=utcnow)  # when the database was read for this solve
+    base: dict | None = None  # the version a replan repairs, as carecal-roster/1
     # visits cancelled in the base version: carried over as they are, never re-planned
     cancelled: tuple[Visit, ...] = ()
 
@@ -115,8 +128,9 @@ def store_version(session: Session, solved: SolvedWeek, actor: str) -> RosterVer
     doc = solved.roster
     volunteers = _by_external_id(session, Volunteer, {a["volunteer"] for a in doc["assignments"]})
     clients = _by_external_id(session, Client, {a["client"] for a in doc["assignments"] + doc["unassigned"]})
-    requests = _by_external_id(session, CareRequest, {care_request_id_of(a["request"])
-                                                      for a in doc["assignments"] + doc["unassigned"]})
+    requests = _by_external_id(
+        session, CareRequest, {care_request_id_of(a["request"]) for a in doc["assignments"] + doc["unassigned"]}
+    )
     pinned = {p["request"] for p in solved.build.document.get("pins", [])}
     held = set(solved.hold)
     assigned = {a["request"] for a in doc["assignments"]}
@@ -124,41 +138,82 @@ def store_version(session: Session, solved: SolvedWeek, actor: str) -> RosterVer
     needs_substitute = sorted(held - assigned - solved.build.blocked.keys())
 
     version = RosterVersion(
-        roster_week=roster_week, number=number, status="draft", based_on=solved.based_on,
-        created_by=actor, solver_status=doc["status"], instance=solved.build.document,
-        stats={"solver": doc.get("stats", {}), "notes": solved.build.notes,
-               "needs_substitute": needs_substitute, "hold": sorted(held),
-               "pin_overrides": solved.build.pin_overrides,
-               "previous_week": solved.build.previous["week"] if solved.build.previous else None},
+        roster_week=roster_week,
+        number=number,
+        status="draft",
+        based_on=solved.based_on,
+        created_by=actor,
+        solver_status=doc["status"],
+        instance=solved.build.document,
+        stats={
+            "solver": doc.get("stats", {}),
+            "notes": solved.build.notes,
+            "needs_substitute": needs_substitute,
+            "hold": sorted(held),
+            "pin_overrides": solved.build.pin_overrides,
+            "previous_week": solved.build.previous["week"] if solved.build.previous else None,
+        },
     )
     session.add(version)
     for a in doc["assignments"]:
-        version.visits.append(Visit(
-            request_key=a["request"], care_request=requests[care_request_id_of(a["request"])],
-            client=clients[a["client"]], volunteer=volunteers[a["volunteer"]],
-            starts_at=datetime.fromisoformat(a["start"]), ends_at=datetime.fromisoformat(a["end"]),
-            status="planned", pinned=a["request"] in pinned))
+        version.visits.append(
+            Visit(
+                request_key=a["request"],
+                care_request=requests[care_request_id_of(a["request"])],
+                client=clients[a["client"]],
+                volunteer=volunteers[a["volunteer"]],
+                starts_at=datetime.fromisoformat(a["start"]),
+                ends_at=datetime.fromisoformat(a["end"]),
+                status="planned",
+                pinned=a["request"] in pinned,
+            )
+        )
     for old in solved.cancelled:
-        version.visits.append(Visit(
-            request_key=old.request_key, care_request_id=old.care_request_id, client_id=old.client_id,
-            volunteer_id=old.volunteer_id, starts_at=old.starts_at, ends_at=old.ends_at, status="cancelled"))
+        version.visits.append(
+            Visit(
+                request_key=old.request_key,
+                care_request_id=old.care_request_id,
+                client_id=old.client_id,
+                volunteer_id=old.volunteer_id,
+                starts_at=old.starts_at,
+                ends_at=old.ends_at,
+                status="cancelled",
+            )
+        )
     carried = {old.request_key for old in solved.cancelled}
     for u in doc["unassigned"]:
         if u["request"] in carried:
             continue
         reasons = solved.build.blocked.get(u["request"]) or list(u["reasons"])
         if u["request"] in needs_substitute:
-            reasons = ["needs a substitute: starts within 48 hours and its volunteer can no longer come; "
-                       "offer it (`carecal roster suggest`), it is not reassigned automatically"]
-        version.unassigned.append(UnassignedRequest(
-            request_key=u["request"], care_request_id=requests[care_request_id_of(u["request"])].id,
-            client=clients[u["client"]], reasons=reasons))
+            reasons = [
+                "needs a substitute: starts within 48 hours and its volunteer can no longer come; "
+                "offer it (`carecal roster suggest`), it is not reassigned automatically"
+            ]
+        version.unassigned.append(
+            UnassignedRequest(
+                request_key=u["request"],
+                care_request_id=requests[care_request_id_of(u["request"])].id,
+                client=clients[u["client"]],
+                reasons=reasons,
+            )
+        )
     flush_or_conflict(session, week, what)
     covered = len(doc["assignments"])
-    audit.record(session, actor, "roster.replan" if solved.based_on else "roster.plan",
-                 object_type="roster_version", object_id=f"{week}/v{number}", week=str(week), version=number,
-                 based_on=solved.based_on, covered=covered, requests=covered + len(doc["unassigned"]),
-                 needs_substitute=needs_substitute, solver_status=doc["status"])
+    audit.record(
+        session,
+        actor,
+        "roster.replan" if solved.based_on else "roster.plan",
+        object_type="roster_version",
+        object_id=f"{week}/v{number}",
+        week=str(week),
+        version=number,
+        based_on=solved.based_on,
+        covered=covered,
+        requests=covered + len(doc["unassigned"]),
+        needs_substitute=needs_substitute,
+        solver_status=doc["status"],
+    )
     return version
 
 
@@ -180,13 +235,14 @@ def publish(session: Session, week: IsoWeek, actor: str, number: int | None = No
     version = get_version(session, week, number)
     latest = roster_week.latest
     if latest.number != version.number:
-        raise Conflict(f"week {week} has a newer version {latest.number} ({latest.status}, by "
-                       f"{latest.created_by}) than version {version.number}; look at it "
-                       f"(`carecal roster diff --week {week} --from {version.number} --to {latest.number}`) "
-                       f"and publish the one you mean")
+        raise Conflict(
+            f"week {week} has a newer version {latest.number} ({latest.status}, by "
+            f"{latest.created_by}) than version {version.number}; look at it "
+            f"(`carecal roster diff --week {week} --from {version.number} --to {latest.number}`) "
+            f"and publish the one you mean"
+        )
     if version.status == "published":
-        raise Conflict(f"version {version.number} of week {week} is already published "
-                       f"(by {version.published_by})")
+        raise Conflict(f"version {version.number} of week {week} is already published (by {version.published_by})")
     lock_week(session, week, roster_week.revision, "publishing")
     previous = roster_week.published
     refuse_changes_in_closed_months(session, week, previous, version)
@@ -196,14 +252,22 @@ def publish(session: Session, week: IsoWeek, actor: str, number: int | None = No
     version.published_by = actor
     version.published_at = utcnow()
     flush_or_conflict(session, week, "publishing")
-    audit.record(session, actor, "roster.publish", object_type="roster_version", object_id=f"{week}/v{version.number}",
-                 week=str(week), version=version.number,
-                 superseded=previous.number if previous is not None else None)
+    audit.record(
+        session,
+        actor,
+        "roster.publish",
+        object_type="roster_version",
+        object_id=f"{week}/v{version.number}",
+        week=str(week),
+        version=version.number,
+        superseded=previous.number if previous is not None else None,
+    )
     return version
 
 
-def refuse_changes_in_closed_months(session: Session, week: IsoWeek, previous: RosterVersion | None,
-                                    version: RosterVersion) -> None:
+def refuse_changes_in_closed_months(
+    session: Session, week: IsoWeek, previous: RosterVersion | None, version: RosterVersion
+) -> None:
     """A billed and closed month is never rewritten (§147 AO): publishing a version that moves,
     adds or drops a visit dated in such a month is refused; corrections go by credit note."""
     if previous is None:
@@ -216,8 +280,9 @@ def refuse_changes_in_closed_months(session: Session, week: IsoWeek, previous: R
             continue
         for visit in (old, new):
             if visit is not None:
-                ensure_month_open(session, to_local(visit.starts_at).date(),
-                                  f"publishing week {week} would change visit {key}")
+                ensure_month_open(
+                    session, to_local(visit.starts_at).date(), f"publishing week {week} would change visit {key}"
+                )
 
 
 def _visit_facts(visit: Visit | None) -> tuple | None:

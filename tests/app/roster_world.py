@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from carecal.models import CareRequest, Client, Organisation, Volunteer
 from tests import factories
 
-WEEK = "2026-W48"   # Monday 23 November 2026
+WEEK = "2026-W48"  # Monday 23 November 2026
 
 WEEKDAYS_9_TO_17 = tuple((d, "09:00", "17:00") for d in ("mon", "tue", "wed", "thu", "fri"))
 
@@ -38,9 +38,17 @@ def small_association(session: Session) -> World:
         ("Tatjana", ["ru", "de"], "f", (0.002, 0.008)),
     ]
     for first, languages, gender, (dlat, dlon) in people:
-        v = factories.volunteer(session, first_name=first, languages=languages, gender=gender,
-                                lat=factories.CENTRE[0] + dlat, lon=factories.CENTRE[1] + dlon,
-                                availability=WEEKDAYS_9_TO_17, max_minutes_per_week=480, max_km=10.0)
+        v = factories.volunteer(
+            session,
+            first_name=first,
+            languages=languages,
+            gender=gender,
+            lat=factories.CENTRE[0] + dlat,
+            lon=factories.CENTRE[1] + dlon,
+            availability=WEEKDAYS_9_TO_17,
+            max_minutes_per_week=480,
+            max_km=10.0,
+        )
         world.volunteers[first] = v
     clients = [
         # first name, languages, windows
@@ -54,8 +62,14 @@ def small_association(session: Session) -> World:
         ("Gerhard", ["de"], (("tue", "09:00", "17:00"),)),
     ]
     for i, (first, languages, windows) in enumerate(clients):
-        c = factories.client(session, first_name=first, languages=languages, district="Zentrum",
-                             lat=factories.CENTRE[0] + 0.003 * ((i % 3) - 1), lon=factories.CENTRE[1] + 0.003 * ((i % 4) - 1.5))
+        c = factories.client(
+            session,
+            first_name=first,
+            languages=languages,
+            district="Zentrum",
+            lat=factories.CENTRE[0] + 0.003 * ((i % 3) - 1),
+            lon=factories.CENTRE[1] + 0.003 * ((i % 4) - 1.5),
+        )
         world.clients[first] = c
         world.requests[first] = factories.care_request(session, c, windows=windows, valid_from=date(2026, 1, 1))
     return world

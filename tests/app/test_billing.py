@@ -1,7 +1,7 @@
 """Billing runs, invoice numbers, month close, credit notes and reconciliation."""
 
 import threading
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import pytest
 from sqlalchemy import select, text
@@ -14,7 +14,7 @@ from carecal.models import AuditEvent, Invoice, LedgerEntry, Rate
 from carecal.weeks import IsoWeek
 from tests import factories as f
 
-AFTER = datetime(2026, 12, 15, tzinfo=timezone.utc)  # "now" for recording: after the visits
+AFTER = datetime(2026, 12, 15, tzinfo=UTC)  # "now" for recording: after the visits
 ISSUED = date(2026, 12, 1)
 
 
@@ -26,9 +26,13 @@ def books(session, *, clients=2, weeks=("2026-W45", "2026-W46"), assigned=True, 
     volunteer = f.volunteer(session)
     people = []
     for n in range(clients):
-        client = f.client(session, care_grade=2, grade_from=date(2026, 1, 1),
-                          benefits_assigned_on=date(2026, 1, 1) if assigned else None,
-                          conversion_budget_opt_in=opt_in)
+        client = f.client(
+            session,
+            care_grade=2,
+            grade_from=date(2026, 1, 1),
+            benefits_assigned_on=date(2026, 1, 1) if assigned else None,
+            conversion_budget_opt_in=opt_in,
+        )
         request = f.care_request(session, client)
         for week in weeks:
             f.published_visit(session, week, request, volunteer, day=("tue", "wed", "thu")[n % 3])
@@ -56,6 +60,7 @@ def test_the_client_is_the_payer_without_an_assignment_and_private_money_is_bill
     _, _, (client,) = books(session, clients=1, assigned=False)
     # spend the relief budget down to 40 € by a correction, so the second visit is partly private
     from carecal.billing import budgets
+
     budgets.correct(session, client, 4000, "Kasse meldet 40 € Rest", "treasurer", day=date(2026, 11, 1))
     result = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
     by_funding = {i.funding: i for i in result.invoices}
@@ -69,6 +74,7 @@ def test_the_client_is_the_payer_without_an_assignment_and_private_money_is_bill
 def test_the_conversion_budget_is_billed_on_its_own_invoice(session):
     _, _, (client,) = books(session, clients=1, opt_in=True, weeks=("2026-W45", "2026-W46", "2026-W47"))
     from carecal.billing import budgets
+
     budgets.correct(session, client, 3000, "Kasse meldet 30 € Rest", "treasurer", day=date(2026, 11, 1))
     result = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
     by_funding = {i.funding: i.total_cents for i in result.invoices}
@@ -100,8 +106,14 @@ def test_a_closed_month_refuses_changes_and_is_corrected_by_a_credit_note(sessio
     with pytest.raises(Conflict, match="closed"):
         invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
 
-    credit = invoicing.credit_note(session, invoice.number, "treasurer", "visit did not take place",
-                                   visit_ids=[visit_id], issued_on=date(2026, 12, 20))
+    credit = invoicing.credit_note(
+        session,
+        invoice.number,
+        "treasurer",
+        "visit did not take place",
+        visit_ids=[visit_id],
+        issued_on=date(2026, 12, 20),
+    )
     assert credit.kind == "credit_note" and credit.corrects == invoice and credit.number == "2026-0003"
     assert credit.total_cents == -3600 and credit.lines[0].corrects_line_id == invoice.lines[0].id
     refunds = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "refund")).all()
@@ -119,11 +131,13 @@ def test_a_billed_record_in_an_open_month_changes_only_after_a_credit_note(sessi
     invoice = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices[0]
     visit_id = invoice.lines[0].visit_id
     with pytest.raises(Conflict, match=f"billed on invoice {invoice.number}"):
-        records.record_visit(session, visit_id, "coordinator", status="delivered", end=time(15, 30),
-                             reason="ended early", now=AFTER)
+        records.record_visit(
+            session, visit_id, "coordinator", status="delivered", end=time(15, 30), reason="ended early", now=AFTER
+        )
     invoicing.credit_note(session, invoice.number, "treasurer", "ended early", visit_ids=[visit_id], issued_on=ISSUED)
-    records.record_visit(session, visit_id, "coordinator", status="delivered", end=time(15, 30),
-                         reason="ended early", now=AFTER)
+    records.record_visit(
+        session, visit_id, "coordinator", status="delivered", end=time(15, 30), reason="ended early", now=AFTER
+    )
     rebilled = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices
     assert [(line.visit_id, line.minutes, line.amount_cents) for line in rebilled[0].lines] == [(visit_id, 90, 2700)]
     assert reconcile(session, "2026-11").ok
@@ -135,11 +149,14 @@ def test_the_database_refuses_to_rewrite_invoices_lines_and_ledger(db_url):
     with db.session_scope(db_url) as s:
         books(s, clients=1)
         invoicing.run_month(s, "2026-11", "treasurer", issued_on=ISSUED)
-    for statement in ("UPDATE invoice_line SET amount_cents = 1", "DELETE FROM invoice",
-                      "UPDATE ledger_entry SET amount_cents = 0", "DELETE FROM ledger_entry"):
-        with pytest.raises(DBAPIError, match="append-only"):
-            with db.session_scope(db_url) as s:
-                s.execute(text(statement))
+    for statement in (
+        "UPDATE invoice_line SET amount_cents = 1",
+        "DELETE FROM invoice",
+        "UPDATE ledger_entry SET amount_cents = 0",
+        "DELETE FROM ledger_entry",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), db.session_scope(db_url) as s:
+            s.execute(text(statement))
 
 
 def test_reconcile_fails_on_a_tampered_row(session):
@@ -147,11 +164,14 @@ def test_reconcile_fails_on_a_tampered_row(session):
     invoice = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices[0]
     assert reconcile(session, "2026-11").ok
     # rows cannot be changed, but one can be slipped in: the first visit billed once more
-    session.execute(text(
-        "INSERT INTO invoice_line (invoice_id, visit_id, record_id, day, minutes, category, unit_price_cents, "
-        "amount_cents, visit_price_cents) SELECT invoice_id, visit_id, record_id, day, minutes, category, "
-        "unit_price_cents, amount_cents, visit_price_cents FROM invoice_line WHERE id = :id"),
-        {"id": invoice.lines[0].id})
+    session.execute(
+        text(
+            "INSERT INTO invoice_line (invoice_id, visit_id, record_id, day, minutes, category, unit_price_cents, "
+            "amount_cents, visit_price_cents) SELECT invoice_id, visit_id, record_id, day, minutes, category, "
+            "unit_price_cents, amount_cents, visit_price_cents FROM invoice_line WHERE id = :id"
+        ),
+        {"id": invoice.lines[0].id},
+    )
     session.expire_all()
     problems = reconcile(session, "2026-11").problems
     assert any(f"invoice {invoice.number}: total 72,00 € but lines add up to 108,00 €" in p for p in problems)
@@ -187,8 +207,10 @@ def test_invoice_numbers_stay_gapless_when_runs_race_on_postgresql(postgres_url)
         books(s, clients=4, weeks=("2026-W41", "2026-W45"))  # October and November
         october = [i.number for i in invoicing.run_month(s, "2026-10", "treasurer", issued_on=ISSUED).invoices]
         invoicing.lock_month(s, "2026-11")  # the month row exists: runs meet at its lock, not at the insert
-    jobs = [lambda s: invoicing.run_month(s, "2026-11", "run-a", issued_on=ISSUED),
-            lambda s: invoicing.run_month(s, "2026-11", "run-b", issued_on=ISSUED)]
+    jobs = [
+        lambda s: invoicing.run_month(s, "2026-11", "run-a", issued_on=ISSUED),
+        lambda s: invoicing.run_month(s, "2026-11", "run-b", issued_on=ISSUED),
+    ]
     jobs += [lambda s, n=n: invoicing.credit_note(s, n, "t", "wrong client", issued_on=ISSUED) for n in october]
     barrier = threading.Barrier(len(jobs))
     errors = []
@@ -248,10 +270,11 @@ def test_a_replan_after_recording_neither_loses_nor_doubles_the_visit(session):
     assert replanned.version_id != first_version
     again = records.confirm_week(session, IsoWeek.parse("2026-W45"), "coordinator", now=AFTER)
     assert again.confirmed == [] and again.already_recorded == 1
-    changed = records.record_visit(session, replanned.id, "coordinator", status="delivered", end=time(15, 0),
-                                   reason="ended early", now=AFTER)
+    changed = records.record_visit(
+        session, replanned.id, "coordinator", status="delivered", end=time(15, 0), reason="ended early", now=AFTER
+    )
     assert changed.visit_id != replanned.id  # the one record of that visit, changed
-    invoice, = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices
+    (invoice,) = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices
     assert [(line.minutes, line.amount_cents) for line in invoice.lines] == [(60, 1800)]
     rows = exports.hours_rows(session, "2026-11")
     assert [(row[1], row[10]) for row in rows] == [("delivered", 60)]
@@ -266,9 +289,11 @@ def test_each_visit_is_priced_with_the_rate_valid_on_its_day(session):
     for week in ("2026-W45", "2026-W46"):  # Tue 3 and Tue 10 November
         f.published_visit(session, week, client.requests[0], volunteer, day="tue")
         records.confirm_week(session, IsoWeek.parse(week), "coordinator", now=AFTER)
-    invoice, = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices
+    (invoice,) = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices
     assert [(line.day, line.unit_price_cents, line.amount_cents) for line in invoice.lines] == [
-        (date(2026, 11, 3), 1800, 3600), (date(2026, 11, 10), 2100, 4200)]
+        (date(2026, 11, 3), 1800, 3600),
+        (date(2026, 11, 10), 2100, 4200),
+    ]
     assert reconcile(session, "2026-11").ok
 
 
@@ -283,5 +308,7 @@ def test_a_first_care_grade_mid_month_covers_only_visits_from_that_day(session):
         records.confirm_week(session, IsoWeek.parse(week), "coordinator", now=AFTER)
     invoices = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices
     assert {i.funding: [line.day for line in i.lines] for i in invoices} == {
-        "relief": [date(2026, 11, 10)], "private": [date(2026, 11, 3)]}
+        "relief": [date(2026, 11, 10)],
+        "private": [date(2026, 11, 3)],
+    }
     assert reconcile(session, "2026-11").ok

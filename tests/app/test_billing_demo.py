@@ -24,8 +24,14 @@ def published_demo_week(url: str, visits: int = 40) -> None:
         requests = s.scalars(select(CareRequest).order_by(CareRequest.external_id)).all()[:visits]
         volunteers = s.scalars(select(Volunteer).order_by(Volunteer.external_id)).all()
         for n, request in enumerate(requests):
-            f.published_visit(s, WEEK, request, volunteers[n % len(volunteers)], day=("mon", "tue", "wed", "thu", "fri")[n % 5],
-                              start=("09:00", "13:00", "15:30")[n // 5 % 3])
+            f.published_visit(
+                s,
+                WEEK,
+                request,
+                volunteers[n % len(volunteers)],
+                day=("mon", "tue", "wed", "thu", "fri")[n % 5],
+                start=("09:00", "13:00", "15:30")[n // 5 % 3],
+            )
 
 
 def test_the_demo_step_bills_the_month_and_reconcile_fails_on_a_tampered_row(sqlite_url, tmp_path, monkeypatch):
@@ -53,8 +59,12 @@ def test_the_demo_step_bills_the_month_and_reconcile_fails_on_a_tampered_row(sql
     assert passed.exit_code == 0 and "reconciled" in passed.stdout
 
     with db.session_scope(sqlite_url) as s:  # someone edits a billed visit's end time behind carecal's back
-        s.execute(text("UPDATE visit_record SET ended_at = datetime(ended_at, '+30 minutes') WHERE id = "
-                       "(SELECT record_id FROM invoice_line ORDER BY id LIMIT 1)"))
+        s.execute(
+            text(
+                "UPDATE visit_record SET ended_at = datetime(ended_at, '+30 minutes') WHERE id = "
+                "(SELECT record_id FROM invoice_line ORDER BY id LIMIT 1)"
+            )
+        )
     failed = runner.invoke(app, ["billing", "reconcile", "--month", "2026-11"])
     assert failed.exit_code == 1
     assert "problem" in failed.stderr and "billed" in " ".join(failed.stderr.split())

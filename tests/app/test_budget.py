@@ -1,6 +1,6 @@
 """Budgets from the database: accruals from care grades and rates, show, corrections."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -37,8 +37,9 @@ def test_a_care_grade_change_mid_month_counts_by_days_for_the_conversion_budget(
 
 def test_a_correction_is_stored_with_its_reason_and_audited_without_health_data(session):
     client = client_with_rates(session, care_grade=2, grade_from=date(2026, 1, 1))
-    entries = budgets.correct(session, client, 50000, "Schreiben der AOK vom 18.11.2026", "treasurer",
-                              day=date(2026, 11, 20))
+    entries = budgets.correct(
+        session, client, 50000, "Schreiben der AOK vom 18.11.2026", "treasurer", day=date(2026, 11, 20)
+    )
     assert [(e.kind, e.vintage, e.amount_cents) for e in entries] == [("correction", "2026", 50000 - 11 * 13100)]
     assert budgets.client_ledger(session, client, date(2026, 11, 20)).relief_balance() == 50000
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "budget.correct")).one()
@@ -46,7 +47,7 @@ def test_a_correction_is_stored_with_its_reason_and_audited_without_health_data(
     assert "grade" not in str(event.payload)
     with pytest.raises(InputError, match="needs a reason"):
         budgets.correct(session, client, 100, " ", "treasurer", day=date(2026, 11, 20))
-    session.add(BillingMonth(month="2026-10", runs=1, closed_at=datetime(2026, 11, 5, tzinfo=timezone.utc)))
+    session.add(BillingMonth(month="2026-10", runs=1, closed_at=datetime(2026, 11, 5, tzinfo=UTC)))
     with pytest.raises(Conflict, match="month 2026-10 is closed"):
         budgets.correct(session, client, 100, "late letter", "treasurer", day=date(2026, 10, 31))
 

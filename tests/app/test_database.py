@@ -1,6 +1,6 @@
 """The schema: migrations on both backends, time zones, the append-only audit log."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -43,36 +43,39 @@ def test_datetimes_come_back_aware_and_naive_ones_are_refused(db_url):
     with db.session_scope(db_url) as s:
         stored = s.scalars(select(AuditEvent.at)).one()
     # 02:30 on the switch night, second time round (CET): 01:30 UTC, not 00:30
-    assert stored == datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc)
+    assert stored == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
     assert stored.utcoffset().total_seconds() == 0
 
-    with pytest.raises(StatementError, match="naive datetime"):
-        with db.session_scope(db_url) as s:
-            s.add(AuditEvent(actor="a", action="test.time", at=datetime(2026, 1, 1), payload={}))
+    with pytest.raises(StatementError, match="naive datetime"), db.session_scope(db_url) as s:
+        s.add(AuditEvent(actor="a", action="test.time", at=datetime(2026, 1, 1), payload={}))
 
 
 def test_audit_log_masks_health_data_and_refuses_rewrites(db_url):
     with db.session_scope(db_url) as s:
-        audit.record(s, "coordinator", "client.update", object_type="client", object_id="c001",
-                     changes={"dementia": True, "insurance_number": "A123456789", "district": "Gablenz"})
+        audit.record(
+            s,
+            "coordinator",
+            "client.update",
+            object_type="client",
+            object_id="c001",
+            changes={"dementia": True, "insurance_number": "A123456789", "district": "Gablenz"},
+        )
     with db.session_scope(db_url) as s:
         event = s.scalars(select(AuditEvent)).one()
     assert event.payload == {"changes": {"dementia": "***", "insurance_number": "***", "district": "Gablenz"}}
 
     for statement in ("UPDATE audit_event SET actor = 'someone else'", "DELETE FROM audit_event"):
-        with pytest.raises(DBAPIError, match="append-only"):
-            with db.session_scope(db_url) as s:
-                s.execute(text(statement))
+        with pytest.raises(DBAPIError, match="append-only"), db.session_scope(db_url) as s:
+            s.execute(text(statement))
     with db.session_scope(db_url) as s:
         assert s.scalars(select(AuditEvent.actor)).all() == ["coordinator"]
 
 
 def test_a_failed_transaction_leaves_nothing_behind(db_url):
-    with pytest.raises(RuntimeError):
-        with db.session_scope(db_url) as s:
-            s.add(Organisation(name="Verein", ik="123456789", street="s", postcode="09111", city="Chemnitz"))
-            s.flush()
-            raise RuntimeError("interrupted")
+    with pytest.raises(RuntimeError), db.session_scope(db_url) as s:
+        s.add(Organisation(name="Verein", ik="123456789", street="s", postcode="09111", city="Chemnitz"))
+        s.flush()
+        raise RuntimeError("interrupted")
     with db.session_scope(db_url) as s:
         assert s.scalars(select(Organisation)).all() == []
 

@@ -21,8 +21,12 @@ def data():
 
 
 def test_the_same_seed_gives_the_same_association_and_another_seed_another():
-    assert demo_data.generate(seed=7, volunteers=10, clients=20) == demo_data.generate(seed=7, volunteers=10, clients=20)
-    assert demo_data.generate(seed=8, volunteers=10, clients=20) != demo_data.generate(seed=7, volunteers=10, clients=20)
+    assert demo_data.generate(seed=7, volunteers=10, clients=20) == demo_data.generate(
+        seed=7, volunteers=10, clients=20
+    )
+    assert demo_data.generate(seed=8, volunteers=10, clients=20) != demo_data.generate(
+        seed=7, volunteers=10, clients=20
+    )
 
 
 def test_the_committed_files_are_what_the_generator_writes(tmp_path):
@@ -69,8 +73,12 @@ def test_homes_cluster_where_older_and_foreign_born_people_live(data):
 
 def test_trainings_lapse_around_the_demo_week(data):
     first, last = WEEK.monday, WEEK.shift(2).sunday
-    lapsing = [(kind, expires) for v in data.volunteers for kind, _, expires in v["trainings"]
-               if expires and first <= expires <= last]
+    lapsing = [
+        (kind, expires)
+        for v in data.volunteers
+        for kind, _, expires in v["trainings"]
+        if expires and first <= expires <= last
+    ]
     assert Counter(kind for kind, _ in lapsing)["basic"] >= 3
     assert any(kind == "dementia" and expires <= WEEK.sunday for kind, expires in lapsing)
 

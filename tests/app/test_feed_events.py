@@ -1,6 +1,6 @@
 """Which events each calendar holds, and how re-plans change UID, SEQUENCE, DTSTAMP, STATUS."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -24,8 +24,11 @@ def _events(body: bytes) -> dict[str, dict]:
     calendar = Calendar.from_ical(body)
     return {
         str(e["uid"]): {
-            "summary": str(e["summary"]), "status": str(e["status"]), "sequence": int(e["sequence"]),
-            "start": e.decoded("dtstart").astimezone(timezone.utc), "stamp": e.decoded("dtstamp"),
+            "summary": str(e["summary"]),
+            "status": str(e["status"]),
+            "sequence": int(e["sequence"]),
+            "start": e.decoded("dtstart").astimezone(UTC),
+            "stamp": e.decoded("dtstamp"),
             "description": str(e["description"]),
         }
         for e in calendar.walk("VEVENT")
@@ -57,7 +60,7 @@ def test_a_volunteer_sees_only_their_own_visits_with_short_label_and_address(ses
     event = _only(volunteer_calendar(session, anna, WEEKS).body)
     assert event["summary"] == "Besuch bei Raissa P."
     assert event["status"] == "CONFIRMED" and event["sequence"] == 0
-    assert event["start"] == datetime(2026, 11, 24, 13, 0, tzinfo=timezone.utc)  # 14:00 CET
+    assert event["start"] == datetime(2026, 11, 24, 13, 0, tzinfo=UTC)  # 14:00 CET
     assert "Markersdorfer Str. 1, 09123 Chemnitz (Markersdorf)" in event["description"]
     assert "Spaziergang im Park" in event["description"] and "0371 123456" in event["description"]
     assert "Petrowa" not in volunteer_calendar(session, anna, WEEKS).body.decode()
@@ -77,7 +80,7 @@ def test_a_visit_moved_to_someone_else_stays_cancelled_in_the_first_feed(session
     f.published_visit(session, WEEK, request, anna)
     before = _only(volunteer_calendar(session, anna, WEEKS).body)
 
-    replanned_at = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)
+    replanned_at = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
     f.republish(session, WEEK, replanned_at)
     f.published_visit(session, WEEK, request, olga)
 
@@ -106,13 +109,14 @@ def test_sequence_rises_on_time_volunteer_and_status_changes_and_uid_stays(sessi
     history = [office()]
 
     # an identical republication changes nothing
-    f.republish(session, WEEK, datetime(2026, 11, 23, 9, tzinfo=timezone.utc))
+    f.republish(session, WEEK, datetime(2026, 11, 23, 9, tzinfo=UTC))
     f.published_visit(session, WEEK, request, anna, start="14:00")
     history.append(office())
     # time, volunteer, status
-    for n, (who, start, status) in enumerate([(anna, "15:00", "planned"), (olga, "15:00", "planned"),
-                                              (olga, "15:00", "cancelled")]):
-        f.republish(session, WEEK, datetime(2026, 11, 24, 8 + n, tzinfo=timezone.utc))
+    for n, (who, start, status) in enumerate(
+        [(anna, "15:00", "planned"), (olga, "15:00", "planned"), (olga, "15:00", "cancelled")]
+    ):
+        f.republish(session, WEEK, datetime(2026, 11, 24, 8 + n, tzinfo=UTC))
         f.published_visit(session, WEEK, request, who, start=start, status=status)
         history.append(office())
 
@@ -127,9 +131,12 @@ def test_sequence_rises_on_time_volunteer_and_status_changes_and_uid_stays(sessi
 def test_a_visit_dropped_from_the_roster_is_cancelled_for_volunteer_family_and_office(session, people):
     anna, olga, raissa, request = people
     f.published_visit(session, WEEK, request, anna)
-    f.republish(session, WEEK, datetime(2026, 11, 24, 8, tzinfo=timezone.utc))  # the visit is unassigned now
-    for body in (volunteer_calendar(session, anna, WEEKS).body, family_calendar(session, raissa, WEEKS).body,
-                 coordinator_calendar(session, WEEKS).body):
+    f.republish(session, WEEK, datetime(2026, 11, 24, 8, tzinfo=UTC))  # the visit is unassigned now
+    for body in (
+        volunteer_calendar(session, anna, WEEKS).body,
+        family_calendar(session, raissa, WEEKS).body,
+        coordinator_calendar(session, WEEKS).body,
+    ):
         event = _only(body)
         assert (event["status"], event["sequence"]) == ("CANCELLED", 1)
 
@@ -182,20 +189,31 @@ def test_family_feed_tokens_need_the_clients_consent(session, people):
 # --- the history walk itself, on arbitrary re-plans (no database) ----------------------------
 
 # one published version: request key → (volunteer id, start hour, cancelled) or absent
-_versions = st.lists(st.dictionaries(st.sampled_from(["r#1", "r#2", "s#1"]),
-                                     st.tuples(st.sampled_from([1, 2]), st.sampled_from([9, 14]), st.booleans())),
-                     min_size=1, max_size=6)
+_versions = st.lists(
+    st.dictionaries(
+        st.sampled_from(["r#1", "r#2", "s#1"]),
+        st.tuples(st.sampled_from([1, 2]), st.sampled_from([9, 14]), st.booleans()),
+    ),
+    min_size=1,
+    max_size=6,
+)
 
 
 def _history(plans) -> list[PublishedVersion]:
     versions = []
     for n, plan in enumerate(plans):
-        visits = [SimpleNamespace(request_key=key, volunteer_id=who, client_id=7,
-                                  starts_at=datetime(2026, 11, 24, hour, tzinfo=timezone.utc),
-                                  ends_at=datetime(2026, 11, 24, hour + 2, tzinfo=timezone.utc),
-                                  status="cancelled" if cancelled else "planned")
-                  for key, (who, hour, cancelled) in plan.items()]
-        versions.append(PublishedVersion(WEEK, datetime(2026, 11, 20 + n, tzinfo=timezone.utc), visits))
+        visits = [
+            SimpleNamespace(
+                request_key=key,
+                volunteer_id=who,
+                client_id=7,
+                starts_at=datetime(2026, 11, 24, hour, tzinfo=UTC),
+                ends_at=datetime(2026, 11, 24, hour + 2, tzinfo=UTC),
+                status="cancelled" if cancelled else "planned",
+            )
+            for key, (who, hour, cancelled) in plan.items()
+        ]
+        versions.append(PublishedVersion(WEEK, datetime(2026, 11, 20 + n, tzinfo=UTC), visits))
     return versions
 
 

@@ -7,13 +7,14 @@ Both must agree with each other and with the start we meant, computed here from 
 wall-clock time and zoneinfo, not from carecal's generator.
 """
 
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
 from collections import Counter
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,7 +37,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 def intended(day: date, hhmm: str) -> str:
     """The instant a Berlin wall-clock time means, in UTC, as the parsers print it."""
     wall = datetime.combine(day, time.fromisoformat(hhmm), tzinfo=BERLIN)
-    return wall.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return wall.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.fixture(scope="session")
@@ -50,12 +51,17 @@ def icaljs():
             pytest.fail(message)
         pytest.skip(message)
     if not (JS_DIR / "node_modules" / "ical.js").exists():
-        subprocess.run(["npm", "ci", "--prefix", str(JS_DIR), "--no-audit", "--no-fund"], check=True,
-                       capture_output=True, timeout=300)
+        subprocess.run(
+            ["npm", "ci", "--prefix", str(JS_DIR), "--no-audit", "--no-fund"],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
 
     def parse(path: Path) -> list[dict]:
-        done = subprocess.run(["node", str(JS_DIR / "ics_starts.mjs"), str(path)], check=True,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            ["node", str(JS_DIR / "ics_starts.mjs"), str(path)], check=True, capture_output=True, text=True, timeout=60
+        )
         return json.loads(done.stdout)
 
     return parse
@@ -63,15 +69,18 @@ def icaljs():
 
 def vobject_events(path: Path) -> list[dict]:
     calendar = vobject.readOne(path.read_text(encoding="utf-8"))
-    utc = lambda value: value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
-    return [{
-        "uid": event.uid.value,
-        "sequence": int(event.sequence.value),
-        "status": event.status.value,
-        "summary": event.summary.value,
-        "start_utc": utc(event.dtstart.value),
-        "end_utc": utc(event.dtend.value),
-    } for event in getattr(calendar, "vevent_list", [])]
+    utc = lambda value: value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    return [
+        {
+            "uid": event.uid.value,
+            "sequence": int(event.sequence.value),
+            "status": event.status.value,
+            "summary": event.summary.value,
+            "start_utc": utc(event.dtstart.value),
+            "end_utc": utc(event.dtend.value),
+        }
+        for event in getattr(calendar, "vevent_list", [])
+    ]
 
 
 # A realistic little association: four volunteers in four languages, clients with health
@@ -80,14 +89,26 @@ def vobject_events(path: Path) -> list[dict]:
 OCT, MAR = "2026-W43", "2026-W13"
 PLAN = {
     OCT: [
-        {"r1": ("de", date(2026, 10, 24), "10:00"), "r2": ("ru", date(2026, 10, 25), "10:00"),
-         "r3": ("uk", date(2026, 10, 21), "09:00"), "r4": ("en", date(2026, 10, 25), "16:00")},
-        {"r1": ("de", date(2026, 10, 24), "10:00"), "r2": ("uk", date(2026, 10, 25), "10:00"),
-         "r3": ("uk", date(2026, 10, 22), "11:00"), "r4": None},
+        {
+            "r1": ("de", date(2026, 10, 24), "10:00"),
+            "r2": ("ru", date(2026, 10, 25), "10:00"),
+            "r3": ("uk", date(2026, 10, 21), "09:00"),
+            "r4": ("en", date(2026, 10, 25), "16:00"),
+        },
+        {
+            "r1": ("de", date(2026, 10, 24), "10:00"),
+            "r2": ("uk", date(2026, 10, 25), "10:00"),
+            "r3": ("uk", date(2026, 10, 22), "11:00"),
+            "r4": None,
+        },
     ],
     MAR: [
-        {"r1": ("de", date(2026, 3, 28), "10:00"), "r2": ("ru", date(2026, 3, 29), "10:00"),
-         "r3": ("uk", date(2026, 3, 29), "03:30"), "r4": ("en", date(2026, 3, 29), "01:30")},
+        {
+            "r1": ("de", date(2026, 3, 28), "10:00"),
+            "r2": ("ru", date(2026, 3, 29), "10:00"),
+            "r3": ("uk", date(2026, 3, 29), "03:30"),
+            "r4": ("en", date(2026, 3, 29), "01:30"),
+        },
     ],
 }
 CLIENT_OF = {"r1": "Erika", "r2": "Raissa", "r3": "Halyna", "r4": "Wassili"}
@@ -109,7 +130,9 @@ def expected_files(week: str) -> dict[str, Counter]:
                 last_own = now[1:]
         now = final[request]
         mine_now = now is not None and now[0] == who
-        files.setdefault(f"volunteer-{who}", Counter())[(intended(*last_own), "CONFIRMED" if mine_now else "CANCELLED")] += 1
+        files.setdefault(f"volunteer-{who}", Counter())[
+            (intended(*last_own), "CONFIRMED" if mine_now else "CANCELLED")
+        ] += 1
         if now is not None and now[0] != who:
             files.setdefault(f"volunteer-{now[0]}", Counter())[(intended(*now[1:]), "CONFIRMED")] += 1
         office = (intended(*(now[1:] if now else last_own)), "CONFIRMED" if now else "CANCELLED")
@@ -125,33 +148,74 @@ def association(db_url):
     ids = {}
     with db.session_scope(db_url) as s:
         f.organisation(s, phone="0371 5550100")
-        volunteers = {lang: f.volunteer(s, first_name=name, ui_language=lang, availability=(), trainings=())
-                      for lang, name in (("de", "Anna"), ("ru", "Natalia"), ("uk", "Olena"), ("en", "Sam"))}
-        clients = {
-            "Erika": f.client(s, first_name="Erika", last_name="Zimmermann", dementia=True, care_grade=4,
-                              date_of_birth=date(1938, 2, 17), insurance_number="K123456789"),
-            "Raissa": f.client(s, first_name="Raissa", last_name="Petrowa", care_grade=2, family_feed_opt_in=True,
-                               date_of_birth=date(1941, 5, 9), insurance_number="R987654321"),
-            "Halyna": f.client(s, first_name="Halyna", last_name="Shevchenko", dementia=True, care_grade=3,
-                               date_of_birth=date(1944, 11, 30), insurance_number="H555000111", street="Zietenstr. 7",
-                               postcode="09130", district="Sonnenberg"),
-            "Wassili": f.client(s, first_name="Wassili", last_name="Iwanow", care_grade=5, family_feed_opt_in=True,
-                                date_of_birth=date(1936, 12, 1), insurance_number="W246813579"),
+        volunteers = {
+            lang: f.volunteer(s, first_name=name, ui_language=lang, availability=(), trainings=())
+            for lang, name in (("de", "Anna"), ("ru", "Natalia"), ("uk", "Olena"), ("en", "Sam"))
         }
-        activities = {"r1": "Begleitung zur Demenzgruppe", "r2": "Spaziergang und Gespräch",
-                      "r3": "Vorlesen", "r4": "Einkauf begleiten"}
+        clients = {
+            "Erika": f.client(
+                s,
+                first_name="Erika",
+                last_name="Zimmermann",
+                dementia=True,
+                care_grade=4,
+                date_of_birth=date(1938, 2, 17),
+                insurance_number="K123456789",
+            ),
+            "Raissa": f.client(
+                s,
+                first_name="Raissa",
+                last_name="Petrowa",
+                care_grade=2,
+                family_feed_opt_in=True,
+                date_of_birth=date(1941, 5, 9),
+                insurance_number="R987654321",
+            ),
+            "Halyna": f.client(
+                s,
+                first_name="Halyna",
+                last_name="Shevchenko",
+                dementia=True,
+                care_grade=3,
+                date_of_birth=date(1944, 11, 30),
+                insurance_number="H555000111",
+                street="Zietenstr. 7",
+                postcode="09130",
+                district="Sonnenberg",
+            ),
+            "Wassili": f.client(
+                s,
+                first_name="Wassili",
+                last_name="Iwanow",
+                care_grade=5,
+                family_feed_opt_in=True,
+                date_of_birth=date(1936, 12, 1),
+                insurance_number="W246813579",
+            ),
+        }
+        activities = {
+            "r1": "Begleitung zur Demenzgruppe",
+            "r2": "Spaziergang und Gespräch",
+            "r3": "Vorlesen",
+            "r4": "Einkauf begleiten",
+        }
         requests = {r: f.care_request(s, clients[CLIENT_OF[r]], activity=activities[r]) for r in CLIENT_OF}
         for week, versions in PLAN.items():
             for n, version in enumerate(versions):
                 if n:
-                    f.republish(s, week, datetime(2026, 10, 20 + n, 9, tzinfo=timezone.utc))
+                    f.republish(s, week, datetime(2026, 10, 20 + n, 9, tzinfo=UTC))
                 for request, placed in version.items():
                     if placed:
                         lang, day, hhmm = placed
                         assert str(IsoWeek.containing(day)) == week, f"{day} is not in {week}"
-                        f.published_visit(s, week, requests[request], volunteers[lang],
-                                          day=("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()],
-                                          start=hhmm)
+                        f.published_visit(
+                            s,
+                            week,
+                            requests[request],
+                            volunteers[lang],
+                            day=("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()],
+                            start=hhmm,
+                        )
         ids.update({lang: v.external_id for lang, v in volunteers.items()})
         ids.update({name: c.external_id for name, c in clients.items()})
     return ids
@@ -202,15 +266,38 @@ def test_the_replanned_week_keeps_uids_and_raises_sequences(association, cli, tm
 
 
 # Words that betray health data, in the feeds' four languages.
-HEALTH_WORDS = ("demenz", "dementia", "деменц", "alzheimer", "pflegegrad", "care grade", "pflegestufe",
-                "diagnos", "диагноз", "діагноз", "versicherungsnummer", "insurance", "страхов", "geburt",
-                "birth", "рожден", "народжен", "aok")
+HEALTH_WORDS = (
+    "demenz",
+    "dementia",
+    "деменц",
+    "alzheimer",
+    "pflegegrad",
+    "care grade",
+    "pflegestufe",
+    "diagnos",
+    "диагноз",
+    "діагноз",
+    "versicherungsnummer",
+    "insurance",
+    "страхов",
+    "geburt",
+    "birth",
+    "рожден",
+    "народжен",
+    "aok",
+)
 
 
 def _health_values(client) -> list[str]:
     dob = client["date_of_birth"]
-    values = [client["insurance_number"], client["last_name"], dob.isoformat(), dob.strftime("%d.%m.%Y"),
-              dob.strftime("%Y%m%d"), dob.strftime("%d.%m.%y")]
+    values = [
+        client["insurance_number"],
+        client["last_name"],
+        dob.isoformat(),
+        dob.strftime("%d.%m.%Y"),
+        dob.strftime("%Y%m%d"),
+        dob.strftime("%d.%m.%y"),
+    ]
     return [value for value in values if value]
 
 
@@ -235,9 +322,18 @@ def test_no_feed_or_export_contains_health_data(association, cli, tmp_path, db_u
     with db.session_scope(db_url) as s:  # the served subscriptions too
         owners = [*s.query(Volunteer).all(), *s.query(Client).filter_by(family_feed_opt_in=True).all()]
         links = {o.external_id: tokens.issue(s, o, "coordinator") for o in owners}
-        clients = [{"date_of_birth": c.date_of_birth, "insurance_number": c.insurance_number,
-                    "last_name": c.last_name, "grade": c.care_grade_on(date(2026, 10, 1))} for c in s.query(Client)]
-    server = TestClient(create_app(db_url, clock=lambda: datetime(2026, 10, 21, 12, tzinfo=timezone.utc), rate_limiter=RateLimiter(burst=100)))
+        clients = [
+            {
+                "date_of_birth": c.date_of_birth,
+                "insurance_number": c.insurance_number,
+                "last_name": c.last_name,
+                "grade": c.care_grade_on(date(2026, 10, 1)),
+            }
+            for c in s.query(Client)
+        ]
+    server = TestClient(
+        create_app(db_url, clock=lambda: datetime(2026, 10, 21, 12, tzinfo=UTC), rate_limiter=RateLimiter(burst=100))
+    )
     for owner, token in links.items():
         response = server.get(f"/feeds/{token}.ics")
         assert response.status_code == 200
@@ -248,28 +344,30 @@ def test_no_feed_or_export_contains_health_data(association, cli, tmp_path, db_u
         _assert_no_health_data(name, body, clients)
     # the first name and initial, and the address, are what a volunteer gets
     assert "halyna s." in re.sub(r"\r\n[ \t]", "", bodies[f"{OCT} volunteer-uk"].decode()).lower()
-    assert "zietenstr. 7\\, 09130 chemnitz (sonnenberg)" in re.sub(
-        r"\r\n[ \t]", "", bodies[f"{OCT} volunteer-uk"].decode()).lower()
+    assert (
+        "zietenstr. 7\\, 09130 chemnitz (sonnenberg)"
+        in re.sub(r"\r\n[ \t]", "", bodies[f"{OCT} volunteer-uk"].decode()).lower()
+    )
 
 
 @ICALJS_GROUP
 @pytest.mark.slow
-def test_the_demos_calendars_of_a_dst_week_parse_identically_and_carry_no_health_data(sqlite_url, tmp_path, icaljs,
-                                                                                       monkeypatch):
+def test_the_demos_calendars_of_a_dst_week_parse_identically_and_carry_no_health_data(
+    sqlite_url, tmp_path, icaljs, monkeypatch
+):
     """`carecal demo --week 2026-W43`: the master data from data/, the roster planned and
     published by the solver, then our step. Both parsers must read every file alike and
     place every visit at the instant stored in the database."""
     from rich.console import Console
 
+    import carecal.roster.demo
     from carecal.demo import DemoContext, run_demo
     from carecal.feeds.demo import write_calendars
     from carecal.models import Client, RosterWeek, Volunteer
     from carecal.roster.demo import plan_and_publish_weeks
 
-    import carecal.roster.demo
-
     monkeypatch.setattr(carecal.roster.demo, "DEMO_TIME_LIMIT", 2.0)  # any published roster will do
-    ctx = DemoContext(url=sqlite_url, week=IsoWeek.parse(OCT), out=tmp_path, console=Console(file=open(os.devnull, "w")))
+    ctx = DemoContext(url=sqlite_url, week=IsoWeek.parse(OCT), out=tmp_path, console=Console(file=io.StringIO()))
     run_demo(ctx, steps=[plan_and_publish_weeks, write_calendars])
 
     with db.session_scope(sqlite_url) as s:
@@ -277,9 +375,15 @@ def test_the_demos_calendars_of_a_dst_week_parse_identically_and_carry_no_health
         stored = Counter(v.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ") for v in visits)
         # A surname a volunteer shares (the office file names volunteers in full) is not the client's.
         volunteer_names = {v.last_name for v in s.query(Volunteer)}
-        clients = [{"date_of_birth": c.date_of_birth, "insurance_number": c.insurance_number,
-                    "last_name": None if c.last_name in volunteer_names else c.last_name,
-                    "grade": c.care_grade_on(date(2026, 10, 19))} for c in s.query(Client)]
+        clients = [
+            {
+                "date_of_birth": c.date_of_birth,
+                "insurance_number": c.insurance_number,
+                "last_name": None if c.last_name in volunteer_names else c.last_name,
+                "grade": c.care_grade_on(date(2026, 10, 19)),
+            }
+            for c in s.query(Client)
+        ]
     files = sorted(tmp_path.glob(f"{OCT}-*.ics"))
     assert len(files) > 3 and sum(stored.values()) > 10
     for path in files:

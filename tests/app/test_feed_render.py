@@ -1,6 +1,6 @@
 """Rendering and translations, without a database."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,9 +18,19 @@ FEEDS_SOURCE = Path(__file__).resolve().parents[2] / "carecal" / "feeds"
 
 
 def _event(uid="a@carecal", start=datetime(2026, 10, 25, 10, tzinfo=BERLIN), **fields) -> FeedEvent:
-    return FeedEvent(**{"uid": uid, "sequence": 0, "stamp": datetime(2026, 10, 1, 8, tzinfo=timezone.utc),
-                        "start": start, "end": start.replace(hour=12), "cancelled": False,
-                        "summary": "Besuch bei Raissa P.", "description": "Adresse: Markt 1", **fields})
+    return FeedEvent(
+        **{
+            "uid": uid,
+            "sequence": 0,
+            "stamp": datetime(2026, 10, 1, 8, tzinfo=UTC),
+            "start": start,
+            "end": start.replace(hour=12),
+            "cancelled": False,
+            "summary": "Besuch bei Raissa P.",
+            "description": "Adresse: Markt 1",
+            **fields,
+        }
+    )
 
 
 def test_rendering_is_deterministic_and_independent_of_input_order():
@@ -34,9 +44,14 @@ def test_the_second_half_past_two_of_the_autumn_night_is_written_in_utc():
     # 02:30 happens twice on 25 Oct 2026; RFC 5545 reads a TZID time as the first one.
     first = datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN, fold=0)
     second = datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN, fold=1)
-    body = render_calendar([_event("x@c", start=first, end=datetime(2026, 10, 25, 4, tzinfo=BERLIN)),
-                            _event("y@c", start=second, end=datetime(2026, 10, 25, 4, tzinfo=BERLIN))],
-                           name="n", language="de").decode()
+    body = render_calendar(
+        [
+            _event("x@c", start=first, end=datetime(2026, 10, 25, 4, tzinfo=BERLIN)),
+            _event("y@c", start=second, end=datetime(2026, 10, 25, 4, tzinfo=BERLIN)),
+        ],
+        name="n",
+        language="de",
+    ).decode()
     assert "DTSTART;TZID=Europe/Berlin:20261025T023000" in body
     assert "DTSTART:20261025T013000Z" in body  # 02:30 CET = 01:30 UTC
 
@@ -48,10 +63,16 @@ def test_a_cancelled_event_is_transparent_and_an_empty_calendar_is_still_valid()
     assert empty.startswith("BEGIN:VCALENDAR") and "VEVENT" not in empty and "VTIMEZONE" not in empty
 
 
-@pytest.mark.parametrize("activity, shown", [
-    ("Spaziergang und Gespräch", True), ("Begleitung zur Demenzgruppe", False),
-    ("Arztbesuch wegen Diabetes", False), ("Vorlesen", True), ("", False),
-])
+@pytest.mark.parametrize(
+    "activity, shown",
+    [
+        ("Spaziergang und Gespräch", True),
+        ("Begleitung zur Demenzgruppe", False),
+        ("Arztbesuch wegen Diabetes", False),
+        ("Vorlesen", True),
+        ("", False),
+    ],
+)
 def test_activities_that_mention_health_stay_out_of_feeds(activity, shown):
     assert (safe_activity(activity) is not None) == shown
 
@@ -81,7 +102,8 @@ def test_the_compiled_catalogs_are_current():
         with open(messages / "carecal.po", "rb") as po, open(messages / "carecal.mo", "rb") as mo:
             source, compiled = read_po(po), read_mo(mo)
         assert {m.id: m.string for m in source if m.id} == {m.id: m.string for m in compiled if m.id}, (
-            f"{language}: carecal.mo is stale: pybabel compile -D carecal -d carecal/locale")
+            f"{language}: carecal.mo is stale: pybabel compile -D carecal -d carecal/locale"
+        )
 
 
 def test_languages_fall_back_to_german():

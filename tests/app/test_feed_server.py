@@ -1,7 +1,7 @@
 """The subscription server over HTTP: caching, tokens, rate limit, logs."""
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import pytest
@@ -14,7 +14,7 @@ from carecal.models import CareRequest, Client, Volunteer
 from tests import factories as f
 
 WEEK = "2026-W48"
-NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)  # Wednesday of WEEK
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)  # Wednesday of WEEK
 
 
 @pytest.fixture
@@ -61,12 +61,16 @@ def test_a_refetch_with_the_etag_gets_304_until_the_roster_changes(feed, db_url)
     assert client.get(f"/feeds/{token}.ics", headers={"If-None-Match": f'W/{etag}, "other"'}).status_code == 304
     assert client.get(f"/feeds/{token}.ics", headers={"If-Modified-Since": last_modified}).status_code == 304
     # If-None-Match wins over If-Modified-Since (RFC 9110)
-    assert client.get(f"/feeds/{token}.ics", headers={"If-None-Match": '"stale"',
-                                                      "If-Modified-Since": last_modified}).status_code == 200
+    assert (
+        client.get(
+            f"/feeds/{token}.ics", headers={"If-None-Match": '"stale"', "If-Modified-Since": last_modified}
+        ).status_code
+        == 200
+    )
 
     with db.session_scope(db_url) as s:  # a replan moves the visit one hour later
         anna = s.get(Volunteer, anna_id)
-        f.republish(s, WEEK, datetime(2026, 11, 24, 8, tzinfo=timezone.utc))
+        f.republish(s, WEEK, datetime(2026, 11, 24, 8, tzinfo=UTC))
         f.published_visit(s, WEEK, s.query(CareRequest).one(), anna, start="15:00")
 
     changed = client.get(f"/feeds/{token}.ics", headers={"If-None-Match": etag})
@@ -147,19 +151,19 @@ def test_tokens_are_long_random_and_stored_only_as_hashes(session):
 
 def test_last_modified_is_the_newest_change_and_moves_with_the_window(feed, db_url):
     client, token, *_ = feed
-    published = datetime(2026, 11, 23, 7, tzinfo=timezone.utc)  # the factory publishes Monday 08:00 CET
+    published = datetime(2026, 11, 23, 7, tzinfo=UTC)  # the factory publishes Monday 08:00 CET
     assert client.get(f"/feeds/{token}.ics").headers["last-modified"] == format_datetime(published, usegmt=True)
 
     # In March 2027 the visit has left the window; the feed changed when that week began.
-    march = datetime(2027, 3, 3, 12, tzinfo=timezone.utc)
+    march = datetime(2027, 3, 3, 12, tzinfo=UTC)
     later = TestClient(create_app(db_url, clock=lambda: march, rate_limiter=RateLimiter(burst=1000)))
     response = later.get(f"/feeds/{token}.ics")
     assert b"BEGIN:VEVENT" not in response.content
-    monday = datetime(2027, 2, 28, 23, tzinfo=timezone.utc)  # Mon 1 Mar 2027 00:00 CET
+    monday = datetime(2027, 2, 28, 23, tzinfo=UTC)  # Mon 1 Mar 2027 00:00 CET
     assert response.headers["last-modified"] == format_datetime(monday, usegmt=True)
 
     # Never later than now, even if the data says so
-    early = datetime(2026, 11, 23, 6, 30, tzinfo=timezone.utc)  # before the publication
+    early = datetime(2026, 11, 23, 6, 30, tzinfo=UTC)  # before the publication
     earlier = TestClient(create_app(db_url, clock=lambda: early, rate_limiter=RateLimiter(burst=1000)))
     assert earlier.get(f"/feeds/{token}.ics").headers["last-modified"] == format_datetime(early, usegmt=True)
 
@@ -172,7 +176,7 @@ def test_serve_runs_uvicorn_on_loopback_without_its_access_log(db_url, monkeypat
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
     feed_app.serve(db_url)
-    (app, options), = calls
+    ((app, options),) = calls
     assert options["host"] == "127.0.0.1" and options["port"] == 8080
     assert options["access_log"] is False  # its lines would carry the token
     assert TestClient(app).get("/feeds/unknown.ics").status_code == 404

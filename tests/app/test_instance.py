@@ -26,17 +26,25 @@ def doc_of(build, kind: str, ident: str) -> dict:
 
 def test_the_document_is_a_valid_instance_with_expanded_requests(session):
     world = small_association(session)
-    factories.care_request(session, world.clients["Boris"], visits_per_week=2, windows=(("fri", "09:00", "15:00"),),
-                           valid_from=date(2026, 1, 1))
+    factories.care_request(
+        session,
+        world.clients["Boris"],
+        visits_per_week=2,
+        windows=(("fri", "09:00", "15:00"),),
+        valid_from=date(2026, 1, 1),
+    )
     build = build_instance(session, W48)
 
-    loaded = solver.load_instance(build.document)   # raises on anything the solver would reject
+    loaded = solver.load_instance(build.document)  # raises on anything the solver would reject
     assert build.document["format"] == "carecal-instance/1" and build.document["week"] == WEEK
     assert len(loaded.volunteers) == 6
     boris = doc_of(build, "clients", world.clients["Boris"].external_id)
     second = world.clients["Boris"].requests[1].external_id
-    assert [r["id"] for r in boris["requests"]] == [f"{world.requests['Boris'].external_id}#1",
-                                                    f"{second}#1", f"{second}#2"]
+    assert [r["id"] for r in boris["requests"]] == [
+        f"{world.requests['Boris'].external_id}#1",
+        f"{second}#1",
+        f"{second}#2",
+    ]
     assert boris["requests"][1]["windows"] == [{"day": "fri", "from": "09:00", "to": "15:00"}]
     assert boris["care_level"] == 3
 
@@ -55,10 +63,12 @@ def test_a_lapsed_basic_training_leaves_the_volunteer_out_and_says_so(session):
 def test_dementia_trained_means_valid_on_every_day_of_the_week(session):
     factories.organisation(session)
     all_week = factories.volunteer(session)
-    expires_midweek = factories.volunteer(session, trainings=(("basic", date(2024, 1, 1), None),
-                                                              ("dementia", date(2024, 1, 1), date(2026, 11, 26))))
-    starts_midweek = factories.volunteer(session, trainings=(("basic", date(2024, 1, 1), None),
-                                                             ("dementia", date(2026, 11, 25), None)))
+    expires_midweek = factories.volunteer(
+        session, trainings=(("basic", date(2024, 1, 1), None), ("dementia", date(2024, 1, 1), date(2026, 11, 26)))
+    )
+    starts_midweek = factories.volunteer(
+        session, trainings=(("basic", date(2024, 1, 1), None), ("dementia", date(2026, 11, 25), None))
+    )
     build = build_instance(session, W48)
     assert doc_of(build, "volunteers", all_week.external_id)["dementia_trained"] is True
     assert doc_of(build, "volunteers", expires_midweek.external_id)["dementia_trained"] is False
@@ -68,9 +78,9 @@ def test_dementia_trained_means_valid_on_every_day_of_the_week(session):
 def test_absences_become_whole_and_partial_days_in_local_time(session):
     factories.organisation(session)
     v = factories.volunteer(session)
-    factories.absence(session, v, at(24, 14), at(26, 10, 30))         # Tue 14:00 .. Thu 10:30
-    factories.absence(session, v, at(20, 0), at(23, 9))               # before the week .. Mon 09:00
-    factories.absence(session, v, at(30, 8), at(30, 12))              # next week: not in this one
+    factories.absence(session, v, at(24, 14), at(26, 10, 30))  # Tue 14:00 .. Thu 10:30
+    factories.absence(session, v, at(20, 0), at(23, 9))  # before the week .. Mon 09:00
+    factories.absence(session, v, at(30, 8), at(30, 12))  # next week: not in this one
     build = build_instance(session, W48)
     assert doc_of(build, "volunteers", v.external_id)["absences"] == [
         {"date": "2026-11-23", "from": "00:00", "to": "09:00"},
@@ -90,7 +100,7 @@ def test_absence_days_follow_the_switch_from_summer_time():
 
 def test_client_away_removes_the_windows_it_covers(session):
     world = small_association(session)
-    wera = world.clients["Wera"]   # tue 09-12, thu 09-12
+    wera = world.clients["Wera"]  # tue 09-12, thu 09-12
     session.add(ClientAway(client=wera, starts_at=at(24, 0), ends_at=at(26, 10)))
     session.flush()
     build = build_instance(session, W48)
@@ -110,7 +120,7 @@ def test_previous_volunteers_come_from_the_last_published_week(session):
     world = small_association(session)
     olga, irina = world.volunteers["Olga"], world.volunteers["Irina"]
     factories.published_visit(session, "2026-W47", world.requests["Raissa"], olga)
-    factories.published_visit(session, "2026-W46", world.requests["Raissa"], irina)   # older: not used
+    factories.published_visit(session, "2026-W46", world.requests["Raissa"], irina)  # older: not used
     build = build_instance(session, W48)
     raissa = doc_of(build, "clients", world.clients["Raissa"].external_id)
     assert raissa["previous_volunteers"] == [olga.external_id]
@@ -122,15 +132,18 @@ def test_exclusions_that_apply_this_week_are_excluded(session):
     world = small_association(session)
     raissa = world.clients["Raissa"]
     relative, ended, until_tuesday = world.volunteers["Olga"], world.volunteers["Irina"], world.volunteers["Tatjana"]
-    session.add_all([
-        Exclusion(client=raissa, volunteer=relative, kind="relative"),
-        Exclusion(client=raissa, volunteer=ended, kind="coordinator", until=date(2026, 11, 22)),
-        Exclusion(client=raissa, volunteer=until_tuesday, kind="client_wish", until=date(2026, 11, 24)),
-    ])
+    session.add_all(
+        [
+            Exclusion(client=raissa, volunteer=relative, kind="relative"),
+            Exclusion(client=raissa, volunteer=ended, kind="coordinator", until=date(2026, 11, 22)),
+            Exclusion(client=raissa, volunteer=until_tuesday, kind="client_wish", until=date(2026, 11, 24)),
+        ]
+    )
     session.flush()
     build = build_instance(session, W48)
     assert doc_of(build, "clients", raissa.external_id)["excluded_volunteers"] == sorted(
-        [relative.external_id, until_tuesday.external_id])
+        [relative.external_id, until_tuesday.external_id]
+    )
 
 
 def test_requests_outside_their_validity_and_inactive_clients_are_left_out(session):

@@ -1,7 +1,7 @@
 """Importing and exporting master data: validate everything first, upsert by id, round trip."""
 
 import csv
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,28 +17,81 @@ from carecal.masterdata.paths import DATA_DIR
 from carecal.models import Absence, AuditEvent, CareRequest, Client, Override, Rate, Volunteer
 
 CLIENTS = [
-    {"external_id": "c001", "first_name": "Raissa", "last_name": "Petrowa", "date_of_birth": "1941-05-09",
-     "district": "Markersdorf", "lat": "50.7942", "lon": "12.9321", "languages": "ru; de", "dementia": "yes",
-     "care_grades": "2:2023-04-01; 3:2025-02-01", "insurance_number": "A123456789",
-     "conversion_budget_opt_in": "yes"},
-    {"external_id": "c002", "first_name": "Olena", "last_name": "Kowalenko", "date_of_birth": "1938-11-30",
-     "district": "Zentrum", "lat": "", "lon": "", "languages": "uk", "dementia": "no",
-     "care_grades": "1:2024-01-01", "insurance_number": "", "conversion_budget_opt_in": "no"},
+    {
+        "external_id": "c001",
+        "first_name": "Raissa",
+        "last_name": "Petrowa",
+        "date_of_birth": "1941-05-09",
+        "district": "Markersdorf",
+        "lat": "50.7942",
+        "lon": "12.9321",
+        "languages": "ru; de",
+        "dementia": "yes",
+        "care_grades": "2:2023-04-01; 3:2025-02-01",
+        "insurance_number": "A123456789",
+        "conversion_budget_opt_in": "yes",
+    },
+    {
+        "external_id": "c002",
+        "first_name": "Olena",
+        "last_name": "Kowalenko",
+        "date_of_birth": "1938-11-30",
+        "district": "Zentrum",
+        "lat": "",
+        "lon": "",
+        "languages": "uk",
+        "dementia": "no",
+        "care_grades": "1:2024-01-01",
+        "insurance_number": "",
+        "conversion_budget_opt_in": "no",
+    },
 ]
 VOLUNTEERS = [
-    {"external_id": "v001", "first_name": "Natalja", "last_name": "Iwanowa", "gender": "f", "district": "Gablenz",
-     "lat": "50.8244", "lon": "12.9577", "languages": "ru; de", "travel_mode": "transit", "max_km": "6",
-     "max_minutes_per_week": "480", "availability": "mon 09:00-13:00; wed 14:00-18:00",
-     "trainings": "basic:2024-03-01:2027-02-28; dementia:2025-01-10:", "absences": "2026-11-23..2026-11-24",
-     "must_not_visit": "c001:relative"},
-    {"external_id": "v002", "first_name": "Dieter", "last_name": "Uhlig", "gender": "m", "district": "Kaßberg",
-     "lat": "50.8350", "lon": "12.9050", "languages": "de", "travel_mode": "bike", "max_km": "7,5",
-     "max_minutes_per_week": "600", "availability": "tue 08:00-18:00", "trainings": "basic:2025-06-01:",
-     "absences": "", "must_not_visit": ""},
+    {
+        "external_id": "v001",
+        "first_name": "Natalja",
+        "last_name": "Iwanowa",
+        "gender": "f",
+        "district": "Gablenz",
+        "lat": "50.8244",
+        "lon": "12.9577",
+        "languages": "ru; de",
+        "travel_mode": "transit",
+        "max_km": "6",
+        "max_minutes_per_week": "480",
+        "availability": "mon 09:00-13:00; wed 14:00-18:00",
+        "trainings": "basic:2024-03-01:2027-02-28; dementia:2025-01-10:",
+        "absences": "2026-11-23..2026-11-24",
+        "must_not_visit": "c001:relative",
+    },
+    {
+        "external_id": "v002",
+        "first_name": "Dieter",
+        "last_name": "Uhlig",
+        "gender": "m",
+        "district": "Kaßberg",
+        "lat": "50.8350",
+        "lon": "12.9050",
+        "languages": "de",
+        "travel_mode": "bike",
+        "max_km": "7,5",
+        "max_minutes_per_week": "600",
+        "availability": "tue 08:00-18:00",
+        "trainings": "basic:2025-06-01:",
+        "absences": "",
+        "must_not_visit": "",
+    },
 ]
 REQUESTS = [
-    {"external_id": "c001-1", "client_id": "c001", "activity": "Gespräch und Spaziergang", "duration_min": "120",
-     "visits_per_week": "2", "windows": "tue 13:00-18:00; thu 13:00-18:00", "valid_from": "2025-01-01"},
+    {
+        "external_id": "c001-1",
+        "client_id": "c001",
+        "activity": "Gespräch und Spaziergang",
+        "duration_min": "120",
+        "visits_per_week": "2",
+        "windows": "tue 13:00-18:00; thu 13:00-18:00",
+        "valid_from": "2025-01-01",
+    },
 ]
 
 
@@ -51,11 +104,13 @@ def write(path: Path, rows: list[dict]) -> Path:
 
 
 def import_all(s, tmp_path, clients=CLIENTS, volunteers=VOLUNTEERS, requests=REQUESTS, dry_run=False):
-    return [import_file(s, "clients", write(tmp_path / "clients.csv", clients), actor="coordinator", dry_run=dry_run),
-            import_file(s, "volunteers", write(tmp_path / "volunteers.csv", volunteers), actor="coordinator",
-                        dry_run=dry_run),
-            import_file(s, "requests", write(tmp_path / "requests.csv", requests), actor="coordinator",
-                        dry_run=dry_run)]
+    return [
+        import_file(s, "clients", write(tmp_path / "clients.csv", clients), actor="coordinator", dry_run=dry_run),
+        import_file(
+            s, "volunteers", write(tmp_path / "volunteers.csv", volunteers), actor="coordinator", dry_run=dry_run
+        ),
+        import_file(s, "requests", write(tmp_path / "requests.csv", requests), actor="coordinator", dry_run=dry_run),
+    ]
 
 
 def count(s, model) -> int:
@@ -74,14 +129,17 @@ def test_import_creates_everything_and_a_second_import_changes_nothing(db_url, t
         assert [(t.kind, t.expires_on) for t in v.trainings][1] == ("dementia", None)
         # whole local days: Monday 00:00 to Wednesday 00:00 in Berlin
         assert [(a.starts_at, a.ends_at) for a in v.absences] == [
-            (datetime(2026, 11, 22, 23, tzinfo=timezone.utc), datetime(2026, 11, 24, 23, tzinfo=timezone.utc))]
+            (datetime(2026, 11, 22, 23, tzinfo=UTC), datetime(2026, 11, 24, 23, tzinfo=UTC))
+        ]
         assert [(e.client.external_id, e.kind) for e in v.exclusions] == [("c001", "relative")]
         assert s.scalars(select(Volunteer.max_km).where(Volunteer.external_id == "v002")).one() == 7.5
         c = s.scalars(select(Client).where(Client.external_id == "c001")).one()
         assert [(g.grade, g.valid_from.year) for g in c.care_grades] == [(2, 2023), (3, 2025)]
         r = s.scalars(select(CareRequest)).one()
-        assert r.windows == [{"day": "tue", "from": "13:00", "to": "18:00"},
-                             {"day": "thu", "from": "13:00", "to": "18:00"}]
+        assert r.windows == [
+            {"day": "tue", "from": "13:00", "to": "18:00"},
+            {"day": "thu", "from": "13:00", "to": "18:00"},
+        ]
         assert (r.visits_per_week, r.priority, r.category) == (2, 1, "betreuung")
 
     with db.session_scope(db_url) as s:
@@ -114,12 +172,16 @@ def test_one_bad_row_writes_nothing_and_every_problem_is_named(db_url, tmp_path)
     bad_clients = [
         CLIENTS[0],
         {**CLIENTS[1], "languages": "uk; xx", "date_of_birth": "1938-02-30", "district": "Atlantis"},
-        {**CLIENTS[1], "external_id": "c001", "care_grades": "9:2020-01-01", "dementia": "vielleicht",
-         "insurance_number": "98765"},
+        {
+            **CLIENTS[1],
+            "external_id": "c001",
+            "care_grades": "9:2020-01-01",
+            "dementia": "vielleicht",
+            "insurance_number": "98765",
+        },
     ]
-    with pytest.raises(InputError) as caught:
-        with db.session_scope(db_url) as s:
-            import_file(s, "clients", write(tmp_path / "clients.csv", bad_clients), actor="coordinator")
+    with pytest.raises(InputError) as caught, db.session_scope(db_url) as s:
+        import_file(s, "clients", write(tmp_path / "clients.csv", bad_clients), actor="coordinator")
     problems = caught.value.problems
     assert "nothing was imported" in str(caught.value)
     # Rows are numbered as in a spreadsheet: the header is row 1.
@@ -140,42 +202,36 @@ def test_one_bad_row_writes_nothing_and_every_problem_is_named(db_url, tmp_path)
 
 def test_unknown_and_missing_columns_are_reported_before_any_row(db_url, tmp_path):
     rows = [{k: v for k, v in VOLUNTEERS[1].items() if k != "gender"} | {"lanugages": "de"}]
-    with pytest.raises(InputError) as caught:
-        with db.session_scope(db_url) as s:
-            import_file(s, "volunteers", write(tmp_path / "v.csv", rows), actor="coordinator")
+    with pytest.raises(InputError) as caught, db.session_scope(db_url) as s:
+        import_file(s, "volunteers", write(tmp_path / "v.csv", rows), actor="coordinator")
     assert any("column lanugages: unknown column" in p for p in caught.value.problems)
     assert any("column gender: required column is missing" in p for p in caught.value.problems)
 
 
 def test_references_must_name_known_clients(db_url, tmp_path):
-    with pytest.raises(InputError) as caught:
-        with db.session_scope(db_url) as s:
-            import_file(s, "volunteers", write(tmp_path / "v.csv", VOLUNTEERS), actor="coordinator")
+    with pytest.raises(InputError) as caught, db.session_scope(db_url) as s:
+        import_file(s, "volunteers", write(tmp_path / "v.csv", VOLUNTEERS), actor="coordinator")
     assert any("row 2, column must_not_visit" in p and "client c001 is unknown" in p for p in caught.value.problems)
-    with pytest.raises(InputError, match="unknown client"):
-        with db.session_scope(db_url) as s:
-            import_file(s, "requests", write(tmp_path / "r.csv", REQUESTS), actor="coordinator")
+    with pytest.raises(InputError, match="unknown client"), db.session_scope(db_url) as s:
+        import_file(s, "requests", write(tmp_path / "r.csv", REQUESTS), actor="coordinator")
 
 
 def test_rule_checks_across_columns(db_url, tmp_path):
     with db.session_scope(db_url) as s:
         import_file(s, "clients", write(tmp_path / "c.csv", CLIENTS), actor="coordinator")
     short_window = [{**REQUESTS[0], "windows": "tue 13:00-14:00", "valid_to": "2024-12-31"}]
-    with pytest.raises(InputError) as caught:
-        with db.session_scope(db_url) as s:
-            import_file(s, "requests", write(tmp_path / "r.csv", short_window), actor="coordinator")
+    with pytest.raises(InputError) as caught, db.session_scope(db_url) as s:
+        import_file(s, "requests", write(tmp_path / "r.csv", short_window), actor="coordinator")
     assert any("tue window is 60 min, shorter than one visit (120 min)" in p for p in caught.value.problems)
     assert any("column valid_to" in p and "before valid_from" in p for p in caught.value.problems)
 
     grade_one_opt_in = [{**CLIENTS[1], "conversion_budget_opt_in": "yes"}]
-    with pytest.raises(InputError, match="care grade of 2 or higher"):
-        with db.session_scope(db_url) as s:
-            import_file(s, "clients", write(tmp_path / "c.csv", grade_one_opt_in), actor="coordinator")
+    with pytest.raises(InputError, match="care grade of 2 or higher"), db.session_scope(db_url) as s:
+        import_file(s, "clients", write(tmp_path / "c.csv", grade_one_opt_in), actor="coordinator")
 
     swapped = [{**VOLUNTEERS[1], "lat": "12.905", "lon": "50.835"}]
-    with pytest.raises(InputError, match="lat and lon swapped"):
-        with db.session_scope(db_url) as s:
-            import_file(s, "volunteers", write(tmp_path / "v.csv", swapped), actor="coordinator")
+    with pytest.raises(InputError, match="lat and lon swapped"), db.session_scope(db_url) as s:
+        import_file(s, "volunteers", write(tmp_path / "v.csv", swapped), actor="coordinator")
 
 
 def test_missing_coordinates_take_the_district_centre_and_are_flagged(db_url, tmp_path):
@@ -196,8 +252,11 @@ def test_missing_coordinates_take_the_district_centre_and_are_flagged(db_url, tm
 def test_dry_run_reports_what_would_change_and_writes_nothing(db_url, tmp_path):
     with db.session_scope(db_url) as s:
         import_all(s, tmp_path)
-    changed = [{**VOLUNTEERS[0], "phone": "0371 123456", "availability": "fri 09:00-12:00"},
-               VOLUNTEERS[1], {**VOLUNTEERS[1], "external_id": "v003", "first_name": "Uwe"}]
+    changed = [
+        {**VOLUNTEERS[0], "phone": "0371 123456", "availability": "fri 09:00-12:00"},
+        VOLUNTEERS[1],
+        {**VOLUNTEERS[1], "external_id": "v003", "first_name": "Uwe"},
+    ]
     with db.session_scope(db_url) as s:
         report = import_file(s, "volunteers", write(tmp_path / "v.csv", changed), actor="c", dry_run=True)
     assert report.created == ["v003"]
@@ -214,9 +273,14 @@ def test_an_update_changes_only_its_columns_and_keeps_what_overrides_created(db_
     with db.session_scope(db_url) as s:
         import_all(s, tmp_path)
         v = s.scalars(select(Volunteer).where(Volunteer.external_id == "v001")).one()
-        ill = Override(kind="absence", volunteer=v, reason="ill", actor="coordinator",
-                       starts_at=datetime(2026, 12, 1, 7, tzinfo=timezone.utc),
-                       ends_at=datetime(2026, 12, 1, 15, tzinfo=timezone.utc))
+        ill = Override(
+            kind="absence",
+            volunteer=v,
+            reason="ill",
+            actor="coordinator",
+            starts_at=datetime(2026, 12, 1, 7, tzinfo=UTC),
+            ends_at=datetime(2026, 12, 1, 15, tzinfo=UTC),
+        )
         s.add(ill)
         s.flush()
         s.add(Absence(volunteer=v, starts_at=ill.starts_at, ends_at=ill.ends_at, override_id=ill.id))
@@ -235,8 +299,11 @@ def test_an_update_changes_only_its_columns_and_keeps_what_overrides_created(db_
 def test_columns_left_out_of_the_file_are_left_alone(db_url, tmp_path):
     with db.session_scope(db_url) as s:
         import_all(s, tmp_path)
-    slim = [{k: v for k, v in row.items() if k not in ("availability", "trainings", "absences", "must_not_visit")}
-            | {"max_minutes_per_week": "300"} for row in VOLUNTEERS]
+    slim = [
+        {k: v for k, v in row.items() if k not in ("availability", "trainings", "absences", "must_not_visit")}
+        | {"max_minutes_per_week": "300"}
+        for row in VOLUNTEERS
+    ]
     with db.session_scope(db_url) as s:
         report = import_file(s, "volunteers", write(tmp_path / "v.csv", slim), actor="coordinator")
     assert report.updated == {"v001": ["max_minutes_per_week"], "v002": ["max_minutes_per_week"]}
@@ -248,8 +315,16 @@ def test_columns_left_out_of_the_file_are_left_alone(db_url, tmp_path):
 def test_a_file_without_home_columns_may_update_but_not_create(db_url, tmp_path):
     with db.session_scope(db_url) as s:
         import_all(s, tmp_path)
-    required = ("external_id", "first_name", "last_name", "gender", "languages", "travel_mode", "max_km",
-                "max_minutes_per_week")
+    required = (
+        "external_id",
+        "first_name",
+        "last_name",
+        "gender",
+        "languages",
+        "travel_mode",
+        "max_km",
+        "max_minutes_per_week",
+    )
     slim = [{k: row[k] for k in required} | {"phone": "0371 999"} for row in VOLUNTEERS]
     with db.session_scope(db_url) as s:
         report = import_file(s, "volunteers", write(tmp_path / "v.csv", slim), actor="coordinator")
@@ -261,9 +336,12 @@ def test_a_file_without_home_columns_may_update_but_not_create(db_url, tmp_path)
 
 
 def snapshot(s) -> dict:
-    return {kind: [RECORD_OF[kind](obj, LAYOUTS[kind].names)
-                   for obj in s.scalars(select(model).order_by(model.external_id))]
-            for kind, model in (("clients", Client), ("volunteers", Volunteer), ("requests", CareRequest))}
+    return {
+        kind: [
+            RECORD_OF[kind](obj, LAYOUTS[kind].names) for obj in s.scalars(select(model).order_by(model.external_id))
+        ]
+        for kind, model in (("clients", Client), ("volunteers", Volunteer), ("requests", CareRequest))
+    }
 
 
 def test_the_demo_data_round_trips_through_csv_and_xlsx(db_url, tmp_path):
@@ -300,9 +378,11 @@ def test_organisation_and_rates_load_once(db_url):
 
 
 def test_overlapping_rates_are_refused(db_url, tmp_path):
-    doc = ('{"name": "V", "ik": "123456789", "street": "s", "postcode": "09111", "city": "Chemnitz", "rates": ['
-           '{"kind": "allowance_per_hour", "amount_cents": 900, "valid_from": "2025-01-01"},'
-           '{"kind": "allowance_per_hour", "amount_cents": 950, "valid_from": "2026-01-01"}]}')
+    doc = (
+        '{"name": "V", "ik": "123456789", "street": "s", "postcode": "09111", "city": "Chemnitz", "rates": ['
+        '{"kind": "allowance_per_hour", "amount_cents": 900, "valid_from": "2025-01-01"},'
+        '{"kind": "allowance_per_hour", "amount_cents": 950, "valid_from": "2026-01-01"}]}'
+    )
     (tmp_path / "org.json").write_text(doc, encoding="utf-8")
     with pytest.raises(InputError, match="allowance_per_hour rates from 2025-01-01 and 2026-01-01 overlap"):
         with db.session_scope(db_url) as s:

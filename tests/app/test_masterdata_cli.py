@@ -23,9 +23,12 @@ def test_import_reports_counts_and_a_second_run_changes_nothing(cli):
 
 def test_a_bad_file_exits_2_with_one_report_on_stderr(cli, tmp_path):
     bad = tmp_path / "clients.csv"
-    bad.write_text("external_id;first_name;last_name;date_of_birth;languages;district\n"
-                   "c1;Anna;Berg;1940-01-01;de;Zentrum\n"
-                   "c2;Ina;;1999-99-99;de;Zentrum\n", encoding="utf-8")  # semicolons, as German Excel writes
+    bad.write_text(
+        "external_id;first_name;last_name;date_of_birth;languages;district\n"
+        "c1;Anna;Berg;1940-01-01;de;Zentrum\n"
+        "c2;Ina;;1999-99-99;de;Zentrum\n",
+        encoding="utf-8",
+    )  # semicolons, as German Excel writes
     result = cli("import", "clients", bad)
     assert result.exit_code == 2
     assert result.stdout == ""

@@ -1,6 +1,6 @@
 """Cell codecs: every value survives format → parse, and bad cells say what is wrong."""
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import pytest
 from hypothesis import given
@@ -9,21 +9,27 @@ from hypothesis import strategies as st
 from carecal.masterdata import codecs as c
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("mon 09:00-13:00; wed 14:00-18:00", (("mon", time(9), time(13)), ("wed", time(14), time(18)))),
-    ("WED 14:00-18:00, mon 9:00 - 13:00", (("mon", time(9), time(13)), ("wed", time(14), time(18)))),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("mon 09:00-13:00; wed 14:00-18:00", (("mon", time(9), time(13)), ("wed", time(14), time(18)))),
+        ("WED 14:00-18:00, mon 9:00 - 13:00", (("mon", time(9), time(13)), ("wed", time(14), time(18)))),
+    ],
+)
 def test_windows_are_parsed_sorted_and_formatted_back(text, expected):
     assert c.Windows().parse(text) == expected
     assert c.Windows().format(expected) == "mon 09:00-13:00; wed 14:00-18:00"
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("mon 13:00-09:00", "start before it ends"),
-    ("monday 09:00-13:00", "not a window"),
-    ("mon 09:00-13:00; mon 12:00-14:00", "overlap"),
-    ("tue 25:00-26:00", "not a time"),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("mon 13:00-09:00", "start before it ends"),
+        ("monday 09:00-13:00", "not a window"),
+        ("mon 09:00-13:00; mon 12:00-14:00", "overlap"),
+        ("tue 25:00-26:00", "not a time"),
+    ],
+)
 def test_bad_windows_are_refused_with_a_reason(text, reason):
     with pytest.raises(ValueError, match=reason):
         c.Windows().parse(text)
@@ -42,18 +48,18 @@ def test_trainings_keep_an_open_expiry_and_refuse_expiry_before_completion():
 def test_periods_are_local_days_and_become_utc_instants():
     periods = c.Periods("Europe/Berlin")
     # 23-27 November 2026, whole days in Berlin (CET, UTC+1)
-    (start, end), = periods.parse("2026-11-23..2026-11-27")
-    assert start == datetime(2026, 11, 22, 23, 0, tzinfo=timezone.utc)
-    assert end == datetime(2026, 11, 27, 23, 0, tzinfo=timezone.utc)
+    ((start, end),) = periods.parse("2026-11-23..2026-11-27")
+    assert start == datetime(2026, 11, 22, 23, 0, tzinfo=UTC)
+    assert end == datetime(2026, 11, 27, 23, 0, tzinfo=UTC)
     assert periods.format(((start, end),)) == "2026-11-23..2026-11-27"
     # a morning in summer time (CEST, UTC+2)
-    (start, end), = periods.parse("2026-07-01 08:00-12:00")
+    ((start, end),) = periods.parse("2026-07-01 08:00-12:00")
     assert (start.hour, end.hour) == (6, 10)
     assert periods.format(((start, end),)) == "2026-07-01 08:00-12:00"
 
 
 def test_a_period_over_the_switch_to_summer_time_is_one_hour_shorter():
-    (start, end), = c.Periods("Europe/Berlin").parse("2026-03-29")
+    ((start, end),) = c.Periods("Europe/Berlin").parse("2026-03-29")
     assert (end - start).total_seconds() == 23 * 3600
 
 
@@ -99,12 +105,24 @@ def test_any_windows_survive_a_round_trip(value):
     assert c.Windows().parse(c.Windows().format(value)) == value
 
 
-@given(st.lists(st.tuples(st.dates(date(2020, 1, 1), date(2030, 12, 31)), st.integers(0, 20),
-                          st.sampled_from([None, (8, 12), (13, 18), (0, 3)])), max_size=4))
+@given(
+    st.lists(
+        st.tuples(
+            st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+            st.integers(0, 20),
+            st.sampled_from([None, (8, 12), (13, 18), (0, 3)]),
+        ),
+        max_size=4,
+    )
+)
 def test_any_periods_survive_a_round_trip(raw):
     periods = c.Periods("Europe/Berlin")
-    text = "; ".join(f"{day}..{day.fromordinal(day.toordinal() + length)}" if hours is None
-                     else f"{day} {hours[0]:02d}:00-{hours[1]:02d}:00" for day, length, hours in raw)
+    text = "; ".join(
+        f"{day}..{day.fromordinal(day.toordinal() + length)}"
+        if hours is None
+        else f"{day} {hours[0]:02d}:00-{hours[1]:02d}:00"
+        for day, length, hours in raw
+    )
     try:
         value = periods.parse(text)
     except ValueError:

@@ -1,6 +1,6 @@
 """Overrides: each needs a reason, names its actor, leaves an audit event, and shapes the instance."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -33,12 +33,24 @@ def volunteer_doc(build, volunteer):
 def test_a_pin_that_breaks_a_matching_rule_is_allowed_with_a_warning(session):
     world = small_association(session)
     # Boris speaks only Russian; Anna speaks German and English.
-    created = overrides.pin(session, W48, key(world, "Boris"), world.volunteers["Anna"].external_id,
-                            start="mon 10:00", reason="only one free", actor="maria")
+    created = overrides.pin(
+        session,
+        W48,
+        key(world, "Boris"),
+        world.volunteers["Anna"].external_id,
+        start="mon 10:00",
+        reason="only one free",
+        actor="maria",
+    )
     assert created.warnings == ["speaks none of the client's languages (ru)"]
     pins = build_instance(session, W48).document["pins"]
-    assert pins == [{"request": key(world, "Boris"), "volunteer": world.volunteers["Anna"].external_id,
-                     "start": "2026-11-23T10:00:00+01:00"}]
+    assert pins == [
+        {
+            "request": key(world, "Boris"),
+            "volunteer": world.volunteers["Anna"].external_id,
+            "start": "2026-11-23T10:00:00+01:00",
+        }
+    ]
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "roster.override.pin")).one()
     assert (event.actor, event.payload["reason"]) == ("maria", "only one free")
 
@@ -46,13 +58,17 @@ def test_a_pin_that_breaks_a_matching_rule_is_allowed_with_a_warning(session):
 def test_a_pin_impossible_in_time_is_refused_with_the_reason(session):
     world = small_association(session)
     olga = world.volunteers["Olga"].external_id
-    with pytest.raises(InputError) as outside:     # Raissa's window is Tuesday 13-17
+    with pytest.raises(InputError) as outside:  # Raissa's window is Tuesday 13-17
         overrides.pin(session, W48, key(world, "Raissa"), olga, start="tue 16:00", reason="r", actor="a")
     assert "cannot pin" in str(outside.value) and len(outside.value.problems) >= 1
 
-    factories.absence(session, world.volunteers["Olga"], datetime(2026, 11, 24, 0, tzinfo=BERLIN),
-                      datetime(2026, 11, 25, 0, tzinfo=BERLIN))
-    with pytest.raises(InputError):                 # absent all Tuesday
+    factories.absence(
+        session,
+        world.volunteers["Olga"],
+        datetime(2026, 11, 24, 0, tzinfo=BERLIN),
+        datetime(2026, 11, 25, 0, tzinfo=BERLIN),
+    )
+    with pytest.raises(InputError):  # absent all Tuesday
         overrides.pin(session, W48, key(world, "Raissa"), olga, reason="r", actor="a")
 
     assert session.scalars(select(Override)).all() == []
@@ -80,21 +96,32 @@ def test_pinning_a_volunteer_whose_training_lapsed_is_refused(session):
 def test_forbid_absence_and_client_away_create_linked_rows(session):
     world = small_association(session)
     raissa, olga = world.clients["Raissa"], world.volunteers["Olga"]
-    forbid = overrides.forbid(session, raissa.external_id, olga.external_id, until=date(2026, 12, 31),
-                              reason="conflict last week", actor="maria").override
-    absent = overrides.absence(session, olga.external_id, "2026-11-24", "2026-11-24", reason="doctor",
-                               actor="maria").override
-    away = overrides.client_away(session, raissa.external_id, "2026-11-26 08:00", "2026-11-28",
-                                 reason="hospital", actor="maria").override
+    forbid = overrides.forbid(
+        session,
+        raissa.external_id,
+        olga.external_id,
+        until=date(2026, 12, 31),
+        reason="conflict last week",
+        actor="maria",
+    ).override
+    absent = overrides.absence(
+        session, olga.external_id, "2026-11-24", "2026-11-24", reason="doctor", actor="maria"
+    ).override
+    away = overrides.client_away(
+        session, raissa.external_id, "2026-11-26 08:00", "2026-11-28", reason="hospital", actor="maria"
+    ).override
     session.flush()
     exclusion = session.scalars(select(Exclusion).where(Exclusion.override_id == forbid.id)).one()
     assert (exclusion.kind, exclusion.until) == ("coordinator", date(2026, 12, 31))
     absence = session.scalars(select(Absence).where(Absence.override_id == absent.id)).one()
     # a bare date as --to means through the end of that day
-    assert (absence.starts_at, absence.ends_at) == (datetime(2026, 11, 23, 23, tzinfo=timezone.utc),
-                                                    datetime(2026, 11, 24, 23, tzinfo=timezone.utc))
-    assert session.scalars(select(ClientAway).where(ClientAway.override_id == away.id)).one().starts_at == \
-        datetime(2026, 11, 26, 7, tzinfo=timezone.utc)
+    assert (absence.starts_at, absence.ends_at) == (
+        datetime(2026, 11, 23, 23, tzinfo=UTC),
+        datetime(2026, 11, 24, 23, tzinfo=UTC),
+    )
+    assert session.scalars(select(ClientAway).where(ClientAway.override_id == away.id)).one().starts_at == datetime(
+        2026, 11, 26, 7, tzinfo=UTC
+    )
 
     build = build_instance(session, W48)
     assert olga.external_id in client_doc(build, raissa)["excluded_volunteers"]
@@ -124,8 +151,9 @@ def test_list_shows_what_touches_the_week(session):
     olga = world.volunteers["Olga"].external_id
     overrides.absence(session, olga, "2026-12-07", "2026-12-08", reason="later", actor="a")
     here = overrides.absence(session, olga, "2026-11-27", "2026-11-27", reason="friday", actor="a").override
-    old_forbid = overrides.forbid(session, world.clients["Boris"].external_id, olga, until=date(2026, 11, 1),
-                                  reason="over", actor="a").override
+    old_forbid = overrides.forbid(
+        session, world.clients["Boris"].external_id, olga, until=date(2026, 11, 1), reason="over", actor="a"
+    ).override
     unassign = overrides.unassign(session, W48, key(world, "Erika"), reason="cancelled", actor="a").override
     assert overrides.list_overrides(session, W48) == [here, unassign]
     assert old_forbid in overrides.list_overrides(session)
@@ -142,7 +170,11 @@ def test_cli_override_commands(cli, db_url):
 
     with db.session_scope(db_url) as s:
         world = small_association(s)
-        boris, anna, olga = key(world, "Boris"), world.volunteers["Anna"].external_id, world.volunteers["Olga"].external_id
+        boris, anna, olga = (
+            key(world, "Boris"),
+            world.volunteers["Anna"].external_id,
+            world.volunteers["Olga"].external_id,
+        )
         raissa = world.clients["Raissa"].external_id
     missing_reason = cli("override", "forbid", raissa, olga)
     assert missing_reason.exit_code != 0 and "--reason" in missing_reason.stderr
@@ -152,10 +184,18 @@ def test_cli_override_commands(cli, db_url):
     refused = cli("override", "pin", "--week", WEEK, boris, olga, "--start", "sun 10:00", "--reason", "x")
     assert refused.exit_code == 2 and "cannot pin" in refused.stderr and "Traceback" not in refused.stderr
     assert cli("override", "forbid", raissa, olga, "--until", "2026-12-31", "--reason", "wish").exit_code == 0
-    assert cli("override", "absence", olga, "--from", "2026-11-23 09:00", "--to", "2026-11-23 12:00",
-               "--reason", "dentist").exit_code == 0
-    assert cli("override", "client-away", raissa, "--from", "2026-11-24", "--to", "2026-11-25",
-               "--reason", "hospital").exit_code == 0
+    assert (
+        cli(
+            "override", "absence", olga, "--from", "2026-11-23 09:00", "--to", "2026-11-23 12:00", "--reason", "dentist"
+        ).exit_code
+        == 0
+    )
+    assert (
+        cli(
+            "override", "client-away", raissa, "--from", "2026-11-24", "--to", "2026-11-25", "--reason", "hospital"
+        ).exit_code
+        == 0
+    )
     assert cli("override", "unassign", "--week", WEEK, boris, "--reason", "cancelled").exit_code == 0
     bad = cli("override", "absence", olga, "--from", "2026-11-25", "--to", "2026-11-24", "--reason", "x")
     assert bad.exit_code == 2 and "before it starts" in bad.stderr
@@ -171,10 +211,14 @@ def test_cli_override_commands(cli, db_url):
 def test_a_pin_beyond_reach_is_warned_with_the_instances_travel_distance():
     """Reach (FORMAT rule 4) uses great-circle km times the instance's detour factor."""
     client = {"id": "c1", "home": {"lat": 50.9322, "lon": 12.9252}, "languages": ["ru"], "dementia": False}
-    volunteer = {"id": "v1", "home": {"lat": 50.8322, "lon": 12.9252}, "languages": ["ru"], "gender": "f",
-                 "dementia_trained": True, "max_km": 5.0}  # 0.1° of latitude north: 11.1 km as the crow flies
-    assert overrides.matching_warnings(client, volunteer, 1.3) == [
-        "lives 14.5 km away, beyond their reach of 5 km"]
-    assert overrides.matching_warnings(client, volunteer, 1.0) == [
-        "lives 11.1 km away, beyond their reach of 5 km"]
+    volunteer = {
+        "id": "v1",
+        "home": {"lat": 50.8322, "lon": 12.9252},
+        "languages": ["ru"],
+        "gender": "f",
+        "dementia_trained": True,
+        "max_km": 5.0,
+    }  # 0.1° of latitude north: 11.1 km as the crow flies
+    assert overrides.matching_warnings(client, volunteer, 1.3) == ["lives 14.5 km away, beyond their reach of 5 km"]
+    assert overrides.matching_warnings(client, volunteer, 1.0) == ["lives 11.1 km away, beyond their reach of 5 km"]
     assert overrides.matching_warnings(client, {**volunteer, "max_km": 20.0}, 1.3) == []

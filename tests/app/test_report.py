@@ -20,15 +20,19 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/
 def planned_world(db_url, cli) -> dict:
     with db.session_scope(db_url) as s:
         world = small_association(s)
-        facts = {"insurance": [c.insurance_number for c in world.clients.values()] + ["X123456789"],
-                 "volunteers": [v.first_name for v in world.volunteers.values()]}
-        nobody = factories.client(s, first_name="Thi", last_name="Nguyen", languages=["ko"],
-                                  insurance_number="X123456789")
+        facts = {
+            "insurance": [c.insurance_number for c in world.clients.values()] + ["X123456789"],
+            "volunteers": [v.first_name for v in world.volunteers.values()],
+        }
+        nobody = factories.client(
+            s, first_name="Thi", last_name="Nguyen", languages=["ko"], insurance_number="X123456789"
+        )
         factories.care_request(s, nobody)
         # a client whose only possible volunteer lacks the dementia training: the solver's
         # reason names it, the page must not
-        untrained = factories.volunteer(s, first_name="Lan", languages=["vi", "de"],
-                                        trainings=(("basic", factories.date(2024, 1, 1), None),))
+        untrained = factories.volunteer(
+            s, first_name="Lan", languages=["vi", "de"], trainings=(("basic", factories.date(2024, 1, 1), None),)
+        )
         needs_training = factories.client(s, first_name="Hoa", languages=["vi"], dementia=True)
         factories.care_request(s, needs_training)
         facts["untrained"] = untrained.external_id
@@ -47,10 +51,10 @@ def test_the_report_shows_the_week_and_holds_no_health_data_or_external_assets(c
     assert "roster 2026-W48" in html and "version 1 · draft" in html
     for volunteer in facts["volunteers"]:
         assert volunteer in html
-    assert "Thi N." in html and "no volunteer speaks ko" in html        # the uncovered request and why
-    assert "Hoa P." in html and "particular needs" in html               # ... without saying which
+    assert "Thi N." in html and "no volunteer speaks ko" in html  # the uncovered request and why
+    assert "Hoa P." in html and "particular needs" in html  # ... without saying which
     assert "<svg" in html and "<line" in html and "<circle" in html
-    assert "Nguyen" not in html                                          # clients by first name and initial
+    assert "Nguyen" not in html  # clients by first name and initial
     # no health data: no insurance numbers, no date of birth, no care grade or diagnosis
     for number in facts["insurance"]:
         assert number not in html
@@ -64,7 +68,7 @@ def test_the_report_shows_the_week_and_holds_no_health_data_or_external_assets(c
 def test_report_default_output_and_a_published_version(cli, db_url, tmp_path, monkeypatch):
     planned_world(db_url, cli)
     cli("roster", "publish", "--week", WEEK, "--actor", "maria")
-    cli("roster", "plan", "--week", WEEK, "--time-limit", "3")      # a newer draft: the report keeps to the published one
+    cli("roster", "plan", "--week", WEEK, "--time-limit", "3")  # a newer draft: the report keeps to the published one
     monkeypatch.chdir(tmp_path)
     assert cli("report", "week", "--week", WEEK).exit_code == 0
     html = (tmp_path / "exports" / f"roster-{WEEK}.html").read_text()
@@ -98,17 +102,36 @@ def test_the_report_renders_in_headless_chromium_without_console_errors(sqlite_u
     page, shot = tmp_path / "week.html", tmp_path / "week.png"
     page.write_text(html, encoding="utf-8")
     run = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-         f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
-         "--host-resolver-rules=MAP * ~NOTFOUND",        # any attempt to reach the network fails loudly
-         "--window-size=1400,1200", f"--screenshot={shot}", page.as_uri()],
-        capture_output=True, text=True, timeout=120)
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--host-resolver-rules=MAP * ~NOTFOUND",  # any attempt to reach the network fails loudly
+            "--window-size=1400,1200",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
-    console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line or "ERR_NAME_NOT_RESOLVED" in line
-               or "Not allowed to load" in line]
+    console = [
+        line
+        for line in run.stderr.splitlines()
+        if ":CONSOLE" in line or "ERR_NAME_NOT_RESOLVED" in line or "Not allowed to load" in line
+    ]
     assert console == []
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000   # not a blank page
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000  # not a blank page
     keep = os.environ.get("CARECAL_KEEP_SCREENSHOT")
     if keep:
         shutil.copy(shot, keep)

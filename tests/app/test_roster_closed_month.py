@@ -1,6 +1,6 @@
 """A closed billing month is never rewritten by publishing a replanned roster."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,12 +15,22 @@ WEEK = "2026-W48"
 
 def _draft_moving_the_visit(session, visit: Visit, by: timedelta) -> RosterVersion:
     published = visit.version
-    draft = RosterVersion(roster_week=published.roster_week, number=published.number + 1,
-                          status="draft", created_by="coordinator")
+    draft = RosterVersion(
+        roster_week=published.roster_week, number=published.number + 1, status="draft", created_by="coordinator"
+    )
     session.add(draft)
-    session.add(Visit(version=draft, request_key=visit.request_key, care_request=visit.care_request,
-                      client=visit.client, volunteer=visit.volunteer, starts_at=visit.starts_at + by,
-                      ends_at=visit.ends_at + by, status="planned"))
+    session.add(
+        Visit(
+            version=draft,
+            request_key=visit.request_key,
+            care_request=visit.care_request,
+            client=visit.client,
+            volunteer=visit.volunteer,
+            starts_at=visit.starts_at + by,
+            ends_at=visit.ends_at + by,
+            status="planned",
+        )
+    )
     session.flush()
     return draft
 
@@ -35,8 +45,7 @@ def moved_visit(session):
 
 
 def test_publishing_a_change_in_a_closed_month_is_refused(session, moved_visit):
-    session.add(BillingMonth(month="2026-11", closed_at=datetime(2026, 12, 3, tzinfo=timezone.utc),
-                             closed_by="treasurer"))
+    session.add(BillingMonth(month="2026-11", closed_at=datetime(2026, 12, 3, tzinfo=UTC), closed_by="treasurer"))
     session.flush()
     with pytest.raises(Conflict, match=r"month 2026-11 is closed.*credit note"):
         versions.publish(session, IsoWeek.parse(WEEK), "coordinator")

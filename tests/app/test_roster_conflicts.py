@@ -24,22 +24,24 @@ def prepared_and_solved(db_url):
 
 def stored(db_url) -> list[tuple[int, str, str]]:
     with db.session_scope(db_url) as s:
-        return [(v.number, v.status, v.created_by) for v in s.scalars(select(RosterVersion).order_by(RosterVersion.number))]
+        return [
+            (v.number, v.status, v.created_by) for v in s.scalars(select(RosterVersion).order_by(RosterVersion.number))
+        ]
 
 
 def test_a_plan_on_a_week_that_changed_while_solving_is_refused(db_url):
     with db.session_scope(db_url) as s:
         small_association(s)
-    mine = prepared_and_solved(db_url)           # coordinator A starts planning ...
-    theirs = prepared_and_solved(db_url)         # ... and so does B
+    mine = prepared_and_solved(db_url)  # coordinator A starts planning ...
+    theirs = prepared_and_solved(db_url)  # ... and so does B
     with db.session_scope(db_url) as s:
-        versions.store_version(s, theirs, "bea")    # B stores first
+        versions.store_version(s, theirs, "bea")  # B stores first
     with pytest.raises(Conflict, match="changed while you were planning: version 1 .* by bea"):
         with db.session_scope(db_url) as s:
             versions.store_version(s, mine, "anna")
     assert stored(db_url) == [(1, "draft", "bea")]
 
-    again = prepared_and_solved(db_url)          # A looks again and plans on the current state
+    again = prepared_and_solved(db_url)  # A looks again and plans on the current state
     with db.session_scope(db_url) as s:
         versions.store_version(s, again, "anna")
     assert stored(db_url) == [(1, "draft", "bea"), (2, "draft", "anna")]
@@ -50,7 +52,7 @@ def test_publishing_a_version_older_than_the_latest_is_refused(cli, db_url):
         small_association(s)
     assert cli("roster", "plan", "--week", WEEK, "--time-limit", "3", "--actor", "anna").exit_code == 0
     assert cli("roster", "plan", "--week", WEEK, "--time-limit", "3", "--actor", "bea").exit_code == 0
-    result = cli("roster", "publish", "--week", WEEK, "--version", "1")   # Anna reviewed version 1
+    result = cli("roster", "publish", "--week", WEEK, "--version", "1")  # Anna reviewed version 1
     assert result.exit_code == 4
     assert "newer version 2" in result.stderr and "bea" in result.stderr and "Traceback" not in result.stderr
     assert stored(db_url) == [(1, "draft", "anna"), (2, "draft", "bea")]
@@ -68,10 +70,9 @@ def test_a_replan_after_a_colleague_published_is_refused(db_url):
         prepared = planning.prepare_replan(s, W48)
     planning.solve_week(prepared, time_limit=3, workers=1)
     with db.session_scope(db_url) as s:
-        versions.publish(s, W48, "bea")          # B publishes version 1 meanwhile
-    with pytest.raises(Conflict):
-        with db.session_scope(db_url) as s:
-            versions.store_version(s, prepared, "anna")
+        versions.publish(s, W48, "bea")  # B publishes version 1 meanwhile
+    with pytest.raises(Conflict), db.session_scope(db_url) as s:
+        versions.store_version(s, prepared, "anna")
     assert stored(db_url) == [(1, "published", "anna")]
 
 
@@ -84,14 +85,14 @@ def test_a_race_between_two_transactions_lets_only_one_win(postgres_url):
         small_association(s)
     with db.session_scope(url) as s:
         versions.store_version(s, prepared_and_solved(url), "anna")
-    a, b = prepared_and_solved(url), prepared_and_solved(url)     # both saw revision 1
+    a, b = prepared_and_solved(url), prepared_and_solved(url)  # both saw revision 1
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
 
     def store(who: str, prepared) -> None:
         try:
             with db.session_scope(url) as s:
-                s.scalars(select(RosterWeek)).one()      # read the week in this transaction
+                s.scalars(select(RosterWeek)).one()  # read the week in this transaction
                 barrier.wait(timeout=10)
                 versions.store_version(s, prepared, who)
             outcomes[who] = "stored"
@@ -115,7 +116,7 @@ def test_an_override_made_while_solving_is_reported_as_missed(cli, db_url, monke
     real_solve = planning.solver.solve
 
     def solve_while_a_colleague_works(*args, **kwargs):
-        with db.session_scope(db_url) as s:     # B marks Olga absent while A's solve runs
+        with db.session_scope(db_url) as s:  # B marks Olga absent while A's solve runs
             overrides.absence(s, olga, "2026-11-23", "2026-11-24", reason="ill", actor="bea")
         return real_solve(*args, **kwargs)
 

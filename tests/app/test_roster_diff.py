@@ -42,10 +42,17 @@ def test_forbid_client_away_and_lapsed_training_are_named_as_causes(session):
     first = {v.request_key: v.volunteer for v in session.scalars(select(Visit)) if v.version.number == 1}
     lapsing = next(v for key, v in sorted(first.items()) if key not in (raissa, wera) and v.external_id != forbidden)
     lapsing.trainings[0].expires_on = date(2026, 11, 20)
-    overrides.forbid(session, world.clients["Raissa"].external_id, forbidden, until=date(2026, 12, 31),
-                     reason="family asked", actor="maria")
-    overrides.client_away(session, world.clients["Wera"].external_id, "2026-11-23", "2026-11-29",
-                          reason="in hospital", actor="maria")
+    overrides.forbid(
+        session,
+        world.clients["Raissa"].external_id,
+        forbidden,
+        until=date(2026, 12, 31),
+        reason="family asked",
+        actor="maria",
+    )
+    overrides.client_away(
+        session, world.clients["Wera"].external_id, "2026-11-23", "2026-11-29", reason="in hospital", actor="maria"
+    )
     session.flush()
     replan(session)
 
@@ -65,7 +72,7 @@ def test_forbid_client_away_and_lapsed_training_are_named_as_causes(session):
 def test_a_removed_override_is_named_when_things_move_back(session):
     world = small_association(session)
     amal = f"{world.requests['Amal'].external_id}#1"
-    samir = world.volunteers["Samir"].external_id      # the only one who speaks Arabic
+    samir = world.volunteers["Samir"].external_id  # the only one who speaks Arabic
     away = overrides.absence(session, samir, "2026-11-23", "2026-11-29", reason="holiday", actor="maria").override
     plan(session)
     assert volunteer_of(session, amal, 1) is None

@@ -17,7 +17,7 @@ from tests import factories
 from tests.app.roster_world import WEEK, small_association
 
 BERLIN = ZoneInfo("Europe/Berlin")
-SUNDAY_BEFORE = "2026-11-22T12:00:00+01:00"     # "now" for replans with no visit within 48 hours
+SUNDAY_BEFORE = "2026-11-22T12:00:00+01:00"  # "now" for replans with no visit within 48 hours
 
 
 def roster_schema() -> dict:
@@ -27,9 +27,11 @@ def roster_schema() -> dict:
 def setup_world(db_url) -> dict:
     with db.session_scope(db_url) as s:
         world = small_association(s)
-        return {name: v.external_id for name, v in world.volunteers.items()} | \
-               {name: c.external_id for name, c in world.clients.items()} | \
-               {f"{name}#": f"{r.external_id}#1" for name, r in world.requests.items()}
+        return (
+            {name: v.external_id for name, v in world.volunteers.items()}
+            | {name: c.external_id for name, c in world.clients.items()}
+            | {f"{name}#": f"{r.external_id}#1" for name, r in world.requests.items()}
+        )
 
 
 def versions_of(db_url) -> list[tuple[int, str, list]]:
@@ -38,8 +40,10 @@ def versions_of(db_url) -> list[tuple[int, str, list]]:
         week = s.scalars(select(RosterWeek).where(RosterWeek.week == WEEK)).one_or_none()
         if week is None:
             return []
-        return [(v.number, v.status, sorted((x.request_key, x.volunteer.external_id, x.starts_at) for x in v.visits))
-                for v in week.versions]
+        return [
+            (v.number, v.status, sorted((x.request_key, x.volunteer.external_id, x.starts_at) for x in v.visits))
+            for v in week.versions
+        ]
 
 
 def visits_by_request(db_url, number: int) -> dict[str, tuple[str, datetime]]:
@@ -109,7 +113,7 @@ def test_show_filters_and_formats(cli, db_url):
 def test_publish_supersedes_the_previous_version_and_export_writes_it(cli, db_url, tmp_path):
     setup_world(db_url)
     cli("roster", "plan", "--week", WEEK, "--time-limit", "5")
-    assert cli("roster", "export", "--week", WEEK).exit_code == 3     # nothing published yet
+    assert cli("roster", "export", "--week", WEEK).exit_code == 3  # nothing published yet
     assert cli("roster", "publish", "--week", WEEK, "--actor", "anna").exit_code == 0
     cli("roster", "plan", "--week", WEEK, "--time-limit", "5")
     assert cli("roster", "publish", "--week", WEEK).exit_code == 0
@@ -119,8 +123,9 @@ def test_publish_supersedes_the_previous_version_and_export_writes_it(cli, db_ur
     with db.session_scope(db_url) as s:
         first = s.scalars(select(RosterVersion).where(RosterVersion.number == 1)).one()
         assert first.published_by == "anna" and first.published_at is not None
-        assert [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "roster.publish"))] == \
-            ["roster.publish"] * 2
+        assert [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "roster.publish"))] == [
+            "roster.publish"
+        ] * 2
 
     out = tmp_path / "roster.json"
     assert cli("roster", "export", "--week", WEEK, "-o", out).exit_code == 0
@@ -141,8 +146,19 @@ def test_done_when_absence_then_replan_moves_only_that_volunteers_visits(cli, db
     busiest = max({v for v, _ in published.values()}, key=lambda v: sum(1 for x, _ in published.values() if x == v))
     theirs = {key for key, (v, _) in published.items() if v == busiest}
 
-    result = cli("override", "absence", busiest, "--from", "2026-11-23", "--to", "2026-11-29",
-                 "--reason", "ill for the week", "--actor", "maria")
+    result = cli(
+        "override",
+        "absence",
+        busiest,
+        "--from",
+        "2026-11-23",
+        "--to",
+        "2026-11-29",
+        "--reason",
+        "ill for the week",
+        "--actor",
+        "maria",
+    )
     assert result.exit_code == 0, result.stderr
     result = cli("roster", "replan", "--week", WEEK, "--time-limit", "5", "--now", SUNDAY_BEFORE, "--actor", "maria")
     assert result.exit_code == 0, result.stderr
@@ -156,10 +172,11 @@ def test_done_when_absence_then_replan_moves_only_that_volunteers_visits(cli, db
         assert any("ill for the week" in why and "maria" in why for why in change["why"])
     replanned = visits_by_request(db_url, 2)
     for key in published.keys() - theirs:
-        assert replanned[key] == published[key]     # untouched: same volunteer, same time
+        assert replanned[key] == published[key]  # untouched: same volunteer, same time
 
     # both versions keep every hard rule of the instance they were solved for
     from solver.check import check
+
     with db.session_scope(db_url) as s:
         for version in s.scalars(select(RosterVersion)):
             report = check(version.instance, roster_document(version))
@@ -172,8 +189,11 @@ def test_done_when_absence_then_replan_moves_only_that_volunteers_visits(cli, db
     assert [(n, s) for n, s, _ in versions_of(db_url)] == [(1, "superseded"), (2, "published")]
 
     with db.session_scope(db_url) as s:
-        events = [(e.action, e.actor, e.payload.get("reason")) for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))
-                  if e.action.startswith("roster.")]
+        events = [
+            (e.action, e.actor, e.payload.get("reason"))
+            for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))
+            if e.action.startswith("roster.")
+        ]
     assert events == [
         ("roster.plan", "test-coordinator", None),
         ("roster.publish", "test-coordinator", None),
@@ -186,10 +206,36 @@ def test_done_when_absence_then_replan_moves_only_that_volunteers_visits(cli, db
 def test_visits_within_48_hours_are_held_and_offered_not_reassigned(cli, db_url):
     ids = setup_world(db_url)
     # Lidia (ru, Monday afternoon) and Boris (ru, Mon/Wed mornings) go to Olga: pinned, so we know.
-    assert cli("override", "pin", "--week", WEEK, ids["Lidia#"], ids["Olga"], "--start", "mon 13:00",
-               "--reason", "knows her").exit_code == 0
-    assert cli("override", "pin", "--week", WEEK, ids["Wera#"], ids["Olga"], "--start", "thu 09:00",
-               "--reason", "knows her").exit_code == 0
+    assert (
+        cli(
+            "override",
+            "pin",
+            "--week",
+            WEEK,
+            ids["Lidia#"],
+            ids["Olga"],
+            "--start",
+            "mon 13:00",
+            "--reason",
+            "knows her",
+        ).exit_code
+        == 0
+    )
+    assert (
+        cli(
+            "override",
+            "pin",
+            "--week",
+            WEEK,
+            ids["Wera#"],
+            ids["Olga"],
+            "--start",
+            "thu 09:00",
+            "--reason",
+            "knows her",
+        ).exit_code
+        == 0
+    )
     cli("roster", "plan", "--week", WEEK, "--time-limit", "5")
     with db.session_scope(db_url) as s:
         pins = s.scalars(select(Visit).where(Visit.pinned.is_(True))).all()
@@ -203,13 +249,14 @@ def test_visits_within_48_hours_are_held_and_offered_not_reassigned(cli, db_url)
     assert f"needs a substitute: {ids['Lidia#']}" in " ".join(result.stdout.split())
 
     replanned = visits_by_request(db_url, 2)
-    assert ids["Lidia#"] not in replanned                  # Monday 13:00: within 48 hours, held
-    assert replanned[ids["Wera#"]][0] != ids["Olga"]       # Thursday: moved to someone else
+    assert ids["Lidia#"] not in replanned  # Monday 13:00: within 48 hours, held
+    assert replanned[ids["Wera#"]][0] != ids["Olga"]  # Thursday: moved to someone else
     with db.session_scope(db_url) as s:
         version = s.scalars(select(RosterVersion).where(RosterVersion.number == 2)).one()
         cutoff = datetime(2026, 11, 25, 8, 0, tzinfo=BERLIN)
-        olgas_soon = sorted(key for key, (v, start) in visits_by_request(db_url, 1).items()
-                            if v == ids["Olga"] and start < cutoff)
+        olgas_soon = sorted(
+            key for key, (v, start) in visits_by_request(db_url, 1).items() if v == ids["Olga"] and start < cutoff
+        )
         assert ids["Lidia#"] in olgas_soon
         assert version.stats["needs_substitute"] == olgas_soon
         held = next(u for u in version.unassigned if u.request_key == ids["Lidia#"])
@@ -231,8 +278,21 @@ def test_visits_within_48_hours_are_held_and_offered_not_reassigned(cli, db_url)
 
 def test_pins_and_unassign_overrides_are_honoured_by_the_next_plan(cli, db_url):
     ids = setup_world(db_url)
-    assert cli("override", "pin", "--week", WEEK, ids["Erika#"], ids["Anna"], "--start", "fri 10:00",
-               "--reason", "Erika asked for Anna").exit_code == 0
+    assert (
+        cli(
+            "override",
+            "pin",
+            "--week",
+            WEEK,
+            ids["Erika#"],
+            ids["Anna"],
+            "--start",
+            "fri 10:00",
+            "--reason",
+            "Erika asked for Anna",
+        ).exit_code
+        == 0
+    )
     assert cli("override", "unassign", "--week", WEEK, ids["Gerhard#"], "--reason", "family visit").exit_code == 0
     cli("roster", "plan", "--week", WEEK, "--time-limit", "5")
     visits = visits_by_request(db_url, 1)
@@ -257,15 +317,14 @@ def test_explain_says_why_this_volunteer_or_why_nobody(cli, db_url):
     assert all(any("rule 1" in b for b in c["breaks"]) for c in why_not["alternatives"])
 
     why = json.loads(cli("roster", "explain", "--week", WEEK, ids["Amal#"], "--format", "json").stdout)
-    assert why["assigned_to"]["volunteer"] == ids["Samir"]          # the only Arabic speaker
+    assert why["assigned_to"]["volunteer"] == ids["Samir"]  # the only Arabic speaker
     assert "speaks the mother tongue (ar)" in why["strengths"]
     text = cli("roster", "explain", "--week", WEEK, ids["Amal#"])
     assert text.exit_code == 0 and f"assigned to {ids['Samir']}" in text.stdout
     assert cli("roster", "explain", "--week", WEEK, "c999-1#1").exit_code == 3
 
 
-@pytest.mark.parametrize("command", [("roster", "show"), ("roster", "diff"), ("roster", "publish"),
-                                     ("report", "week")])
+@pytest.mark.parametrize("command", [("roster", "show"), ("roster", "diff"), ("roster", "publish"), ("report", "week")])
 def test_commands_on_a_week_without_roster_say_so(cli, db_url, command):
     setup_world(db_url)
     result = cli(*command, "--week", WEEK)
@@ -296,8 +355,9 @@ def test_a_killed_plan_leaves_every_version_as_it_was_and_the_database_usable(cl
         f"app(['roster', 'plan', '--week', {WEEK!r}], prog_name='carecal')\n"
     )
     env = {**os.environ, "CARECAL_DB": db_url, "CARECAL_ACTOR": "killed"}
-    process = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=os.getcwd(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], env=env, cwd=os.getcwd(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 60
         while not started.exists() and time.monotonic() < deadline and process.poll() is None:

@@ -1,6 +1,6 @@
 """Visit records: confirm a week, record one visit, history and audit of every change."""
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from carecal.models import AuditEvent, VisitRecord
 from carecal.weeks import IsoWeek
 from tests import factories as f
 
-AFTER = datetime(2026, 11, 20, tzinfo=timezone.utc)
+AFTER = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def week_with_visits(session, *, representative=None):
@@ -43,8 +43,9 @@ def test_confirm_marks_published_visits_delivered_unless_recorded_otherwise(sess
 
 def test_confirm_leaves_visits_that_are_not_over_yet(session):
     planned, _, _ = week_with_visits(session)
-    result = records.confirm_week(session, IsoWeek.parse("2026-W45"), "coordinator",
-                                  now=datetime(2026, 11, 4, tzinfo=timezone.utc))
+    result = records.confirm_week(
+        session, IsoWeek.parse("2026-W45"), "coordinator", now=datetime(2026, 11, 4, tzinfo=UTC)
+    )
     assert [r.visit_id for r in result.confirmed] == [planned.id] and result.not_ended == 1
 
 
@@ -53,25 +54,38 @@ def test_every_change_keeps_its_history_and_is_audited(session):
     records.record_visit(session, planned.id, "anna", status="delivered", now=AFTER)
     with pytest.raises(InputError, match="say why"):
         records.record_visit(session, planned.id, "anna", status="delivered", end=time(15, 30), now=AFTER)
-    record = records.record_visit(session, planned.id, "boris", status="delivered", start=time(14, 10),
-                                  end=time(15, 40), activity="Vorlesen", signature="none",
-                                  signature_reason="Klientin schlief, Vertretung nicht erreichbar",
-                                  reason="times from the volunteer's note", now=AFTER)
+    record = records.record_visit(
+        session,
+        planned.id,
+        "boris",
+        status="delivered",
+        start=time(14, 10),
+        end=time(15, 40),
+        activity="Vorlesen",
+        signature="none",
+        signature_reason="Klientin schlief, Vertretung nicht erreichbar",
+        reason="times from the volunteer's note",
+        now=AFTER,
+    )
     assert record.minutes == 90 and record.updated_by == "boris" and record.created_by == "anna"
     assert [(c.actor, c.reason, c.state["start"], c.state["end"], c.state["signature"]) for c in record.changes] == [
         ("anna", None, "14:00", "16:00", "client"),
-        ("boris", "times from the volunteer's note", "14:10", "15:40", "none")]
+        ("boris", "times from the volunteer's note", "14:10", "15:40", "none"),
+    ]
     events = session.scalars(select(AuditEvent).where(AuditEvent.action.like("visit.record%"))).all()
     assert [e.action for e in events] == ["visit.record", "visit.record.change"]
     assert events[1].actor == "boris" and events[1].payload["reason"] == "times from the volunteer's note"
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"status": "delivered", "signature": "none"}, "needs --signature-reason"),
-    ({"status": "delivered", "start": time(16, 0), "end": time(15, 0)}, "not after start"),
-    ({"status": "no-show", "signature": "client"}, "signature belongs to a delivered visit"),
-    ({"status": "maybe"}, "use one of delivered"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"status": "delivered", "signature": "none"}, "needs --signature-reason"),
+        ({"status": "delivered", "start": time(16, 0), "end": time(15, 0)}, "not after start"),
+        ({"status": "no-show", "signature": "client"}, "signature belongs to a delivered visit"),
+        ({"status": "maybe"}, "use one of delivered"),
+    ],
+)
 def test_bad_records_are_refused_with_a_clear_reason(session, fields, message):
     planned, _, _ = week_with_visits(session)
     with pytest.raises(InputError, match=message):
@@ -80,10 +94,12 @@ def test_bad_records_are_refused_with_a_clear_reason(session, fields, message):
 
 def test_a_future_visit_can_be_cancelled_but_not_delivered(session):
     planned, _, _ = week_with_visits(session)
-    before = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    before = datetime(2026, 11, 1, tzinfo=UTC)
     with pytest.raises(InputError, match="has not started yet"):
         records.record_visit(session, planned.id, "anna", status="delivered", now=before)
-    assert records.record_visit(session, planned.id, "anna", status="cancelled-by-volunteer", now=before).signature is None
+    assert (
+        records.record_visit(session, planned.id, "anna", status="cancelled-by-volunteer", now=before).signature is None
+    )
 
 
 def test_a_visit_cancelled_in_the_roster_or_superseded_cannot_be_recorded(session):
@@ -101,8 +117,21 @@ def test_cli_record_and_confirm(cli, db_url):
     with db.session_scope(db_url) as s:
         planned, other, _ = week_with_visits(s)
         planned_id, other_id = planned.id, other.id
-    result = cli("visit", "record", other_id, "--status", "delivered", "--start", "10:15", "--end", "11:45",
-                 "--signature", "none", "--signature-reason", "no representative present")
+    result = cli(
+        "visit",
+        "record",
+        other_id,
+        "--status",
+        "delivered",
+        "--start",
+        "10:15",
+        "--end",
+        "11:45",
+        "--signature",
+        "none",
+        "--signature-reason",
+        "no representative present",
+    )
     assert result.exit_code == 0, result.stderr
     out = " ".join(result.stdout.split())  # Rich wraps long lines
     assert "90 min" in out and "not signed: no representative present" in out

@@ -3,17 +3,25 @@
 from datetime import date
 
 from carecal.billing.ledger import (
-    CONVERSION, PRIVATE, RELIEF, Ledger, allocate, conversion_accruals, conversion_allowance,
+    CONVERSION,
+    PRIVATE,
+    RELIEF,
+    Ledger,
+    allocate,
+    conversion_accruals,
+    conversion_allowance,
     relief_accruals,
 )
 from carecal.billing.rates import RateBook, RateValue
 
-RATES = RateBook([
-    RateValue("relief_amount_month", None, 12500, date(2017, 1, 1), date(2024, 12, 31)),
-    RateValue("relief_amount_month", None, 13100, date(2025, 1, 1)),
-    RateValue("conversion_max_month", "2", 31840, date(2025, 1, 1)),
-    RateValue("conversion_max_month", "3", 59880, date(2025, 1, 1)),
-])
+RATES = RateBook(
+    [
+        RateValue("relief_amount_month", None, 12500, date(2017, 1, 1), date(2024, 12, 31)),
+        RateValue("relief_amount_month", None, 13100, date(2025, 1, 1)),
+        RateValue("conversion_max_month", "2", 31840, date(2025, 1, 1)),
+        RateValue("conversion_max_month", "3", 59880, date(2025, 1, 1)),
+    ]
+)
 
 
 def relief(day):
@@ -33,7 +41,11 @@ def ledger_for(periods, until, opted_in=False, first=date(2024, 1, 1)):
 def test_the_relief_amount_is_the_one_valid_that_month():
     ledger = ledger_for([(date(2024, 11, 1), 2)], until=date(2025, 2, 15))
     assert [(m.movement.day, m.movement.amount_cents) for m in ledger.lines if m.movement.kind == "accrual"] == [
-        (date(2024, 11, 1), 12500), (date(2024, 12, 1), 12500), (date(2025, 1, 1), 13100), (date(2025, 2, 1), 13100)]
+        (date(2024, 11, 1), 12500),
+        (date(2024, 12, 1), 12500),
+        (date(2025, 1, 1), 13100),
+        (date(2025, 2, 1), 13100),
+    ]
     assert ledger.relief == {"2024": 25000, "2025": 26200}
 
 
@@ -88,8 +100,10 @@ def test_a_care_grade_change_mid_month_prorates_the_conversion_budget_by_days():
     expected = (15 * 31840 + 15 * 59880) // 30
     assert conversion_allowance(periods, conversion_max, "2026-11") == expected == 45860
     # a first grade 2 from the 21st: ten days' worth; grade 1 days earn nothing
-    assert conversion_allowance([(date(2026, 1, 1), 1), (date(2026, 11, 21), 2)], conversion_max,
-                                "2026-11") == 10 * 31840 // 30
+    assert (
+        conversion_allowance([(date(2026, 1, 1), 1), (date(2026, 11, 21), 2)], conversion_max, "2026-11")
+        == 10 * 31840 // 30
+    )
     # the relief amount is not prorated
     ledger = ledger_for(periods, until=date(2026, 11, 30), first=date(2026, 11, 1), opted_in=True)
     assert ledger.relief_balance() == 13100 and ledger.conversion_balance("2026-11") == 45860
@@ -104,7 +118,8 @@ def test_a_visit_is_paid_from_relief_then_conversion_then_privately():
     assert sum(s.amount_cents for s in shares) == 50000
     # the next visit that month finds both budgets empty
     assert allocate(ledger, date(2026, 1, 27), 3000, relief=True, conversion=True) == [
-        type(shares[0])(PRIVATE, None, 3000)]
+        type(shares[0])(PRIVATE, None, 3000)
+    ]
 
 
 def test_a_correction_sets_the_balance_to_what_the_insurer_reports():
@@ -114,7 +129,9 @@ def test_a_correction_sets_the_balance_to_what_the_insurer_reports():
     assert ledger.relief_balance() == 20000
     # 655 € → 200 €: the 455 € taken are 2025's 262 € first, then 193 € of 2026
     assert [(m.kind, m.vintage, m.amount_cents) for m in down] == [
-        ("correction", "2025", -26200), ("correction", "2026", -19300)]
+        ("correction", "2025", -26200),
+        ("correction", "2026", -19300),
+    ]
     up = ledger.correct(RELIEF, date(2026, 3, 2), 50000, "Kasse korrigiert")
     assert [(m.vintage, m.amount_cents) for m in up] == [("2026", 30000)]
     assert ledger.correct(RELIEF, date(2026, 3, 3), 50000, "unchanged") == []
@@ -123,5 +140,6 @@ def test_a_correction_sets_the_balance_to_what_the_insurer_reports():
 def test_a_refund_into_a_lapsed_vintage_lapses_again():
     ledger = ledger_for([(date(2025, 12, 1), 2)], until=date(2026, 7, 10))
     from carecal.billing.ledger import Movement
+
     ledger.apply(Movement(date(2026, 7, 10), RELIEF, "refund", "2025", 5000))
     assert ledger.relief.get("2025") == 0

@@ -8,9 +8,18 @@ from carecal.billing.sheets import pseudonym, safe_cell
 from carecal.errors import InputError
 
 
-@pytest.mark.parametrize("minutes, hourly, cents", [
-    (120, 1800, 3600), (95, 1800, 2850), (100, 1750, 2917), (45, 1990, 1493), (1, 1, 0), (30, 1, 1), (0, 2000, 0),
-])
+@pytest.mark.parametrize(
+    "minutes, hourly, cents",
+    [
+        (120, 1800, 3600),
+        (95, 1800, 2850),
+        (100, 1750, 2917),
+        (45, 1990, 1493),
+        (1, 1, 0),
+        (30, 1, 1),
+        (0, 2000, 0),
+    ],
+)
 def test_visit_price_rounds_half_up_to_the_cent(minutes, hourly, cents):
     assert visit_price(minutes, hourly) == cents
 
@@ -28,19 +37,27 @@ def test_euros_are_written_and_read_the_german_way():
 
 
 def test_rates_are_looked_up_by_day_and_gaps_or_overlaps_are_reported():
-    book = RateBook([RateValue("price_per_hour", "betreuung", 1800, date(2025, 1, 1), date(2025, 12, 31)),
-                     RateValue("price_per_hour", "betreuung", 1900, date(2026, 1, 1))])
+    book = RateBook(
+        [
+            RateValue("price_per_hour", "betreuung", 1800, date(2025, 1, 1), date(2025, 12, 31)),
+            RateValue("price_per_hour", "betreuung", 1900, date(2026, 1, 1)),
+        ]
+    )
     assert book.amount("price_per_hour", date(2025, 12, 31), "betreuung") == 1800
     assert book.amount("price_per_hour", date(2026, 1, 1), "betreuung") == 1900
     with pytest.raises(MissingRate, match="price_per_hour/betreuung valid on 2024-06-01"):
         book.amount("price_per_hour", date(2024, 6, 1), "betreuung")
-    overlapping = RateBook([RateValue("allowance_per_hour", None, 900, date(2026, 1, 1)),
-                            RateValue("allowance_per_hour", None, 1000, date(2026, 6, 1))])
+    overlapping = RateBook(
+        [
+            RateValue("allowance_per_hour", None, 900, date(2026, 1, 1)),
+            RateValue("allowance_per_hour", None, 1000, date(2026, 6, 1)),
+        ]
+    )
     with pytest.raises(MissingRate, match="overlap"):
         overlapping.amount("allowance_per_hour", date(2026, 7, 1))
 
 
-@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
 def test_cells_that_would_start_a_formula_become_text(text):
     assert safe_cell(text) == "'" + text
 

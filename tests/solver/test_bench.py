@@ -18,11 +18,22 @@ def test_absent_all_week_covers_every_day_of_that_volunteer_only():
 
 def test_changed_visits_counts_freed_recovered_and_disturbed():
     both_days = [window("tue", "09:00", "18:00"), window("wed", "09:00", "18:00")]
-    inst = instance([volunteer("v1", availability=both_days), volunteer("v2", availability=both_days)],
-                    [client("c1"), client("c2"), client("c3", [{"id": "c3-1", "duration_min": 60,
-                                                               "windows": [window("wed", "09:00", "12:00")]}])])
-    before = roster(inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00"), visit(inst, "c2-1", "v1", "2026-11-24 16:00"),
-                           visit(inst, "c3-1", "v2", "2026-11-25 09:00")])
+    inst = instance(
+        [volunteer("v1", availability=both_days), volunteer("v2", availability=both_days)],
+        [
+            client("c1"),
+            client("c2"),
+            client("c3", [{"id": "c3-1", "duration_min": 60, "windows": [window("wed", "09:00", "12:00")]}]),
+        ],
+    )
+    before = roster(
+        inst,
+        [
+            visit(inst, "c1-1", "v1", "2026-11-24 13:00"),
+            visit(inst, "c2-1", "v1", "2026-11-24 16:00"),
+            visit(inst, "c3-1", "v2", "2026-11-25 09:00"),
+        ],
+    )
     after = roster(inst, [visit(inst, "c1-1", "v2", "2026-11-24 13:00"), visit(inst, "c3-1", "v2", "2026-11-25 10:00")])
     assert changed_visits(before, after, "v1") == (2, 1, 1)
 
@@ -57,8 +68,20 @@ def test_following_week_crosses_the_year():
 
 def test_kept_from_compares_volunteer_then_weekday_and_local_time():
     inst = instance([volunteer("v1"), volunteer("v2")], [client("c1"), client("c2"), client("c3")])
-    last = roster(inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00"), visit(inst, "c2-1", "v1", "2026-11-24 15:00"),
-                         visit(inst, "c3-1", "v2", "2026-11-24 13:00")])
-    this = roster(inst, [visit(inst, "c1-1", "v1", "2026-12-01 13:00"), visit(inst, "c2-1", "v1", "2026-12-01 16:00"),
-                         visit(inst, "c3-1", "v1", "2026-12-01 13:00")])
+    last = roster(
+        inst,
+        [
+            visit(inst, "c1-1", "v1", "2026-11-24 13:00"),
+            visit(inst, "c2-1", "v1", "2026-11-24 15:00"),
+            visit(inst, "c3-1", "v2", "2026-11-24 13:00"),
+        ],
+    )
+    this = roster(
+        inst,
+        [
+            visit(inst, "c1-1", "v1", "2026-12-01 13:00"),
+            visit(inst, "c2-1", "v1", "2026-12-01 16:00"),
+            visit(inst, "c3-1", "v1", "2026-12-01 13:00"),
+        ],
+    )
     assert kept_from(last, this) == (3, 2, 1)

@@ -18,8 +18,10 @@ def rules(report) -> set[int]:
 def two_clients() -> dict:
     return instance(
         [volunteer("v1"), volunteer("v2")],
-        [client("c1", [request("c1-1", priority=3)], previous_volunteers=["v1"]),
-         client("c2", [request("c2-1", priority=1), request("c2-2", windows=[window("tue", "09:00", "12:00")])])],
+        [
+            client("c1", [request("c1-1", priority=3)], previous_volunteers=["v1"]),
+            client("c2", [request("c2-1", priority=1), request("c2-2", windows=[window("tue", "09:00", "12:00")])]),
+        ],
     )
 
 
@@ -80,8 +82,13 @@ def test_wrong_week_and_format_are_format_violations():
 def test_offset_must_be_the_one_in_force():
     inst = two_clients()
     # 15:00+02:00 is 14:00 in Berlin in November, inside every window: only the offset is wrong.
-    wrong = {"request": "c1-1", "client": "c1", "volunteer": "v1",
-             "start": "2026-11-24T15:00:00+02:00", "end": "2026-11-24T17:00:00+02:00"}
+    wrong = {
+        "request": "c1-1",
+        "client": "c1",
+        "volunteer": "v1",
+        "start": "2026-11-24T15:00:00+02:00",
+        "end": "2026-11-24T17:00:00+02:00",
+    }
     report = check(inst, roster(inst, [wrong]))
     assert rules(report) == {0}
     assert "+01:00 is in force" in report.violations[0].message
@@ -148,8 +155,11 @@ def test_travel_between_visits_at_the_same_home_is_zero():
 
 
 def test_pin_may_break_rules_1_to_4_but_only_where_it_holds():
-    inst = instance([volunteer(languages=["de"], max_km=0.1)], [client(languages=["uk"])],
-                    pins=[{"request": "c1-1", "volunteer": "v1"}])
+    inst = instance(
+        [volunteer(languages=["de"], max_km=0.1)],
+        [client(languages=["uk"])],
+        pins=[{"request": "c1-1", "volunteer": "v1"}],
+    )
     pinned = roster(inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00")])
     assert check(inst, pinned).ok
     unpinned = inst | {"pins": []}
@@ -169,8 +179,15 @@ def test_weighted_coverage_counts_priorities():
 
 def test_travel_km_is_haversine_times_detour():
     far = {"lat": 50.8422, "lon": 12.9252}  # 0.01 degrees due north of the volunteer
-    inst = instance([volunteer()], [client(home=far)], travel={
-        "detour_factor": 1.5, "fixed_minutes": 5, "speed_kmh": {"walk": 4.5, "bike": 12, "transit": 15, "car": 25}})
+    inst = instance(
+        [volunteer()],
+        [client(home=far)],
+        travel={
+            "detour_factor": 1.5,
+            "fixed_minutes": 5,
+            "speed_kmh": {"walk": 4.5, "bike": 12, "transit": 15, "car": 25},
+        },
+    )
     report = check(inst, roster(inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00")]))
     assert report.ok
     assert report.metrics["travel_km"] == pytest.approx(6371.0088 * math.radians(0.01) * 1.5, rel=1e-9)
@@ -179,11 +196,18 @@ def test_travel_km_is_haversine_times_detour():
 def test_continuity_and_distinct_volunteers_per_client():
     inst = instance(
         [volunteer("v1"), volunteer("v2")],
-        [client("c1", [request("c1-1", windows=[window("tue", "09:00", "12:00")]), request("c1-2")],
-                previous_volunteers=["v1"])],
+        [
+            client(
+                "c1",
+                [request("c1-1", windows=[window("tue", "09:00", "12:00")]), request("c1-2")],
+                previous_volunteers=["v1"],
+            )
+        ],
     )
-    report = check(inst, roster(inst, [visit(inst, "c1-1", "v1", "2026-11-24 09:00"),
-                                       visit(inst, "c1-2", "v2", "2026-11-24 14:00")]))
+    report = check(
+        inst,
+        roster(inst, [visit(inst, "c1-1", "v1", "2026-11-24 09:00"), visit(inst, "c1-2", "v2", "2026-11-24 14:00")]),
+    )
     assert report.ok, report.violations
     assert report.metrics["continuity"] == pytest.approx(0.5)
     assert report.metrics["distinct_volunteers_per_client"] == pytest.approx(2.0)
@@ -221,8 +245,13 @@ def test_window_starting_in_the_skipped_hour_starts_at_the_jump():
     at_jump = roster(inst, [visit(inst, "c1-1", "v1", "2026-03-29 03:00")])
     assert at_jump["assignments"][0]["start"] == "2026-03-29T03:00:00+02:00"
     assert check(inst, at_jump).ok
-    before = {"request": "c1-1", "client": "c1", "volunteer": "v1",
-              "start": "2026-03-29T01:45:00+01:00", "end": "2026-03-29T04:45:00+02:00"}
+    before = {
+        "request": "c1-1",
+        "client": "c1",
+        "volunteer": "v1",
+        "start": "2026-03-29T01:45:00+01:00",
+        "end": "2026-03-29T04:45:00+02:00",
+    }
     assert check(inst, roster(inst, [before])).rules_broken() == {5}
 
 
@@ -233,8 +262,13 @@ def test_repeated_hour_when_the_clocks_go_back_counts_both_times():
         [client(requests=[request("c1-1", duration_min=180, windows=[window("sun", "00:30", "02:30")])])],
         week="2026-W43",
     )
-    three_hours = {"request": "c1-1", "client": "c1", "volunteer": "v1",
-                   "start": "2026-10-25T00:30:00+02:00", "end": "2026-10-25T02:30:00+01:00"}
+    three_hours = {
+        "request": "c1-1",
+        "client": "c1",
+        "volunteer": "v1",
+        "start": "2026-10-25T00:30:00+02:00",
+        "end": "2026-10-25T02:30:00+01:00",
+    }
     assert check(inst, roster(inst, [three_hours])).ok
 
 

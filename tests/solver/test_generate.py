@@ -110,6 +110,7 @@ def test_previous_volunteers_could_have_visited(medium):
 def nearest_district(home: dict) -> str:
     def km(d):
         return math.hypot(d.lat - home["lat"], (d.lon - home["lon"]) * math.cos(math.radians(d.lat)))
+
     return min(districts(), key=km).name
 
 
@@ -131,7 +132,12 @@ def test_bad_week_is_refused_with_the_expected_form():
 
 def test_command_line_works_outside_the_project_directory(tmp_path):
     """`python -m solver generate` from anywhere: the district data must be found beside the code."""
-    done = subprocess.run([sys.executable, "-m", "solver", "generate", "--size", "S", "--seed", "3", "--week", WEEK],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "solver", "generate", "--size", "S", "--seed", "3", "--week", WEEK],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == generate("S", 3, WEEK)

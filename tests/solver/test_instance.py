@@ -78,8 +78,9 @@ def test_duplicate_ids_are_rejected():
 
 
 def test_pin_naming_unknown_volunteer_or_request():
-    doc = instance([volunteer()], [client()], pins=[{"request": "c1-1", "volunteer": "v9"},
-                                                   {"request": "nope", "volunteer": "v1"}])
+    doc = instance(
+        [volunteer()], [client()], pins=[{"request": "c1-1", "volunteer": "v9"}, {"request": "nope", "volunteer": "v1"}]
+    )
     assert paths_of(doc) == ["$.pins[0].volunteer", "$.pins[1].request"]
 
 
@@ -91,6 +92,7 @@ def test_unknown_optional_fields_are_allowed():
 
 # --- time: wall clock in Europe/Berlin, offsets right in switch weeks ------------------------
 
+
 def test_winter_week_starts_are_plus_one_hour():
     inst = load_instance(instance([volunteer()], [client()]))
     tue_13 = inst.requests[0].windows[0].start
@@ -99,26 +101,43 @@ def test_winter_week_starts_are_plus_one_hour():
 
 def test_week_43_summer_time_ends_on_sunday():
     # Sunday 25 October 2026: 03:00 summer time becomes 02:00 winter time.
-    doc = instance([volunteer(availability=[window("sat", "08:00", "18:00"), window("sun", "00:00", "12:00")])],
-                   [client(requests=[request("c1-1", windows=[window("sat", "10:00", "12:00")]),
-                                     request("c1-2", windows=[window("sun", "00:00", "04:00")]),
-                                     request("c1-3", windows=[window("sun", "10:00", "12:00")])])],
-                   week="2026-W43")
+    doc = instance(
+        [volunteer(availability=[window("sat", "08:00", "18:00"), window("sun", "00:00", "12:00")])],
+        [
+            client(
+                requests=[
+                    request("c1-1", windows=[window("sat", "10:00", "12:00")]),
+                    request("c1-2", windows=[window("sun", "00:00", "04:00")]),
+                    request("c1-3", windows=[window("sun", "10:00", "12:00")]),
+                ]
+            )
+        ],
+        week="2026-W43",
+    )
     inst = load_instance(doc)
     sat, night, sun = (r.windows[0] for r in inst.requests)
     assert inst.clock.iso(sat.start) == "2026-10-24T10:00:00+02:00"
     assert inst.clock.iso(sun.start) == "2026-10-25T10:00:00+01:00"
-    assert night.end - night.start == 5 * 60          # the hour 02:00-03:00 happens twice
+    assert night.end - night.start == 5 * 60  # the hour 02:00-03:00 happens twice
     grid = inst.clock.grid_between(night.start, night.end)
     readings = [inst.clock.local_time(t) for t in grid]
-    assert readings.count("02:15") == 2               # a repeated reading offers both starts
+    assert readings.count("02:15") == 2  # a repeated reading offers both starts
 
 
 def test_week_13_summer_time_begins_on_sunday():
     # Sunday 29 March 2026: 02:00 winter time becomes 03:00 summer time.
-    doc = instance([volunteer()], [client(requests=[request("c1-1", windows=[window("sun", "01:00", "05:00")]),
-                                                    request("c1-2", windows=[window("sun", "02:30", "04:00")])])],
-                   week="2026-W13")
+    doc = instance(
+        [volunteer()],
+        [
+            client(
+                requests=[
+                    request("c1-1", windows=[window("sun", "01:00", "05:00")]),
+                    request("c1-2", windows=[window("sun", "02:30", "04:00")]),
+                ]
+            )
+        ],
+        week="2026-W13",
+    )
     inst = load_instance(doc)
     night, from_gap = (r.windows[0] for r in inst.requests)
     assert night.end - night.start == 3 * 60
@@ -139,23 +158,27 @@ def test_days_are_the_iso_week():
 def test_partial_absence_is_converted_in_local_time():
     vol = volunteer(absences=[{"date": "2026-11-24", "from": "13:00", "to": "15:00"}, {"date": "2026-12-24"}])
     inst = load_instance(instance([vol], [client()]))
-    [(start, end)] = inst.volunteers[0].absences       # the December one lies outside the week
+    [(start, end)] = inst.volunteers[0].absences  # the December one lies outside the week
     assert inst.clock.iso(start) == "2026-11-24T13:00:00+01:00" and end - start == 120
 
 
 # --- pins: rules 1-4 may be broken, 5-8 never -------------------------------------------------
 
+
 def test_pin_may_break_rules_1_to_4():
     far_away = volunteer("v2", languages=["en"], gender="m", dementia_trained=False, max_km=0.1)
-    doc = instance([volunteer(), far_away],
-                   [client(dementia=True, gender_preference="f", excluded_volunteers=["v2"])],
-                   pins=[{"request": "c1-1", "volunteer": "v2"}])
+    doc = instance(
+        [volunteer(), far_away],
+        [client(dementia=True, gender_preference="f", excluded_volunteers=["v2"])],
+        pins=[{"request": "c1-1", "volunteer": "v2"}],
+    )
     assert load_instance(doc).pins[0].volunteer == 1
 
 
 def test_pin_outside_the_request_window_breaks_rule_5():
-    doc = instance([volunteer()], [client()], pins=[{"request": "c1-1", "volunteer": "v1",
-                                                     "start": local("2026-11-24 10:00")}])
+    doc = instance(
+        [volunteer()], [client()], pins=[{"request": "c1-1", "volunteer": "v1", "start": local("2026-11-24 10:00")}]
+    )
     [(path, reason)] = errors_of(doc)
     assert path == "$.pins[0]" and "rule 5" in reason
 
@@ -168,50 +191,73 @@ def test_pin_during_an_absence_breaks_rule_5():
 
 
 def test_pin_off_the_slot_grid_breaks_rule_5():
-    doc = instance([volunteer()], [client()], pins=[{"request": "c1-1", "volunteer": "v1",
-                                                     "start": local("2026-11-24 14:05")}])
+    doc = instance(
+        [volunteer()], [client()], pins=[{"request": "c1-1", "volunteer": "v1", "start": local("2026-11-24 14:05")}]
+    )
     assert "rule 5" in errors_of(doc)[0][1]
 
 
 def test_request_pinned_twice_names_both_pins():
-    doc = instance([volunteer("v1"), volunteer("v2")], [client()],
-                   pins=[{"request": "c1-1", "volunteer": "v1"}, {"request": "c1-1", "volunteer": "v2"}])
+    doc = instance(
+        [volunteer("v1"), volunteer("v2")],
+        [client()],
+        pins=[{"request": "c1-1", "volunteer": "v1"}, {"request": "c1-1", "volunteer": "v2"}],
+    )
     [(path, reason)] = errors_of(doc)
     assert path == "$.pins[1]" and "$.pins[0]" in reason and "rule 8" in reason
 
 
 def test_pins_overlapping_for_one_volunteer_name_both_pins():
-    doc = instance([volunteer()],
-                   [client("c1"), client("c2", home={"lat": 50.8400, "lon": 12.9300})],
-                   pins=[{"request": "c1-1", "volunteer": "v1", "start": local("2026-11-24 14:00")},
-                         {"request": "c2-1", "volunteer": "v1", "start": local("2026-11-24 15:00")}])
+    doc = instance(
+        [volunteer()],
+        [client("c1"), client("c2", home={"lat": 50.8400, "lon": 12.9300})],
+        pins=[
+            {"request": "c1-1", "volunteer": "v1", "start": local("2026-11-24 14:00")},
+            {"request": "c2-1", "volunteer": "v1", "start": local("2026-11-24 15:00")},
+        ],
+    )
     [(path, reason)] = errors_of(doc)
     assert "$.pins[0]" in reason and "$.pins[1]" in reason and "rule" in reason
 
 
 def test_pins_without_start_that_cannot_both_fit_are_invalid():
     # two 3-hour visits in one 13:00-18:00 window for the same volunteer
-    doc = instance([volunteer()],
-                   [client("c1", requests=[request("c1-1", 180)]),
-                    client("c2", requests=[request("c2-1", 180)])],
-                   pins=[{"request": "c1-1", "volunteer": "v1"}, {"request": "c2-1", "volunteer": "v1"}])
+    doc = instance(
+        [volunteer()],
+        [client("c1", requests=[request("c1-1", 180)]), client("c2", requests=[request("c2-1", 180)])],
+        pins=[{"request": "c1-1", "volunteer": "v1"}, {"request": "c2-1", "volunteer": "v1"}],
+    )
     [(path, reason)] = errors_of(doc)
     assert "$.pins[0]" in reason and "$.pins[1]" in reason
 
 
 def test_pins_beyond_weekly_minutes_break_rule_7():
-    doc = instance([volunteer(max_minutes_per_week=200, availability=[window("tue", "09:00", "18:00"),
-                                                                     window("wed", "09:00", "18:00")])],
-                   [client("c1", requests=[request("c1-1", 120, windows=[window("tue", "09:00", "18:00")]),
-                                           request("c1-2", 120, windows=[window("wed", "09:00", "18:00")])])],
-                   pins=[{"request": "c1-1", "volunteer": "v1"}, {"request": "c1-2", "volunteer": "v1"}])
+    doc = instance(
+        [
+            volunteer(
+                max_minutes_per_week=200,
+                availability=[window("tue", "09:00", "18:00"), window("wed", "09:00", "18:00")],
+            )
+        ],
+        [
+            client(
+                "c1",
+                requests=[
+                    request("c1-1", 120, windows=[window("tue", "09:00", "18:00")]),
+                    request("c1-2", 120, windows=[window("wed", "09:00", "18:00")]),
+                ],
+            )
+        ],
+        pins=[{"request": "c1-1", "volunteer": "v1"}, {"request": "c1-2", "volunteer": "v1"}],
+    )
     [(_, reason)] = errors_of(doc)
     assert "rule 7" in reason and "$.pins[0]" in reason and "$.pins[1]" in reason
 
 
 def test_pin_start_without_offset_is_rejected():
-    doc = instance([volunteer()], [client()], pins=[{"request": "c1-1", "volunteer": "v1",
-                                                     "start": "2026-11-24T14:00:00"}])
+    doc = instance(
+        [volunteer()], [client()], pins=[{"request": "c1-1", "volunteer": "v1", "start": "2026-11-24T14:00:00"}]
+    )
     assert paths_of(doc) == ["$.pins[0].start"]
 
 

@@ -26,10 +26,13 @@ ONE_SLOT = [window("tue", "13:00", "15:00")]
 def trap() -> dict:
     """The greedy gives c1 (priority 2) to v1, its nearest; then c2, whom only v1 can visit,
     stays open, though v2 could have taken c1."""
-    return instance([volunteer("v1", home=NEAR, availability=ONE_SLOT),
-                     volunteer("v2", languages=["ru"], availability=ONE_SLOT)],
-                    [client("c1", requests=[request("c1-1", priority=2)]),
-                     client("c2", languages=["de"], requests=[request("c2-1")])])
+    return instance(
+        [volunteer("v1", home=NEAR, availability=ONE_SLOT), volunteer("v2", languages=["ru"], availability=ONE_SLOT)],
+        [
+            client("c1", requests=[request("c1-1", priority=2)]),
+            client("c2", languages=["de"], requests=[request("c2-1")]),
+        ],
+    )
 
 
 def warm(doc: dict):

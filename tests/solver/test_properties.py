@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,8 +23,11 @@ CLOCKS = ["00:00", "01:00", "02:00", "02:30", "03:00", "09:00", "10:00", "12:00"
 
 
 def home():
-    return st.builds(lambda dlat, dlon: {"lat": round(50.82 + dlat, 4), "lon": round(12.90 + dlon, 4)},
-                     st.floats(0, 0.03), st.floats(0, 0.05))
+    return st.builds(
+        lambda dlat, dlon: {"lat": round(50.82 + dlat, 4), "lon": round(12.90 + dlon, 4)},
+        st.floats(0, 0.03),
+        st.floats(0, 0.05),
+    )
 
 
 @st.composite
@@ -58,8 +61,12 @@ def volunteer(draw, vid: str, monday: date):
 @st.composite
 def client(draw, cid: str, volunteer_ids: list[str]):
     requests = [
-        {"id": f"{cid}-{k}", "duration_min": draw(st.sampled_from([60, 90, 120])),
-         "priority": draw(st.integers(1, 3)), "windows": draw(st.lists(day_window(), min_size=1, max_size=2))}
+        {
+            "id": f"{cid}-{k}",
+            "duration_min": draw(st.sampled_from([60, 90, 120])),
+            "priority": draw(st.integers(1, 3)),
+            "windows": draw(st.lists(day_window(), min_size=1, max_size=2)),
+        }
         for k in range(1, draw(st.integers(1, 2)) + 1)
     ]
     return {
@@ -90,9 +97,13 @@ def small_instance(draw):
             pin["start"] = datetime.combine(day, clock, tzinfo=BERLIN).isoformat()
         pins = [pin]
     return {
-        "format": "carecal-instance/1", "week": week, "timezone": "Europe/Berlin",
+        "format": "carecal-instance/1",
+        "week": week,
+        "timezone": "Europe/Berlin",
         "slot_minutes": draw(st.sampled_from([15, 30])),
-        "volunteers": volunteers, "clients": clients, "pins": pins,
+        "volunteers": volunteers,
+        "clients": clients,
+        "pins": pins,
     }
 
 
@@ -102,12 +113,17 @@ def pin_can_hold(inst: dict, pin: dict) -> bool:
     if "start" in pin:
         starts = [datetime.fromisoformat(pin["start"])]
     else:
-        midnight = datetime.combine(WEEKS[inst["week"]], time(0), tzinfo=BERLIN).astimezone(timezone.utc)
+        midnight = datetime.combine(WEEKS[inst["week"]], time(0), tzinfo=BERLIN).astimezone(UTC)
         starts = [midnight + timedelta(minutes=m) for m in range(0, 7 * 24 * 60, inst["slot_minutes"])]
     for start in starts:
         end = start + timedelta(minutes=request["duration_min"])
-        only = {"request": pin["request"], "client": owner["id"], "volunteer": pin["volunteer"],
-                "start": start.astimezone(BERLIN).isoformat(), "end": end.astimezone(BERLIN).isoformat()}
+        only = {
+            "request": pin["request"],
+            "client": owner["id"],
+            "volunteer": pin["volunteer"],
+            "start": start.astimezone(BERLIN).isoformat(),
+            "end": end.astimezone(BERLIN).isoformat(),
+        }
         if check(inst, roster(inst, [only])).ok:
             return True
     return False

@@ -10,7 +10,7 @@ from solver import explain, solve
 from solver.cli import app
 from tests.solver.tiny_instances import client, instance, request, unassigned_of, volunteer, window
 
-FAR = {"lat": 50.9000, "lon": 12.9252}   # about 7.5 km north of the client
+FAR = {"lat": 50.9000, "lon": 12.9252}  # about 7.5 km north of the client
 
 
 def reasons(inst: dict, request_id: str) -> list[str]:
@@ -19,8 +19,9 @@ def reasons(inst: dict, request_id: str) -> list[str]:
 
 
 def test_no_speaker_within_reach_names_the_nearest_speaker_and_reach():
-    inst = instance([volunteer("v1"), volunteer("v012", languages=["uk"], home=FAR, max_km=5)],
-                    [client(languages=["uk"])])
+    inst = instance(
+        [volunteer("v1"), volunteer("v012", languages=["uk"], home=FAR, max_km=5)], [client(languages=["uk"])]
+    )
     [reason] = reasons(inst, "c1-1")
     assert reason.startswith("no volunteer within reach speaks uk (nearest: v012 at ")
     assert reason.endswith("km, reach 5 km)")
@@ -50,10 +51,17 @@ def test_candidates_fully_booked_in_the_window():
 
 
 def test_candidate_out_of_weekly_minutes_is_named():
-    vols = [volunteer("v1", max_minutes_per_week=150, availability=[window("tue", "09:00", "18:00"),
-                                                                    window("wed", "09:00", "18:00")])]
-    clients = [client("c1", requests=[request("c1-1", 120, priority=2)]),
-               client("c2", requests=[request("c2-1", 120, windows=[window("wed", "13:00", "18:00")])])]
+    vols = [
+        volunteer(
+            "v1",
+            max_minutes_per_week=150,
+            availability=[window("tue", "09:00", "18:00"), window("wed", "09:00", "18:00")],
+        )
+    ]
+    clients = [
+        client("c1", requests=[request("c1-1", 120, priority=2)]),
+        client("c2", requests=[request("c2-1", 120, windows=[window("wed", "13:00", "18:00")])]),
+    ]
     [reason] = reasons(instance(vols, clients), "c2-1")
     assert "v1" in reason and "weekly minutes" in reason
 
@@ -65,15 +73,17 @@ def test_matching_volunteers_never_free_in_the_window():
 
 
 def test_explain_lists_every_volunteer_with_the_rules_they_break():
-    inst = instance([volunteer("v1"), volunteer("v2", languages=["en"], gender="m"), volunteer("v3", home=FAR)],
-                    [client(gender_preference="f")])
+    inst = instance(
+        [volunteer("v1"), volunteer("v2", languages=["en"], gender="m"), volunteer("v3", home=FAR)],
+        [client(gender_preference="f")],
+    )
     result = explain(inst, "c1-1")
     rows = {row["volunteer"]: row for row in result["candidates"]}
     assert rows["v1"]["ok"] and rows["v1"]["breaks"] == []
     assert rows["v2"]["breaks"] == ["rule 1: speaks none of ru", "rule 3: client wants a female volunteer"]
     assert rows["v3"]["breaks"][0].startswith("rule 4: ")
     assert result["assigned_to"]["volunteer"] == "v1"
-    assert [row["volunteer"] for row in result["candidates"]][0] == "v1"   # nearest first
+    assert [row["volunteer"] for row in result["candidates"]][0] == "v1"  # nearest first
 
 
 def test_explain_against_a_roster_says_who_is_booked():

@@ -20,8 +20,9 @@ def week() -> dict:
 
 
 def visits_not_involving(roster: dict, volunteer_id: str) -> list[tuple]:
-    return sorted((a["request"], a["volunteer"], a["start"]) for a in roster["assignments"]
-                  if a["volunteer"] != volunteer_id)
+    return sorted(
+        (a["request"], a["volunteer"], a["start"]) for a in roster["assignments"] if a["volunteer"] != volunteer_id
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def test_repair_keeps_every_visit_the_absence_does_not_touch(solved):
     assert check(changed, result).ok
     kept = visits_not_involving(base, gone)
     after = sorted((a["request"], a["volunteer"], a["start"]) for a in result["assignments"])
-    assert set(kept) <= set(after)                      # zero changes to untouched visits
+    assert set(kept) <= set(after)  # zero changes to untouched visits
     assert all(a["volunteer"] != gone for a in result["assignments"])
     assert result["stats"]["freed"] == sum(1 for a in base["assignments"] if a["volunteer"] == gone)
 
@@ -101,7 +102,8 @@ def test_repair_does_not_keep_a_visit_that_no_longer_fits_the_window(solved):
     assert again is not None and again["start"].startswith("2026-11-25")
     assert visits_not_involving(result, "") == sorted(
         [(a["request"], a["volunteer"], a["start"]) for a in base["assignments"] if a is not moved]
-        + [(again["request"], again["volunteer"], again["start"])])
+        + [(again["request"], again["volunteer"], again["start"])]
+    )
 
 
 def test_repair_honours_pins(solved):

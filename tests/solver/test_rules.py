@@ -135,8 +135,9 @@ def test_rule_5_duration():
 
 def test_rule_5_slot_grid():
     # On a 30-minute grid no 120-minute visit fits 13:10-15:20: 13:30 would end 15:30.
-    inst = instance([volunteer()], [client(requests=[request("c1-1", windows=[window("tue", "13:10", "15:20")])])],
-                    slot_minutes=30)
+    inst = instance(
+        [volunteer()], [client(requests=[request("c1-1", windows=[window("tue", "13:10", "15:20")])])], slot_minutes=30
+    )
     assert_left_open(solved(inst), "c1-1")
     breaks_only(inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:10")], rule=5)
 
@@ -148,8 +149,10 @@ def test_rule_5_request_window():
 
 
 def test_rule_5_availability_window():
-    inst = instance([volunteer(availability=[window("tue", "14:00", "18:00")])],
-                    [client(requests=[request("c1-1", windows=[window("tue", "13:00", "17:00")])])])
+    inst = instance(
+        [volunteer(availability=[window("tue", "14:00", "18:00")])],
+        [client(requests=[request("c1-1", windows=[window("tue", "13:00", "17:00")])])],
+    )
     start = local_start(assignment_of(solved(inst), "c1-1"))
     assert (14, 0) <= (start.hour, start.minute) <= (15, 0)
     breaks_only(inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00")], rule=5)
@@ -176,20 +179,24 @@ def test_rule_5_absence_partial():
 
 def test_rule_6_overlap():
     fixed = [window("tue", "13:00", "15:00")]
-    inst = instance([volunteer()], [client("c1", [request("c1-1", windows=fixed)]),
-                                    client("c2", [request("c2-1", windows=fixed)])])
+    inst = instance(
+        [volunteer()], [client("c1", [request("c1-1", windows=fixed)]), client("c2", [request("c2-1", windows=fixed)])]
+    )
     result = solved(inst)
     assert len(result["assignments"]) == 1 and len(result["unassigned"]) == 1
     assert result["unassigned"][0]["reasons"]
-    breaks_only(inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00"),
-                       visit(inst, "c2-1", "v1", "2026-11-24 13:00")], rule=6)
+    breaks_only(
+        inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00"), visit(inst, "c2-1", "v1", "2026-11-24 13:00")], rule=6
+    )
 
 
 def test_rule_6_travel_time_between_visits():
     inst = instance(
         [volunteer(mode="walk")],
-        [client("c1", [request("c1-1", windows=[window("tue", "13:00", "15:00")])]),
-         client("c2", [request("c2-1", windows=[window("tue", "15:00", "18:00")])], home=FAR_HOME)],
+        [
+            client("c1", [request("c1-1", windows=[window("tue", "13:00", "15:00")])]),
+            client("c2", [request("c2-1", windows=[window("tue", "15:00", "18:00")])], home=FAR_HOME),
+        ],
     )
     # Walking 1.45 km at 4.5 km/h, plus the fixed 5 minutes.
     km = 6371.0088 * math.radians(FAR_HOME["lat"] - CLIENT_HOME["lat"]) * 1.3
@@ -198,8 +205,9 @@ def test_rule_6_travel_time_between_visits():
     first, second = assignment_of(result, "c1-1"), assignment_of(result, "c2-1")
     assert first and second
     assert local_start(second) - local_end(first) >= timedelta(minutes=walk)
-    breaks_only(inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00"),
-                       visit(inst, "c2-1", "v1", "2026-11-24 15:15")], rule=6)
+    breaks_only(
+        inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00"), visit(inst, "c2-1", "v1", "2026-11-24 15:15")], rule=6
+    )
 
 
 # --- rule 7: load --------------------------------------------------------------------------
@@ -207,26 +215,34 @@ def test_rule_6_travel_time_between_visits():
 
 def test_rule_7_weekly_minutes():
     inst = instance(
-        [volunteer(max_minutes_per_week=180,
-                   availability=[window("tue", "09:00", "18:00"), window("wed", "09:00", "18:00")])],
+        [
+            volunteer(
+                max_minutes_per_week=180,
+                availability=[window("tue", "09:00", "18:00"), window("wed", "09:00", "18:00")],
+            )
+        ],
         [client(requests=[request("c1-1"), request("c1-2", windows=[window("wed", "13:00", "18:00")])])],
     )
     result = solved(inst)
     assert len(result["assignments"]) == 1
-    breaks_only(inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00"),
-                       visit(inst, "c1-2", "v1", "2026-11-25 13:00")], rule=7)
+    breaks_only(
+        inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00"), visit(inst, "c1-2", "v1", "2026-11-25 13:00")], rule=7
+    )
 
 
 def test_rule_7_visits_per_day():
     inst = instance(
         [volunteer(max_visits_per_day=1)],
-        [client("c1", [request("c1-1", duration_min=60, windows=[window("tue", "09:00", "12:00")])]),
-         client("c2", [request("c2-1", duration_min=60, windows=[window("tue", "14:00", "18:00")])])],
+        [
+            client("c1", [request("c1-1", duration_min=60, windows=[window("tue", "09:00", "12:00")])]),
+            client("c2", [request("c2-1", duration_min=60, windows=[window("tue", "14:00", "18:00")])]),
+        ],
     )
     result = solved(inst)
     assert len(result["assignments"]) == 1
-    breaks_only(inst, [visit(inst, "c1-1", "v1", "2026-11-24 09:00"),
-                       visit(inst, "c2-1", "v1", "2026-11-24 14:00")], rule=7)
+    breaks_only(
+        inst, [visit(inst, "c1-1", "v1", "2026-11-24 09:00"), visit(inst, "c2-1", "v1", "2026-11-24 14:00")], rule=7
+    )
 
 
 # --- rule 8: requests and clients ------------------------------------------------------------
@@ -236,18 +252,22 @@ def test_rule_8_request_assigned_at_most_once():
     inst = instance([volunteer("v1"), volunteer("v2")], [client()])
     result = solved(inst)
     assert [a["request"] for a in result["assignments"]] == ["c1-1"]
-    breaks_only(inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00"),
-                       visit(inst, "c1-1", "v2", "2026-11-24 15:00")], rule=8)
+    breaks_only(
+        inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00"), visit(inst, "c1-1", "v2", "2026-11-24 15:00")], rule=8
+    )
 
 
 def test_rule_8_client_visits_do_not_overlap():
     fixed = [window("tue", "13:00", "15:00")]
-    inst = instance([volunteer("v1"), volunteer("v2")],
-                    [client(requests=[request("c1-1", windows=fixed), request("c1-2", windows=fixed)])])
+    inst = instance(
+        [volunteer("v1"), volunteer("v2")],
+        [client(requests=[request("c1-1", windows=fixed), request("c1-2", windows=fixed)])],
+    )
     result = solved(inst)
     assert len(result["assignments"]) == 1 and len(result["unassigned"]) == 1
-    breaks_only(inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00"),
-                       visit(inst, "c1-2", "v2", "2026-11-24 13:00")], rule=8)
+    breaks_only(
+        inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00"), visit(inst, "c1-2", "v2", "2026-11-24 13:00")], rule=8
+    )
 
 
 # --- rule 9: pins --------------------------------------------------------------------------
@@ -265,16 +285,20 @@ def test_rule_9_pin_may_break_rules_1_to_4():
 
 def test_rule_9_pin_start_holds():
     pinned_start = local("2026-11-24 14:30")
-    inst = instance([volunteer("v1"), volunteer("v2")], [client()],
-                    pins=[{"request": "c1-1", "volunteer": "v2", "start": pinned_start}])
+    inst = instance(
+        [volunteer("v1"), volunteer("v2")],
+        [client()],
+        pins=[{"request": "c1-1", "volunteer": "v2", "start": pinned_start}],
+    )
     a = assignment_of(solved(inst), "c1-1")
     assert (a["volunteer"], a["start"]) == ("v2", pinned_start)
     breaks_only(inst, [visit(inst, "c1-1", "v2", "2026-11-24 13:00")], rule=9)
 
 
 def test_rule_9_pin_breaking_rule_5_makes_the_instance_invalid():
-    inst = instance([volunteer()], [client()],
-                    pins=[{"request": "c1-1", "volunteer": "v1", "start": local("2026-11-24 11:00")}])
+    inst = instance(
+        [volunteer()], [client()], pins=[{"request": "c1-1", "volunteer": "v1", "start": local("2026-11-24 11:00")}]
+    )
     with pytest.raises(InstanceError) as caught:
         solve(inst, time_limit=1.0, workers=1)
     assert [path for path, _ in caught.value.errors] == ["$.pins[0]"]
@@ -286,17 +310,20 @@ def _contradicting_pins(rule: str) -> dict:
     both = [{"request": "c1-1", "volunteer": "v1"}, {"request": "c2-1", "volunteer": "v1"}]
     at_two = local("2026-11-24 14:00")
     if rule == "6":  # one volunteer, two places at once
-        return instance([volunteer()], [client("c1"), client("c2")],
-                        pins=[pin | {"start": at_two} for pin in both])
+        return instance([volunteer()], [client("c1"), client("c2")], pins=[pin | {"start": at_two} for pin in both])
     if rule == "7":  # more minutes than the volunteer gives in a week
-        return instance([volunteer(max_minutes_per_week=180, availability=two_days)],
-                        [client("c1"), client("c2", [request("c2-1", windows=[window("wed", "13:00", "18:00")])])],
-                        pins=both)
+        return instance(
+            [volunteer(max_minutes_per_week=180, availability=two_days)],
+            [client("c1"), client("c2", [request("c2-1", windows=[window("wed", "13:00", "18:00")])])],
+            pins=both,
+        )
     if rule == "8":  # one client, two visits at once
         fixed = [window("tue", "13:00", "15:00")]
-        return instance([volunteer("v1"), volunteer("v2")],
-                        [client(requests=[request("c1-1", windows=fixed), request("c1-2", windows=fixed)])],
-                        pins=[{"request": "c1-1", "volunteer": "v1"}, {"request": "c1-2", "volunteer": "v2"}])
+        return instance(
+            [volunteer("v1"), volunteer("v2")],
+            [client(requests=[request("c1-1", windows=fixed), request("c1-2", windows=fixed)])],
+            pins=[{"request": "c1-1", "volunteer": "v1"}, {"request": "c1-2", "volunteer": "v2"}],
+        )
     raise ValueError(rule)
 
 
@@ -310,8 +337,11 @@ def test_rule_9_pins_contradicting_each_other_make_the_instance_invalid(rule):
 
 
 def test_rule_9_request_pinned_twice_makes_the_instance_invalid():
-    inst = instance([volunteer("v1"), volunteer("v2")], [client()],
-                    pins=[{"request": "c1-1", "volunteer": "v1"}, {"request": "c1-1", "volunteer": "v2"}])
+    inst = instance(
+        [volunteer("v1"), volunteer("v2")],
+        [client()],
+        pins=[{"request": "c1-1", "volunteer": "v1"}, {"request": "c1-1", "volunteer": "v2"}],
+    )
     with pytest.raises(InstanceError) as caught:
         solve(inst, time_limit=1.0, workers=1)
     assert any("pinned twice" in reason for _, reason in caught.value.errors)
@@ -322,15 +352,23 @@ def test_rule_9_request_pinned_twice_makes_the_instance_invalid():
 
 @pytest.mark.parametrize(
     ("week", "saturday", "sunday", "before", "after"),
-    [("2026-W43", "2026-10-24", "2026-10-25", "+02:00", "+01:00"),   # summer time ends
-     ("2026-W13", "2026-03-28", "2026-03-29", "+01:00", "+02:00")],  # summer time begins
+    [
+        ("2026-W43", "2026-10-24", "2026-10-25", "+02:00", "+01:00"),  # summer time ends
+        ("2026-W13", "2026-03-28", "2026-03-29", "+01:00", "+02:00"),
+    ],  # summer time begins
 )
 def test_rule_5_offsets_follow_the_switch_of_summer_time(week, saturday, sunday, before, after):
     weekend = [window("sat", "10:00", "16:00"), window("sun", "10:00", "16:00")]
     inst = instance(
         [volunteer(availability=weekend)],
-        [client(requests=[request("c1-1", windows=[window("sat", "10:00", "14:00")]),
-                          request("c1-2", windows=[window("sun", "10:00", "14:00")])])],
+        [
+            client(
+                requests=[
+                    request("c1-1", windows=[window("sat", "10:00", "14:00")]),
+                    request("c1-2", windows=[window("sun", "10:00", "14:00")]),
+                ]
+            )
+        ],
         week=week,
     )
     result = solved(inst)

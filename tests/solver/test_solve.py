@@ -36,8 +36,10 @@ def weighted_coverage(inst: dict, roster: dict) -> int:
 
 
 def test_every_request_appears_exactly_once_and_the_roster_is_schema_valid():
-    inst = instance([volunteer()], [client("c1"), client("c2", languages=["ar"]),
-                                    client("c3", requests=[request("c3-1"), request("c3-2")])])
+    inst = instance(
+        [volunteer()],
+        [client("c1"), client("c2", languages=["ar"]), client("c3", requests=[request("c3-1"), request("c3-2")])],
+    )
     result = solve(inst, time_limit=2)
     jsonschema.validate(result, ROSTER_SCHEMA)
     ids = [a["request"] for a in result["assignments"]] + [u["request"] for u in result["unassigned"]]
@@ -55,17 +57,19 @@ def test_tiny_week_is_proven_optimal_with_bound_equal_to_objective():
 
 
 def test_higher_priority_wins_when_only_one_fits():
-    inst = instance([volunteer(availability=[window("tue", "13:00", "15:00")])],
-                    [client("c1", requests=[request("c1-1", priority=1)]),
-                     client("c2", requests=[request("c2-1", priority=3)])])
+    inst = instance(
+        [volunteer(availability=[window("tue", "13:00", "15:00")])],
+        [client("c1", requests=[request("c1-1", priority=1)]), client("c2", requests=[request("c2-1", priority=3)])],
+    )
     result = solve(inst, time_limit=2)
     assert [a["request"] for a in result["assignments"]] == ["c2-1"]
 
 
 def test_continuity_beats_travel_previous_volunteer_is_kept():
     # v-near lives closer, but the client knows v-far: continuity ranks above travel
-    inst = instance([volunteer("v-near", home=NEAR), volunteer("v-far", home=FARTHER)],
-                    [client(previous_volunteers=["v-far"])])
+    inst = instance(
+        [volunteer("v-near", home=NEAR), volunteer("v-far", home=FARTHER)], [client(previous_volunteers=["v-far"])]
+    )
     assert assignment_of(solve(inst, time_limit=2), "c1-1")["volunteer"] == "v-far"
     inst["clients"][0]["previous_volunteers"] = []
     assert assignment_of(solve(inst, time_limit=2), "c1-1")["volunteer"] == "v-near"
@@ -73,18 +77,32 @@ def test_continuity_beats_travel_previous_volunteer_is_kept():
 
 def test_previous_roster_keeps_volunteer_and_weekday_time():
     inst = instance([volunteer("v-near", home=NEAR), volunteer("v-far", home=FARTHER)], [client()])
-    last_week = {"format": "carecal-roster/1", "week": "2026-W47", "status": "OPTIMAL",
-                 "assignments": [{"request": "c1-1", "client": "c1", "volunteer": "v-far",
-                                  "start": local("2026-11-17 15:30"), "end": local("2026-11-17 17:30")}],
-                 "unassigned": [], "stats": {"objective": 0, "best_bound": 0, "solve_seconds": 0}}
+    last_week = {
+        "format": "carecal-roster/1",
+        "week": "2026-W47",
+        "status": "OPTIMAL",
+        "assignments": [
+            {
+                "request": "c1-1",
+                "client": "c1",
+                "volunteer": "v-far",
+                "start": local("2026-11-17 15:30"),
+                "end": local("2026-11-17 17:30"),
+            }
+        ],
+        "unassigned": [],
+        "stats": {"objective": 0, "best_bound": 0, "solve_seconds": 0},
+    }
     a = assignment_of(solve(inst, time_limit=2, previous=last_week), "c1-1")
     assert a["volunteer"] == "v-far"
     assert local_start(a).strftime("%a %H:%M") == "Tue 15:30"
 
 
 def test_one_volunteer_per_client_is_preferred():
-    inst = instance([volunteer("v1"), volunteer("v2", home=NEAR)],
-                    [client(requests=[request("c1-1"), request("c1-2", windows=[window("wed", "13:00", "18:00")])])])
+    inst = instance(
+        [volunteer("v1"), volunteer("v2", home=NEAR)],
+        [client(requests=[request("c1-1"), request("c1-2", windows=[window("wed", "13:00", "18:00")])])],
+    )
     inst["volunteers"][0]["availability"].append(window("wed", "09:00", "18:00"))
     inst["volunteers"][1]["availability"].append(window("wed", "09:00", "18:00"))
     result = solve(inst, time_limit=2)
@@ -93,10 +111,18 @@ def test_one_volunteer_per_client_is_preferred():
 
 
 def test_summer_time_week_offsets_in_the_roster():
-    inst = instance([volunteer(availability=[window("sat", "09:00", "18:00"), window("sun", "09:00", "18:00")])],
-                    [client(requests=[request("c1-1", windows=[window("sat", "10:00", "12:00")]),
-                                      request("c1-2", windows=[window("sun", "10:00", "12:00")])])],
-                    week="2026-W43")
+    inst = instance(
+        [volunteer(availability=[window("sat", "09:00", "18:00"), window("sun", "09:00", "18:00")])],
+        [
+            client(
+                requests=[
+                    request("c1-1", windows=[window("sat", "10:00", "12:00")]),
+                    request("c1-2", windows=[window("sun", "10:00", "12:00")]),
+                ]
+            )
+        ],
+        week="2026-W43",
+    )
     result = solve(inst, time_limit=2)
     starts = {a["request"]: a["start"] for a in result["assignments"]}
     assert starts == {"c1-1": "2026-10-24T10:00:00+02:00", "c1-2": "2026-10-25T10:00:00+01:00"}
@@ -138,7 +164,7 @@ def test_same_seed_and_one_worker_give_the_same_roster(small_week):
 
 
 def test_large_neighbourhood_search_is_deterministic_and_valid(small_week, monkeypatch):
-    monkeypatch.setattr(engine, "MONOLITHIC_MAX_CLIENTS", 0)   # force the path large weeks take
+    monkeypatch.setattr(engine, "MONOLITHIC_MAX_CLIENTS", 0)  # force the path large weeks take
     first = solve(small_week, time_limit=0.5, workers=1, seed=4)
     second = solve(small_week, time_limit=0.5, workers=1, seed=4)
     assert first["assignments"] == second["assignments"]

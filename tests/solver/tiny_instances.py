@@ -6,7 +6,7 @@ volunteer and one client live 0.29 km apart (0.37 km with the detour factor).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -78,9 +78,14 @@ def visit(inst: dict, request_id: str, volunteer_id: str, start: str, minutes: i
     """An assignment starting at a Berlin wall-clock time, lasting the request's duration."""
     owner, req = next((c, r) for c in inst["clients"] for r in c["requests"] if r["id"] == request_id)
     begin = datetime.fromisoformat(start).replace(tzinfo=BERLIN)
-    end = (begin.astimezone(timezone.utc) + timedelta(minutes=minutes or req["duration_min"])).astimezone(BERLIN)
-    return {"request": request_id, "client": owner["id"], "volunteer": volunteer_id,
-            "start": begin.isoformat(), "end": end.isoformat()}
+    end = (begin.astimezone(UTC) + timedelta(minutes=minutes or req["duration_min"])).astimezone(BERLIN)
+    return {
+        "request": request_id,
+        "client": owner["id"],
+        "volunteer": volunteer_id,
+        "start": begin.isoformat(),
+        "end": end.isoformat(),
+    }
 
 
 def roster(inst: dict, assignments: list[dict]) -> dict:
@@ -93,7 +98,9 @@ def roster(inst: dict, assignments: list[dict]) -> dict:
         "assignments": assignments,
         "unassigned": [
             {"request": r["id"], "client": c["id"], "reasons": ["left open by hand"]}
-            for c in inst["clients"] for r in c["requests"] if r["id"] not in assigned
+            for c in inst["clients"]
+            for r in c["requests"]
+            if r["id"] not in assigned
         ],
         "stats": {"objective": 0, "best_bound": 0, "solve_seconds": 0.0},
     }
