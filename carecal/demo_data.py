@@ -1,7 +1,7 @@
 """The demo association: synthetic volunteers, clients and care requests in Chemnitz.
 
 Deterministic from the seed: the same seed and sizes give the same files, byte for byte.
-The shape follows DOMAIN.md: clients mostly Russian- and Ukrainian-speaking, some German,
+The shape (data/README.md): clients mostly Russian- and Ukrainian-speaking, some German,
 Arabic and Vietnamese; older people in the south-western prefab estates, Gablenz,
 Yorckgebiet and Sonnenberg; foreign-born people densest in Zentrum, Furth and Bernsdorf.
 Dates are placed around the demo week (default 2026-W48): some trainings lapse in that week

@@ -1,4 +1,4 @@
-"""Build one week's carecal-instance/1 document (shared/spec/FORMAT.md) from the database.
+"""Build one week's carecal-instance/1 document (docs/format.md) from the database.
 
 Who can be scheduled, what each client needs and what the coordinator decided (pins,
 exclusions, absences, clients away) all become plain data the solver understands. Ids in
@@ -101,7 +101,7 @@ def day_pieces(start: datetime, end: datetime, week: IsoWeek, tz: str) -> list[t
 
 
 def absence_entries(spans: list[tuple[datetime, datetime]], week: IsoWeek, tz: str) -> list[dict]:
-    """Absences as FORMAT.md wants them: whole days as {"date"}, parts of days with from/to in
+    """Absences as docs/format.md wants them: whole days as {"date"}, parts of days with from/to in
     local wall-clock (rounded outwards to the minute, so an absence is never shortened)."""
     by_day: dict[date, list[tuple[datetime, datetime]]] = defaultdict(list)
     for start, end in spans:

@@ -1,4 +1,4 @@
-"""carecal's weekly matcher: carecal-instance/1 in, carecal-roster/1 out (shared/spec/FORMAT.md).
+"""carecal's weekly matcher: carecal-instance/1 in, carecal-roster/1 out (docs/format.md).
 
 Pure: the standard library, OR-Tools CP-SAT and jsonschema; files only through the CLI.
 """

@@ -1,6 +1,6 @@
 """Independent validator: does a carecal-roster/1 answer its carecal-instance/1 by the rules?
 
-Written from the interchange format (FORMAT.md) alone and sharing no code with the model:
+Written from the interchange format (docs/format.md) alone and sharing no code with the model:
 it parses weeks and wall-clock times, applies the defaults and computes haversine travel
 itself, so that a mistake in the model cannot hide behind the same mistake here.
 Only the standard library is used, plus jsonschema for the roster's published shape and

@@ -137,7 +137,7 @@ def solve(
     hold: Iterable[str] = (),
     on_progress: Progress | None = None,
 ) -> dict:
-    """Solve one week (see FORMAT.md); returns a carecal-roster/1 document.
+    """Solve one week (see docs/format.md); returns a carecal-roster/1 document.
 
     `previous`: last week's roster (stability wishes). `base`: this week's roster to repair:
     what still holds stays, only freed and unassigned requests are re-solved. `hold`: request

@@ -1,4 +1,4 @@
-"""What is better, in FORMAT.md's order, and how one number keeps that order.
+"""What is better, in docs/format.md's order, and how one number keeps that order.
 
 A roster is scored by four tiers, compared lexicographically:
 

@@ -1,4 +1,4 @@
-"""Pins (FORMAT rule 9): the coordinator's fixed assignments.
+"""Pins (rule 9 of docs/format.md): the coordinator's fixed assignments.
 
 A pin may break rules 1-4, never rules 5-8. Pins that cannot all hold make the instance
 invalid; the error names the pins (by JSON path) and the rule. Pins without a start are

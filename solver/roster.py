@@ -12,7 +12,7 @@ from solver.objective import Preferences
 def roster_document(
     inst: Instance, assigned: dict[int, tuple[int, int]], reasons: dict[int, list[str]], status: str, stats: dict
 ) -> dict:
-    """The roster as FORMAT.md says: every request once, in instance order."""
+    """The roster as docs/format.md says: every request once, in instance order."""
     clock = inst.clock
     assignments, unassigned = [], []
     for request in inst.requests:

@@ -1,4 +1,4 @@
-"""Distances and travel times exactly as FORMAT.md defines them."""
+"""Distances and travel times exactly as docs/format.md defines them."""
 
 from __future__ import annotations
 

@@ -96,7 +96,7 @@ def _period(start_text: str, end_text: str, tz: str) -> tuple[datetime, datetime
 
 
 def matching_warnings(client_doc: dict, volunteer_doc: dict, detour_factor: float) -> list[str]:
-    """The matching rules (FORMAT.md 1-4) a pin breaks. Allowed, but the coordinator should
+    """The matching rules (docs/format.md, rules 1-4) a pin breaks. Allowed, but the coordinator should
     know. Worded without naming the health fact behind a rule."""
     warnings = []
     mother_tongue = client_doc["languages"][0]
@@ -111,7 +111,7 @@ def matching_warnings(client_doc: dict, volunteer_doc: dict, detour_factor: floa
         warnings.append(f"the client asked for a volunteer of gender {wish}")
     if volunteer_doc["id"] in client_doc.get("excluded_volunteers", []):
         warnings.append("is excluded from visiting this client")
-    # FORMAT.md's travel distance: great-circle distance times the instance's detour factor
+    # docs/format.md's travel distance: great-circle distance times the instance's detour factor
     km = (
         km_between(
             (volunteer_doc["home"]["lat"], volunteer_doc["home"]["lon"]),

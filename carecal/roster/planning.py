@@ -20,7 +20,7 @@ from carecal.models import utcnow
 from carecal.roster.versions import SolvedWeek, find_week, get_version, revision_of
 from carecal.weeks import IsoWeek
 
-# Visits starting this soon are never handed to another volunteer by a replan (DOMAIN.md:
+# Visits starting this soon are never handed to another volunteer by a replan (docs/roster.md:
 # reassignment at short notice feels like coercion; offer, don't impose).
 HOLD_HOURS = 48
 

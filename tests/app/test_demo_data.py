@@ -1,4 +1,4 @@
-"""The demo association: deterministic, valid for the import, and shaped as DOMAIN.md says."""
+"""The demo association: deterministic, valid for the import, and shaped as data/README.md says."""
 
 from collections import Counter
 from datetime import timedelta

@@ -209,7 +209,7 @@ def test_cli_override_commands(cli, db_url):
 
 
 def test_a_pin_beyond_reach_is_warned_with_the_instances_travel_distance():
-    """Reach (FORMAT rule 4) uses great-circle km times the instance's detour factor."""
+    """Reach (rule 4 of docs/format.md) uses great-circle km times the instance's detour factor."""
     client = {"id": "c1", "home": {"lat": 50.9322, "lon": 12.9252}, "languages": ["ru"], "dementia": False}
     volunteer = {
         "id": "v1",

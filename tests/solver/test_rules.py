@@ -1,4 +1,4 @@
-"""One test per hard rule of FORMAT.md, each on the smallest instance that brings it into play.
+"""One test per hard rule of docs/format.md, each on the smallest instance that brings it into play.
 
 Every test asserts three things:
 (a) the solver's roster obeys the rule in the way the instance forces,
