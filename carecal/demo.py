@@ -4,14 +4,10 @@ The demo builds the database from the files in `data/` (organisation, volunteers
 care requests) and then runs STEPS in order. Each feature adds its own step: a function
 `step(ctx: DemoContext) -> None` that opens its own transactions with
 `carecal.db.session_scope(ctx.url)`, does its part on the demo database and prints what it
-did (and where any files went) on `ctx.console`.
-
-STEPS holds "module:function" names, resolved only when the demo runs, so a feature module
-can import DemoContext from here without an import cycle. A step may append lines to
-`ctx.notes` (e.g. "calendar of v001: https://..."); the demo prints them at the end.
+did (and where any files went) on `ctx.console`. A step may append lines to `ctx.notes`
+(e.g. "calendar of v001: https://..."); the demo prints them at the end.
 """
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,20 +16,18 @@ from pathlib import Path
 from rich.console import Console
 from sqlalchemy import func, inspect, select
 
-from carecal import db
+from carecal import clock, db
+from carecal.billing import demo as billing_demo
 from carecal.errors import CarecalError
+from carecal.feeds import demo as feeds_demo
+from carecal.masterdata import import_file, load_organisation
 from carecal.masterdata.paths import DATA_DIR
+from carecal.models import Client, Organisation, Volunteer
+from carecal.roster import demo as roster_demo
 from carecal.weeks import IsoWeek
 
 DEFAULT_WEEK = "2026-W48"
 DEFAULT_OUT = Path("exports")
-
-# The feature steps, in the order they run. One line each: "package.module:function".
-STEPS: list[str | Callable[["DemoContext"], None]] = [
-    "carecal.roster.demo:plan_and_publish_weeks",
-    "carecal.billing.demo:step",
-    "carecal.feeds.demo:write_calendars",
-]
 
 
 @dataclass
@@ -47,11 +41,13 @@ class DemoContext:
     notes: list[str] = field(default_factory=list)  # lines for the closing summary
 
 
-def resolve_step(step: str | Callable[[DemoContext], None]) -> Callable[[DemoContext], None]:
-    if callable(step):
-        return step
-    module_name, _, function_name = step.partition(":")
-    return getattr(importlib.import_module(module_name), function_name)
+# The feature steps, in the order they run after the master data is loaded.
+Step = Callable[[DemoContext], None]
+STEPS: list[Step] = [
+    roster_demo.plan_and_publish_weeks,
+    billing_demo.step,
+    feeds_demo.write_calendars,
+]
 
 
 def step_title(step: Callable) -> str:
@@ -70,7 +66,7 @@ def new_sqlite_url(directory: Path = Path("."), now: datetime | None = None) -> 
     default = directory / "carecal.db"
     if not default.exists():
         return f"sqlite:///{default}", default
-    stamp = (now or datetime.now().astimezone()).strftime("%Y%m%d-%H%M%S")
+    stamp = (now or clock.now().astimezone()).strftime("%Y%m%d-%H%M%S")
     path = directory / f"carecal-demo-{stamp}.db"
     n = 1
     while path.exists():
@@ -83,8 +79,6 @@ def require_no_data(url: str) -> None:
     """Refuse a database that already holds an organisation, volunteers or clients:
     the demo must never mix its invented people into real ones."""
     tables = set(inspect(db.engine_for(url)).get_table_names())
-    from carecal.models import Client, Organisation, Volunteer
-
     with db.session_scope(url) as s:
         for model in (Organisation, Volunteer, Client):
             if model.__tablename__ in tables and s.scalar(select(func.count()).select_from(model)):
@@ -99,8 +93,6 @@ def require_no_data(url: str) -> None:
 
 def load_master_data(ctx: DemoContext) -> None:
     """Load the association from data/: organisation and rates, clients, volunteers, requests."""
-    from carecal.masterdata import import_file, load_organisation
-
     with db.session_scope(ctx.url) as s:
         org = load_organisation(s, ctx.data_dir / "organisation.json", actor=ctx.actor)
         ctx.console.print(f"  organisation  {org.name} (IK {org.ik}), {len(org.rates)} dated rates")
@@ -113,7 +105,7 @@ def load_master_data(ctx: DemoContext) -> None:
             ctx.console.print(f"  {kind:<13} {report.total:>4} imported from {ctx.data_dir / name}", soft_wrap=True)
 
 
-def run_demo(ctx: DemoContext, steps: list | None = None) -> None:
+def run_demo(ctx: DemoContext, steps: list[Step] | None = None) -> None:
     """Migrate ctx.url, load the master data, then run every step. Stops at the first failing step."""
     ctx.console.rule(f"[bold]carecal demo[/] · week {ctx.week}")
     ctx.console.print(f"database  {db.safe_url(ctx.url)}", soft_wrap=True)
@@ -123,7 +115,7 @@ def run_demo(ctx: DemoContext, steps: list | None = None) -> None:
     ctx.console.print(f"schema    migrated to {db.head_revision()}")
     ctx.out.mkdir(parents=True, exist_ok=True)
 
-    for step in [load_master_data, *(resolve_step(s) for s in (STEPS if steps is None else steps))]:
+    for step in [load_master_data, *(STEPS if steps is None else steps)]:
         title = step_title(step)
         ctx.console.print(f"\n[bold cyan]▸ {title}[/]")
         try:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from carecal import audit
 from carecal.billing.ledger import month_key
-from carecal.errors import Conflict, InputError, NotFound
+from carecal.errors import CarecalError, Conflict, InputError, NotFound
 from carecal.models import (
     BillingMonth,
     InvoiceLine,
@@ -97,6 +97,19 @@ def _write_history(session: Session, record: VisitRecord, actor: str, reason: st
         reason=reason,
         **state,
     )
+
+
+def history(session: Session, visit_id: int) -> list[dict]:
+    """Every recorded state of a visit, oldest first: when (local time), who, why, and the
+    record's fields after that change."""
+    record = session.scalars(select(VisitRecord).where(VisitRecord.visit_id == visit_id)).first()
+    if record is None:
+        raise CarecalError(f"visit {visit_id} has no record yet")
+    tz = organisation(session).timezone
+    return [
+        {"at": to_local(change.at, tz), "actor": change.actor, "reason": change.reason, "state": change.state}
+        for change in record.changes
+    ]
 
 
 def default_signature(visit: Visit) -> str:

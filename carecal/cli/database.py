@@ -1,14 +1,14 @@
-"""`carecal init` and `carecal db ...`: create and migrate the schema."""
+"""`carecal init` and `carecal db ...`: create and migrate the schema (`init` is mounted on the root)."""
 
 import typer
 
 from carecal import db
-from carecal.cli.common import console, db_url
-from carecal.cli.main import app, db_app
+from carecal.cli.common import console, db_url, noun
 from carecal.errors import CarecalError
 
+app = noun("db", "Database schema: migrations.")
 
-@app.command("init")
+
 def init() -> None:
     """Create a fresh database at the newest schema."""
     url = db_url()
@@ -18,7 +18,7 @@ def init() -> None:
     console.print(f"created {db.safe_url(url)} at schema {db.head_revision()}")
 
 
-@db_app.command("upgrade")
+@app.command("upgrade")
 def upgrade(revision: str = typer.Argument("head", help="target revision")) -> None:
     """Migrate the database to the newest schema (or to REVISION)."""
     url = db_url()
@@ -27,7 +27,7 @@ def upgrade(revision: str = typer.Argument("head", help="target revision")) -> N
     console.print(f"{db.safe_url(url)}: schema {before or 'none'} → {db.current_revision(url)}")
 
 
-@db_app.command("current")
+@app.command("current")
 def current() -> None:
     """Print the database's schema revision and the newest one carecal knows."""
     url = db_url()

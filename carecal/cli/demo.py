@@ -1,4 +1,4 @@
-"""`carecal demo`: build the demo association's database and run every feature on it."""
+"""`carecal demo`: build the demo association's database and run every feature on it (mounted on the root)."""
 
 import os
 from pathlib import Path
@@ -7,12 +7,10 @@ import typer
 
 from carecal import db
 from carecal.cli.common import console, db_option
-from carecal.cli.main import app
 from carecal.demo import DEFAULT_OUT, DEFAULT_WEEK, DemoContext, new_sqlite_url, run_demo
 from carecal.weeks import IsoWeek
 
 
-@app.command("demo")
 def demo(
     week: str = typer.Option(DEFAULT_WEEK, "--week", "-w", help="ISO week to plan and bill"),
     out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="directory for the files the demo writes"),

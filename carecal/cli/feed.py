@@ -1,17 +1,14 @@
-"""`carecal feed ...` (subscription links and the feed server) and `carecal export ical`."""
-
-from pathlib import Path
+"""`carecal feed ...`: subscription links and the feed server."""
 
 import typer
 
 from carecal import config, lookup
-from carecal.cli.common import ActorOption, WeekOption, console, db_url, session
-from carecal.cli.main import export_app, feed_app
+from carecal.cli.common import ActorOption, console, db_url, noun, session
 from carecal.errors import Conflict
 from carecal.feeds import tokens
-from carecal.feeds.calendars import write_week
 from carecal.models import Client, Volunteer
-from carecal.weeks import IsoWeek
+
+app = noun("feed", "Personal calendar subscription feeds.")
 
 OwnerArgument = typer.Argument(..., help="the volunteer's id (e.g. v001), or with --client the client's (e.g. c017)")
 ClientOption = typer.Option(False, "--client", help="the family feed of a client who opted in, not a volunteer's feed")
@@ -24,7 +21,7 @@ def feed_links(token: str, base_url: str | None = None) -> tuple[str, str]:
     return https, "webcal://" + https.split("://", 1)[1]
 
 
-@feed_app.command("url")
+@app.command("url")
 def url(owner: str = OwnerArgument, client: bool = ClientOption, actor: str = ActorOption) -> None:
     """Make the subscription link of a volunteer (or family) who has none, and print it.
 
@@ -44,7 +41,7 @@ def url(owner: str = OwnerArgument, client: bool = ClientOption, actor: str = Ac
     _print_links(owner, token)
 
 
-@feed_app.command("rotate")
+@app.command("rotate")
 def rotate(owner: str = OwnerArgument, client: bool = ClientOption, actor: str = ActorOption) -> None:
     """Make a new subscription link; the old one stops working at once."""
     with session() as s:
@@ -52,7 +49,7 @@ def rotate(owner: str = OwnerArgument, client: bool = ClientOption, actor: str =
     _print_links(owner, token)
 
 
-@feed_app.command("revoke")
+@app.command("revoke")
 def revoke(owner: str = OwnerArgument, client: bool = ClientOption, actor: str = ActorOption) -> None:
     """Kill the subscription link; the calendar app gets 404 from now on."""
     with session() as s:
@@ -62,7 +59,7 @@ def revoke(owner: str = OwnerArgument, client: bool = ClientOption, actor: str =
     console.print(f"{owner}: feed link revoked" if revoked else f"{owner} had no live feed link")
 
 
-@feed_app.command("serve")
+@app.command("serve")
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (keep loopback behind a TLS proxy)"),
     port: int = typer.Option(8080, "--port", help="TCP port"),
@@ -74,16 +71,6 @@ def serve(
     db.require_current(db_url())
     console.print(f"serving calendar feeds on http://{host}:{port}/feeds/<token>.ics (Ctrl-C stops)")
     run_server(db_url(), host=host, port=port)
-
-
-@export_app.command("ical")
-def ical(
-    week: str = WeekOption, out: Path = typer.Option(Path("exports"), "--out", help="directory for the .ics files")
-) -> None:
-    """One .ics per volunteer, per client whose family opted in, and one office file with all visits."""
-    with session() as s:
-        written = write_week(s, IsoWeek.parse(week), out)
-    console.print(f"wrote {len(written)} calendar files for {week} to {out}/")
 
 
 def _print_links(owner: str, token: str) -> None:

@@ -1,14 +1,13 @@
-"""`carecal instance ...`, `carecal roster ...`, `carecal override ...`, `carecal report week`.
+"""`carecal roster ...`: plan, look at, replan, compare and publish a week.
 
-Thin: each command opens a session, calls carecal.instance / carecal.roster, prints. A plan
-reads in one transaction, solves with none open, and stores in a second one, so a failed or
-interrupted solve leaves every stored version exactly as it was.
+A plan reads in one transaction, solves with none open, and stores in a second one, so a
+failed or interrupted solve leaves every stored version exactly as it was. What is shown
+comes from carecal.roster.views as data; this module only prints it.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import sys
 from datetime import datetime
@@ -19,52 +18,33 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from carecal import config
-from carecal.cli.common import ActorOption, NowOption, WeekOption, console, err_console, parse_now, session
-from carecal.cli.main import instance_app, override_app, report_app, roster_app
-from carecal.errors import InputError, NotFound
-from carecal.instance import build_instance, organisation_timezone, roster_document
-from carecal.roster import advice, overrides, planning, versions
+from carecal import config, organisation
+from carecal.cli.common import (
+    ActorOption,
+    NowOption,
+    WeekOption,
+    console,
+    err_console,
+    noun,
+    parse_now,
+    print_json,
+    session,
+    write_output,
+)
+from carecal.errors import InputError
+from carecal.instance import roster_document
+from carecal.roster import advice, planning, versions, views
 from carecal.roster.diff import diff as roster_diff
 from carecal.roster.diff import local_slot
-from carecal.roster.report import render_week_report
 from carecal.weeks import IsoWeek, to_local
+
+app = noun("roster", "Plan, review, replan and publish a week's roster.")
 
 
 class Format(str, Enum):
     table = "table"
     json = "json"
     csv = "csv"
-
-
-def _week(text: str) -> IsoWeek:
-    return IsoWeek.parse(text)
-
-
-def _write(text: str, output: Path | None, what: str) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    err_console.print(f"wrote {what} to {output}")
-
-
-# --------------------------------------------------------------------------- instance
-
-
-@instance_app.command("export")
-def instance_export(
-    week: str = WeekOption,
-    output: Path = typer.Option(None, "--output", "-o", help="file to write (default: standard output)"),
-) -> None:
-    """Write the week's carecal-instance/1 document (what the solver gets) from the database."""
-    iso = _week(week)
-    with session() as s:
-        build = build_instance(s, iso)
-    for note in build.notes:
-        err_console.print(f"[yellow]note:[/] {note}", highlight=False)
-    _write(json.dumps(build.document, indent=2, ensure_ascii=False) + "\n", output, f"instance {iso}")
 
 
 # --------------------------------------------------------------------------- plan / replan
@@ -93,22 +73,6 @@ def _solve_with_progress(prepared, time_limit: float):
         except KeyboardInterrupt:
             err_console.print("[red]interrupted:[/] nothing was stored; every version is as it was")
             raise typer.Exit(130) from None
-
-
-def _stored(session, version, prepared) -> dict:
-    """What the summary shows of a stored version, read while its session is open (the
-    printing happens after the commit, so a closed pipe cannot undo the stored version)."""
-    tz = prepared.build.timezone
-    missed = overrides.changed_since(session, prepared.build.week, prepared.read_at)
-    return {
-        "number": version.number,
-        "unassigned": [(u.request_key, u.client.external_id, list(u.reasons)) for u in version.unassigned],
-        "missed": [
-            f"#{o.id} {overrides.describe(o, tz)} ({'removed' if o.removed_at else 'added'} by "
-            f"{o.removed_by or o.actor})"
-            for o in missed
-        ],
-    }
 
 
 def _print_summary(stored: dict, prepared, suggestions: dict[str, list] | None = None) -> None:
@@ -161,20 +125,20 @@ def _print_summary(stored: dict, prepared, suggestions: dict[str, list] | None =
     console.print(load)
 
 
-@roster_app.command("plan")
+@app.command("plan")
 def plan(
     week: str = WeekOption,
     time_limit: float = typer.Option(10.0, "--time-limit", min=0.5, help="seconds the solver may take"),
     actor: str = ActorOption,
 ) -> None:
     """Plan the week afresh and store it as a new draft version (nothing is published)."""
-    iso, who = _week(week), config.actor(actor)
+    iso, who = IsoWeek.parse(week), config.actor(actor)
     with session() as s:
         prepared = planning.prepare_plan(s, iso)
     prepared = _solve_with_progress(prepared, time_limit)
     with session() as s:
         version = versions.store_version(s, prepared, who)
-        published, stored = version.roster_week.published, _stored(s, version, prepared)
+        published, stored = version.roster_week.published, views.stored_summary(s, version, prepared)
     _print_summary(stored, prepared)
     if published is not None:
         console.print(
@@ -183,7 +147,7 @@ def plan(
         )
 
 
-@roster_app.command("replan")
+@app.command("replan")
 def replan(
     week: str = WeekOption,
     time_limit: float = typer.Option(10.0, "--time-limit", min=0.5, help="seconds the solver may take"),
@@ -197,15 +161,14 @@ def replan(
     handed to another volunteer automatically: they are listed as "needs a substitute"
     with ranked suggestions.
     """
-    iso, who = _week(week), config.actor(actor)
+    iso, who = IsoWeek.parse(week), config.actor(actor)
     with session() as s:
         prepared = planning.prepare_replan(s, iso, now=parse_now(now), from_version=from_version)
     prepared = _solve_with_progress(prepared, time_limit)
     with session() as s:
         version = versions.store_version(s, prepared, who)
-        needs = version.stats.get("needs_substitute", [])
-        suggestions = {request: advice.candidates(version, request)[1] for request in needs}
-        stored = _stored(s, version, prepared)
+        suggestions = views.substitutes(version)
+        stored = views.stored_summary(s, version, prepared)
     console.print(
         f"replanned from version {prepared.based_on}; see the changes with `carecal roster diff --week {iso}`"
     )
@@ -215,37 +178,12 @@ def replan(
 # --------------------------------------------------------------------------- look at it
 
 
-def _visit_rows(version, tz: str, volunteer: str | None, client: str | None) -> list[dict]:
-    rows = []
-    for v in sorted(version.visits, key=lambda v: (v.starts_at, v.request_key)):
-        if volunteer and v.volunteer.external_id != volunteer or client and v.client.external_id != client:
-            continue
-        start, end = to_local(v.starts_at, tz), to_local(v.ends_at, tz)
-        rows.append(
-            {
-                "request": v.request_key,
-                "day": start.strftime("%a"),
-                "date": start.date().isoformat(),
-                "start": start.strftime("%H:%M"),
-                "end": end.strftime("%H:%M"),
-                "volunteer": v.volunteer.external_id,
-                "volunteer_name": v.volunteer.name,
-                "client": v.client.external_id,
-                "client_name": v.client.name,
-                "activity": v.care_request.activity,
-                "status": v.status,
-                "pinned": v.pinned,
-            }
-        )
-    return rows
-
-
 def _short(name: str) -> str:
     first, _, last = name.partition(" ")
     return f"{first} {last[:1]}." if last else first
 
 
-@roster_app.command("show")
+@app.command("show")
 def show(
     week: str = WeekOption,
     volunteer: str = typer.Option(None, "--volunteer", help="only this volunteer's visits (external id)"),
@@ -256,44 +194,21 @@ def show(
     """Show a version of the week's roster: visits, then the uncovered requests."""
     if volunteer and client:
         raise InputError("give --volunteer or --client, not both")
-    iso = _week(week)
+    iso = IsoWeek.parse(week)
     with session() as s:
-        stored = versions.get_version(s, iso, version)
-        tz = organisation_timezone(s)
-        rows = _visit_rows(stored, tz, volunteer, client)
-        unassigned = [
-            {
-                "request": u.request_key,
-                "client": u.client.external_id,
-                "client_name": u.client.name,
-                "reasons": list(u.reasons),
-            }
-            for u in stored.unassigned
-            if not volunteer and (not client or u.client.external_id == client)
-        ]
-        head = {
-            "week": str(iso),
-            "version": stored.number,
-            "status": stored.status,
-            "revision": stored.roster_week.revision,
-            "created_by": stored.created_by,
-            "published_by": stored.published_by,
-        }
+        view = views.week_view(s, iso, version, volunteer=volunteer, client=client)
+    rows, unassigned = view["visits"], view["unassigned"]
     if fmt is Format.json:
-        sys.stdout.write(
-            json.dumps({**head, "visits": rows, "unassigned": unassigned}, indent=2, ensure_ascii=False) + "\n"
-        )
+        print_json(view)
         return
     if fmt is Format.csv:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["request"], lineterminator="\n")
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["request"], lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-        sys.stdout.write(buffer.getvalue())
         return
     console.print(
-        f"[bold]week {iso}[/] · version {head['version']} ({head['status']}) · planned by "
-        f"{head['created_by']}" + (f" · published by {head['published_by']}" if head["published_by"] else "")
+        f"[bold]week {iso}[/] · version {view['version']} ({view['status']}) · planned by "
+        f"{view['created_by']}" + (f" · published by {view['published_by']}" if view["published_by"] else "")
     )
     table = Table()
     for column in ("day", "time", "volunteer", "client", "request", "activity"):
@@ -312,38 +227,33 @@ def show(
         console.print(f"[bold]unassigned ({len(unassigned)})[/]")
         for u in unassigned:
             console.print(f"  {u['request']} {u['client_name']}: {'; '.join(u['reasons'])}", highlight=False)
-    if head["status"] == "draft":
+    if view["status"] == "draft":
         console.print(
-            f"to publish exactly this version: carecal roster publish --week {iso} --version {head['version']}"
+            f"to publish exactly this version: carecal roster publish --week {iso} --version {view['version']}"
         )
 
 
-@roster_app.command("versions")
+@app.command("versions")
 def list_versions(week: str = WeekOption) -> None:
     """List the week's versions: who planned and published each, and what it covers."""
-    iso = _week(week)
     with session() as s:
-        roster_week = versions.find_week(s, iso)
-        tz = organisation_timezone(s)
-        if roster_week is None:
-            raise NotFound(f"week {iso} has no roster yet: run `carecal roster plan --week {iso}`")
-        table = Table(title=f"week {iso} · revision {roster_week.revision}", title_justify="left")
-        for column in ("version", "status", "from", "planned", "published", "covered"):
-            table.add_column(column)
-        for v in roster_week.versions:
-            planned = [x for x in v.visits if x.status == "planned"]
-            table.add_row(
-                str(v.number),
-                v.status,
-                str(v.based_on or "—"),
-                f"{v.created_by} {to_local(v.created_at, tz):%d %b %H:%M}",
-                f"{v.published_by} {to_local(v.published_at, tz):%d %b %H:%M}" if v.published_at else "—",
-                f"{len(planned)}/{len(planned) + len(v.unassigned)}",
-            )
+        listing = views.version_list(s, IsoWeek.parse(week))
+    table = Table(title=f"week {listing['week']} · revision {listing['revision']}", title_justify="left")
+    for column in ("version", "status", "from", "planned", "published", "covered"):
+        table.add_column(column)
+    for v in listing["versions"]:
+        table.add_row(
+            str(v["version"]),
+            v["status"],
+            str(v["based_on"] or "—"),
+            f"{v['created_by']} {v['created_at']:%d %b %H:%M}",
+            f"{v['published_by']} {v['published_at']:%d %b %H:%M}" if v["published_at"] else "—",
+            f"{v['covered']}/{v['requests']}",
+        )
     console.print(table)
 
 
-@roster_app.command("diff")
+@app.command("diff")
 def diff(
     week: str = WeekOption,
     from_version: int = typer.Option(
@@ -353,51 +263,16 @@ def diff(
     fmt: Format = typer.Option(Format.table, "--format", help="table or json"),
 ) -> None:
     """Who moved, what was added or dropped between two versions, and why."""
-    iso = _week(week)
+    iso = IsoWeek.parse(week)
     with session() as s:
-        tz = organisation_timezone(s)
+        tz = organisation.timezone(s)
         result = roster_diff(s, iso, from_version, to_version)
-        old, new = result.old.number, result.new.number
+        document = views.diff_document(result, tz)
     if fmt is Format.json:
-
-        def slot(x):
-            return (
-                None
-                if x is None
-                else {
-                    "volunteer": x.volunteer,
-                    "start": to_local(x.starts_at, tz).isoformat(),
-                    "end": to_local(x.ends_at, tz).isoformat(),
-                }
-            )
-
-        sys.stdout.write(
-            json.dumps(
-                {
-                    "week": str(iso),
-                    "from": old,
-                    "to": new,
-                    "unchanged": result.unchanged,
-                    "changes": [
-                        {
-                            "request": c.request,
-                            "client": c.client,
-                            "kind": c.kind,
-                            "before": slot(c.before),
-                            "after": slot(c.after),
-                            "why": c.why,
-                        }
-                        for c in result.changes
-                    ],
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
+        print_json(document)
         return
     console.print(
-        f"[bold]week {iso}[/]: version {old} → {new}: {len(result.changes)} change(s), "
+        f"[bold]week {iso}[/]: version {document['from']} → {document['to']}: {len(result.changes)} change(s), "
         f"{result.unchanged} visit(s) unchanged"
     )
     if result.changes:
@@ -411,7 +286,7 @@ def diff(
         console.print(table)
 
 
-@roster_app.command("publish")
+@app.command("publish")
 def publish(
     week: str = WeekOption,
     version: int = typer.Option(
@@ -420,28 +295,27 @@ def publish(
     actor: str = ActorOption,
 ) -> None:
     """Publish a version: calendars and billing see only the published one."""
-    iso, who = _week(week), config.actor(actor)
+    iso, who = IsoWeek.parse(week), config.actor(actor)
     with session() as s:
-        published = versions.publish(s, iso, who, version)
-        number = published.number
+        number = versions.publish(s, iso, who, version).number
     console.print(f"week {iso}: version {number} published by {who}")
 
 
-@roster_app.command("export")
+@app.command("export")
 def export(
     week: str = WeekOption,
     output: Path = typer.Option(None, "--output", "-o", help="file to write (default: standard output)"),
     version: int = typer.Option(None, "--version", help="version number (default: the published one)"),
 ) -> None:
     """Write a version of the week as carecal-roster/1 (default: the published one)."""
-    iso = _week(week)
+    iso = IsoWeek.parse(week)
     with session() as s:
         stored = versions.get_version(s, iso, version, published=version is None)
-        document = roster_document(stored)
-    _write(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output, f"roster {iso} v{stored.number}")
+        document, number = roster_document(stored), stored.number
+    write_output(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output, f"roster {iso} v{number}")
 
 
-@roster_app.command("suggest")
+@app.command("suggest")
 def suggest(
     request: str = typer.Argument(..., help="request key, e.g. c017-2#1"),
     week: str = WeekOption,
@@ -449,9 +323,8 @@ def suggest(
     limit: int = typer.Option(8, "--limit", help="how many candidates to show"),
 ) -> None:
     """Rank who could take REQUEST, with reasons (mother tongue, knows the client, travel, load)."""
-    iso = _week(week)
     with session() as s:
-        explained, ranked = advice.suggest(s, iso, request, version=version)
+        explained, ranked = advice.suggest(s, IsoWeek.parse(week), request, version=version)
     current = explained.get("assigned_to")
     console.print(
         f"[bold]{request}[/] (client {explained['client']}, {explained.get('duration_min')} min, "
@@ -468,7 +341,7 @@ def suggest(
     console.print(table)
 
 
-@roster_app.command("explain")
+@app.command("explain")
 def explain(
     request: str = typer.Argument(..., help="request key, e.g. c017-2#1"),
     week: str = WeekOption,
@@ -476,13 +349,11 @@ def explain(
     fmt: Format = typer.Option(Format.table, "--format", help="table or json"),
 ) -> None:
     """Why REQUEST has this volunteer, or why nobody."""
-    iso = _week(week)
     with session() as s:
-        answer = advice.explain(s, iso, request, version=version)
-        tz = organisation_timezone(s)
+        answer = advice.explain(s, IsoWeek.parse(week), request, version=version)
+        tz = organisation.timezone(s)
     if fmt is Format.json:
-        answer = {**answer, "alternatives": [vars(c) for c in answer["alternatives"]]}
-        sys.stdout.write(json.dumps(answer, indent=2, ensure_ascii=False) + "\n")
+        print_json(views.explain_document(answer))
         return
     assigned = answer["assigned_to"]
     console.print(
@@ -511,149 +382,3 @@ def explain(
     for c in sorted(answer["alternatives"], key=lambda c: c.distance_km)[:8]:
         table.add_row(c.volunteer, f"{c.distance_km:.1f}", "; ".join(c.breaks) or "—")
     console.print(table)
-
-
-# --------------------------------------------------------------------------- overrides
-
-
-def _created(created: overrides.Created) -> None:
-    o = created.override
-    console.print(f"override #{o.id} recorded: {o.kind} by {o.actor} — {o.reason}")
-    for warning in created.warnings:
-        err_console.print(f"[yellow]warning:[/] the pinned volunteer {warning}", highlight=False)
-    console.print("it applies from the next `carecal roster plan` or `carecal roster replan`")
-
-
-ReasonOption = typer.Option(..., "--reason", help="why (required: it goes into the audit log)")
-
-
-@override_app.command("pin")
-def override_pin(
-    request: str = typer.Argument(..., help="request key, e.g. c017-2#1"),
-    volunteer: str = typer.Argument(..., help="volunteer external id"),
-    week: str = WeekOption,
-    start: str = typer.Option(None, "--start", help="weekday and time, e.g. 'tue 14:00' (default: the solver chooses)"),
-    reason: str = ReasonOption,
-    actor: str = ActorOption,
-) -> None:
-    """Pin REQUEST to VOLUNTEER this week (optionally at a time).
-
-    Breaking a matching rule (language, training, reach) is allowed with a warning; what is
-    impossible in time (outside windows or availability, absent, clashing pins) is refused.
-    """
-    with session() as s:
-        created = overrides.pin(
-            s, _week(week), request, volunteer, start=start, reason=reason, actor=config.actor(actor)
-        )
-    _created(created)
-
-
-@override_app.command("forbid")
-def override_forbid(
-    client: str = typer.Argument(..., help="client external id"),
-    volunteer: str = typer.Argument(..., help="volunteer external id"),
-    until: datetime = typer.Option(
-        None, "--until", formats=["%Y-%m-%d"], help="last day it applies (default: for good)"
-    ),
-    reason: str = ReasonOption,
-    actor: str = ActorOption,
-) -> None:
-    """VOLUNTEER must not visit CLIENT (until a date)."""
-    with session() as s:
-        created = overrides.forbid(
-            s, client, volunteer, until=until.date() if until else None, reason=reason, actor=config.actor(actor)
-        )
-    _created(created)
-
-
-@override_app.command("absence")
-def override_absence(
-    volunteer: str = typer.Argument(..., help="volunteer external id"),
-    start: str = typer.Option(..., "--from", help="date or date and time, e.g. 2026-11-23 or '2026-11-23 14:00'"),
-    end: str = typer.Option(..., "--to", help="date (through the end of that day) or date and time"),
-    reason: str = ReasonOption,
-    actor: str = ActorOption,
-) -> None:
-    """VOLUNTEER cannot visit in this period (illness, holiday)."""
-    with session() as s:
-        created = overrides.absence(s, volunteer, start, end, reason=reason, actor=config.actor(actor))
-    _created(created)
-
-
-@override_app.command("client-away")
-def override_client_away(
-    client: str = typer.Argument(..., help="client external id"),
-    start: str = typer.Option(..., "--from", help="date or date and time"),
-    end: str = typer.Option(..., "--to", help="date (through the end of that day) or date and time"),
-    reason: str = ReasonOption,
-    actor: str = ActorOption,
-) -> None:
-    """CLIENT is not at home in this period (hospital, travel)."""
-    with session() as s:
-        created = overrides.client_away(s, client, start, end, reason=reason, actor=config.actor(actor))
-    _created(created)
-
-
-@override_app.command("unassign")
-def override_unassign(
-    request: str = typer.Argument(..., help="request key, e.g. c017-2#1"),
-    week: str = WeekOption,
-    reason: str = ReasonOption,
-    actor: str = ActorOption,
-) -> None:
-    """Leave REQUEST uncovered this week."""
-    with session() as s:
-        created = overrides.unassign(s, _week(week), request, reason=reason, actor=config.actor(actor))
-    _created(created)
-
-
-@override_app.command("list")
-def override_list(
-    week: str = typer.Option(None, "--week", "-w", help="only those touching this ISO week"),
-    all_: bool = typer.Option(False, "--all", help="include removed ones"),
-) -> None:
-    """List overrides (active ones; --all includes removed)."""
-    with session() as s:
-        tz = organisation_timezone(s)
-        rows = overrides.list_overrides(s, _week(week) if week else None, tz=tz, include_removed=all_)
-        table = Table()
-        for column in ("#", "kind", "what", "by", "reason", "state"):
-            table.add_column(column)
-        for o in rows:
-            state = f"removed by {o.removed_by}" if o.removed_at else "active"
-            table.add_row(str(o.id), o.kind, overrides.describe(o, tz), o.actor, o.reason, state)
-    console.print(table if rows else "no overrides")
-
-
-@override_app.command("remove")
-def override_remove(
-    override_id: int = typer.Argument(..., metavar="ID", help="override number"),
-    reason: str = typer.Option(None, "--reason", help="why (recorded in the audit log)"),
-    actor: str = ActorOption,
-) -> None:
-    """Withdraw an override (its record stays, marked removed)."""
-    who = config.actor(actor)
-    with session() as s:
-        overrides.remove(s, override_id, actor=who, reason=reason)
-    console.print(f"override #{override_id} removed by {who}; it no longer applies from the next plan or replan")
-
-
-# --------------------------------------------------------------------------- report
-
-
-@report_app.command("week")
-def report_week(
-    week: str = WeekOption,
-    output: Path = typer.Option(None, "--output", "-o", help="HTML file (default: exports/roster-<week>.html)"),
-    version: int = typer.Option(None, "--version", help="version number (default: the published one, else the latest)"),
-) -> None:
-    """Write the week as a self-contained HTML page.
-
-    Visits by volunteer and day, uncovered requests with reasons, a district sketch of homes
-    with assignment lines, coverage and load. No health data, no network access needed.
-    """
-    iso = _week(week)
-    with session() as s:
-        html = render_week_report(s, iso, version)
-    target = output or Path("exports") / f"roster-{iso}.html"
-    _write(html, target, f"week report {iso}")

@@ -54,9 +54,12 @@ def test_the_demo_refuses_a_database_that_holds_data(db_url, tmp_path):
         demo.run_demo(context(db_url, tmp_path), steps=[])
 
 
-def test_steps_may_be_named_by_module_and_function():
-    assert demo.resolve_step("carecal.demo:load_master_data") is demo.load_master_data
+def test_a_step_is_titled_by_the_first_line_of_its_docstring_else_by_its_name():
+    def write_the_files(ctx):
+        pass
+
     assert demo.step_title(demo.load_master_data).startswith("Load the association from data/")
+    assert demo.step_title(write_the_files) == "write the files"
 
 
 def test_a_new_file_never_overwrites_an_existing_one(tmp_path):

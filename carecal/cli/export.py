@@ -1,0 +1,176 @@
+"""`carecal export ...`: every file the office hands on: master data, calendars, the
+auditors' hours, proofs of service, allowances and the audit log."""
+
+import os
+import sys
+from datetime import date
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from carecal.billing import exports, proof
+from carecal.billing.invoicing import parse_month
+from carecal.billing.money import euros
+from carecal.cli.common import WeekOption, console, err_console, noun, session
+from carecal.errors import InputError
+from carecal.feeds.calendars import write_week
+from carecal.masterdata import export_csv, export_file
+from carecal.masterdata.files import FORMATS
+from carecal.weeks import IsoWeek
+
+app = noun("export", "Write files: master data, calendars, hours, proofs, allowances, audit log.")
+
+DEFAULT_OUT = Path("exports")
+PSEUDONYM_KEY_ENV = "CARECAL_PSEUDONYM_KEY"
+
+MonthOption = typer.Option(..., "--month", "-m", help="billing month, e.g. 2026-11")
+OutOption = typer.Option(None, "--output", "-o", help="file to write (default: CSV on standard output)")
+FormatOption = typer.Option(None, "--format", "-f", help="csv or xlsx (default: from the file name)")
+
+
+class Format(str, Enum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class Limit(str, Enum):
+    nr26 = "3_26"
+    nr26a = "3_26a"
+
+
+def _day(text: str | None, option: str) -> date | None:
+    return exports.parse_day(text, option)
+
+
+# --- master data -----------------------------------------------------------------------------
+
+
+def _export(kind: str, output: Path | None, fmt: str | None) -> None:
+    if fmt is not None and fmt.lower() not in FORMATS:
+        raise InputError(f"--format {fmt!r}: expected csv or xlsx")
+    with session() as s:
+        if output is None:
+            if fmt and fmt.lower() == "xlsx":
+                raise InputError("xlsx needs a file: give -o FILE.xlsx")
+            export_csv(s, kind, sys.stdout)
+            return
+        count = export_file(s, kind, output, fmt)
+    console.print(f"wrote {count} {kind} to {output}", highlight=False)
+
+
+@app.command("volunteers")
+def export_volunteers(output: Path = OutOption, fmt: str = FormatOption) -> None:
+    """Write all volunteers in the import layout (CSV or XLSX)."""
+    _export("volunteers", output, fmt)
+
+
+@app.command("clients")
+def export_clients(output: Path = OutOption, fmt: str = FormatOption) -> None:
+    """Write all clients in the import layout (CSV or XLSX). The file holds health data."""
+    _export("clients", output, fmt)
+
+
+@app.command("requests")
+def export_requests(output: Path = OutOption, fmt: str = FormatOption) -> None:
+    """Write all care requests in the import layout (CSV or XLSX)."""
+    _export("requests", output, fmt)
+
+
+# --- calendars -------------------------------------------------------------------------------
+
+
+@app.command("ical")
+def ical(
+    week: str = WeekOption, out: Path = typer.Option(Path("exports"), "--out", help="directory for the .ics files")
+) -> None:
+    """One .ics per volunteer, per client whose family opted in, and one office file with all visits."""
+    with session() as s:
+        written = write_week(s, IsoWeek.parse(week), out)
+    console.print(f"wrote {len(written)} calendar files for {week} to {out}/")
+
+
+# --- for auditors ----------------------------------------------------------------------------
+
+
+def pseudonym_key() -> bytes:
+    key = os.environ.get(PSEUDONYM_KEY_ENV)
+    if not key:
+        raise InputError(
+            f"--pseudonymise needs a secret key in ${PSEUDONYM_KEY_ENV} (keep it: the same key "
+            "gives the same pseudonyms in every export)"
+        )
+    return key.encode()
+
+
+@app.command("hours")
+def export_hours(
+    month: str = MonthOption,
+    format: Format = typer.Option(Format.csv, "--format", help="csv or xlsx"),
+    pseudonymise: bool = typer.Option(
+        False, "--pseudonymise", help=f"stable pseudonyms for clients and volunteers (key: ${PSEUDONYM_KEY_ENV})"
+    ),
+    output: Path = typer.Option(None, "-o", "--output", help="file to write (default: exports/hours_MONTH.FORMAT)"),
+) -> None:
+    """One row per visit of the month: status, people, times, funding, price, invoice, signature, history."""
+    month = parse_month(month)
+    key = pseudonym_key() if pseudonymise else None
+    with session() as s:
+        rows = exports.hours_rows(s, month, key)
+    path = output or DEFAULT_OUT / f"hours_{month}{'_pseudonymised' if key else ''}.{format.value}"
+    exports.write_table(path, exports.HOURS_COLUMNS, rows, format.value)
+    console.print(f"wrote {len(rows)} visit(s) to {path}")
+
+
+@app.command("proof")
+def export_proof(
+    month: str = MonthOption,
+    client: str = typer.Option(None, "--client", help="only this client (default: every client with visits)"),
+    out: Path = typer.Option(DEFAULT_OUT, "--out", help="directory for the PDFs"),
+) -> None:
+    """The Leistungsnachweis: one PDF per client and month, one line per visit, in German."""
+    with session() as s:
+        paths = proof.write_proofs(s, month, out, client)
+    for path in paths:
+        console.print(f"wrote {path}")
+    console.print(f"{len(paths)} proof(s) of service")
+
+
+@app.command("allowances")
+def export_allowances(
+    year: str = typer.Option(..., "--year", help="calendar year, e.g. 2026"),
+    limit: Limit = typer.Option(Limit.nr26, "--limit", help="tax-free limit: §3 Nr. 26 (3_26) or Nr. 26a (3_26a) EStG"),
+    format: Format = typer.Option(Format.csv, "--format", help="csv or xlsx"),
+    output: Path = typer.Option(None, "-o", "--output", help="file to write (default: exports/allowances_YEAR.FORMAT)"),
+) -> None:
+    """Per volunteer: hours, allowance earned, share of the tax-free limit; warns near or over it."""
+    number = exports.parse_year(year)
+    with session() as s:
+        items = exports.allowances(s, number, limit.value)
+        rows = exports.allowance_rows(items)
+    path = output or DEFAULT_OUT / f"allowances_{number}.{format.value}"
+    exports.write_table(path, exports.ALLOWANCE_COLUMNS, rows, format.value)
+    for item in items:
+        if item.warning:
+            err_console.print(
+                f"[yellow]warning:[/] {item.volunteer.external_id} {item.volunteer.name}: "
+                f"{euros(item.allowance_cents)} is {item.share:.0%} of {euros(item.limit_cents)} "
+                f"— {item.warning}",
+                highlight=False,
+            )
+    console.print(f"wrote {len(rows)} volunteer(s) to {path}")
+
+
+@app.command("audit-log")
+def export_audit_log(
+    from_: str = typer.Option(None, "--from", help="first day, e.g. 2026-11-01"),
+    to: str = typer.Option(None, "--to", help="last day (inclusive)"),
+    format: Format = typer.Option(Format.csv, "--format", help="csv or xlsx"),
+    output: Path = typer.Option(None, "-o", "--output", help="file to write (default: exports/audit-log.FORMAT)"),
+) -> None:
+    """Every audited change (who, when, what) between two days, health data masked."""
+    with session() as s:
+        rows = exports.audit_rows(s, _day(from_, "--from"), _day(to, "--to"))
+    path = output or DEFAULT_OUT / f"audit-log.{format.value}"
+    exports.write_table(path, exports.AUDIT_COLUMNS, rows, format.value)
+    console.print(f"wrote {len(rows)} event(s) to {path}")
