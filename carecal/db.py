@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from carecal.errors import CarecalError
 
+WRITE_OPTION = "carecal_write"  # execution option: this session writes (see session_scope)
+
 
 @cache
 def engine_for(url: str) -> Engine:
@@ -25,8 +27,15 @@ def engine_for(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling is unreliable (it skips BEGIN before some
         # statements); emit BEGIN ourselves so every session is one real transaction.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _sqlite_begin(connection) -> None:
+    # A writing session takes the write lock at once (BEGIN IMMEDIATE): SQLite cannot
+    # promote a transaction that has read to a writer once another one has written.
+    immediate = connection.get_execution_options().get(WRITE_OPTION)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -38,10 +47,18 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 
 @contextmanager
-def session_scope(url: str) -> Iterator[Session]:
+def session_scope(url: str, *, write: bool = False) -> Iterator[Session]:
     """One transaction: committed when the block ends normally, rolled back on any error
-    (including Ctrl-C), so a failed command leaves nothing half-written."""
-    session = sessionmaker(engine_for(url), expire_on_commit=False)()
+    (including Ctrl-C), so a failed command leaves nothing half-written.
+
+    `write=True` for a transaction that reads and then writes what it read depends on
+    (billing runs, anything that appends to a hash chain): on SQLite it is the one writer
+    from its first statement on (others wait for it, up to the busy timeout); PostgreSQL
+    needs nothing extra, its row locks serialise such writers."""
+    engine = engine_for(url)
+    if write:
+        engine = engine.execution_options(**{WRITE_OPTION: True})
+    session = sessionmaker(engine, expire_on_commit=False)()
     try:
         yield session
         session.commit()

@@ -106,7 +106,7 @@ def step(ctx) -> None:
     months = sorted({month_key(day) for week in weeks for day in (week.monday, week.sunday)})
     for month in months:
         issued = month_bounds(month)[1] + timedelta(days=1)
-        with db.session_scope(ctx.url) as s:
+        with db.session_scope(ctx.url, write=True) as s:
             result = invoicing.run_month(s, month, ctx.actor, issued_on=issued)
             by_funding: dict[str, int] = {}
             for invoice in result.invoices:

@@ -1,7 +1,9 @@
 """Proof that a month's visit records, invoices and ledger movements add up.
 
 Everything is recomputed from the records and the rate table, independently of how the
-billing run computed it, so a changed row anywhere shows up as a named problem.
+billing run computed it, so a changed row anywhere shows up as a named problem; and the
+hash chains of the audit log, invoices, invoice lines and ledger entries must hold, so a
+row rewritten behind the database's back shows even where the sums still add up.
 """
 
 from collections import defaultdict
@@ -10,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carecal import integrity
 from carecal.billing import budgets
 from carecal.billing.ledger import PRIVATE, month_bounds
 from carecal.billing.money import euros, visit_price
@@ -165,6 +168,9 @@ def reconcile(session: Session, month: str) -> Reconciliation:
                 f"invoice numbers {year} are not gapless: missing {missing[:10]}, "
                 f"{len(sequences)} invoices for counter {counter.last_number if counter else 0}"
             )
+
+    # 7. nothing recorded was changed, removed or slipped in: every hash chain holds
+    problems.extend(f"hash chain broken: {state.problem}" for state in integrity.verify(session) if state.problem)
 
     report.figures = {
         "delivered_visits": len(delivered),

@@ -15,6 +15,7 @@ from carecal.models.billing import (
     VisitRecordChange,
 )
 from carecal.models.care import CareRequest
+from carecal.models.chain import CHAINED_TABLES, ChainHead
 from carecal.models.feeds import FeedToken
 from carecal.models.organisation import Organisation, Rate
 from carecal.models.override import OVERRIDE_KINDS, Override
@@ -40,6 +41,8 @@ __all__ = [
     "Base",
     "CareGrade",
     "CareRequest",
+    "CHAINED_TABLES",
+    "ChainHead",
     "Client",
     "ClientAway",
     "Exclusion",

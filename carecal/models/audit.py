@@ -1,5 +1,7 @@
-"""The append-only audit log. The database refuses UPDATE and DELETE (triggers in the
-first migration), so not even a bug in carecal can rewrite history."""
+"""The append-only audit log. The database refuses UPDATE, DELETE and replacing inserts
+(triggers), so not even a bug in carecal can rewrite history; and the events form a hash
+chain (`carecal.models.chain`), so a rewrite made behind the triggers' back shows in
+`carecal audit verify`."""
 
 from datetime import datetime
 
@@ -7,9 +9,10 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carecal.models.base import Base, utcnow
+from carecal.models.chain import Chained
 
 
-class AuditEvent(Base):
+class AuditEvent(Chained, Base):
     __tablename__ = "audit_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,8 @@
 
 Money is integer cents throughout. Nothing here is ever deleted: a record's changes are
 kept as history rows, a billed amount is corrected by a credit note that references the
-invoice, and a closed month is never rewritten (§147 AO).
+invoice, and a closed month is never rewritten (§147 AO). Invoices, their lines and
+ledger entries are append-only (triggers) and hash chains (`carecal.models.chain`).
 """
 
 from datetime import date, datetime
@@ -11,6 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carecal.models.base import Base, utcnow
+from carecal.models.chain import Chained
 from carecal.models.people import Client
 from carecal.models.roster import Visit
 
@@ -73,7 +75,7 @@ class VisitRecordChange(Base):
     record: Mapped[VisitRecord] = relationship(back_populates="changes")
 
 
-class Invoice(Base):
+class Invoice(Chained, Base):
     """An invoice or a credit note (`corrects_id` set, negative amounts) for one client,
     one payer and one funding source, for one month's visits."""
 
@@ -112,7 +114,7 @@ class Invoice(Base):
     )
 
 
-class InvoiceLine(Base):
+class InvoiceLine(Chained, Base):
     """One visit (or the part of it one funding source pays) on an invoice."""
 
     __tablename__ = "invoice_line"
@@ -133,7 +135,7 @@ class InvoiceLine(Base):
     record: Mapped[VisitRecord] = relationship()
 
 
-class LedgerEntry(Base):
+class LedgerEntry(Chained, Base):
     """A stored movement on a client's budget: a spend (invoice line), a refund (credit
     note line) or a manual correction. Monthly accruals and lapses are not stored: they
     follow from the care grades and the rates (carecal.billing.ledger).

@@ -13,6 +13,7 @@ from carecal.errors import Conflict
 from carecal.models import AuditEvent, Invoice, LedgerEntry, Rate
 from carecal.weeks import IsoWeek
 from tests import factories as f
+from tests.tamper import drop_guards
 
 AFTER = datetime(2026, 12, 15, tzinfo=UTC)  # "now" for recording: after the visits
 ISSUED = date(2026, 12, 1)
@@ -163,17 +164,20 @@ def test_reconcile_fails_on_a_tampered_row(session):
     books(session)
     invoice = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices[0]
     assert reconcile(session, "2026-11").ok
-    # rows cannot be changed, but one can be slipped in: the first visit billed once more
+    # with the triggers dropped, a row slipped in at the end: the first visit billed once more
+    drop_guards(session)
     session.execute(
         text(
-            "INSERT INTO invoice_line (invoice_id, visit_id, record_id, day, minutes, category, unit_price_cents, "
-            "amount_cents, visit_price_cents) SELECT invoice_id, visit_id, record_id, day, minutes, category, "
-            "unit_price_cents, amount_cents, visit_price_cents FROM invoice_line WHERE id = :id"
+            "INSERT INTO invoice_line (id, invoice_id, visit_id, record_id, day, minutes, category, unit_price_cents, "
+            "amount_cents, visit_price_cents, prev_hash, row_hash) SELECT (SELECT max(id) + 1 FROM invoice_line), "
+            "invoice_id, visit_id, record_id, day, minutes, category, unit_price_cents, amount_cents, "
+            "visit_price_cents, prev_hash, row_hash FROM invoice_line WHERE id = :id"
         ),
         {"id": invoice.lines[0].id},
     )
     session.expire_all()
     problems = reconcile(session, "2026-11").problems
+    assert any("hash chain broken: invoice_line row" in p for p in problems)
     assert any(f"invoice {invoice.number}: total 72,00 € but lines add up to 108,00 €" in p for p in problems)
     assert any("ledger moved 0,00 €" in p for p in problems)
     assert any("billed 72,00 €, but 120 min at 18,00 €/h is 36,00 €" in p for p in problems)
