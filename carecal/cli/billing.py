@@ -27,7 +27,7 @@ def billing_run(
     actor: str = ActorOption,
 ) -> None:
     """Invoice the month's delivered visits per client, payer and funding source."""
-    with session() as s:
+    with session(write=True) as s:
         result = invoicing.run_month(s, month, config.actor(actor), _day(issued, "--issued"))
         if not result.invoices:
             console.print(f"{result.month}: nothing new to bill")
@@ -49,7 +49,7 @@ def billing_run(
 @app.command("close")
 def billing_close(month: str = MonthOption, actor: str = ActorOption) -> None:
     """Close the month: its visits, records and invoices can no longer change."""
-    with session() as s:
+    with session(write=True) as s:
         closed = invoicing.close_month(s, month, config.actor(actor))
         console.print(f"{closed.month} closed; corrections are credit notes from now on")
 
@@ -62,7 +62,7 @@ def billing_credit(
     actor: str = ActorOption,
 ) -> None:
     """Issue a credit note that reverses an invoice (or some of its visits)."""
-    with session() as s:
+    with session(write=True) as s:
         credit = invoicing.credit_note(s, invoice, config.actor(actor), reason, visit or None)
         console.print(
             f"credit note {credit.number} for {invoice}: {euros(credit.total_cents)}; "

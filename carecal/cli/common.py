@@ -34,12 +34,13 @@ def db_url() -> str:
 
 
 @contextmanager
-def session(*, check_schema: bool = True) -> Iterator[Session]:
-    """A transaction for one command: committed at the end, rolled back on any error."""
+def session(*, check_schema: bool = True, write: bool = False) -> Iterator[Session]:
+    """A transaction for one command: committed at the end, rolled back on any error.
+    `write=True`: the command reads and then writes what depends on it (db.session_scope)."""
     url = db_url()
     if check_schema:
         db.require_current(url)
-    with db.session_scope(url) as s:
+    with db.session_scope(url, write=write) as s:
         yield s
 
 

@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 
 from carecal import __version__
 from carecal.cli import (
+    audit,
     billing,
     budget,
     client,
@@ -67,6 +68,7 @@ for module in (
     visit,
     budget,
     billing,
+    audit,
 ):
     app.add_typer(module.app)
 

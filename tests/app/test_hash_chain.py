@@ -371,3 +371,50 @@ def test_the_migration_chains_the_rows_already_there(db_url):
     with db.session_scope(db_url) as s:
         assert s.scalars(select(AuditEvent.id).where(AuditEvent.action == "test.after")).one() == gap_id + 1
     assert _broken(db_url) == {}
+
+
+# --- carecal audit verify -------------------------------------------------------------------
+
+
+def test_cli_audit_verify_prints_the_heads_and_names_the_first_bad_row(cli, db_url):
+    _events(db_url)
+    intact = cli("audit", "verify")
+    assert intact.exit_code == 0, intact.stderr
+    with db.session_scope(db_url) as s:
+        head = s.get(ChainHead, "audit_event")
+    assert f"audit_event:4:{head.last_hash}" in intact.stdout and "history intact" in intact.stdout
+
+    with db.session_scope(db_url) as s:
+        drop_guards(s)
+        s.execute(text(REWRITE_ROW_1.format(verb="") + " ON CONFLICT (id) DO UPDATE SET actor = excluded.actor"))
+    broken = cli("audit", "verify")
+    assert broken.exit_code == 1
+    assert "audit_event row 1: its content does not match its hash" in " ".join(broken.stderr.split())
+    assert "1 hash chain(s) broken" in broken.stderr
+
+
+def test_an_anchor_catches_a_chain_rewritten_hashes_and_all(cli, db_url):
+    _events(db_url)
+    with db.session_scope(db_url) as s:
+        anchor = next(state.anchor for state in integrity.verify(s) if state.table == "audit_event")
+    assert cli("audit", "verify", "--anchor", anchor).exit_code == 0
+
+    # someone who knows the canonical form rewrites row 2 and recomputes every hash after it
+    with db.session_scope(db_url) as s:
+        drop_guards(s)
+        table = AuditEvent.__table__
+        rows = [dict(r) for r in s.execute(select(table).order_by(table.c.id)).mappings()]
+        rows[1]["actor"] = "mallory"
+        for k in range(1, len(rows)):
+            rows[k]["prev_hash"] = rows[k - 1]["row_hash"]
+            rows[k]["row_hash"] = hashchain.row_hash("audit_event", rows[k])
+        s.execute(text("DELETE FROM audit_event WHERE id >= 2"))
+        s.execute(insert(table), rows[1:])
+        s.execute(text("UPDATE chain_head SET last_hash = :h WHERE name = 'audit_event'"), {"h": rows[-1]["row_hash"]})
+    assert _broken(db_url) == {}  # the chain alone cannot tell
+    result = cli("audit", "verify", "--anchor", anchor)
+    assert result.exit_code == 1
+    assert "audit_event row 4: its hash is not the one written down" in " ".join(result.stderr.split())
+
+    bad = cli("audit", "verify", "--anchor", "audit_event:4:abc")
+    assert bad.exit_code == 2 and "CHAIN:ROW:HASH" in bad.stderr
