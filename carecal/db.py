@@ -1,5 +1,14 @@
 """Engines, sessions and migrations. Sessions are opened at the edges (a CLI command, an
-HTTP request); library functions receive a Session and never commit on their own."""
+HTTP request); library functions receive a Session and never commit on their own.
+
+Several processes share one database (coordinators' commands, the feed server). On SQLite
+the file is in WAL mode, so readers never block the writer nor the writer the readers. A
+command that writes takes the write lock when its transaction begins (`write=True`: BEGIN
+IMMEDIATE) and waits up to BUSY_TIMEOUT_MS for it, so what it read cannot be changed by a
+colleague before it writes (without it, SQLite refuses such a write at once).
+A write that still cannot go through, and a database that cannot be reached, end in one
+CarecalError (a line for the user, nothing half-written), never in a traceback with SQL.
+"""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,16 +22,31 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from carecal.errors import CarecalError
+from carecal.errors import CarecalError, DatabaseBusy, DatabaseUnavailable, RuleBroken
+
+# How long a write waits for a colleague's write to finish before it gives up (SQLite).
+BUSY_TIMEOUT_MS = 10_000
+# Triggers that guard the visit life cycle start their message with this (see
+# carecal.lifecycle); such a refusal reaches the user as a Conflict with that message.
+RULE_MARK = "carecal rule: "
 
 WRITE_OPTION = "carecal_write"  # execution option: this session writes (see session_scope)
 
 
 @cache
 def engine_for(url: str) -> Engine:
-    engine = create_engine(url, future=True)
+    try:
+        # hide_parameters: an error never carries the values of a statement (reasons,
+        # names) into a message or a log.
+        engine = create_engine(url, future=True, hide_parameters=True)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as error:
+        raise DatabaseUnavailable(
+            f"{_printable(url)} is not a database URL carecal can use ({_first_line(error)}); "
+            "examples: sqlite:///carecal.db, postgresql+psycopg://user:password@host/dbname"
+        ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling is unreliable (it skips BEGIN before some
@@ -42,7 +66,9 @@ def _sqlite_pragmas(dbapi_connection, _record):
     dbapi_connection.isolation_level = None  # let the "begin" listener issue BEGIN
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
+        cursor.execute("PRAGMA journal_mode = WAL")  # stays set in the file
     cursor.close()
 
 
@@ -54,19 +80,74 @@ def session_scope(url: str, *, write: bool = False) -> Iterator[Session]:
     `write=True` for a transaction that reads and then writes what it read depends on
     (billing runs, anything that appends to a hash chain): on SQLite it is the one writer
     from its first statement on (others wait for it, up to the busy timeout); PostgreSQL
-    needs nothing extra, its row locks serialise such writers."""
+    needs nothing extra, its row locks serialise such writers. Readers never wait, and
+    never hold up a writer."""
     engine = engine_for(url)
     if write:
         engine = engine.execution_options(**{WRITE_OPTION: True})
     session = sessionmaker(engine, expire_on_commit=False)()
     try:
-        yield session
-        session.commit()
+        with database_errors(url):
+            yield session
+            session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """Turn what the database says about itself (busy, unreachable, a broken rule) into one
+    clear CarecalError; everything else passes unchanged."""
+    try:
+        yield
+    except DBAPIError as error:
+        message = str(error.orig) if error.orig is not None else str(error)
+        if RULE_MARK in message:
+            raise RuleBroken(message.split(RULE_MARK, 1)[1].splitlines()[0].strip()) from None
+        if not isinstance(error, OperationalError):
+            raise
+        lowered = message.lower()
+        if "locked" in lowered or "busy" in lowered:
+            raise DatabaseBusy(
+                f"the database {safe_url(url)} stayed busy with another command's write for "
+                f"{BUSY_TIMEOUT_MS // 1000} s; nothing was saved: try again"
+            ) from None
+        if error.connection_invalidated or _is_connect_failure(lowered):
+            raise DatabaseUnavailable(f"cannot reach the database {safe_url(url)}: {_first_line(message)}") from None
+        raise
+
+
+def _is_connect_failure(message: str) -> bool:
+    return any(
+        phrase in message
+        for phrase in (
+            "connection refused",
+            "could not connect",
+            "connection failed",
+            "could not translate host name",
+            "name or service not known",
+            "timeout expired",
+            "password authentication failed",
+            "does not exist",
+            "unable to open database file",
+            "server closed the connection",
+            "no such host",
+        )
+    )
+
+
+def _first_line(error: object) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _printable(url: str) -> str:
+    try:
+        return safe_url(url)
+    except ArgumentError:
+        return repr(url.split("@")[-1])  # never print what could be a password
 
 
 def alembic_config(url: str) -> Config:
@@ -77,11 +158,12 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    with database_errors(url):
+        command.upgrade(alembic_config(url), revision)
 
 
 def current_revision(url: str) -> str | None:
-    with engine_for(url).connect() as connection:
+    with database_errors(url), engine_for(url).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -103,14 +185,19 @@ def require_current(url: str) -> None:
 
 def exists(url: str) -> bool:
     """False for a SQLite file that is not there (connecting would create it, empty)."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        engine_for(url)  # raises the one-line DatabaseUnavailable for an unusable URL
+        raise
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return True
     return Path(parsed.database).exists()
 
 
 def is_empty(url: str) -> bool:
-    return not inspect(engine_for(url)).get_table_names()
+    with database_errors(url):
+        return not inspect(engine_for(url)).get_table_names()
 
 
 def safe_url(url: str) -> str:

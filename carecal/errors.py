@@ -32,3 +32,18 @@ class InputError(CarecalError):
 
     def __str__(self) -> str:
         return "\n".join([self.args[0], *(f"  - {p}" for p in self.problems)])
+
+
+class RuleBroken(Conflict):
+    """The database refused a change that breaks a rule it guards (a trigger of
+    carecal.lifecycle), e.g. changing a visit that is already billed."""
+
+
+class DatabaseBusy(Conflict):
+    """Another process kept the database locked for writing longer than we wait."""
+
+
+class DatabaseUnavailable(CarecalError):
+    """The database URL is wrong, or the database cannot be reached."""
+
+    exit_code = 5

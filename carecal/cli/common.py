@@ -34,9 +34,11 @@ def db_url() -> str:
 
 
 @contextmanager
-def session(*, check_schema: bool = True, write: bool = False) -> Iterator[Session]:
+def session(*, check_schema: bool = True, write: bool = True) -> Iterator[Session]:
     """A transaction for one command: committed at the end, rolled back on any error.
-    `write=True`: the command reads and then writes what depends on it (db.session_scope)."""
+    It writes (`write=True`, the default: on SQLite it waits for the write lock first, so a
+    colleague's command never makes it fail halfway; db.session_scope); a command that only
+    reads says `write=False` and never waits."""
     url = db_url()
     if check_schema:
         db.require_current(url)

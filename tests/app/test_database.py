@@ -108,3 +108,62 @@ def test_a_command_on_a_missing_sqlite_file_says_so_and_creates_nothing(tmp_path
     assert result.exit_code == 1
     assert "no database" in result.stderr and "carecal init" in result.stderr
     assert not path.exists()
+
+
+def test_sqlite_files_are_in_wal_mode_so_readers_and_the_writer_never_block_each_other(sqlite_url):
+    with db.session_scope(sqlite_url) as s:
+        assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert s.execute(text("PRAGMA busy_timeout")).scalar() == db.BUSY_TIMEOUT_MS
+
+
+@pytest.mark.parametrize(
+    "url, says",
+    [
+        ("postgres://x", "is not a database URL carecal can use"),
+        ("not a url", "is not a database URL carecal can use"),
+        ("postgresql+psycopg://carecal:secret@127.0.0.1:9/carecal", "cannot reach the database"),
+    ],
+)
+def test_a_wrong_or_unreachable_db_is_one_line_with_an_exit_code(url, says):
+    from typer.testing import CliRunner
+
+    from carecal.cli.main import app
+
+    result = CliRunner().invoke(app, ["--db", url, "volunteer", "list"])
+    assert result.exit_code == 5, result.output
+    assert says in result.stderr and "secret" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_a_write_that_cannot_get_the_lock_fails_in_one_line_and_writes_nothing(sqlite_url, monkeypatch, tmp_path):
+    """Another process holds the write lock longer than a command waits: the command says so
+    in one line (no SQL, no parameters) and nothing of it is stored."""
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from carecal.cli.main import app
+    from carecal.models import Override
+    from tests import factories
+
+    with db.session_scope(sqlite_url) as s:
+        factories.organisation(s)
+        volunteer = factories.volunteer(s).external_id
+    db.engine_for(sqlite_url).dispose()
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 300)
+    other = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # a colleague's write in progress
+    try:
+        result = CliRunner().invoke(
+            app,
+            ["--db", sqlite_url, "override", "absence", volunteer, "--from", "2026-11-23", "--to", "2026-11-24"]
+            + ["--reason", "secret reason text", "--actor", "anna"],
+        )
+    finally:
+        other.rollback()
+        other.close()
+    assert result.exit_code == 4, result.output
+    assert "busy" in result.stderr and "nothing was saved" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "secret reason text" not in result.output
+    with db.session_scope(sqlite_url) as s:
+        assert s.scalars(select(Override)).all() == []
