@@ -22,8 +22,8 @@ from datetime import UTC, date, time, timedelta
 from pathlib import Path
 
 from carecal.masterdata.districts import areas_km2, districts
-from carecal.masterdata.files import write_csv
 from carecal.masterdata.layout import CLIENTS, REQUESTS, VOLUNTEERS, Layout
+from carecal.tables import write_table
 from carecal.weeks import IsoWeek, local
 
 DEFAULT_SEED = 2026
@@ -714,8 +714,7 @@ def write(data: DemoData, out: Path) -> list[Path]:
     written = []
     for name, layout, attribute in FILES:
         path = out / name
-        with path.open("w", encoding="utf-8", newline="") as target:
-            write_csv(target, layout.names, (_format(layout, row) for row in getattr(data, attribute)))
+        write_table(path, layout.names, (_format(layout, row) for row in getattr(data, attribute)))
         written.append(path)
     return written
 

@@ -1,25 +1,25 @@
 """Exports for auditors: hours per visit, volunteers' allowances, the audit log.
 
-Each export is a header and rows of plain values; `write_table` writes them as CSV or
-XLSX, with every text cell made safe against formula injection and every time in the
-organisation's time zone.
+Each export is a header and rows of typed values (dates, times, local date-times, Money)
+with every time in the organisation's time zone; carecal's one table writer
+(`carecal.tables`) writes them as CSV or XLSX, safe against formula injection.
 """
 
-import csv
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carecal import tables
 from carecal.billing import budgets, records
 from carecal.billing.ledger import month_bounds
 from carecal.billing.money import visit_price
-from carecal.billing.sheets import pseudonym, safe_cell
+from carecal.billing.sheets import pseudonym
 from carecal.errors import InputError
 from carecal.models import (
     AuditEvent,
@@ -30,9 +30,9 @@ from carecal.models import (
     VisitRecord,
     Volunteer,
 )
+from carecal.tables import Money, money
 from carecal.weeks import local, to_local
 
-FORMATS = ("csv", "xlsx")
 NEAR_LIMIT = Decimal("0.8")  # warn from 80 % of the tax-free limit on
 
 FUNDING_LABELS = {"relief": "§45b", "conversion": "§45a(4)", "private": "privat"}
@@ -64,36 +64,13 @@ HOURS_COLUMNS = [
 ]
 
 
-def eur(cents: int | None) -> Decimal | None:
-    return None if cents is None else (Decimal(cents) / 100).quantize(Decimal("0.01"))
+def eur(cents: int | None) -> Money | None:
+    return money(cents)
 
 
-def write_table(path: Path, header: list[str], rows: list[list], fmt: str) -> Path:
-    if fmt not in FORMATS:
-        raise InputError(f"--format {fmt!r}: use csv or xlsx")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    safe_rows = [[safe_cell(value) for value in row] for row in rows]
-    if fmt == "csv":
-        with path.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow(header)
-            writer.writerows(["" if v is None else v for v in row] for row in safe_rows)
-    else:
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        sheet.append(header)
-        for row in safe_rows:
-            sheet.append(row)
-        for row in sheet.iter_rows(min_row=2):
-            for cell in row:
-                if isinstance(cell.value, Decimal):
-                    cell.number_format = "#,##0.00"
-                elif isinstance(cell.value, str):
-                    cell.data_type = "s"  # text, never a formula, whatever it starts with
-        sheet.freeze_panes = "A2"
-        book.save(path)
+def write_table(path: Path, header: list[str], rows: list[list], fmt: str, title: str = "carecal") -> Path:
+    """Write an export with carecal's one table writer; returns the path."""
+    tables.write_table(path, header, rows, fmt, title=title)
     return path
 
 
@@ -121,6 +98,11 @@ def live_lines(session: Session, visit_ids: list[int]) -> dict[int, list[Invoice
         if line.corrects_line_id is None and line.id not in reversed_ids:
             by_visit[line.visit_id].append(line)
     return by_visit
+
+
+def _wall_clock(moment: datetime, tz: str) -> datetime:
+    """The local date and time, to the second, without a zone (as a spreadsheet holds it)."""
+    return to_local(moment, tz).replace(tzinfo=None, microsecond=0)
 
 
 def training_valid(volunteer: Volunteer, day: date) -> bool:
@@ -177,9 +159,9 @@ def hours_rows(session: Session, month: str, pseudonym_key: bytes | None = None)
                 visit.client.care_grade_on(day),
                 who("volunteer", visit.volunteer),
                 "yes" if training_valid(visit.volunteer, day) else "NO",
-                day.isoformat(),
-                to_local(starts, tz).strftime("%H:%M"),
-                to_local(ends, tz).strftime("%H:%M"),
+                day,
+                to_local(starts, tz).time(),
+                to_local(ends, tz).time(),
                 int((ends - starts).total_seconds() // 60),
                 record.activity if record else visit.care_request.activity,
                 category,
@@ -189,9 +171,9 @@ def hours_rows(session: Session, month: str, pseudonym_key: bytes | None = None)
                 " ".join(line.invoice.number for line in visit_lines),
                 signature_text(record),
                 record.created_by if record else None,
-                to_local(record.created_at, tz).strftime("%Y-%m-%d %H:%M") if record else None,
+                _wall_clock(record.created_at, tz) if record else None,
                 record.updated_by if record else None,
-                to_local(record.updated_at, tz).strftime("%Y-%m-%d %H:%M") if record else None,
+                _wall_clock(record.updated_at, tz) if record else None,
                 record.reason if record else None,
             ]
         )
@@ -286,7 +268,7 @@ def audit_rows(session: Session, first: date | None = None, last: date | None = 
     return [
         [
             e.id,
-            to_local(e.at, tz).strftime("%Y-%m-%d %H:%M:%S"),
+            _wall_clock(e.at, tz),
             e.actor,
             e.action,
             e.object_type,

@@ -1,18 +1,8 @@
-"""Cells that are safe to open in a spreadsheet, and stable pseudonyms. Pure."""
+"""Stable pseudonyms for the auditors' exports. Pure. (Cells that are safe to open in a
+spreadsheet are the one table writer's business: `carecal.tables`.)"""
 
 import hashlib
 import hmac
-
-# A cell starting with one of these is run as a formula by Excel/LibreOffice (CSV
-# injection); a leading apostrophe makes it text, as pretix does.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """Text that could start a formula gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 def pseudonym(key: bytes, kind: str, identity: str) -> str:

@@ -6,9 +6,9 @@ from typing import TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carecal import tables
 from carecal.masterdata import codecs
 from carecal.masterdata.entities import EAGER, MODELS, RECORD_OF
-from carecal.masterdata.files import format_of, write_csv, write_xlsx
 from carecal.masterdata.importer import layout_for, organisation_timezone
 from carecal.masterdata.layout import LAYOUTS
 
@@ -29,27 +29,26 @@ def _as_text(session: Session, kind: str) -> tuple[list[str], list[list[str]]]:
 
 def export_csv(session: Session, kind: str, target: TextIO) -> int:
     header, rows = _as_text(session, kind)
-    write_csv(target, header, rows)
-    return len(rows)
+    return tables.write_table(target, header, rows, "csv")
 
 
 def export_file(session: Session, kind: str, path: Path | str, fmt: str | None = None) -> int:
     """Write the file (format from `fmt` or the suffix); returns the number of rows."""
     path = Path(path)
-    fmt = format_of(path, fmt)
+    fmt = tables.format_of(path, fmt)
     if fmt == "csv":
-        with path.open("w", encoding="utf-8", newline="") as target:
-            return export_csv(session, kind, target)
-    layout = layout_for(kind, organisation_timezone(session))
-    header, records = export_rows(session, kind)
-    rows = [[_xlsx_cell(layout.by_name[name].codec, record[name]) for name in header] for record in records]
-    write_xlsx(path, header, rows, LAYOUTS[kind].title)
-    return len(rows)
+        header, rows = _as_text(session, kind)
+    else:
+        layout = layout_for(kind, organisation_timezone(session))
+        header, records = export_rows(session, kind)
+        rows = [[_xlsx_cell(layout.by_name[name].codec, record[name]) for name in header] for record in records]
+    return tables.write_table(path, header, rows, fmt, title=LAYOUTS[kind].title)
 
 
 def _xlsx_cell(codec: codecs.Codec, value):
+    """Numbers and dates typed (the import reads them back); everything else as its text."""
     if value is None or value == ():
         return None
-    if isinstance(codec, (codecs.Integer, codecs.Number)):
+    if isinstance(codec, codecs.Integer | codecs.Number | codecs.Date):
         return value
     return codec.format(value)

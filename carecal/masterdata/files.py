@@ -1,28 +1,20 @@
-"""Reading and writing the tables: CSV (comma or semicolon separated, UTF-8) and XLSX.
+"""Reading the master-data tables: CSV (comma or semicolon separated, UTF-8) and XLSX.
 
 Reading yields every non-empty row as text cells keyed by header, with the spreadsheet row
-number (the header is row 1) so that errors point where a coordinator looks. Writing guards
-against formula injection: a cell starting with = + - @ is prefixed with ' in CSV and
-stored as text in XLSX; reading removes that prefix again.
+number (the header is row 1) so that errors point where a coordinator looks. The
+apostrophes that carecal's one table writer (`carecal.tables`) puts before anything a
+spreadsheet would run as a formula are removed again, so an export imports back unchanged.
 """
 
 import csv
 import io
-from collections.abc import Iterable
 from datetime import date, datetime, time
 from pathlib import Path
 
 from carecal.errors import InputError
+from carecal.tables import FORMATS, format_of, from_xlsx_text, restore
 
-FORMATS = ("csv", "xlsx")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def format_of(path: Path, given: str | None = None) -> str:
-    fmt = (given or path.suffix.lstrip(".")).lower()
-    if fmt not in FORMATS:
-        raise InputError(f"{path.name}: unknown file format {fmt or '(none)'!r}; use .csv or .xlsx")
-    return fmt
+__all__ = ["FORMATS", "format_of", "read_table"]
 
 
 def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
@@ -32,10 +24,10 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
     rows = _read_xlsx(path) if format_of(path) == "xlsx" else _read_csv(path)
     if not rows:
         raise InputError(f"{path.name}: the file is empty (expected a header row)")
-    header = [_unguard(cell).strip().lower() for cell in rows[0]]
+    header = [restore(cell).strip().lower() for cell in rows[0]]
     table = []
     for number, cells in enumerate(rows[1:], start=2):
-        cells = [_unguard(cell).strip() for cell in cells]
+        cells = [restore(cell).strip() for cell in cells]
         if not any(cells):
             continue
         if len(cells) > len(header) and any(cells[len(header) :]):
@@ -82,40 +74,6 @@ def _cell_text(value) -> str:
         return value.strftime("%H:%M")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, str):
+        return from_xlsx_text(value)
     return str(value)
-
-
-def _guard(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def _unguard(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
-
-
-def write_csv(target, header: list[str], rows: Iterable[list[str]]) -> None:
-    """Write to an open text file."""
-    writer = csv.writer(target, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_guard(cell) for cell in row])
-
-
-def write_xlsx(path: Path, header: list[str], rows: Iterable[list], sheet_title: str) -> None:
-    """Numbers stay numbers; every other cell is stored as text (never as a formula)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = sheet_title[:31]
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-    sheet.freeze_panes = "B2"
-    workbook.save(path)

@@ -78,7 +78,7 @@ def test_a_formula_in_a_name_is_written_as_text(cli, month, tmp_path):
     sheet = load_workbook(tmp_path / "h.xlsx").active
     header = [c.value for c in sheet[1]]
     cell = sheet.cell(row=4, column=header.index("client") + 1)
-    assert cell.value == "'-1+2 " + EVIL_NAME and cell.data_type == "s"
+    assert (cell.value, cell.data_type, cell.quotePrefix) == ("-1+2 " + EVIL_NAME, "s", True)
     amount = sheet.cell(row=2, column=header.index("amount_eur") + 1)
     assert amount.value == 36 and amount.data_type == "n"
 

@@ -4,7 +4,7 @@ import pytest
 
 from carecal.billing.money import euros, parse_euros, visit_price
 from carecal.billing.rates import MissingRate, RateBook, RateValue
-from carecal.billing.sheets import pseudonym, safe_cell
+from carecal.billing.sheets import pseudonym
 from carecal.errors import InputError
 
 
@@ -55,16 +55,6 @@ def test_rates_are_looked_up_by_day_and_gaps_or_overlaps_are_reported():
     )
     with pytest.raises(MissingRate, match="overlap"):
         overlapping.amount("allowance_per_hour", date(2026, 7, 1))
-
-
-@pytest.mark.parametrize("text", ['=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
-def test_cells_that_would_start_a_formula_become_text(text):
-    assert safe_cell(text) == "'" + text
-
-
-def test_ordinary_cells_and_numbers_are_left_alone():
-    assert safe_cell("Olga Schmidt") == "Olga Schmidt"
-    assert safe_cell(-5) == -5
 
 
 def test_pseudonyms_are_stable_per_key_and_differ_between_keys():
