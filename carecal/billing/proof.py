@@ -2,12 +2,9 @@
 one line per delivered visit, with the header fields insurers ask for, the §45a/§45b
 statement and room for signatures.
 
-It uses the PDF core font Helvetica with the Windows-1252 encoding (umlauts, ß, §, €);
-characters outside it (e.g. Cyrillic, Polish ł) are transliterated to Latin letters,
-so no font file has to be shipped.
+Names in any script are shown as written: the PDF embeds a Unicode font (`carecal.pdf`).
 """
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carecal import lookup
+from carecal.pdf import FONT, document
 from carecal.billing.exports import FUNDING_LABELS, live_lines
 from carecal.billing.invoicing import parse_month
 from carecal.billing.ledger import month_bounds
@@ -32,74 +30,6 @@ STATEMENT = (
     "bzw. den Umwandlungsanspruch nach § 45a Abs. 4 SGB XI abgerechnet; nicht gedeckte Beträge privat."
 )
 SIGNATURES = {"client": "Klient/in", "representative": "Vertretung"}
-# German (Duden) transliteration of Russian and Ukrainian letters
-_CYRILLIC = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
-        [
-            "a",
-            "b",
-            "w",
-            "g",
-            "d",
-            "e",
-            "jo",
-            "sch",
-            "s",
-            "i",
-            "j",
-            "k",
-            "l",
-            "m",
-            "n",
-            "o",
-            "p",
-            "r",
-            "s",
-            "t",
-            "u",
-            "f",
-            "ch",
-            "z",
-            "tsch",
-            "sch",
-            "schtsch",
-            "",
-            "y",
-            "",
-            "e",
-            "ju",
-            "ja",
-            "i",
-            "ji",
-            "je",
-            "g",
-        ],
-        strict=True,
-    )
-)
-_SPECIAL = {"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i", "–": "-", "—": "-", "„": '"', "“": '"', "”": '"'}
-
-
-def pdf_text(text: str) -> str:
-    """Text the core font can show: Windows-1252 as is, anything else transliterated."""
-    out = []
-    for char in text:
-        try:
-            char.encode("cp1252")
-            out.append(char)
-            continue
-        except UnicodeEncodeError:
-            pass
-        if char in _SPECIAL:
-            out.append(_SPECIAL[char])
-        elif char.lower() in _CYRILLIC:
-            latin = _CYRILLIC[char.lower()]
-            out.append(latin.capitalize() if char.isupper() else latin)
-        else:
-            stripped = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-            out.append(stripped if stripped.encode("cp1252", "ignore").decode("cp1252") == stripped else "?")
-    return "".join(out)
 
 
 @dataclass
@@ -152,7 +82,7 @@ def proof_lines(session: Session, client: Client, month: str, tz: str) -> list[P
 class _ProofPDF(FPDF):
     def footer(self):
         self.set_y(-12)
-        self.set_font("helvetica", size=7)
+        self.set_font(FONT, size=7)
         self.cell(0, 5, f"Seite {self.page_no()}/{{nb}}", align="R")
 
 
@@ -174,15 +104,14 @@ _COLUMNS = [
 
 def render(org: Organisation, client: Client, month: str, lines: list[ProofLine]) -> bytes:
     first, last = month_bounds(month)
-    pdf = _ProofPDF(orientation="L", format="A4")
-    pdf.core_fonts_encoding = "windows-1252"
+    pdf = document(_ProofPDF, orientation="L")
     pdf.set_auto_page_break(True, margin=15)
     pdf.alias_nb_pages()
     pdf.add_page()
     pdf.set_margins(10, 10, 10)
-    pdf.set_font("helvetica", "B", 14)
-    pdf.cell(0, 8, pdf_text(f"Leistungsnachweis {first:%m/%Y}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", size=9)
+    pdf.set_font(FONT, "B", 14)
+    pdf.cell(0, 8, f"Leistungsnachweis {first:%m/%Y}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=9)
     grade = client.care_grade_on(last)
     header = [
         ("Anbieter", f"{org.name}, {org.street}, {org.postcode} {org.city}"),
@@ -196,13 +125,13 @@ def render(org: Organisation, client: Client, month: str, lines: list[ProofLine]
         ("Zeitraum", f"{first:%d.%m.%Y} bis {last:%d.%m.%Y}"),
     ]
     for label, value in header:
-        pdf.set_font("helvetica", "B", 9)
-        pdf.cell(40, 5, pdf_text(label + ":"))
-        pdf.set_font("helvetica", size=9)
-        pdf.multi_cell(0, 5, pdf_text(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, "B", 9)
+        pdf.cell(40, 5, label + ":")
+        pdf.set_font(FONT, size=9)
+        pdf.multi_cell(0, 5, value, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
 
-    pdf.set_font("helvetica", size=8)
+    pdf.set_font(FONT, size=8)
     with pdf.table(
         col_widths=[width for _, width in _COLUMNS],
         width=sum(w for _, w in _COLUMNS),
@@ -212,7 +141,7 @@ def render(org: Organisation, client: Client, month: str, lines: list[ProofLine]
     ) as table:
         heading = table.row()
         for title, _ in _COLUMNS:
-            heading.cell(pdf_text(title))
+            heading.cell(title)
         for line in lines:
             row = table.row()
             for value in (
@@ -228,30 +157,30 @@ def render(org: Organisation, client: Client, month: str, lines: list[ProofLine]
                 line.funding,
                 line.signature,
             ):
-                row.cell(pdf_text(value))
+                row.cell(value)
     pdf.ln(2)
-    pdf.set_font("helvetica", "B", 8)
+    pdf.set_font(FONT, "B", 8)
     total_minutes = sum(line.minutes for line in lines)
     total = sum(line.amount_cents or 0 for line in lines)
     pdf.cell(
         0,
         6,
-        pdf_text(f"Summe: {len(lines)} Besuche, {total_minutes // 60} Std. {total_minutes % 60} Min., {euros(total)}"),
+        f"Summe: {len(lines)} Besuche, {total_minutes // 60} Std. {total_minutes % 60} Min., {euros(total)}",
         new_x="LMARGIN",
         new_y="NEXT",
     )
     pdf.ln(2)
-    pdf.set_font("helvetica", size=8)
-    pdf.multi_cell(0, 4, pdf_text(STATEMENT), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=8)
+    pdf.multi_cell(0, 4, STATEMENT, new_x="LMARGIN", new_y="NEXT")
     if pdf.will_page_break(30):
         pdf.add_page()
     pdf.ln(14)
     y = pdf.get_y()
     pdf.line(10, y, 120, y)
     pdf.line(160, y, 270, y)
-    pdf.set_font("helvetica", size=8)
-    pdf.cell(150, 5, pdf_text("Datum, Unterschrift Klient/in bzw. Vertreter/in"))
-    pdf.cell(0, 5, pdf_text(f"Datum, Unterschrift {org.name}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=8)
+    pdf.cell(150, 5, "Datum, Unterschrift Klient/in bzw. Vertreter/in")
+    pdf.cell(0, 5, f"Datum, Unterschrift {org.name}", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
