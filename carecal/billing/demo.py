@@ -4,7 +4,7 @@ from datetime import time, timedelta
 
 from sqlalchemy import select
 
-from carecal import db
+from carecal import db, tables
 from carecal.billing import exports, invoicing, proof, records
 from carecal.billing.ledger import month_bounds, month_key
 from carecal.billing.money import euros
@@ -124,9 +124,11 @@ def step(ctx) -> None:
 
         with db.session_scope(ctx.url) as s:
             rows = exports.hours_rows(s, month)
-            hours = exports.write_table(ctx.out / f"hours_{month}.csv", exports.HOURS_COLUMNS, rows, "csv")
-            pseudo = exports.write_table(
-                ctx.out / f"hours_{month}_pseudonymised.xlsx",
+            hours = ctx.out / f"hours_{month}.csv"
+            tables.write_table(hours, exports.HOURS_COLUMNS, rows, "csv")
+            pseudo = ctx.out / f"hours_{month}_pseudonymised.xlsx"
+            tables.write_table(
+                pseudo,
                 exports.HOURS_COLUMNS,
                 exports.hours_rows(s, month, DEMO_PSEUDONYM_KEY),
                 "xlsx",
@@ -140,10 +142,9 @@ def step(ctx) -> None:
     year = ctx.week.monday.year
     with db.session_scope(ctx.url) as s:
         items = exports.allowances(s, year)
-        allowances = exports.write_table(
-            ctx.out / f"allowances_{year}.csv", exports.ALLOWANCE_COLUMNS, exports.allowance_rows(items), "csv"
-        )
-        audit_log = exports.write_table(ctx.out / "audit-log.csv", exports.AUDIT_COLUMNS, exports.audit_rows(s), "csv")
+        allowances, audit_log = ctx.out / f"allowances_{year}.csv", ctx.out / "audit-log.csv"
+        tables.write_table(allowances, exports.ALLOWANCE_COLUMNS, exports.allowance_rows(items), "csv")
+        tables.write_table(audit_log, exports.AUDIT_COLUMNS, exports.audit_rows(s), "csv")
     ctx.console.print(
         f"  allowances    {allowances} ({len(items)} volunteers, "
         f"{sum(1 for i in items if i.warning)} near or over the tax-free limit)",

@@ -10,12 +10,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import tables
 from carecal.billing import budgets, records
 from carecal.billing.ledger import month_bounds
 from carecal.billing.money import visit_price
@@ -66,12 +64,6 @@ HOURS_COLUMNS = [
 
 def eur(cents: int | None) -> Money | None:
     return money(cents)
-
-
-def write_table(path: Path, header: list[str], rows: list[list], fmt: str, title: str = "carecal") -> Path:
-    """Write an export with carecal's one table writer; returns the path."""
-    tables.write_table(path, header, rows, fmt, title=title)
-    return path
 
 
 def month_visits(session: Session, month: str) -> list[Visit]:

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carecal import lookup
-from carecal.pdf import FONT, document
 from carecal.billing.exports import FUNDING_LABELS, live_lines
 from carecal.billing.invoicing import parse_month
 from carecal.billing.ledger import month_bounds
@@ -22,6 +21,7 @@ from carecal.billing.money import euros
 from carecal.billing.records import organisation
 from carecal.errors import NotFound
 from carecal.models import Client, Organisation, Visit, VisitRecord
+from carecal.pdf import FONT, document
 from carecal.weeks import to_local
 
 STATEMENT = (

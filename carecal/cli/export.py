@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from carecal import tables
 from carecal.billing import exports, proof
 from carecal.billing.invoicing import parse_month
 from carecal.billing.money import euros
@@ -118,7 +119,7 @@ def export_hours(
     with session() as s:
         rows = exports.hours_rows(s, month, key)
     path = output or DEFAULT_OUT / f"hours_{month}{'_pseudonymised' if key else ''}.{format.value}"
-    exports.write_table(path, exports.HOURS_COLUMNS, rows, format.value)
+    tables.write_table(path, exports.HOURS_COLUMNS, rows, format.value, title=f"hours {month}")
     console.print(f"wrote {len(rows)} visit(s) to {path}")
 
 
@@ -149,7 +150,7 @@ def export_allowances(
         items = exports.allowances(s, number, limit.value)
         rows = exports.allowance_rows(items)
     path = output or DEFAULT_OUT / f"allowances_{number}.{format.value}"
-    exports.write_table(path, exports.ALLOWANCE_COLUMNS, rows, format.value)
+    tables.write_table(path, exports.ALLOWANCE_COLUMNS, rows, format.value, title=f"allowances {number}")
     for item in items:
         if item.warning:
             err_console.print(
@@ -172,5 +173,5 @@ def export_audit_log(
     with session() as s:
         rows = exports.audit_rows(s, _day(from_, "--from"), _day(to, "--to"))
     path = output or DEFAULT_OUT / f"audit-log.{format.value}"
-    exports.write_table(path, exports.AUDIT_COLUMNS, rows, format.value)
+    tables.write_table(path, exports.AUDIT_COLUMNS, rows, format.value, title="audit log")
     console.print(f"wrote {len(rows)} event(s) to {path}")

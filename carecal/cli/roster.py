@@ -7,7 +7,6 @@ comes from carecal.roster.views as data; this module only prints it.
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from datetime import datetime
@@ -18,7 +17,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from carecal import config, organisation
+from carecal import config, organisation, tables
 from carecal.cli.common import (
     ActorOption,
     NowOption,
@@ -202,9 +201,8 @@ def show(
         print_json(view)
         return
     if fmt is Format.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["request"], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        header = list(rows[0]) if rows else ["request"]
+        tables.write_table(sys.stdout, header, [[row[name] for name in header] for row in rows])
         return
     console.print(
         f"[bold]week {iso}[/] · version {view['version']} ({view['status']}) · planned by "

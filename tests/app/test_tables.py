@@ -197,6 +197,13 @@ def test_every_export_is_inert_in_csv_whatever_the_delimiter_and_typed_text_in_x
     assert sum(1 for cell in texts if tables.would_run(cell.value)) >= 3
 
 
+def test_the_roster_as_csv_is_inert_too(cli, hostile):
+    result = cli("roster", "show", "--week", "2026-W45", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    assert "Spiel;'=cmd" in result.stdout or "'=HYPERLINK" in result.stdout
+    assert dangerous_cells(result.stdout) == []
+
+
 def test_hours_export_carries_the_payloads_as_text(cli, hostile, tmp_path):
     assert cli("export", "hours", "--month", "2026-11", "-o", tmp_path / "h.csv").exit_code == 0
     rows = list(csv.DictReader((tmp_path / "h.csv").open(encoding="utf-8", newline="")))
