@@ -5,6 +5,7 @@ Loading is an upsert: there is one organisation per database; rates are keyed by
 """
 
 import json
+import re
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
@@ -25,7 +26,9 @@ RATE_KINDS = (
     "tax_free_limit_year",
 )
 REQUIRED = ("name", "ik", "street", "postcode", "city")
-OPTIONAL = ("timezone", "phone", "email", "recognition")
+OPTIONAL = ("timezone", "phone", "email", "recognition", "tax_number", "iban", "bic", "bank_name")
+NUMBERS = {"payment_term_days": (0, 120)}
+INVOICE_FIELDS = ("tax_number", "iban", "bic", "bank_name", "payment_term_days")  # what an invoice needs
 
 
 def parse_organisation(doc: dict, file: str) -> tuple[dict, list[dict]]:
@@ -44,13 +47,29 @@ def parse_organisation(doc: dict, file: str) -> tuple[dict, list[dict]]:
             problems.append(f"{file}: {name} must be text")
             continue
         fields[name] = value
+    for name, (low, high) in NUMBERS.items():
+        value = doc.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            problems.append(f"{file}: {name} must be a whole number from {low} to {high}")
+            continue
+        fields[name] = value
     if "ik" in fields and not (len(fields["ik"]) == 9 and fields["ik"].isdigit()):
         problems.append(f"{file}: ik {fields['ik']!r} is not 9 digits")
+    if "iban" in fields:
+        fields["iban"] = fields["iban"].replace(" ", "").upper()
+        if not iban_valid(fields["iban"]):
+            problems.append(f"{file}: iban {fields['iban']!r} is not a valid IBAN (check digits)")
+    if "bic" in fields and not re.fullmatch(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?", fields["bic"]):
+        problems.append(f"{file}: bic {fields['bic']!r} is not a BIC of 8 or 11 letters and digits")
+    if "tax_number" in fields and not re.fullmatch(r"[0-9][0-9 /]{8,18}[0-9]", fields["tax_number"]):
+        problems.append(f"{file}: tax_number {fields['tax_number']!r} is not a Steuernummer like 215/140/12345")
     try:
         ZoneInfo(fields.get("timezone", "Europe/Berlin"))
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"{file}: timezone {fields.get('timezone')!r} is not a time zone like Europe/Berlin")
-    unknown = set(doc) - set(REQUIRED) - set(OPTIONAL) - {"rates"}
+    unknown = set(doc) - set(REQUIRED) - set(OPTIONAL) - set(NUMBERS) - {"rates"}
     if unknown:
         problems.append(f"{file}: unknown field(s) {', '.join(sorted(unknown))}")
 
@@ -80,6 +99,14 @@ def parse_organisation(doc: dict, file: str) -> tuple[dict, list[dict]]:
     if problems:
         raise InputError(f"{file}: {len(problems)} problem(s); nothing was loaded", problems)
     return fields, rates
+
+
+def iban_valid(iban: str) -> bool:
+    """ISO 13616: two letters, two check digits, then letters and digits; mod 97 == 1."""
+    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", iban):
+        return False
+    digits = "".join(str(int(char, 36)) for char in iban[4:] + iban[:4])
+    return int(digits) % 97 == 1
 
 
 def _overlaps(rates: list[dict], file: str) -> list[str]:

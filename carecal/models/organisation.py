@@ -23,6 +23,12 @@ class Organisation(Base):
     recognition: Mapped[str | None] = mapped_column(
         String(300), doc="recognition of the §45a offer, e.g. 'KSV Sachsen, Az. ...'"
     )
+    # What an invoice needs besides the address (§ 14 UStG, and where to pay)
+    tax_number: Mapped[str | None] = mapped_column(String(30), doc="Steuernummer of the tax office")
+    iban: Mapped[str | None] = mapped_column(String(34), doc="account for payments, without spaces")
+    bic: Mapped[str | None] = mapped_column(String(11))
+    bank_name: Mapped[str | None] = mapped_column(String(100))
+    payment_term_days: Mapped[int | None] = mapped_column(doc="days from the invoice date to pay")
 
     rates: Mapped[list["Rate"]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan", order_by="Rate.valid_from"

@@ -371,6 +371,12 @@ def test_organisation_and_rates_load_once(db_url):
     with db.session_scope(db_url) as s:
         rates = {(r.kind, r.key, r.valid_from.isoformat()): r.amount_cents for r in s.scalars(select(Rate))}
     assert org.timezone == "Europe/Berlin"
+    assert (org.tax_number, org.iban, org.bic, org.payment_term_days) == (
+        "215/140/01234",
+        "DE89370400440532013000",
+        "COBADEFFXXX",
+        14,
+    )
     assert rates[("relief_amount_month", None, "2025-01-01")] == 13100
     assert rates[("conversion_max_month", "5", "2025-01-01")] == 91960
     assert rates[("tax_free_limit_year", "3_26", "2026-01-01")] == 330000
@@ -387,6 +393,19 @@ def test_overlapping_rates_are_refused(db_url, tmp_path):
     with pytest.raises(InputError, match="allowance_per_hour rates from 2025-01-01 and 2026-01-01 overlap"):
         with db.session_scope(db_url) as s:
             load_organisation(s, tmp_path / "org.json", actor="coordinator")
+
+
+def test_invoice_details_of_the_organisation_are_checked(db_url, tmp_path):
+    doc = (
+        '{"name": "V", "ik": "123456789", "street": "s", "postcode": "09111", "city": "Chemnitz", '
+        '"iban": "DE89 3704 0044 0532 0130 01", "bic": "COBA", "tax_number": "abc", "payment_term_days": "14"}'
+    )
+    (tmp_path / "org.json").write_text(doc, encoding="utf-8")
+    with pytest.raises(InputError) as raised, db.session_scope(db_url) as s:
+        load_organisation(s, tmp_path / "org.json", actor="coordinator")
+    problems = "\n".join(raised.value.problems)
+    assert "not a valid IBAN (check digits)" in problems and "is not a BIC" in problems
+    assert "not a Steuernummer" in problems and "payment_term_days must be a whole number" in problems
 
 
 def test_xlsx_cells_typed_by_a_spreadsheet_are_understood(db_url, tmp_path):
