@@ -5,7 +5,7 @@ from datetime import time, timedelta
 from sqlalchemy import select
 
 from carecal import db, tables
-from carecal.billing import exports, invoicing, proof, records
+from carecal.billing import documents, exports, invoicing, proof, records
 from carecal.billing.ledger import month_bounds, month_key
 from carecal.billing.money import euros
 from carecal.billing.reconcile import reconcile
@@ -134,9 +134,16 @@ def step(ctx) -> None:
                 "xlsx",
             )
             proofs = proof.write_proofs(s, month, ctx.out / "proofs")
+            invoices = documents.write_invoices(s, ctx.out / "invoices", month=month)
+            collective = documents.write_invoices(s, ctx.out / "invoices", month=month, collective=True)
         ctx.console.print(f"  exports       {hours} ({len(rows)} visits), {pseudo}", soft_wrap=True)
         ctx.console.print(
             f"  proofs        {len(proofs)} Leistungsnachweis PDFs in {ctx.out / 'proofs'}/", soft_wrap=True
+        )
+        ctx.console.print(
+            f"  invoices      {len(invoices)} invoice PDFs and {len(collective)} collective invoices "
+            f"(one per care insurer) in {ctx.out / 'invoices'}/",
+            soft_wrap=True,
         )
 
     year = ctx.week.monday.year

@@ -1,6 +1,8 @@
 """The Leistungsnachweis (proof of service): one PDF per client and month, in German,
-one line per delivered visit, with the header fields insurers ask for, the §45a/§45b
-statement and room for signatures.
+one line per delivered visit, with the header fields insurers ask for (the client's
+address and representative, the invoices that bill the visits), readable activity and
+category labels, the funding source actually applied per line, the §45a statement naming
+those sources, and room for signatures.
 
 Names in any script are shown as written: the PDF embeds a Unicode font (`carecal.pdf`).
 """
@@ -9,27 +11,22 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carecal import lookup
-from carecal.billing.exports import FUNDING_LABELS, live_lines
+from carecal.billing import paper
+from carecal.billing.exports import live_lines
 from carecal.billing.invoicing import parse_month
 from carecal.billing.ledger import month_bounds
 from carecal.billing.money import euros
 from carecal.billing.records import organisation
 from carecal.errors import NotFound
 from carecal.models import Client, Organisation, Visit, VisitRecord
-from carecal.pdf import FONT, document
+from carecal.pdf import FONT
 from carecal.weeks import to_local
 
-STATEMENT = (
-    "Die aufgeführten Leistungen sind Leistungen eines nach Landesrecht anerkannten Angebots zur "
-    "Unterstützung im Alltag nach § 45a SGB XI. Sie werden über den Entlastungsbetrag nach § 45b SGB XI "
-    "bzw. den Umwandlungsanspruch nach § 45a Abs. 4 SGB XI abgerechnet; nicht gedeckte Beträge privat."
-)
-SIGNATURES = {"client": "Klient/in", "representative": "Vertretung"}
+SIGNED_BY = {"client": "Klient/in", "representative": "Vertreter/in"}
 
 
 @dataclass
@@ -43,8 +40,9 @@ class ProofLine:
     category: str
     unit_price_cents: int | None
     amount_cents: int | None
-    funding: str
+    funding: str  # the sources actually applied, e.g. "§ 45b SGB XI 36,00 €"
     signature: str
+    invoices: list[tuple[str, date, str]]  # (number, date, funding) of the invoices that bill it
 
 
 def proof_lines(session: Session, client: Client, month: str, tz: str) -> list[ProofLine]:
@@ -59,7 +57,6 @@ def proof_lines(session: Session, client: Client, month: str, tz: str) -> list[P
     result = []
     for record in records:
         visit_lines = lines.get(record.visit_id, [])
-        signature = SIGNATURES.get(record.signature, f"keine: {record.signature_reason}")
         result.append(
             ProofLine(
                 record.day,
@@ -67,75 +64,112 @@ def proof_lines(session: Session, client: Client, month: str, tz: str) -> list[P
                 to_local(record.ended_at, tz).strftime("%H:%M"),
                 record.minutes,
                 record.visit.volunteer.name,
-                record.activity,
-                record.visit.care_request.category,
+                paper.activity_label(record.activity),
+                paper.category_label(record.visit.care_request.category),
                 visit_lines[0].unit_price_cents if visit_lines else None,
                 sum(line.amount_cents for line in visit_lines) if visit_lines else None,
-                " + ".join(f"{FUNDING_LABELS[line.invoice.funding]} {euros(line.amount_cents)}" for line in visit_lines)
+                "\n".join(f"{paper.FUNDING_SHORT[x.invoice.funding]} {euros(x.amount_cents)}" for x in visit_lines)
                 or "nicht abgerechnet",
-                signature,
+                _signature(record, client),
+                [(line.invoice.number, line.invoice.issued_on, line.invoice.funding) for line in visit_lines],
             )
         )
     return result
 
 
-class _ProofPDF(FPDF):
-    def footer(self):
-        self.set_y(-12)
-        self.set_font(FONT, size=7)
-        self.cell(0, 5, f"Seite {self.page_no()}/{{nb}}", align="R")
+def _signature(record: VisitRecord, client: Client) -> str:
+    if record.signature == "representative":
+        return "Vertreter/in" + (f" ({client.representative_name})" if client.representative_name else "")
+    if record.signature == "client":
+        return "Klient/in"
+    return f"keine: {record.signature_reason}"
 
 
-# (title, width in mm) of the visit table on A4 landscape (277 mm usable)
+def statement(lines: list[ProofLine]) -> str:
+    """The §45a statement and the funding sources this month's visits were actually billed to."""
+    used: dict[str, list[str]] = {}
+    for line in lines:
+        for number, _, funding in line.invoices:
+            numbers = used.setdefault(funding, [])
+            if number not in numbers:
+                numbers.append(number)
+    if not used:
+        return paper.OFFER + " Die Besuche sind noch nicht abgerechnet."
+    order = list(paper.FUNDING_TEXT)
+    sources = "; ".join(
+        f"{paper.FUNDING_TEXT[funding]} (Rechnung {', '.join(numbers)})"
+        for funding, numbers in sorted(used.items(), key=lambda item: order.index(item[0]))
+    )
+    return f"{paper.OFFER} Abgerechnet über: {sources}."
+
+
+# (title, width in mm) of the visit table on A4 landscape (267 mm between the margins)
 _COLUMNS = [
-    ("Datum", 20),
-    ("Beginn", 14),
-    ("Ende", 14),
-    ("Min.", 12),
-    ("Ehrenamtliche/r", 38),
-    ("Tätigkeit", 56),
+    ("Datum", 19),
+    ("Beginn", 13),
+    ("Ende", 12),
+    ("Min.", 10),
+    ("Ehrenamtliche/r", 33),
+    ("Tätigkeit", 50),
     ("Kategorie", 24),
-    ("Preis/Std.", 20),
-    ("Betrag", 19),
-    ("Kostenträger", 34),
-    ("Unterschrift", 26),
+    ("Preis/Std.", 17),
+    ("Betrag", 17),
+    ("Kostenträger", 33),
+    ("Unterschrift", 39),
 ]
 
 
 def render(org: Organisation, client: Client, month: str, lines: list[ProofLine]) -> bytes:
     first, last = month_bounds(month)
-    pdf = document(_ProofPDF, orientation="L")
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.alias_nb_pages()
-    pdf.add_page()
-    pdf.set_margins(10, 10, 10)
+    pdf = paper.paper(org, orientation="L")
     pdf.set_font(FONT, "B", 14)
     pdf.cell(0, 8, f"Leistungsnachweis {first:%m/%Y}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, size=9)
     grade = client.care_grade_on(last)
-    header = [
-        ("Anbieter", f"{org.name}, {org.street}, {org.postcode} {org.city}"),
-        ("IK", org.ik),
-        ("Anerkennung", org.recognition or ""),
-        ("Klient/in", client.name),
-        ("Geburtsdatum", f"{client.date_of_birth:%d.%m.%Y}"),
-        ("Versichertennummer", client.insurance_number or ""),
-        ("Pflegekasse", f"{client.insurer_name or ''} (IK {client.insurer_ik or '-'})"),
-        ("Pflegegrad", str(grade) if grade else "-"),
-        ("Zeitraum", f"{first:%d.%m.%Y} bis {last:%d.%m.%Y}"),
-    ]
-    for label, value in header:
-        pdf.set_font(FONT, "B", 9)
-        pdf.cell(40, 5, label + ":")
-        pdf.set_font(FONT, size=9)
-        pdf.multi_cell(0, 5, value, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
+    invoices = sorted({(number, issued) for line in lines for number, issued, _ in line.invoices})
+    representative = ", ".join(x for x in (client.representative_name, client.representative_contact) if x)
+    top = pdf.get_y()
+    pdf.set_left_margin(150)
+    pdf.set_y(top)
+    paper.fields(
+        pdf,
+        [
+            ("Anbieter", org.name),
+            ("Anschrift", f"{org.street}, {org.postcode} {org.city}"),
+            ("IK", org.ik),
+            ("Anerkennung", org.recognition or ""),
+            ("Rechnung", "; ".join(f"{n} vom {paper.day(d)}" for n, d in invoices) or "noch nicht abgerechnet"),
+        ],
+        label_width=30,
+        size=8.5,
+    )
+    right_bottom = pdf.get_y()
+    pdf.set_left_margin(15)
+    pdf.set_y(top)
+    pdf.set_right_margin(150)
+    paper.fields(
+        pdf,
+        [
+            ("Klient/in", client.name),
+            ("Anschrift", paper.client_address(client, org)),
+            ("Geburtsdatum", paper.day(client.date_of_birth)),
+            ("Versichertennummer", client.insurance_number or ""),
+            ("Pflegekasse", f"{client.insurer_name or ''} (IK {client.insurer_ik or '-'})"),
+            ("Pflegegrad", str(grade) if grade else "-"),
+            ("Vertreten durch", representative or "-"),
+            ("Zeitraum", f"{paper.day(first)} bis {paper.day(last)}"),
+        ],
+        label_width=40,
+        size=8.5,
+    )
+    pdf.set_right_margin(15)
+    pdf.set_y(max(pdf.get_y(), right_bottom) + 3)
 
-    pdf.set_font(FONT, size=8)
+    pdf.set_font(FONT, size=7.5)
     with pdf.table(
         col_widths=[width for _, width in _COLUMNS],
         width=sum(w for _, w in _COLUMNS),
-        line_height=4.5,
+        line_height=4,
         text_align="LEFT",
         repeat_headings=1,
     ) as table:
@@ -145,7 +179,7 @@ def render(org: Organisation, client: Client, month: str, lines: list[ProofLine]
         for line in lines:
             row = table.row()
             for value in (
-                f"{line.day:%d.%m.%Y}",
+                paper.day(line.day),
                 line.start,
                 line.end,
                 str(line.minutes),
@@ -159,7 +193,7 @@ def render(org: Organisation, client: Client, month: str, lines: list[ProofLine]
             ):
                 row.cell(value)
     pdf.ln(2)
-    pdf.set_font(FONT, "B", 8)
+    pdf.set_font(FONT, "B", 8.5)
     total_minutes = sum(line.minutes for line in lines)
     total = sum(line.amount_cents or 0 for line in lines)
     pdf.cell(
@@ -169,18 +203,22 @@ def render(org: Organisation, client: Client, month: str, lines: list[ProofLine]
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    pdf.ln(2)
     pdf.set_font(FONT, size=8)
-    pdf.multi_cell(0, 4, STATEMENT, new_x="LMARGIN", new_y="NEXT")
-    if pdf.will_page_break(30):
+    pdf.multi_cell(0, 4, statement(lines), align="L", new_x="LMARGIN", new_y="NEXT")
+    if pdf.will_page_break(32):
         pdf.add_page()
-    pdf.ln(14)
-    y = pdf.get_y()
-    pdf.line(10, y, 120, y)
-    pdf.line(160, y, 270, y)
+    pdf.ln(6)
     pdf.set_font(FONT, size=8)
-    pdf.cell(150, 5, "Datum, Unterschrift Klient/in bzw. Vertreter/in")
-    pdf.cell(0, 5, f"Datum, Unterschrift {org.name}", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 4, "Die Richtigkeit der oben aufgeführten Besuche bestätigen:", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(12)
+    y = pdf.get_y()
+    pdf.line(15, y, 130, y)
+    pdf.line(160, y, 282, y)
+    signer = (
+        f"Vertreter/in ({client.representative_name})" if client.representative_name else f"Klient/in ({client.name})"
+    )
+    pdf.cell(145, 5, f"Ort, Datum, Unterschrift {signer}")
+    pdf.cell(0, 5, f"Ort, Datum, Unterschrift {org.name}", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from carecal import tables
-from carecal.billing import exports, proof
+from carecal.billing import documents, exports, proof
 from carecal.billing.invoicing import parse_month
 from carecal.billing.money import euros
 from carecal.cli.common import WeekOption, console, err_console, noun, session
@@ -20,7 +20,7 @@ from carecal.masterdata import export_csv, export_file
 from carecal.masterdata.files import FORMATS
 from carecal.weeks import IsoWeek
 
-app = noun("export", "Write files: master data, calendars, hours, proofs, allowances, audit log.")
+app = noun("export", "Write files: master data, calendars, hours, invoices, proofs, allowances, audit log.")
 
 DEFAULT_OUT = Path("exports")
 PSEUDONYM_KEY_ENV = "CARECAL_PSEUDONYM_KEY"
@@ -135,6 +135,24 @@ def export_proof(
     for path in paths:
         console.print(f"wrote {path}")
     console.print(f"{len(paths)} proof(s) of service")
+
+
+@app.command("invoice")
+def export_invoice(
+    month: str = typer.Option(None, "--month", "-m", help="the invoices and credit notes of this billing month"),
+    number: str = typer.Option(None, "--number", help="only this invoice or credit note, e.g. 2026-0007"),
+    payer: str = typer.Option(None, "--payer", help="only those to: insurer, client, or an insurer's 9-digit IK"),
+    collective: bool = typer.Option(
+        False, "--collective", help="one collective invoice (Sammelrechnung) per care insurer and month instead"
+    ),
+    out: Path = typer.Option(DEFAULT_OUT / "invoices", "--out", help="directory for the PDFs"),
+) -> None:
+    """Invoice PDFs as payers expect them: one per invoice and credit note, or one per insurer and month."""
+    with session() as s:
+        paths = documents.write_invoices(s, out, month=month, number=number, payer=payer, collective=collective)
+    for path in paths:
+        console.print(f"wrote {path}", highlight=False)
+    console.print(f"{len(paths)} {'collective invoice(s)' if collective else 'invoice document(s)'}")
 
 
 @app.command("allowances")

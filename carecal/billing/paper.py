@@ -1,0 +1,100 @@
+"""What the billing papers (proofs of service, invoices, credit notes, collective invoices)
+share: readable German labels, the provider's letterhead, addresses, and the page with its
+footer. Pure: it reads the objects it is given, never the database.
+
+Labels live here and nowhere else: activities, service categories and funding sources as
+a payer reads them.
+"""
+
+from datetime import date
+
+from fpdf import FPDF
+
+from carecal.models import Client, Organisation
+from carecal.pdf import FONT, document
+
+# The funding source of an invoice line, as the statement names it and as a table cell.
+FUNDING_TEXT = {
+    "relief": "Entlastungsbetrag nach § 45b SGB XI",
+    "conversion": "Umwandlungsanspruch nach § 45a Abs. 4 SGB XI",
+    "private": "privat (nicht durch die Pflegeversicherung gedeckt)",
+}
+FUNDING_SHORT = {"relief": "§ 45b SGB XI", "conversion": "§ 45a Abs. 4 SGB XI", "private": "privat"}
+OFFER = (
+    "Die aufgeführten Leistungen sind Leistungen eines nach Landesrecht anerkannten Angebots zur "
+    "Unterstützung im Alltag nach § 45a SGB XI."
+)
+VAT_EXEMPT = "Die Leistungen sind nach § 4 Nr. 16 UStG von der Umsatzsteuer befreit."
+
+# Service categories of the price list (the rate key `price_per_hour/<category>`).
+CATEGORIES = {"betreuung": "Betreuung", "alltagsbegleitung": "Alltagsbegleitung"}
+
+
+def category_label(key: str) -> str:
+    return CATEGORIES.get(key) or key.replace("_", " ").capitalize()
+
+
+def activity_label(text: str) -> str:
+    """What was done, in plain words (today the text recorded for the visit)."""
+    return text
+
+
+def day(value: date) -> str:
+    return f"{value:%d.%m.%Y}"
+
+
+def provider_lines(org: Organisation) -> list[str]:
+    contact = " · ".join(x for x in (org.phone and f"Tel. {org.phone}", org.email) if x)
+    ids = " · ".join(x for x in (f"IK {org.ik}", org.tax_number and f"Steuernummer {org.tax_number}") if x)
+    return [x for x in (f"{org.street}, {org.postcode} {org.city}", contact, ids) if x]
+
+
+def client_address(client: Client, org: Organisation) -> str:
+    """Street, postcode and town of the client's home (clients live in the association's town)."""
+    town = " ".join(x for x in (client.postcode, org.city) if x)
+    return ", ".join(x for x in (client.street, town) if x)
+
+
+class Paper(FPDF):
+    """A page with the provider and the page number in its footer."""
+
+    footer_text = ""
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(FONT, size=7)
+        self.set_text_color(90)
+        self.cell(0, 5, self.footer_text, align="L")
+        self.set_x(self.l_margin)
+        self.cell(0, 5, f"Seite {self.page_no()}/{{nb}}", align="R")
+        self.set_text_color(0)
+
+
+def paper(org: Organisation, *, orientation: str = "P") -> Paper:
+    pdf = document(Paper, orientation=orientation)
+    pdf.footer_text = " · ".join([org.name, *provider_lines(org)[-1:]])
+    pdf.set_auto_page_break(True, margin=16)
+    pdf.alias_nb_pages()
+    pdf.set_margins(15, 12, 15)
+    pdf.add_page()
+    return pdf
+
+
+def letterhead(pdf: FPDF, org: Organisation) -> None:
+    pdf.set_font(FONT, "B", 12)
+    pdf.cell(0, 6, org.name, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=8)
+    for line in provider_lines(org):
+        pdf.cell(0, 4, line, new_x="LMARGIN", new_y="NEXT")
+    if org.recognition:
+        pdf.multi_cell(0, 4, org.recognition, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+
+
+def fields(pdf: FPDF, rows: list[tuple[str, str]], label_width: float = 42, size: float = 9) -> None:
+    """Label: value lines (bold labels), each value wrapping in its own column."""
+    for label, value in rows:
+        pdf.set_font(FONT, "B", size)
+        pdf.cell(label_width, size * 0.55, label + ":")
+        pdf.set_font(FONT, size=size)
+        pdf.multi_cell(0, size * 0.55, value, align="L", new_x="LMARGIN", new_y="NEXT")
