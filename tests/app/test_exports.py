@@ -111,7 +111,7 @@ def test_the_proof_of_service_pdf_has_every_visit_line(cli, month, tmp_path):
         "461234567",
         "§ 45a SGB XI",
         "§ 45b SGB XI",
-        "Unterschrift Klient/in bzw. Vertreter/in",
+        "Unterschrift Klient/in (Olga Schmidt)",
     ):
         assert expected in text, expected
     for line in ("03.11.2026 14:00 16:00 120 Natalia Wolkowa", "11.11.2026 09:30 11:30 120 Jurij Gagarin"):
