@@ -10,9 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from carecal.errors import NotFound
-from carecal.feeds.events import Audience, PublishedVersion, build_events, calendar_name
+from carecal.feeds.events import Audience, PublishedVersion, RecordedOutcome, build_events, calendar_name
 from carecal.feeds.render import render_calendar
-from carecal.models import Client, Organisation, RosterVersion, RosterWeek, Visit, Volunteer
+from carecal.models import (
+    Client,
+    Organisation,
+    RosterVersion,
+    RosterWeek,
+    Visit,
+    VisitRecord,
+    VisitRecordChange,
+    Volunteer,
+)
+from carecal.models.billing import CANCELLATIONS
 from carecal.weeks import DEFAULT_TZ, IsoWeek, local
 
 # A subscription shows the published visits from 4 weeks back to 8 weeks ahead.
@@ -63,6 +73,27 @@ def published_versions(
     for visit in session.scalars(query):
         visits[visit.version_id].append(visit)
     return [PublishedVersion(row.week, row.published_at, visits[row.id]) for row in rows]
+
+
+def recorded_outcomes(session: Session, versions: Sequence[PublishedVersion]) -> list[RecordedOutcome]:
+    """Every recorded state (with its time) of the visits in `versions`, oldest first."""
+    shown = {(v.week, visit.request_key) for v in versions for visit in v.visits}
+    if not shown:
+        return []
+    rows = session.execute(
+        select(RosterWeek.week, Visit.request_key, VisitRecordChange.at, VisitRecordChange.state)
+        .join(VisitRecord, VisitRecordChange.record_id == VisitRecord.id)
+        .join(Visit, VisitRecord.visit_id == Visit.id)
+        .join(RosterVersion, Visit.version_id == RosterVersion.id)
+        .join(RosterWeek, RosterVersion.roster_week_id == RosterWeek.id)
+        .where(RosterWeek.week.in_({week for week, _ in shown}))
+        .order_by(VisitRecordChange.at, VisitRecordChange.id)
+    ).all()
+    return [
+        RecordedOutcome(row.week, row.request_key, row.at, row.state.get("status") in CANCELLATIONS)
+        for row in rows
+        if (row.week, row.request_key) in shown
+    ]
 
 
 def subscription_calendar(session: Session, owner: Volunteer | Client, today: date) -> RenderedCalendar:
@@ -118,7 +149,14 @@ def _calendar(
     changes: Sequence[datetime | None] = (),
 ) -> RenderedCalendar:
     office = _office(session)
-    events = build_events(versions, audience, namespace=office.namespace, city=office.city, office_phone=office.phone)
+    events = build_events(
+        versions,
+        audience,
+        outcomes=recorded_outcomes(session, versions),
+        namespace=office.namespace,
+        city=office.city,
+        office_phone=office.phone,
+    )
     name = calendar_name(audience, organisation=office.name, client=client, week=label)
     body = render_calendar(events, name=name, language=audience.language, tz=office.tz)
     # The body changes with a visit, and also when a name or an address changes or the

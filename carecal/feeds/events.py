@@ -8,8 +8,10 @@ A visit is recognised across versions by its week and request_key. For each audi
 walk the week's published versions in order and look at the visit as that audience sees it
 (its view): a volunteer sees only their own visits, so a visit given to someone else, or
 dropped from the roster, becomes "cancelled, at its last known time" in their feed rather
-than vanishing. Each change of the view raises SEQUENCE; DTSTAMP is when the last change
-was published, so rendering the same history twice gives the same bytes.
+than vanishing. A cancellation recorded for a visit (by the client or the volunteer,
+carecal.billing.records) cancels it too, from the moment it was recorded. Each change of
+the view raises SEQUENCE; DTSTAMP is when the last change was published or recorded, so
+rendering the same history twice gives the same bytes.
 """
 
 import hashlib
@@ -55,6 +57,17 @@ class PublishedVersion:
     week: str
     published_at: datetime
     visits: Sequence[Visit]
+
+
+@dataclass(frozen=True)
+class RecordedOutcome:
+    """One recorded state of what happened at a visit (week, request key), as feeds see it:
+    `cancelled` for a cancellation by the client or the volunteer."""
+
+    week: str
+    request_key: str
+    at: datetime
+    cancelled: bool
 
 
 @dataclass(frozen=True)
@@ -120,26 +133,48 @@ class _Track:
     view: View
     sequence: int
     changed_at: datetime
+    roster_view: View  # the view as the roster alone has it (before recorded outcomes)
 
 
-def track_visits(versions: Sequence[PublishedVersion], audience: Audience) -> dict[tuple[str, str], _Track]:
+def track_visits(
+    versions: Sequence[PublishedVersion], audience: Audience, outcomes: Sequence[RecordedOutcome] = ()
+) -> dict[tuple[str, str], _Track]:
     """(week, request_key) → track, for every visit the audience saw in some published version.
-    `versions` in publication order."""
+    Versions and recorded outcomes are taken in the order they happened."""
     tracks: dict[tuple[str, str], _Track] = {}
-    for version in versions:
-        shown = {(version.week, v.request_key): v for v in version.visits if audience.sees(v)}
-        week_keys = {key for key in tracks if key[0] == version.week}
+    recorded_cancelled: dict[tuple[str, str], bool] = {}
+
+    def see(key: tuple[str, str], roster_view: View, at: datetime) -> None:
+        track = tracks[key]
+        view = roster_view._replace(cancelled=roster_view.cancelled or recorded_cancelled.get(key, False))
+        track.roster_view = roster_view
+        if view != track.view:
+            track.view, track.sequence, track.changed_at = view, track.sequence + 1, at
+
+    history = sorted(
+        [(v.published_at, 0, n, v) for n, v in enumerate(versions)] + [(o.at, 1, n, o) for n, o in enumerate(outcomes)],
+        key=lambda item: item[:3],
+    )
+    for at, _, _, item in history:
+        if isinstance(item, RecordedOutcome):
+            key = (item.week, item.request_key)
+            recorded_cancelled[key] = item.cancelled
+            if key in tracks:
+                see(key, tracks[key].roster_view, at)
+            continue
+        shown = {(item.week, v.request_key): v for v in item.visits if audience.sees(v)}
+        week_keys = {key for key in tracks if key[0] == item.week}
         for key in sorted(week_keys | shown.keys()):
             visit, track = shown.get(key), tracks.get(key)
             if visit is not None:
-                view = audience.view(visit)
+                roster_view = audience.view(visit)
             else:  # gone from this audience's view: cancelled, at the time last seen
-                view = track.view._replace(cancelled=True)
+                roster_view = track.roster_view._replace(cancelled=True)
             if track is None:
-                tracks[key] = _Track(visit, view, 0, version.published_at)
+                view = roster_view._replace(cancelled=roster_view.cancelled or recorded_cancelled.get(key, False))
+                tracks[key] = _Track(visit, view, 0, at, roster_view)
                 continue
-            if view != track.view:
-                track.view, track.sequence, track.changed_at = view, track.sequence + 1, version.published_at
+            see(key, roster_view, at)
             if visit is not None:
                 track.visit = visit
     return tracks
@@ -149,14 +184,16 @@ def build_events(
     versions: Sequence[PublishedVersion],
     audience: Audience,
     *,
+    outcomes: Sequence[RecordedOutcome] = (),
     namespace: str = "carecal",
     city: str | None = None,
     office_phone: str | None = None,
 ) -> list[FeedEvent]:
-    """The audience's calendar events: one per visit they ever saw in a published version."""
+    """The audience's calendar events: one per visit they ever saw in a published version,
+    cancelled where the roster or a recorded outcome says so."""
     _ = gettext_for(audience.language)
     events = []
-    for (week, key), track in track_visits(versions, audience).items():
+    for (week, key), track in track_visits(versions, audience, outcomes).items():
         visit = track.visit
         cancelled = track.view.cancelled
         title = _title(_, audience, visit)

@@ -8,10 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
+from carecal import clock
+from carecal.billing import records
 from carecal.errors import Conflict
 from carecal.feeds import tokens
 from carecal.feeds.calendars import coordinator_calendar, family_calendar, feed_window, volunteer_calendar
-from carecal.feeds.events import Audience, PublishedVersion, track_visits
+from carecal.feeds.events import Audience, PublishedVersion, RecordedOutcome, track_visits
 from carecal.weeks import IsoWeek
 from tests import factories as f
 
@@ -178,6 +180,37 @@ def test_the_feed_window_is_four_weeks_back_to_eight_ahead():
     assert (str(weeks[0]), str(weeks[-1]), len(weeks)) == ("2026-W43", "2027-W02", 13)  # 2026 has 53 weeks
 
 
+def test_a_recorded_cancellation_cancels_the_event_in_every_feed_in_the_readers_language(session, people):
+    anna, olga, raissa, request = people
+    visit = f.published_visit(session, WEEK, request, olga)  # Olga reads Ukrainian
+    before = {
+        "volunteer": _only(volunteer_calendar(session, olga, WEEKS).body),
+        "family": _only(family_calendar(session, raissa, WEEKS).body),
+        "office": _only(coordinator_calendar(session, WEEKS).body),
+    }
+    # published on Monday 08:00; the client calls at 10:15 to cancel Tuesday's visit
+    cancelled_at = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
+    with clock.frozen(cancelled_at):
+        records.record_visit(session, visit.id, "coordinator", status="cancelled-by-client", reason="Arzttermin")
+    after = {
+        "volunteer": _only(volunteer_calendar(session, olga, WEEKS).body),
+        "family": _only(family_calendar(session, raissa, WEEKS).body),
+        "office": _only(coordinator_calendar(session, WEEKS).body),
+    }
+    for who, event in after.items():
+        assert event["status"] == "CANCELLED", who
+        assert event["sequence"] == before[who]["sequence"] + 1 and event["stamp"] == cancelled_at
+        assert event["start"] == before[who]["start"]
+    assert after["volunteer"]["summary"].startswith("Скасовано:")  # Ukrainian, as Olga reads it
+    assert after["family"]["summary"].startswith("Abgesagt:")
+
+    # the office corrects it (she was home after all): confirmed again, one step further
+    with clock.frozen(datetime(2026, 11, 24, 17, tzinfo=UTC)):
+        records.record_visit(session, visit.id, "coordinator", status="delivered", reason="she was home after all")
+    again = _only(volunteer_calendar(session, olga, WEEKS).body)
+    assert (again["status"], again["sequence"]) == ("CONFIRMED", before["volunteer"]["sequence"] + 2)
+
+
 def test_family_feed_tokens_need_the_clients_consent(session, people):
     anna, olga, raissa, request = people
     boris = f.client(session, first_name="Boris", family_feed_opt_in=False)
@@ -215,6 +248,35 @@ def _history(plans) -> list[PublishedVersion]:
         ]
         versions.append(PublishedVersion(WEEK, datetime(2026, 11, 20 + n, tzinfo=UTC), visits))
     return versions
+
+
+@settings(max_examples=200, deadline=None)
+@given(_versions, st.lists(st.tuples(st.sampled_from(["r#1", "r#2"]), st.booleans()), max_size=4))
+def test_recorded_outcomes_only_ever_raise_sequences_and_the_last_one_counts(plans, outcomes):
+    volunteer = Audience("volunteer", "v001", volunteer_id=1)
+    history = _history(plans)
+    # each outcome is recorded half a day after a publication
+    recorded = [
+        RecordedOutcome(WEEK, key, datetime(2026, 11, 20 + n % len(history), 12, tzinfo=UTC), cancelled)
+        for n, (key, cancelled) in enumerate(outcomes)
+    ]
+    # as time goes by, sequences only rise and nothing vanishes
+    moments = sorted({v.published_at for v in history} | {o.at for o in recorded})
+    before: dict = {}
+    for moment in moments:
+        tracks = track_visits(
+            [v for v in history if v.published_at <= moment], volunteer, [o for o in recorded if o.at <= moment]
+        )
+        assert before.keys() <= tracks.keys()
+        assert all(tracks[key].sequence >= sequence for key, sequence in before.items())
+        before = {key: t.sequence for key, t in tracks.items()}
+    roster_only = track_visits(history, volunteer)
+    assert tracks.keys() == roster_only.keys()  # an outcome never adds an event
+    last = {}
+    for outcome in sorted(recorded, key=lambda o: o.at):
+        last[outcome.request_key] = outcome.cancelled
+    for (_, key), track in tracks.items():
+        assert track.view.cancelled == (roster_only[(WEEK, key)].view.cancelled or last.get(key, False))
 
 
 @settings(max_examples=200, deadline=None)
