@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from carecal import private_files
 from carecal.errors import CarecalError, DatabaseBusy, DatabaseUnavailable, RuleBroken
 
 # How long a write waits for a colleague's write to finish before it gives up (SQLite).
@@ -48,6 +49,10 @@ def engine_for(url: str) -> Engine:
             "examples: sqlite:///carecal.db, postgresql+psycopg://user:password@host/dbname"
         ) from None
     if engine.dialect.name == "sqlite":
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # the file is made 0600 before SQLite opens (or creates) it; its journal follows
+            event.listen(engine, "do_connect", lambda *_: private_files.prepare_sqlite_file(Path(database)))
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling is unreliable (it skips BEGIN before some
         # statements); emit BEGIN ourselves so every session is one real transaction.

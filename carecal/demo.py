@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from sqlalchemy import func, inspect, select
 
-from carecal import clock, db
+from carecal import clock, db, private_files
 from carecal.billing import demo as billing_demo
 from carecal.errors import CarecalError
 from carecal.feeds import demo as feeds_demo
@@ -113,7 +113,7 @@ def run_demo(ctx: DemoContext, steps: list[Step] | None = None) -> None:
     require_no_data(ctx.url)
     db.upgrade(ctx.url)
     ctx.console.print(f"schema    migrated to {db.head_revision()}")
-    ctx.out.mkdir(parents=True, exist_ok=True)
+    private_files.make_dir(ctx.out)
 
     for step in [load_master_data, *(STEPS if steps is None else steps)]:
         title = step_title(step)

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from carecal import config, db
+from carecal import config, db, private_files
 from carecal.errors import InputError
 
 console = Console()
@@ -69,8 +69,7 @@ def write_output(text: str, output: Path | None, what: str) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    private_files.write_text(output, text)
     err_console.print(f"wrote {what} to {output}")
 
 

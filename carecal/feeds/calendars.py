@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from carecal import private_files
 from carecal.errors import NotFound
 from carecal.feeds.events import Audience, PublishedVersion, RecordedOutcome, build_events, calendar_name
 from carecal.feeds.render import render_calendar
@@ -192,10 +193,7 @@ def week_calendars(session: Session, week: IsoWeek) -> dict[str, RenderedCalenda
 
 
 def write_week(session: Session, week: IsoWeek, out_dir: Path) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for filename, calendar in week_calendars(session, week).items():
-        path = out_dir / filename
-        path.write_bytes(calendar.body)
-        written.append(path)
+        written.append(private_files.write_bytes(out_dir / filename, calendar.body))
     return written

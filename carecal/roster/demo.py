@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from carecal import db
+from carecal import db, private_files
 from carecal.roster import planning, versions
 from carecal.roster.report import render_week_report
 
@@ -40,6 +40,6 @@ def plan_and_publish_weeks(ctx: DemoContext) -> None:
     with db.session_scope(ctx.url) as s:
         html = render_week_report(s, ctx.week)
     path = ctx.out / f"roster-{ctx.week}.html"
-    path.write_text(html, encoding="utf-8")
+    private_files.write_text(path, html)
     ctx.console.print(f"  week report   {path}")
     ctx.notes.append(f"roster: carecal --db {ctx.url} roster show --week {ctx.week}")
