@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, time, timedelta
 from pathlib import Path
 
+from carecal import private_files
 from carecal.masterdata.districts import areas_km2, districts
 from carecal.masterdata.layout import CLIENTS, REQUESTS, VOLUNTEERS, Layout
 from carecal.tables import write_table
@@ -710,7 +711,7 @@ FILES = (
 
 
 def write(data: DemoData, out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
+    private_files.make_dir(out)
     written = []
     for name, layout, attribute in FILES:
         path = out / name

@@ -30,7 +30,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
+
+from carecal import private_files
 
 FORMATS = ("csv", "xlsx")
 
@@ -111,16 +113,17 @@ def write_table(
     title: str = "Sheet",
 ) -> int:
     """Write the header and rows to a file (CSV or XLSX) or an open text stream (CSV);
-    returns the number of rows. A file's folder is created when missing."""
+    returns the number of rows. A file is written whole and private (0600; a missing
+    folder is created 0700: `carecal.private_files`)."""
     if fmt not in FORMATS:
         from carecal.errors import InputError
 
         raise InputError(f"format {fmt!r}: use csv or xlsx")
     if isinstance(target, Path):
-        target.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "xlsx":
-            return _write_xlsx(target, header, rows, title)
-        with target.open("w", encoding="utf-8", newline="") as stream:
+            with private_files.open_for_writing(target) as binary:
+                return _write_xlsx(binary, header, rows, title)
+        with private_files.open_for_writing(target, text=True, newline="") as stream:
             return _write_csv(stream, header, rows)
     if fmt == "xlsx":
         raise ValueError("XLSX needs a file, not a stream")
@@ -202,7 +205,7 @@ def _shown_width(value, number_format: str | None) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
-def _write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence], title: str) -> int:
+def _write_xlsx(target: BinaryIO, header: Sequence[str], rows: Iterable[Sequence], title: str) -> int:
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -235,5 +238,5 @@ def _write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence], tit
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = min(_MAX_WIDTH, max(_MIN_WIDTH, width + 2))
     sheet.freeze_panes = "A2"
-    book.save(path)
+    book.save(target)
     return count

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carecal import organisation as org_lookup
+from carecal import private_files
 from carecal.billing import paper
 from carecal.billing.invoicing import find_invoice, parse_month
 from carecal.billing.ledger import month_bounds
@@ -451,10 +452,4 @@ def write_invoices(
         for invoice in invoices:
             view = invoice_view(invoice, org)
             documents.append((view.file_name, render_invoice(view, org)))
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in documents:
-        path = out / name
-        path.write_bytes(data)
-        written.append(path)
-    return written
+    return [private_files.write_bytes(out / name, data) for name, data in documents]

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import lookup
+from carecal import lookup, private_files
 from carecal.billing import paper
 from carecal.billing.exports import live_lines
 from carecal.billing.invoicing import parse_month
@@ -244,8 +244,6 @@ def write_proofs(session: Session, month: str, out: Path, client_ref: str | None
             if client_ref:
                 raise NotFound(f"client {client.external_id} has no delivered visit in {month}")
             continue
-        out.mkdir(parents=True, exist_ok=True)
         path = out / f"leistungsnachweis_{month}_{client.external_id}.pdf"
-        path.write_bytes(render(org, client, month, lines))
-        written.append(path)
+        written.append(private_files.write_bytes(path, render(org, client, month, lines)))
     return written

@@ -1,6 +1,8 @@
 """`carecal demo`: a fresh database from data/, then every feature's step."""
 
 import io
+import os
+import stat
 from datetime import datetime
 from pathlib import Path
 
@@ -119,16 +121,30 @@ def test_cli_demo_refuses_a_bad_week(in_empty_dir):
 
 @pytest.mark.slow
 def test_the_whole_demo_with_every_feature_step(tmp_path, monkeypatch):
-    """The demo as `make demo` runs it, all steps included, on a SQLite file."""
+    """The demo as `make demo` runs it, all steps included, on a SQLite file, under a
+    umask that would let anyone read what it writes: every file it writes is 0600 and
+    every folder it creates 0700 all the same."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CARECAL_DB", raising=False)
-    result = run("demo", "--out", "exports")
+    previous_umask = os.umask(0)
+    try:
+        result = run("demo", "--out", "exports")
+    finally:
+        os.umask(previous_umask)
     assert result.exit_code == 0, result.stderr
+    written = list(tmp_path.rglob("*"))
+    assert {p.name for p in written} >= {"carecal.db", "exports", "proofs"}
+    loose = [f"{p.relative_to(tmp_path)} {stat.S_IMODE(p.stat().st_mode):o}" for p in written if _readable_by_others(p)]
+    assert loose == []
     assert "demo done" in result.stdout
     assert (tmp_path / "carecal.db").exists()
     assert any((tmp_path / "exports").iterdir()), "the feature steps write their files into --out"
     listing = run("--db", f"sqlite:///{(tmp_path / 'carecal.db').resolve()}", "volunteer", "list")
     assert listing.exit_code == 0
+
+
+def _readable_by_others(path: Path) -> bool:
+    return stat.S_IMODE(path.stat().st_mode) != (0o700 if path.is_dir() else 0o600)
 
 
 def test_a_failing_step_stops_the_demo_and_says_where(db_url, tmp_path):

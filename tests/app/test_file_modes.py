@@ -1,6 +1,7 @@
 """Files only the office can read: every file carecal writes is 0600, every folder it
 creates 0700, whatever the umask (carecal.private_files)."""
 
+import ast
 import os
 import stat
 from pathlib import Path
@@ -102,3 +103,41 @@ def test_a_command_on_a_missing_database_still_creates_nothing(tmp_path):
     path = tmp_path / "absent.db"
     result = CliRunner().invoke(app, ["--db", f"sqlite:///{path}", "volunteer", "list"])
     assert result.exit_code == 1 and not path.exists()
+
+
+# Calls that create a file or folder, and the only places allowed to make them besides
+# carecal.private_files: the repository's own docs (`make docs`) are not the office's
+# data, and the XLSX writer saves into a handle that private_files opened.
+CREATING_CALLS = {"write_text", "write_bytes", "mkdir", "makedirs", "touch", "save", "mkstemp", "mkdtemp"}
+ALLOWED = {("carecal/docs.py", "write_text"), ("carecal/docs.py", "mkdir"), ("carecal/tables.py", "save")}
+
+
+def _creates_files(call: ast.Call) -> str | None:
+    function = call.func
+    if isinstance(function, ast.Attribute) and getattr(function.value, "id", None) == "private_files":
+        return None
+    name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", None)
+    if name in CREATING_CALLS:
+        return name
+    if name != "open":
+        return None
+    if isinstance(function, ast.Attribute) and getattr(function.value, "id", None) == "os":
+        return "os.open"
+    # open(file, mode) or path.open(mode)
+    mode_at = 0 if isinstance(function, ast.Attribute) else 1
+    modes = [a.value for a in call.args[mode_at : mode_at + 1] if isinstance(a, ast.Constant)]
+    modes += [k.value.value for k in call.keywords if k.arg == "mode" and isinstance(k.value, ast.Constant)]
+    return "open" if any(isinstance(m, str) and set(m) & set("wax+") for m in modes) else None
+
+
+def test_only_private_files_creates_files():
+    root = Path(private_files.__file__).parent.parent
+    found = []
+    for path in sorted((root / "carecal").rglob("*.py")):
+        where = path.relative_to(root).as_posix()
+        if where == "carecal/private_files.py" or "/migrations/" in where:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and (kind := _creates_files(node)) and (where, kind) not in ALLOWED:
+                found.append(f"{where}:{node.lineno} {kind}")
+    assert found == [], f"write files through carecal.private_files: {found}"
