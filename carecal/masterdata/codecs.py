@@ -242,12 +242,13 @@ class Text(Codec):
 
 @dataclass(frozen=True)
 class Postcode(Codec):
-    """Five digits. A spreadsheet that took 09111 for a number shows 9111: the zero is restored."""
+    """Five digits, 01001 to 99998. A spreadsheet that took 09111 for a number shows 9111:
+    that zero is restored; a typed `0911` is a digit short, not a number, and is refused."""
 
     def parse(self, text: str) -> str:
-        if text.isdigit() and len(text) == 4:
+        if text.isascii() and text.isdigit() and len(text) == 4 and not text.startswith("0"):
             text = "0" + text
-        if not (text.isdigit() and len(text) == 5):
+        if not (text.isascii() and text.isdigit() and len(text) == 5) or text.startswith("00"):
             raise ValueError("not a German postcode of 5 digits")
         return text
 

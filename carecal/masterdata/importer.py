@@ -9,7 +9,7 @@ rows missing from the file are left alone (set active = no to retire someone).
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -19,12 +19,13 @@ from carecal import audit
 from carecal.errors import InputError
 from carecal.masterdata import codecs, districts
 from carecal.masterdata.entities import APPLY, EAGER, MODELS, RECORD_OF, References
-from carecal.masterdata.files import read_table
+from carecal.masterdata.files import read_table, shown
 from carecal.masterdata.layout import LAYOUTS, Layout
-from carecal.models import Organisation
+from carecal.models import Organisation, Rate
 from carecal.weeks import DEFAULT_TZ
 
 HIDDEN = "(hidden: health data)"
+MAX_REPORTED = 100  # problems listed in one report; the count says how many there are
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,8 @@ class Problem:
         if self.column:
             where += f", column {self.column}"
         if self.value is not None:
-            where += f", value {self.value!r}" if self.value != HIDDEN else f", value {HIDDEN}"
-        return f"{where}: {self.reason}"
+            where += f", value {shown(self.value)!r}" if self.value != HIDDEN else f", value {HIDDEN}"
+        return f"{where}: {shown(self.reason, 300)}"
 
 
 @dataclass
@@ -220,6 +221,52 @@ def _check_request(record: dict, problem, known_clients: set[str]) -> None:
 ROW_CHECKS = {"volunteers": _check_volunteer, "clients": _check_client, "requests": _check_request}
 
 
+def price_periods(session: Session) -> dict[str, list[tuple[date, date | None]]]:
+    """Per service category, the periods its price_per_hour rates are valid in."""
+    periods: dict[str, list[tuple[date, date | None]]] = {}
+    for rate in session.scalars(select(Rate).where(Rate.kind == "price_per_hour").order_by(Rate.valid_from)):
+        periods.setdefault(rate.key or "", []).append((rate.valid_from, rate.valid_to))
+    return periods
+
+
+def first_unpriced_day(periods: list[tuple[date, date | None]], first: date, last: date | None) -> date | None:
+    """The first day of [first, last] (open-ended: from `first` on) that no period covers."""
+    day = first
+    for start, end in sorted(periods):
+        if start > day:
+            break
+        if end is None:
+            return None
+        if end >= day:
+            day = end + timedelta(days=1)
+        if last is not None and day > last:
+            return None
+    return day
+
+
+def unpriced_requests(file: str, records: list[tuple[int, dict]], periods: dict) -> list[Problem]:
+    """A request's category must have a price on every day the request is valid: else
+    billing would fail months later."""
+    problems = []
+    for number, record in records:
+        category, first = record.get("category"), record.get("valid_from")
+        if not category or not first:
+            continue
+        gap = first_unpriced_day(periods.get(category, []), first, record.get("valid_to"))
+        if gap is not None:
+            problems.append(
+                Problem(
+                    file,
+                    number,
+                    "category",
+                    category,
+                    f"no price_per_hour/{category} valid on {gap} (the request runs from {first}): "
+                    "add the price to the organisation file first",
+                )
+            )
+    return problems
+
+
 def _audit_columns(layout: Layout, columns: list[str]) -> list[str]:
     """Changed columns for the audit log; even the news that a health field changed stays out."""
     names = [name for name in columns if not layout.by_name[name].health]
@@ -237,11 +284,14 @@ def import_file(session: Session, kind: str, path: Path | str, *, actor: str, dr
     model = MODELS[kind]
     existing = {obj.external_id: obj for obj in session.scalars(select(model).options(*EAGER[kind]))}
     records, present, problems = parse_rows(layout, path.name, header, rows, refs.client_ids(), frozenset(existing))
+    if kind == "requests" and not problems:
+        problems = unpriced_requests(path.name, records, price_periods(session))
     if problems:
         rows_hit = len({p.row for p in problems})
         raise InputError(
             f"{path.name}: {len(problems)} problem(s) in {rows_hit} row(s); nothing was imported",
-            [str(p) for p in problems],
+            [str(p) for p in problems[:MAX_REPORTED]]
+            + ([f"... and {len(problems) - MAX_REPORTED} more"] if len(problems) > MAX_REPORTED else []),
         )
 
     report = ImportReport(kind, path.name, dry_run)

@@ -104,6 +104,7 @@ def write(path: Path, rows: list[dict]) -> Path:
 
 
 def import_all(s, tmp_path, clients=CLIENTS, volunteers=VOLUNTEERS, requests=REQUESTS, dry_run=False):
+    load_organisation(s, DATA_DIR / "organisation.json", actor="coordinator")  # requests need its prices
     return [
         import_file(s, "clients", write(tmp_path / "clients.csv", clients), actor="coordinator", dry_run=dry_run),
         import_file(
@@ -218,6 +219,7 @@ def test_references_must_name_known_clients(db_url, tmp_path):
 
 def test_rule_checks_across_columns(db_url, tmp_path):
     with db.session_scope(db_url) as s:
+        load_organisation(s, DATA_DIR / "organisation.json", actor="coordinator")
         import_file(s, "clients", write(tmp_path / "c.csv", CLIENTS), actor="coordinator")
     short_window = [{**REQUESTS[0], "windows": "tue 13:00-14:00", "valid_to": "2024-12-31"}]
     with pytest.raises(InputError) as caught, db.session_scope(db_url) as s:
@@ -266,7 +268,7 @@ def test_dry_run_reports_what_would_change_and_writes_nothing(db_url, tmp_path):
     with db.session_scope(db_url) as s:
         assert count(s, Volunteer) == 2
         assert s.scalars(select(Volunteer.phone).where(Volunteer.external_id == "v001")).one() is None
-        assert count(s, AuditEvent) == 3  # the three real imports, not the dry run
+        assert count(s, AuditEvent) == 4  # the organisation and the three real imports, not the dry run
 
 
 def test_an_update_changes_only_its_columns_and_keeps_what_overrides_created(db_url, tmp_path):
@@ -347,6 +349,7 @@ def snapshot(s) -> dict:
 def test_the_demo_data_round_trips_through_csv_and_xlsx(db_url, tmp_path):
     files = {"clients": "clients.csv", "volunteers": "volunteers.csv", "requests": "care_requests.csv"}
     with db.session_scope(db_url) as s:
+        load_organisation(s, DATA_DIR / "organisation.json", actor="coordinator")
         for kind, name in files.items():
             import_file(s, kind, DATA_DIR / name, actor="coordinator")
     with db.session_scope(db_url) as s:
@@ -380,7 +383,7 @@ def test_organisation_and_rates_load_once(db_url):
     assert rates[("relief_amount_month", None, "2025-01-01")] == 13100
     assert rates[("conversion_max_month", "5", "2025-01-01")] == 91960
     assert rates[("tax_free_limit_year", "3_26", "2026-01-01")] == 330000
-    assert len(rates) == 15
+    assert len(rates) == 16
 
 
 def test_overlapping_rates_are_refused(db_url, tmp_path):
