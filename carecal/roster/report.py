@@ -11,14 +11,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from math import cos, radians, sqrt
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carecal import clock
 from carecal.errors import NotFound
+from carecal.masterdata import districts
 from carecal.models import Client, Organisation, RosterVersion, Volunteer
 from carecal.roster.versions import find_week, get_version
 from carecal.weeks import DAY_CODES, IsoWeek, to_local
@@ -31,6 +32,8 @@ NEUTRAL_REASON = "no volunteer within reach meets this client's particular needs
 # Rounding homes to this grid (about 1 km) shows the district, not the house.
 GRID_LAT, GRID_LON = 0.01, 0.015
 MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 640, 480, 24
+KM_PER_DEGREE_LAT = 111.32
+SCALE_STEPS_KM = (0.5, 1, 2, 5, 10, 20)
 
 
 @dataclass
@@ -138,7 +141,7 @@ def week_report_context(session: Session, version: RosterVersion) -> dict:
             "max_load": max(loads) if loads else 0,
         },
         "map": _map(session, visits, version, people),
-        "generated": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
+        "generated": to_local(clock.now(), tz),
     }
 
 
@@ -151,7 +154,15 @@ def _map(session: Session, visits, version: RosterVersion, people: dict[str, Vol
     volunteer_at = {p.external_id: _district_point(p.lat, p.lon) for p in people.values()}
     client_at = {c.id: _district_point(c.lat, c.lon) for c in clients}
     points = [*volunteer_at.values(), *client_at.values()]
-    empty = {"width": MAP_WIDTH, "height": MAP_HEIGHT, "volunteers": [], "clients": [], "lines": []}
+    empty = {
+        "width": MAP_WIDTH,
+        "height": MAP_HEIGHT,
+        "volunteers": [],
+        "clients": [],
+        "lines": [],
+        "districts": [],
+        "scale": None,
+    }
     if not points:
         return empty
     # A margin of one grid cell, and kilometres the same length across and down.
@@ -167,6 +178,15 @@ def _map(session: Session, visits, version: RosterVersion, people: dict[str, Vol
     def xy(point: tuple[float, float]) -> tuple[int, int]:
         return round(x0 + (point[1] - lon_lo) * squash * scale), round(y0 + (lat_hi - point[0]) * scale)
 
+    # District names where people live, at the district's centre; a scale bar of a round length.
+    lived_in = {p.district for p in people.values()} | {c.district for c in clients}
+    names = [
+        {"name": name, "x": xy(point)[0], "y": xy(point)[1]}
+        for name, point in sorted(districts.districts().items())
+        if name in lived_in and lat_lo <= point[0] <= lat_hi and lon_lo <= point[1] <= lon_hi
+    ]
+    px_per_km = scale / KM_PER_DEGREE_LAT
+    bar_km = max((km for km in SCALE_STEPS_KM if km * px_per_km <= MAP_WIDTH / 4), default=SCALE_STEPS_KM[0])
     pairs = sorted({(xy(volunteer_at[v.volunteer.external_id]), xy(client_at[v.client_id])) for v in visits})
     volunteers = Counter(xy(p) for p in volunteer_at.values())
     clients_here = Counter((xy(client_at[c.id]), c.id in uncovered) for c in clients)
@@ -174,6 +194,8 @@ def _map(session: Session, visits, version: RosterVersion, people: dict[str, Vol
         "width": MAP_WIDTH,
         "height": MAP_HEIGHT,
         "lines": [{"from": a, "to": b} for a, b in pairs],
+        "districts": names,
+        "scale": {"km": bar_km, "px": round(bar_km * px_per_km), "x": MAP_MARGIN, "y": MAP_HEIGHT - 14},
         "volunteers": [
             {"x": x, "y": y, "n": n, "size": round(9 + 3 * sqrt(n), 1)} for (x, y), n in sorted(volunteers.items())
         ],

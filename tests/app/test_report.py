@@ -135,3 +135,59 @@ def test_the_report_renders_in_headless_chromium_without_console_errors(sqlite_u
     keep = os.environ.get("CARECAL_KEEP_SCREENSHOT")
     if keep:
         shutil.copy(shot, keep)
+
+
+def test_the_map_names_districts_has_a_scale_and_a_legend_and_times_are_local(cli, db_url):
+    planned_world(db_url, cli)
+    with db.session_scope(db_url) as s:
+        html = render_week_report(s, IsoWeek.parse(WEEK))
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert re.search(r"<text [^>]*>Zentrum</text>", svg)  # where the clients live
+    assert re.search(r">\d+(\.5)? km</text>", svg)  # the scale bar's length
+    for entry in ("volunteers", "clients", "clients without a visit", "assignment"):
+        assert f">{entry}</text>" in svg
+    # the frozen clock reads 14:00 UTC on 20 November: 15:00 in Chemnitz
+    assert "generated 20 Nov 2026 15:00 · all times Europe/Berlin" in html
+
+
+@pytest.mark.slow
+def test_the_printed_report_is_a4_landscape_with_all_seven_days_and_district_names(sqlite_url, tmp_path, monkeypatch):
+    chromium = _chromium_or_skip()
+    from pypdf import PdfReader
+    from typer.testing import CliRunner
+
+    from carecal.cli.main import app
+
+    monkeypatch.setenv("CARECAL_DB", sqlite_url)
+    runner = CliRunner()
+    planned_world(sqlite_url, lambda *args: runner.invoke(app, [str(a) for a in args], catch_exceptions=False))
+    with db.session_scope(sqlite_url) as s:
+        html = render_week_report(s, IsoWeek.parse(WEEK))
+    page, pdf = tmp_path / "week.html", tmp_path / "week.pdf"
+    page.write_text(html, encoding="utf-8")
+    run = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    reader = PdfReader(pdf)
+    width, height = (float(v) for v in reader.pages[0].mediabox.upper_right)
+    assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (297, 210)  # A4 landscape, in mm
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    for day in ("Mon 23.11.", "Sat 28.11.", "Sun 29.11."):  # the whole week, Sunday included
+        assert day in text, day
+    assert "Zentrum" in text and "km" in text and "clients without a visit" in text
