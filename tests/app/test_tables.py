@@ -228,3 +228,18 @@ def test_master_data_exports_import_back_unchanged(cli, hostile, tmp_path):
             assert result.exit_code == 0, result.stderr
             counts = f"0 would be created, {stripped} would be updated, {len(PAYLOADS) - stripped} unchanged"
             assert counts in result.stdout
+
+
+def test_the_hours_xlsx_has_typed_cells(cli, hostile, tmp_path):
+    path = tmp_path / "h.xlsx"
+    assert cli("export", "hours", "--month", "2026-11", "--format", "xlsx", "-o", path).exit_code == 0
+    sheet = load_workbook(path).active
+    assert sheet.freeze_panes == "A2" and sheet.column_dimensions["A"].width >= tables._MIN_WIDTH
+    header = [c.value for c in sheet[1]]
+    row = {name: cell for name, cell in zip(header, sheet[2], strict=True)}
+    assert row["date"].is_date and row["date"].number_format == tables.DATE_FORMAT
+    assert row["start"].value == time(14, 0) and row["start"].number_format == tables.TIME_FORMAT
+    assert (row["minutes"].data_type, row["minutes"].value) == ("n", 120)
+    for money in ("unit_price_eur", "amount_eur"):
+        assert row[money].data_type == "n" and row[money].number_format == tables.MONEY_FORMAT
+    assert row["created_at"].is_date and row["created_at"].number_format == tables.DATETIME_FORMAT
