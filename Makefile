@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: $(STAMP)
-	$(BIN)/python -m solver bench
+	$(BIN)/python bench/solver.py
 
 docs: $(STAMP)
 	$(BIN)/python -m carecal.docs

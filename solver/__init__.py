@@ -4,6 +4,19 @@ Pure: the standard library, OR-Tools CP-SAT and jsonschema; files only through t
 """
 
 from solver.engine import explain, solve
-from solver.instance import SCHEMA_DIR, InstanceError, load_instance
+from solver.instance import SCHEMA_DIR, Instance, InstanceError, load_instance
+from solver.matching import pairing_breaks
+from solver.params import SearchParams
+from solver.pins import place_pins
 
-__all__ = ["solve", "explain", "InstanceError", "load_instance", "SCHEMA_DIR"]
+__all__ = [
+    "solve",
+    "explain",
+    "InstanceError",
+    "Instance",
+    "load_instance",
+    "place_pins",
+    "pairing_breaks",
+    "SearchParams",
+    "SCHEMA_DIR",
+]

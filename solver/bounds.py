@@ -9,7 +9,8 @@
       each volunteer's minutes <= max_minutes_per_week;
       per volunteer and day: visits <= max_visits_per_day, and minutes <= the stretch of
       time their options that day span;
-      per client and day: minutes <= the stretch their options that day span (rule 8).
+      per client and day: minutes <= the stretch their options that day span (rule 8), and
+      visits <= the client's max_visits_per_day (rule 10).
   Its optimum, rounded down, bounds coverage from above.
 - Always: the priority of every request that has any candidate at all (rules 1-5), and a
   fractional knapsack over everyone's minutes: no roster covers more visit minutes than the
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from typing import Any
 
 from solver.candidates import Candidates
 from solver.instance import Instance
@@ -41,13 +43,13 @@ def capacity_bound(inst: Instance, cands: Candidates) -> int:
         days = {a.day for a in v.availability}
         available = sum(a.end - a.start for a in v.availability)
         capacity += min(v.max_minutes_per_week, available, v.max_visits_per_day * longest * len(days))
-    bound = 0.0
+    bound, left = 0.0, float(capacity)
     coverable = [r for r in inst.requests if cands.has_option(r.index)]
     for r in sorted(coverable, key=lambda r: r.priority / r.duration, reverse=True):
-        take = min(1.0, capacity / r.duration)
+        take = min(1.0, left / r.duration)
         bound += take * r.priority
-        capacity -= take * r.duration
-        if capacity <= 0:
+        left -= take * r.duration
+        if left <= 0:
             break
     return math.floor(bound + 1e-9)
 
@@ -67,10 +69,11 @@ def relaxation_bound(inst: Instance, cands: Candidates, time_limit: float = 10.0
     if lp is None:
         return None
     lp.SetTimeLimit(int(time_limit * 1000))
-    by_request = defaultdict(list)
-    by_volunteer = defaultdict(list)
-    by_volunteer_day = defaultdict(list)
-    by_client_day = defaultdict(list)
+    # (pywraplp has no type information: its variables are Any)
+    by_request: dict[int, list[Any]] = defaultdict(list)
+    by_volunteer: dict[int, list[tuple[int, Any]]] = defaultdict(list)
+    by_volunteer_day: dict[tuple[int, int], list[tuple[int, Any, int, int]]] = defaultdict(list)
+    by_client_day: dict[tuple[int, int], list[tuple[int, Any, int, int]]] = defaultdict(list)
     for r, request in enumerate(inst.requests):
         for o in cands.options[r]:
             x = lp.NumVar(0.0, 1.0, "")
@@ -81,15 +84,18 @@ def relaxation_bound(inst: Instance, cands: Candidates, time_limit: float = 10.0
             by_client_day[(request.client, o.day)].append((request.duration, x, o.starts[0], end))
     for xs in by_request.values():
         lp.Add(lp.Sum(xs) <= 1)
-    for v, items in by_volunteer.items():
-        lp.Add(lp.Sum([d * x for d, x in items]) <= inst.volunteers[v].max_minutes_per_week)
+    for v, minutes in by_volunteer.items():
+        lp.Add(lp.Sum([d * x for d, x in minutes]) <= inst.volunteers[v].max_minutes_per_week)
     for (v, _), items in by_volunteer_day.items():
         lp.Add(lp.Sum([x for _, x, _, _ in items]) <= inst.volunteers[v].max_visits_per_day)
-    for items in (*by_volunteer_day.values(), *by_client_day.values()):
-        span = max(e for *_, e in items) - min(s for _, _, s, _ in items)
-        if sum(d for d, *_ in items) > span:
-            lp.Add(lp.Sum([d * x for d, x, _, _ in items]) <= span)
+    for spans in (*by_volunteer_day.values(), *by_client_day.values()):
+        span = max(e for *_, e in spans) - min(s for _, _, s, _ in spans)
+        if sum(d for d, *_ in spans) > span:
+            lp.Add(lp.Sum([d * x for d, x, _, _ in spans]) <= span)
+    for (c, _), items in by_client_day.items():
+        if len(items) > inst.clients[c].max_visits_per_day:
+            lp.Add(lp.Sum([x for _, x, _, _ in items]) <= inst.clients[c].max_visits_per_day)
     lp.Maximize(lp.Sum([inst.requests[r].priority * x for r, xs in by_request.items() for x in xs]))
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return None
-    return math.floor(lp.Objective().Value() + 1e-6)
+    return int(math.floor(lp.Objective().Value() + 1e-6))

@@ -2,9 +2,10 @@
 
 A candidate *option* is (request, volunteer, day) with the starts rule 5 allows on that day:
 on the slot grid, inside a request window and an availability window, touching no absence.
-Rules 1-4 (language, dementia training, gender wish and exclusions, reach) prune volunteers
-first; a pin's own pair is kept even when it breaks them (the coordinator decided).
-Rules 6-8 depend on the other visits and are left to the greedy and the model.
+Rules 1-4 (solver.matching: language, training, gender wish and exclusions, reach) prune
+volunteers first; a pin's own pair is kept even when it breaks them (the coordinator
+decided). Rules 6-8 and 10 depend on the other visits and are left to the greedy, the
+searches and the model.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 
-from solver.instance import DAYS, Client, Instance, Request, Volunteer
+from solver.instance import Instance, Request, Volunteer
+from solver.matching import matches_person
 from solver.travel import distance_km
-
-GENDER_WORD = {"f": "female", "m": "male", "d": "diverse"}
 
 
 @dataclass(frozen=True)
@@ -26,44 +26,6 @@ class Option:
     volunteer: int
     day: int
     starts: tuple[int, ...]
-
-
-def static_breaks(inst: Instance, client: Client, volunteer: Volunteer, km: float) -> list[str]:
-    """Rules 1-4 that assigning `volunteer` to `client` would break, in words."""
-    breaks = []
-    if client.dementia:
-        if client.mother_tongue not in volunteer.languages:
-            breaks.append(
-                f"rule 1: does not speak the mother tongue {client.mother_tongue} (client lives with dementia)"
-            )
-    elif not set(client.languages) & set(volunteer.languages):
-        breaks.append(f"rule 1: speaks none of {', '.join(client.languages)}")
-    if client.dementia and not volunteer.dementia_trained:
-        breaks.append("rule 2: not dementia-trained")
-    if client.gender_preference and volunteer.gender != client.gender_preference:
-        breaks.append(f"rule 3: client wants a {GENDER_WORD[client.gender_preference]} volunteer")
-    if volunteer.id in client.excluded_volunteers:
-        breaks.append("rule 3: excluded by the client")
-    if km > volunteer.max_km:
-        breaks.append(f"rule 4: {km:.1f} km away, reach {volunteer.max_km:g} km")
-    return breaks
-
-
-def matches(client: Client, volunteer: Volunteer, km: float) -> bool:
-    """Rules 1-4 hold (the fast form of `static_breaks(...) == []`)."""
-    return matches_person(client, volunteer) and km <= volunteer.max_km
-
-
-def matches_person(client: Client, volunteer: Volunteer) -> bool:
-    """Rules 1-3 hold."""
-    if client.dementia:
-        if not volunteer.dementia_trained or client.mother_tongue not in volunteer.languages:
-            return False
-    elif not set(client.languages) & set(volunteer.languages):
-        return False
-    if client.gender_preference and volunteer.gender != client.gender_preference:
-        return False
-    return volunteer.id not in client.excluded_volunteers
 
 
 def feasible_starts(inst: Instance, request: Request, volunteer: Volunteer) -> dict[int, tuple[int, ...]]:
@@ -78,7 +40,7 @@ def feasible_starts(inst: Instance, request: Request, volunteer: Volunteer) -> d
             lo, hi = max(w.start, a.start), min(w.end, a.end) - duration
             if hi < lo:
                 continue
-            starts = inst.clock.grid_between(lo, hi)
+            starts: tuple[int, ...] | list[int] = inst.clock.grid_between(lo, hi)
             blocking = [
                 (b_start, b_end) for b_start, b_end in volunteer.absences if b_start < hi + duration and lo < b_end
             ]
@@ -126,6 +88,7 @@ class Candidates:
                     for v in vols
                     if duration <= inst.volunteers[v].max_minutes_per_week
                     and inst.volunteers[v].max_visits_per_day >= 1
+                    and client.max_visits_per_day >= 1
                 ]
         self.options = _OptionsByRequest(self)
 
@@ -212,7 +175,3 @@ class _OptionsByRequest:
 
     def __len__(self) -> int:
         return len(self._cands.inst.requests)
-
-
-def day_name(day: int) -> str:
-    return DAYS[day].capitalize()

@@ -7,11 +7,11 @@ Only the standard library is used, plus jsonschema for the roster's published sh
 Rich, lazily, for the CLI report.
 
 `check(instance, roster)` returns a `Report`: the violations, each tagged with the hard
-rule it breaks (1-9, or 0 for format and completeness), and the metrics of the spec's
+rule it breaks (1-10, or 0 for format and completeness), and the metrics of the spec's
 "what is better" recomputed from the roster.
 
 Conventions where the spec leaves room (the model reads it the same way):
-- a visit belongs to the local calendar day on which it starts;
+- a visit belongs to the local calendar day on which it starts (rules 7 and 10);
 - the slot grid counts from local midnight;
 - a visit "touches" an absence when they share time (a visit may end when an absence begins);
 - on a day the clocks change, a window opens at the first moment the clock shows `from`
@@ -42,6 +42,7 @@ DEFAULT_TRAVEL = {
 }
 DEFAULT_SLOT_MINUTES = 15
 DEFAULT_MAX_VISITS_PER_DAY = 3
+DEFAULT_CLIENT_MAX_VISITS_PER_DAY = 1  # rule 10
 # Distances are compared with a hair of tolerance so that float rounding never decides.
 KM_TOLERANCE = 1e-9
 
@@ -109,6 +110,7 @@ class _Client:
     gender_preference: str | None
     previous_volunteers: list[str]
     excluded_volunteers: list[str]
+    max_visits_per_day: int
 
 
 @dataclass
@@ -134,7 +136,7 @@ class _Instance:
     pins: list[dict[str, Any]]
 
 
-def _week_monday(week: str) -> date:
+def _week_monday(week: Any) -> date:
     match = _WEEK.match(str(week))
     if not match:
         raise InstanceUnreadable(f"$.week: {week!r} is not an ISO week like 2026-W48")
@@ -144,7 +146,7 @@ def _week_monday(week: str) -> date:
         raise InstanceUnreadable(f"$.week: {week!r}: {exc}") from None
 
 
-def _clock(text: str, where: str) -> tuple[int, int]:
+def _clock(text: Any, where: str) -> tuple[int, int]:
     match = _CLOCK.match(str(text))
     if not match or int(match[2]) > 59 or int(match[1]) > 24 or (int(match[1]) == 24 and match[2] != "00"):
         raise InstanceUnreadable(f"{where}: {text!r} is not a time HH:MM")
@@ -172,7 +174,7 @@ def _local_instant(day: date, clock: tuple[int, int], tz: ZoneInfo, *, latest: b
     return jump
 
 
-def _window(raw: dict, monday: date, tz: ZoneInfo, where: str) -> Interval:
+def _window(raw: dict[str, Any], monday: date, tz: ZoneInfo, where: str) -> Interval:
     if raw.get("day") not in DAYS:
         raise InstanceUnreadable(f"{where}.day: {raw.get('day')!r} is not one of {', '.join(DAYS)}")
     day = monday + timedelta(days=DAYS.index(raw["day"]))
@@ -182,7 +184,7 @@ def _window(raw: dict, monday: date, tz: ZoneInfo, where: str) -> Interval:
     )
 
 
-def _absence(raw: dict, tz: ZoneInfo, where: str) -> Interval:
+def _absence(raw: dict[str, Any], tz: ZoneInfo, where: str) -> Interval:
     try:
         day = date.fromisoformat(raw["date"])
     except (KeyError, TypeError, ValueError):
@@ -199,7 +201,7 @@ def _place(raw: Any, where: str) -> _Place:
         raise InstanceUnreadable(f"{where}: expected {{'lat': ..., 'lon': ...}}") from None
 
 
-def _read_instance(raw: dict) -> _Instance:
+def _read_instance(raw: Any) -> _Instance:
     if not isinstance(raw, dict):
         raise InstanceUnreadable("$: the instance is not a JSON object")
     monday = _week_monday(raw.get("week"))
@@ -240,6 +242,7 @@ def _read_instance(raw: dict) -> _Instance:
                 gender_preference=c.get("gender_preference"),
                 previous_volunteers=list(c.get("previous_volunteers", [])),
                 excluded_volunteers=list(c.get("excluded_volunteers", [])),
+                max_visits_per_day=int(c.get("max_visits_per_day", DEFAULT_CLIENT_MAX_VISITS_PER_DAY)),
             )
             for j, r in enumerate(c.get("requests", [])):
                 requests[r["id"]] = _Request(
@@ -358,7 +361,7 @@ def _offset(delta: timedelta | None) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def _read_visits(inst: _Instance, roster: dict, out: list[Violation]) -> list[_Visit]:
+def _read_visits(inst: _Instance, roster: dict[str, Any], out: list[Violation]) -> list[_Visit]:
     """Assignments that name a known request and volunteer, with completeness checked."""
     seen_assigned: dict[str, int] = defaultdict(int)
     seen_unassigned: dict[str, int] = defaultdict(int)
@@ -369,7 +372,7 @@ def _read_visits(inst: _Instance, roster: dict, out: list[Violation]) -> list[_V
         if not isinstance(a, dict):
             out.append(Violation(RULE_FORMAT, f"{where}: not an object"))
             continue
-        request = inst.requests.get(a.get("request"))
+        request = inst.requests.get(str(a.get("request")))
         if request is None:
             out.append(Violation(RULE_FORMAT, f"{where}: unknown request {a.get('request')!r}"))
             continue
@@ -381,7 +384,7 @@ def _read_visits(inst: _Instance, roster: dict, out: list[Violation]) -> list[_V
                     f"{where}: request {request.id} belongs to client {request.client}, not {a.get('client')!r}",
                 )
             )
-        volunteer = inst.volunteers.get(a.get("volunteer"))
+        volunteer = inst.volunteers.get(str(a.get("volunteer")))
         if volunteer is None:
             out.append(
                 Violation(RULE_FORMAT, f"{where}: request {request.id} names unknown volunteer {a.get('volunteer')!r}")
@@ -395,7 +398,7 @@ def _read_visits(inst: _Instance, roster: dict, out: list[Violation]) -> list[_V
 
     for i, u in enumerate(roster.get("unassigned", [])):
         where = f"$.unassigned[{i}]"
-        request = inst.requests.get(u.get("request")) if isinstance(u, dict) else None
+        request = inst.requests.get(str(u.get("request"))) if isinstance(u, dict) else None
         if request is None:
             out.append(
                 Violation(RULE_FORMAT, f"{where}: unknown request {u.get('request') if isinstance(u, dict) else u!r}")
@@ -564,6 +567,21 @@ def _rule_8_client_overlap(client: _Client, visits: list[_Visit]) -> list[Violat
     return found
 
 
+def _rule_10_client_day(client: _Client, visits: list[_Visit]) -> list[Violation]:
+    per_day: dict[date, list[str]] = defaultdict(list)
+    for visit in visits:
+        per_day[visit.local_day].append(visit.request.id)
+    return [
+        Violation(
+            10,
+            f"client {client.id}: {len(ids)} visits on {day} ({', '.join(sorted(ids))}), "
+            f"at most {client.max_visits_per_day}",
+        )
+        for day, ids in sorted(per_day.items())
+        if len(ids) > client.max_visits_per_day
+    ]
+
+
 def _rule_9_pins(inst: _Instance, visits: list[_Visit]) -> list[Violation]:
     found = []
     by_request: dict[str, list[_Visit]] = defaultdict(list)
@@ -579,7 +597,7 @@ def _rule_9_pins(inst: _Instance, visits: list[_Visit]) -> list[Violation]:
                 raise InstanceUnreadable(f"$.pins[{i}].start: {pin['start']!r} is not an ISO 8601 timestamp") from None
         matching = [
             v
-            for v in by_request.get(request_id, [])
+            for v in by_request.get(str(request_id), [])
             if v.volunteer.id == volunteer_id and (wanted_start is None or v.start == wanted_start)
         ]
         if not matching:
@@ -627,18 +645,18 @@ def _metrics(inst: _Instance, visits: list[_Visit]) -> dict[str, Any]:
 
 
 @cache
-def _roster_validator():
+def _roster_validator() -> Any:
     import jsonschema  # the published shape of a roster; meaning is checked here, by hand
 
     schema = json.loads(ROSTER_SCHEMA.read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
 
 
-def _shape_violations(roster: dict) -> list[Violation]:
+def _shape_violations(roster: dict[str, Any]) -> list[Violation]:
     return [Violation(RULE_FORMAT, f"{e.json_path}: {e.message}") for e in _roster_validator().iter_errors(roster)]
 
 
-def check(instance: dict, roster: dict) -> Report:
+def check(instance: Any, roster: Any) -> Report:
     """Check a roster against its instance; raises InstanceUnreadable if the instance is broken."""
     inst = _read_instance(instance)
     if not isinstance(roster, dict):
@@ -672,6 +690,7 @@ def check(instance: dict, roster: dict) -> Report:
         violations.extend(_rule_7_load(volunteer, own))
     for client_id, own in by_client.items():
         violations.extend(_rule_8_client_overlap(inst.clients[client_id], own))
+        violations.extend(_rule_10_client_day(inst.clients[client_id], own))
 
     return Report(sorted(violations, key=lambda v: v.rule), _metrics(inst, visits))
 

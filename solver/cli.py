@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -28,13 +29,13 @@ err = Console(stderr=True)
 BAD_INPUT = 2
 
 
-def fail(lines: list[str]) -> None:
+def fail(lines: list[str]) -> NoReturn:
     for line in lines:
         err.print(line, markup=False, highlight=False)
     raise typer.Exit(BAD_INPUT)
 
 
-def read_json(path: Path, what: str) -> dict:
+def read_json(path: Path, what: str) -> Any:
     """A JSON document from a file ('-' is stdin), or exit 2 saying what is wrong where."""
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
@@ -46,7 +47,7 @@ def read_json(path: Path, what: str) -> dict:
         fail([f"{path}: {what} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"])
 
 
-def write_json(doc: dict, output: Path | None) -> None:
+def write_json(doc: dict[str, Any], output: Path | None) -> None:
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if output is None or str(output) == "-":
         sys.stdout.write(text)
@@ -54,7 +55,7 @@ def write_json(doc: dict, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
 
 
-def report_invalid(path: Path, exc: InstanceError) -> None:
+def report_invalid(path: Path, exc: InstanceError) -> NoReturn:
     fail([f"{path}: invalid input"] + [f"  {p}: {reason}" for p, reason in exc.errors])
 
 
@@ -97,7 +98,7 @@ def solve_command(
     with progress:
         task = progress.add_task("solving", total=time_limit, status="")
 
-        def on_progress(event: dict) -> None:
+        def on_progress(event: dict[str, Any]) -> None:
             progress.update(
                 task,
                 completed=min(event["elapsed"], time_limit),
@@ -183,30 +184,16 @@ def generate_command(
     size: Annotated[str, typer.Option("--size", help="S, M, L or XL.")] = "S",
     seed: Seed = 1,
     week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W48 (default: next week).")] = None,
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="easy, scarce (demand 1.5x supply) or flex (series on several weekdays).")
+    ] = "easy",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (default stdout).")] = None,
 ) -> None:
-    """Write a synthetic Chemnitz week of the given size."""
-    from solver.generate import main_generate
+    """Write a synthetic Chemnitz week of the given size and scenario."""
+    from solver.generate import main_generate, next_iso_week
 
-    raise typer.Exit(main_generate(size, seed, week, str(output) if output else None))
-
-
-@app.command("bench")
-def bench_command(
-    sizes: Annotated[str, typer.Option("--sizes", help="Comma-separated sizes.")] = "S,M,L,XL",
-    time_limit: Annotated[
-        float | None, typer.Option("--time-limit", help="Seconds per solve (default per size).")
-    ] = None,
-    seed: Seed = 1,
-    workers: Workers = 2,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the Markdown report here.")] = None,
-) -> None:
-    """Greedy against the full solve per size, with the replanning case."""
-    from solver.bench import main_bench
-
-    raise typer.Exit(
-        main_bench(tuple(s.strip() for s in sizes.split(",") if s.strip()), time_limit, seed, output, workers)
-    )
+    week = week or next_iso_week(date.today())  # the one place the solver asks for today
+    raise typer.Exit(main_generate(size, seed, week, str(output) if output else None, scenario))
 
 
 def run() -> None:

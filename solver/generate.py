@@ -4,7 +4,16 @@ Homes cluster by district: older clients mostly in the south-western prefab esta
 Gablenz, Yorckgebiet and Sonnenberg; migrants (clients and volunteers alike) densest in
 Zentrum, Furth and Bernsdorf; few people in the outlying villages. Clients mostly speak
 Russian or Ukrainian first, some German, Arabic or Vietnamese; volunteers Russian, German,
-Ukrainian, English, Arabic. The same size, seed and week always give the same instance.
+Ukrainian, English, Arabic. The same size, seed, week and scenario always give the same
+instance.
+
+Scenarios:
+- `easy`: about as many volunteer minutes as visit minutes (the greedy alone covers 80-86 %
+  of the weighted demand); each request of a client has its own 1-3 weekdays.
+- `scarce`: the same clients and requests, but demand about 1.5 times the weekly minutes
+  the volunteers give (a winter week of a real association).
+- `flex`: as scarce, but each client wants a series of 1-3 visits a week of one length, each
+  visit allowed on the same 2-5 weekdays (rule 10 keeps them on different days).
 """
 
 from __future__ import annotations
@@ -13,14 +22,22 @@ import json
 import math
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Any
 
 DISTRICTS_FILE = Path(__file__).parent / "data" / "chemnitz_districts.json"
 TIMEZONE = "Europe/Berlin"
-SIZES = {"S": (60, 30), "M": (300, 120), "L": (1000, 350), "XL": (3000, 1000)}
+SIZES = {"S": (60, 30), "M": (300, 120), "L": (1000, 350), "XL": (3000, 1000)}  # clients, volunteers (easy)
+SCENARIOS = ("easy", "scarce", "flex")
+# Volunteers per client for demand = DEMAND_OVER_SUPPLY x supply: a client asks on average
+# 1.35 visits (flex: 1.8) of 117 minutes; a volunteer gives on average 432 minutes.
+DEMAND_OVER_SUPPLY = 1.5
+EXPECTED_CLIENT_MINUTES = {"easy": 1.35 * 117, "scarce": 1.35 * 117, "flex": 1.8 * 117}
+EXPECTED_VOLUNTEER_MINUTES = 432
+SERIES_LENGTH = [(1, 40), (2, 40), (3, 20)]  # flex: visits a week
+SERIES_DAYS = [(2, 25), (3, 35), (4, 25), (5, 15)]  # flex: weekdays each visit may fall on
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAYS = DAYS[:5]
 
@@ -109,13 +126,12 @@ def districts() -> tuple[District, ...]:
     return tuple(District(d["name"], d["lat"], d["lon"], d["area_km2"]) for d in raw["districts"])
 
 
-def next_iso_week(today: date | None = None) -> str:
-    today = today or datetime.now(ZoneInfo(TIMEZONE)).date()
+def next_iso_week(today: date) -> str:
     year, week, _ = (today + timedelta(days=7)).isocalendar()
     return f"{year}-W{week:02d}"
 
 
-def _weighted(rng: random.Random, table: list[tuple]):
+def _weighted(rng: random.Random, table: list[tuple[Any, int]]) -> Any:
     values, weights = zip(*table, strict=True)
     return rng.choices(values, weights=weights)[0]
 
@@ -138,7 +154,7 @@ def _volunteer_weight(d: District) -> float:
     return weight
 
 
-def _home(rng: random.Random, pool: tuple[District, ...], weights: list[float]) -> dict:
+def _home(rng: random.Random, pool: tuple[District, ...], weights: list[float]) -> dict[str, float]:
     """A point scattered around a district centroid, within about the district's radius."""
     d = rng.choices(pool, weights=weights)[0]
     radius_km = math.sqrt(d.area_km2 / math.pi)
@@ -154,7 +170,7 @@ def _minutes(clock: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-def _volunteer(rng: random.Random, vid: str, monday: date, home: dict) -> dict:
+def _volunteer(rng: random.Random, vid: str, monday: date, home: dict[str, float]) -> dict[str, Any]:
     first = _weighted(rng, VOLUNTEER_FIRST_LANGUAGE)
     languages = [first] + [lang for lang, p in VOLUNTEER_MORE_LANGUAGES.items() if lang != first and rng.random() < p]
     mode = _weighted(rng, [(m, w) for m, (w, _, _) in MODES.items()])
@@ -163,7 +179,7 @@ def _volunteer(rng: random.Random, vid: str, monday: date, home: dict) -> dict:
     if rng.random() < 0.15:
         days.append(rng.choice(DAYS[5:]))
     availability = [dict(zip(("day", "from", "to"), (day, *rng.choice(AVAILABILITY)), strict=True)) for day in days]
-    volunteer = {
+    volunteer: dict[str, Any] = {
         "id": vid,
         "home": home,
         "languages": languages,
@@ -186,7 +202,7 @@ def _volunteer(rng: random.Random, vid: str, monday: date, home: dict) -> dict:
     return volunteer
 
 
-def _requests(rng: random.Random, cid: str) -> list[dict]:
+def _requests(rng: random.Random, cid: str) -> list[dict[str, Any]]:
     count = 1 if rng.random() < 0.65 else 2
     days = rng.sample(WEEKDAYS, min(5, count * 3))  # each request gets its own days
     requests = []
@@ -209,14 +225,29 @@ def _requests(rng: random.Random, cid: str) -> list[dict]:
     return requests
 
 
-def _km(a: dict, b: dict) -> float:
+def _series(rng: random.Random, cid: str) -> list[dict[str, Any]]:
+    """flex: a series of visits of one length, each allowed on the same weekdays."""
+    count = _weighted(rng, SERIES_LENGTH)
+    duration = _weighted(rng, DURATIONS)
+    fitting = [w for w in REQUEST_WINDOWS if _minutes(w[1]) - _minutes(w[0]) >= duration]
+    days = sorted(rng.sample(WEEKDAYS, max(count, _weighted(rng, SERIES_DAYS))), key=DAYS.index)
+    start, end = rng.choice(fitting)
+    windows = [{"day": day, "from": start, "to": end} for day in days]
+    priority = _weighted(rng, PRIORITIES)
+    return [
+        {"id": f"{cid}-{k + 1}", "duration_min": duration, "priority": priority, "windows": [dict(w) for w in windows]}
+        for k in range(count)
+    ]
+
+
+def _km(a: dict[str, float], b: dict[str, float]) -> float:
     """Rough planar distance, good enough to pick a plausible previous volunteer."""
     north = (a["lat"] - b["lat"]) * KM_PER_DEGREE_LAT
     east = (a["lon"] - b["lon"]) * KM_PER_DEGREE_LAT * math.cos(math.radians(a["lat"]))
     return math.hypot(north, east) * 1.3
 
 
-def _previous_volunteers(rng: random.Random, client: dict, volunteers: list[dict]) -> list[str]:
+def _previous_volunteers(rng: random.Random, client: dict[str, Any], volunteers: list[dict[str, Any]]) -> list[str]:
     """One or two volunteers who could plausibly have visited this client before."""
     wanted = 1 if rng.random() < 0.8 else 2
     found = []
@@ -233,18 +264,29 @@ def _previous_volunteers(rng: random.Random, client: dict, volunteers: list[dict
     return found
 
 
-def generate(size: str, seed: int, week: str | None = None) -> dict:
-    """A valid carecal-instance/1 of the named size (S, M, L, XL), the same for the same seed."""
+def volunteer_count(size: str, scenario: str) -> int:
+    clients, volunteers = SIZES[size]
+    if scenario == "easy":
+        return volunteers
+    minutes = clients * EXPECTED_CLIENT_MINUTES[scenario] / DEMAND_OVER_SUPPLY
+    return max(2, round(minutes / EXPECTED_VOLUNTEER_MINUTES))
+
+
+def generate(size: str, seed: int, week: str, scenario: str = "easy") -> dict[str, Any]:
+    """A valid carecal-instance/1 of the named size (S, M, L, XL) and scenario (easy, scarce,
+    flex), the same for the same arguments."""
     if size not in SIZES:
         raise ValueError(f"size {size!r}: expected one of {', '.join(SIZES)}")
-    week = week or next_iso_week()
+    if scenario not in SCENARIOS:
+        raise ValueError(f"scenario {scenario!r}: expected one of {', '.join(SCENARIOS)}")
     try:
         year, number = week.split("-W")
         monday = date.fromisocalendar(int(year), int(number), 1)
     except ValueError:
         raise ValueError(f"week {week!r}: expected an ISO week like 2026-W48") from None
-    n_clients, n_volunteers = SIZES[size]
-    rng = random.Random(f"carecal-{size}-{seed}")
+    n_clients, n_volunteers = SIZES[size][0], volunteer_count(size, scenario)
+    # easy weeks keep the stream they always had, so older benchmark figures stay comparable
+    rng = random.Random(f"carecal-{size}-{seed}" if scenario == "easy" else f"carecal-{scenario}-{size}-{seed}")
     pool = districts()
     client_weights = [_client_weight(d) for d in pool]
     volunteer_weights = [_volunteer_weight(d) for d in pool]
@@ -259,7 +301,7 @@ def generate(size: str, seed: int, week: str | None = None) -> dict:
         cid = f"c{i:0{width}d}"
         mother_tongue = _weighted(rng, CLIENT_MOTHER_TONGUE)
         languages = [mother_tongue] + [lang for lang, p in CLIENT_SECOND_LANGUAGES[mother_tongue] if rng.random() < p]
-        client = {
+        client: dict[str, Any] = {
             "id": cid,
             "home": _home(rng, pool, client_weights),
             "languages": languages,
@@ -272,9 +314,9 @@ def generate(size: str, seed: int, week: str | None = None) -> dict:
         if rng.random() < 0.35 and (previous := _previous_volunteers(rng, client, volunteers)):
             client["previous_volunteers"] = previous
         if rng.random() < 0.03:
-            previous = set(client.get("previous_volunteers", []))
-            client["excluded_volunteers"] = [rng.choice([v["id"] for v in volunteers if v["id"] not in previous])]
-        client["requests"] = _requests(rng, cid)
+            known = set(client.get("previous_volunteers", []))
+            client["excluded_volunteers"] = [rng.choice([v["id"] for v in volunteers if v["id"] not in known])]
+        client["requests"] = _series(rng, cid) if scenario == "flex" else _requests(rng, cid)
         clients.append(client)
 
     return {
@@ -293,12 +335,12 @@ def generate(size: str, seed: int, week: str | None = None) -> dict:
     }
 
 
-def main_generate(size: str, seed: int, week: str | None = None, out: str | None = None) -> int:
+def main_generate(size: str, seed: int, week: str, out: str | None = None, scenario: str = "easy") -> int:
     """CLI edge: the instance as JSON on stdout, or into `out`."""
     import sys
 
     try:
-        document = json.dumps(generate(size, seed, week), ensure_ascii=False, indent=1)
+        document = json.dumps(generate(size, seed, week, scenario), ensure_ascii=False, indent=1)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

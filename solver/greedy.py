@@ -52,7 +52,7 @@ def greedy_fill(
 
 
 def first_fit(schedule: Schedule, r: int, v: int, usual: frozenset[int]) -> int | None:
-    """The start at which v can take r now (rules 6-8 with the visits in `schedule`): last
+    """The start at which v can take r now (rules 6-8 and 10 with the visits in `schedule`): last
     week's time if possible, else the earliest. The hot loop of the greedy and the ejection
     search, so the checks of Schedule.conflict are inlined here."""
     inst, cands = schedule.inst, schedule.cands
@@ -61,11 +61,12 @@ def first_fit(schedule: Schedule, r: int, v: int, usual: frozenset[int]) -> int 
     if r in schedule.assigned or schedule.minutes[v] + duration > volunteer.max_minutes_per_week:
         return None
     own = schedule.client_visits.get(c, ())
+    client_cap, client_day = inst.clients[c].max_visits_per_day, schedule.client_day
     found = None
     for o in cands.options_for(r, v):
         same_day = schedule.visits.get((v, o.day), ())
-        if len(same_day) >= volunteer.max_visits_per_day:
-            continue
+        if len(same_day) >= volunteer.max_visits_per_day or client_day.get((c, o.day), 0) >= client_cap:
+            continue  # rules 7 and 10
         gaps = [
             (b_start, b_end, cands.travel(v, c, b_client), cands.travel(v, b_client, c))
             for b_start, b_end, b_client, _ in same_day

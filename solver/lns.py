@@ -2,13 +2,21 @@
 
 Each round frees one neighbourhood of volunteers, all their visits (pins excepted) and up
 to a dozen uncovered requests they could take. Mostly it is built around an uncovered
-request: the volunteers who could take it, then those who could take over their visits
-(an ejection chain's worth); otherwise a random volunteer and the ones living nearest.
-Everything else stays fixed; the sub-model (solver.model) gets the current roster as a
-complete hint and about a second. Its size adapts: it grows while CP-SAT proves the
-neighbourhood's coverage quickly and shrinks when it cannot. The new roster is kept only
-when it is better in the lexicographic order of solver.objective, so the result never gets
-worse than the warm start. With one worker the sequence is deterministic for a given seed.
+request (kind "chain"): the volunteers who could take it, then those who could take over
+their visits (an ejection chain's worth); otherwise (kind "nearest") a random volunteer and
+the ones living nearest. Everything else stays fixed; the sub-model (solver.model) gets the
+current roster as a complete hint and about a second. Its size adapts: it grows while
+CP-SAT proves the neighbourhood's coverage quickly and shrinks when it cannot. The new
+roster is kept only when it is better in the lexicographic order of solver.objective, so
+the result never gets worse than the warm start. With one worker the sequence is
+deterministic for a given seed.
+
+`polish` (kind "polish") spends the end of the time on the lower tiers: neighbourhoods
+around clients who see a new face or several volunteers, coverage held, the whole round for
+continuity, travel and fairness.
+
+What the search did is counted in `run.stats` (rounds and improvements per kind, moves
+tried and kept per second, neighbourhood sizes) so that the benchmark can show it.
 """
 
 from __future__ import annotations
@@ -17,23 +25,19 @@ import os
 import random
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
 
-from solver.model import SubProblem, WeekModel
+from solver.model import Outcome, SubProblem, WeekModel
+from solver.run import Assignment, Run
 from solver.travel import great_circle_km
 
 DEBUG = bool(os.environ.get("CARECAL_SOLVER_DEBUG"))
-NEIGHBOURS = 30  # the most volunteers one neighbourhood frees
-MIN_NEIGHBOURS = 4
-ROUND_SECONDS = 1.0
-ROUND_OVERHEAD = 0.01  # seconds a round counts at least (deterministic runs count CP-SAT's time only)
-MAX_UNCOVERED = 12  # uncovered requests offered to one neighbourhood (beyond its target)
-LOWER_TIERS_SHARE = 0.3  # of a round, at most, for continuity/travel/fairness once coverage is settled
 
 
-def nearest_volunteers(run, v: int, count: int) -> list[int]:
+def nearest_volunteers(run: Run, v: int, count: int) -> list[int]:
     inst, cands = run.inst, run.cands
     home = inst.volunteers[v].home
     others = sorted(
@@ -44,21 +48,21 @@ def nearest_volunteers(run, v: int, count: int) -> list[int]:
     return [v] + [w for _, w in others[:count]]
 
 
-def chain_neighbourhood(run, r: int, size: int, rng: random.Random) -> set[int]:
+def chain_neighbourhood(run: Run, r: int, size: int, rng: random.Random) -> set[int]:
     """Volunteers who could take uncovered request r, then those who could take over their
     visits, and so on (an ejection chain's worth of volunteers), up to `size`."""
-    cands = run.cands
+    cands, params = run.cands, run.params
     served: dict[int, list[int]] = {}
     for q, (v, _) in run.best.items():
         served.setdefault(v, []).append(q)
     hood: list[int] = []
-    frontier = list(cands.volunteers_of[r][:4])
+    frontier = list(cands.volunteers_of[r][: params.chain_first_volunteers])
     while frontier and len(hood) < size:
         v = frontier.pop(0)
         if v in hood:
             continue
         hood.append(v)
-        takers = [w for q in served.get(v, ()) for w in cands.volunteers_of[q][:6] if w not in hood]
+        takers = [w for q in served.get(v, ()) for w in cands.volunteers_of[q][: params.chain_takers] if w not in hood]
         rng.shuffle(takers)
         frontier.extend(takers)
     if len(hood) < size:
@@ -67,13 +71,13 @@ def chain_neighbourhood(run, r: int, size: int, rng: random.Random) -> set[int]:
 
 
 def neighbourhood(
-    run,
+    run: Run,
     hood: set[int],
     pinned: set[int],
     rng: random.Random | None = None,
     target: int | None = None,
     max_uncovered: int | None = None,
-) -> tuple[list[int], dict[int, tuple[int, int]]]:
+) -> tuple[list[int], Assignment]:
     """(free requests, fixed assignments) for a set of volunteers: their visits, and the
     uncovered requests they could take (at most `max_uncovered`, the target among them)."""
     cands = run.cands
@@ -100,52 +104,93 @@ def neighbourhood(
 
 @dataclass
 class _Round:
+    kind: str
     hood: set[int]
     free: list[int]
     model: WeekModel
     build_seconds: float
 
 
-def _clients_apart(run, assigned: dict[int, tuple[int, int]], changed: set[int]) -> bool:
-    """Rule 8 for the clients of `changed` requests: their visits in `assigned` do not overlap."""
+def _clients_apart(run: Run, assigned: Assignment, changed: set[int]) -> bool:
+    """Rules 8 and 10 for the clients of `changed` requests: their visits in `assigned` do not
+    overlap, nor exceed the client's visits a day."""
     inst = run.inst
     for c in {inst.requests[r].client for r in changed}:
-        spans = sorted(
-            (assigned[r][1], assigned[r][1] + inst.requests[r].duration)
-            for r in inst.clients[c].requests
-            if r in assigned
-        )
+        own = [r for r in inst.clients[c].requests if r in assigned]
+        spans = sorted((assigned[r][1], assigned[r][1] + inst.requests[r].duration) for r in own)
         if any(a_end > b_start for (_, a_end), (b_start, _) in pairwise(spans)):
+            return False
+        per_day = Counter(inst.clock.day_of(assigned[r][1]) for r in own)
+        if per_day and max(per_day.values()) > inst.clients[c].max_visits_per_day:
             return False
     return True
 
 
 def _pick(
-    run, rng: random.Random, size: int, active: list[int], pinned: set[int], taken: set[int]
-) -> tuple[set[int], list[int]]:
-    """One neighbourhood: (volunteers, free requests), none of the `taken` volunteers."""
+    run: Run, rng: random.Random, size: int, active: list[int], pinned: set[int], taken: set[int]
+) -> tuple[str, set[int], list[int]]:
+    """One neighbourhood: (kind, volunteers, free requests), none of the `taken` volunteers."""
     cands = run.cands
     uncovered = [r for r in range(len(run.inst.requests)) if r not in run.best and cands.volunteers_of[r]]
-    if uncovered and rng.random() < 0.8:
+    target: int | None = None
+    if uncovered and rng.random() < run.params.chain_share:
+        kind = "chain"
         target = rng.choice(uncovered)
         hood = chain_neighbourhood(run, target, size, rng)
     else:
-        target = None
+        kind = "nearest"
         hood = set(nearest_volunteers(run, rng.choice(active), size - 1))
     hood -= taken
-    free, _ = neighbourhood(run, hood, pinned, rng, target, max_uncovered=MAX_UNCOVERED)
-    return hood, free
+    free, _ = neighbourhood(run, hood, pinned, rng, target, max_uncovered=run.params.max_uncovered)
+    return kind, hood, free
+
+
+def _pick_polish(
+    run: Run, rng: random.Random, size: int, pinned: set[int], taken: set[int]
+) -> tuple[str, set[int], list[int]]:
+    """A neighbourhood for the lower tiers: a client who sees a stranger or several faces,
+    the volunteers they know or see, and those living nearest to them."""
+    inst, prefs = run.inst, run.prefs
+    seen: dict[int, set[int]] = {}
+    for r, (v, _) in run.best.items():
+        seen.setdefault(inst.requests[r].client, set()).add(v)
+    poor = sorted(
+        c for c, vols in seen.items() if len(vols) > 1 or (prefs.volunteers[c] and not vols <= prefs.volunteers[c])
+    )
+    if poor:
+        c = rng.choice(poor)
+        core = (seen[c] | prefs.volunteers[c]) - taken
+    else:
+        core = {rng.choice(sorted({v for v, _ in run.best.values()} or {0}))}
+    hood = set(core)
+    for v in sorted(core):
+        if len(hood) >= size:
+            break
+        hood.update(nearest_volunteers(run, v, max(1, (size - len(hood)) // max(1, len(core)))))
+    hood -= taken
+    free, _ = neighbourhood(run, hood, pinned)
+    free = [r for r in free if r in run.best]  # coverage is held: only the covered move
+    return "polish", hood, free
 
 
 def large_neighbourhood_search(
-    run, pins: dict[int, tuple[int, int]], workers: int, seed: int, deterministic: bool, rounds: int | None = None
+    run: Run,
+    pins: Assignment,
+    workers: int,
+    seed: int,
+    deterministic: bool,
+    budget: float | None = None,
+    polish: bool = False,
+    rounds: int | None = None,
 ) -> int:
-    """Improve run.best in place; returns the number of improving rounds.
+    """Improve run.best in place within `budget` seconds (default: what is left of the run);
+    returns the number of improving rounds. `polish`: neighbourhoods for the lower tiers.
 
     With several workers, as many neighbourhoods are solved at once (one CP-SAT worker
-    each; CP-SAT releases the GIL). They share no volunteer, no free request and no client,
-    so each one's result stays valid whatever the others do, and each is kept or dropped
+    each; CP-SAT releases the GIL). They share no volunteer and no free request, and a
+    result that would break rule 8 or 10 with another's is dropped; each is kept or dropped
     on its own merit. With one worker the search is sequential and deterministic."""
+    params = run.params
     rng = random.Random(seed)
     cands = run.cands
     pinned = set(pins)
@@ -153,15 +198,17 @@ def large_neighbourhood_search(
     if not active:
         return 0
     parallel = 1 if deterministic else max(1, workers)
-    budget = run.time_limit if deterministic else run.time_limit - run.elapsed()
+    if budget is None:
+        budget = run.time_limit if deterministic else run.time_limit - run.elapsed()
     started = time.perf_counter()
     spent = 0.0
     improved = done = 0
-    size = 12
+    size = params.initial_neighbours
+    counts = run.stats.setdefault("lns", {"rounds": Counter(), "improved": Counter(), "sizes": Counter()})
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         while rounds is None or done < rounds:
             left = budget - (spent if deterministic else time.perf_counter() - started)
-            if left < 0.2:
+            if left < params.min_round_seconds:
                 break
             batch: list[_Round] = []
             taken_vols: set[int] = set()
@@ -169,21 +216,24 @@ def large_neighbourhood_search(
             for _ in range(parallel * 3):
                 if len(batch) == parallel:
                     break
-                hood, free = _pick(run, rng, size, active, pinned, taken_vols)
+                if polish:
+                    kind, hood, free = _pick_polish(run, rng, size, pinned, taken_vols)
+                else:
+                    kind, hood, free = _pick(run, rng, size, active, pinned, taken_vols)
                 free = [r for r in free if r not in taken_requests]
-                if not free or len(hood) < MIN_NEIGHBOURS:
+                if not free or len(hood) < params.min_neighbours:
                     continue
                 taken_vols |= hood
                 taken_requests.update(free)
                 t0 = time.perf_counter()
-                fixed = {r: a for r, a in run.best.items() if r not in set(free)}
+                free_set = set(free)
+                fixed = {r: a for r, a in run.best.items() if r not in free_set}
                 hint = {r: run.best[r] for r in free if r in run.best}
-                model = WeekModel(cands, run.prefs, SubProblem(free=free, fixed=fixed, hint=hint, volunteers=hood))
-                batch.append(_Round(hood, free, model, time.perf_counter() - t0))
+                sub = SubProblem(free=free, fixed=fixed, hint=hint, volunteers=hood)
+                model = WeekModel(cands, run.prefs, sub, params)
+                batch.append(_Round(kind, hood, free, model, time.perf_counter() - t0))
             done += max(1, len(batch))
-            if DEBUG:
-                print(f"batch of {len(batch)}", file=sys.stderr)
-            limit = min(ROUND_SECONDS, left)
+            limit = min(params.round_seconds, left)
             jobs = [
                 pool.submit(
                     b.model.solve,
@@ -191,8 +241,9 @@ def large_neighbourhood_search(
                     1 if parallel > 1 else workers,
                     rng.randrange(1 << 30),
                     deterministic,
-                    ROUND_SECONDS * LOWER_TIERS_SHARE,
+                    params.round_seconds * params.lower_tiers_share,
                     True,
+                    polish,
                 )
                 for b in batch
             ]
@@ -200,18 +251,17 @@ def large_neighbourhood_search(
             for b, job in zip(batch, jobs, strict=True):
                 outcome = job.result()
                 took = max(took, outcome.deterministic_seconds if deterministic else outcome.seconds)
+                counts["rounds"][b.kind] += 1
+                counts["sizes"][len(b.hood)] += 1
                 if DEBUG:
                     print(
-                        f"lns size {size} hood {len(b.hood)} free {len(b.free)} vars {outcome.variables} "
+                        f"lns {b.kind} size {size} hood {len(b.hood)} free {len(b.free)} vars {outcome.variables} "
                         f"build {b.build_seconds:.2f} solve {outcome.seconds:.2f} {outcome.status} "
                         f"coverage {outcome.coverage} bound {outcome.coverage_bound}",
                         file=sys.stderr,
                     )
-                # grow neighbourhoods whose coverage CP-SAT proves quickly, shrink those it cannot
-                if outcome.coverage == outcome.coverage_bound and outcome.coverage_seconds < ROUND_SECONDS * 0.3:
-                    size = min(NEIGHBOURS, size + 1)
-                elif outcome.coverage != outcome.coverage_bound:
-                    size = max(MIN_NEIGHBOURS, size - 2)
+                if not polish:
+                    size = _next_size(run, size, outcome)
                 if outcome.status in ("OPTIMAL", "FEASIBLE"):
                     freed = set(b.free)
                     candidate = {r: a for r, a in run.best.items() if r not in freed}
@@ -220,5 +270,17 @@ def large_neighbourhood_search(
                         continue  # another neighbourhood of this batch moved the same client's visits
                     if run.offer(candidate, "lns"):
                         improved += 1
-            spent += max(took, ROUND_OVERHEAD)  # so that even empty rounds use up the budget
+                        counts["improved"][b.kind] += 1
+            spent += max(took, params.round_overhead)  # so that even empty rounds use up the budget
     return improved
+
+
+def _next_size(run: Run, size: int, outcome: Outcome) -> int:
+    """Grow neighbourhoods whose coverage CP-SAT proves quickly, shrink those it cannot."""
+    params = run.params
+    proven = outcome.coverage == outcome.coverage_bound
+    if proven and outcome.coverage_seconds < params.round_seconds * params.quick_proof_share:
+        return min(params.max_neighbours, size + params.grow)
+    if not proven:
+        return max(params.min_neighbours, size - params.shrink)
+    return size

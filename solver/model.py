@@ -15,6 +15,7 @@ Hard rules (rules 1-4 and 5 are already in the options' starts):
             per volunteer and day: number of visits <= what the fixed visits leave
     rule 8  per request: at most one option (exactly one for a pin); per client: no_overlap
     rule 9  a pinned request's options are its pinned volunteer (and start) only
+    rule 10 per client and day: number of visits <= what the fixed visits leave
 Objective: see solver.objective for the tiers and the dominance argument for the weights.
 Every variable, auxiliaries included, gets a hint from a complete feasible roster.
 """
@@ -41,10 +42,10 @@ from solver.objective import (
     fairness_percent,
     ranges,
 )
+from solver.params import SearchParams
 
 DEBUG = bool(os.environ.get("CARECAL_SOLVER_DEBUG"))
-EXTRA_PARAMS: dict = {}
-FIRST_STAGE_SHARE = 0.85  # of the time limit, at most, for coverage; the rest for the lower tiers
+Assignment = dict[int, tuple[int, int]]  # request -> (volunteer, start)
 STATUS = {
     cp_model.OPTIMAL: "OPTIMAL",
     cp_model.FEASIBLE: "FEASIBLE",
@@ -67,9 +68,6 @@ class SubProblem:
 class Outcome:
     assigned: dict[int, tuple[int, int]]  # the free requests' new assignment
     status: str
-    objective: float
-    bound: float
-    weights: Weights
     seconds: float
     deterministic_seconds: float
     variables: int
@@ -83,13 +81,13 @@ class _Opt:
     option: Option
     starts: tuple[int, ...]
     x: cp_model.IntVar
-    s: cp_model.LinearExprT
+    s: cp_model.IntVar | int
     interval: cp_model.IntervalVar
 
 
 class WeekModel:
-    def __init__(self, cands: Candidates, prefs: Preferences, sub: SubProblem):
-        self.inst, self.cands, self.prefs, self.sub = cands.inst, cands, prefs, sub
+    def __init__(self, cands: Candidates, prefs: Preferences, sub: SubProblem, params: SearchParams):
+        self.inst, self.cands, self.prefs, self.sub, self.params = cands.inst, cands, prefs, sub, params
         self.model = cp_model.CpModel()
         self.hints: list[tuple[cp_model.IntVar, int]] = []
         self.hint_coverage = sum(cands.inst.requests[r].priority for r in sub.hint if r in sub.free)
@@ -110,16 +108,18 @@ class WeekModel:
         self.fixed_client: dict[int, list[tuple[int, int]]] = defaultdict(list)
         self.fixed_minutes = [0] * len(inst.volunteers)
         self.fixed_faces: set[tuple[int, int]] = set()
+        self.fixed_client_day: dict[tuple[int, int], int] = defaultdict(int)
         for r, (v, s) in self.sub.fixed.items():
             request = inst.requests[r]
-            e = s + request.duration
-            self.fixed_visits[(v, inst.clock.day_of(s))].append((s, e, request.client))
+            e, day = s + request.duration, inst.clock.day_of(s)
+            self.fixed_visits[(v, day)].append((s, e, request.client))
             self.fixed_client[request.client].append((s, e))
+            self.fixed_client_day[(request.client, day)] += 1
             self.fixed_minutes[v] += request.duration
             self.fixed_faces.add((request.client, v))
 
     def _allowed_starts(self, o: Option) -> tuple[int, ...]:
-        """The option's starts that keep rules 6-8 with every fixed visit."""
+        """The option's starts that keep rules 6-8 and 10 with every fixed visit."""
         inst, cands = self.inst, self.cands
         request, volunteer = inst.requests[o.request], inst.volunteers[o.volunteer]
         if self.fixed_minutes[o.volunteer] + request.duration > volunteer.max_minutes_per_week:
@@ -128,6 +128,8 @@ class WeekModel:
         if len(same_day) >= volunteer.max_visits_per_day:
             return ()
         c, d = request.client, request.duration
+        if self.fixed_client_day.get((c, o.day), 0) >= inst.clients[c].max_visits_per_day:
+            return ()
         gaps = [(fs, fe, cands.travel(o.volunteer, c, fc), cands.travel(o.volunteer, fc, c)) for fs, fe, fc in same_day]
         own = self.fixed_client.get(c, ())
         return tuple(
@@ -157,11 +159,12 @@ class WeekModel:
                     and hinted[1] in starts
                 )
                 self.hints.append((x, int(chosen)))
+                s: cp_model.IntVar | int
                 if len(starts) == 1:
                     s = starts[0]
                 else:
                     s = m.new_int_var_from_domain(cp_model.Domain.from_values(starts), f"s_{name}")
-                    self.hints.append((s, hinted[1] if chosen else starts[0]))
+                    self.hints.append((s, hinted[1] if hinted is not None and chosen else starts[0]))
                 interval = m.new_optional_fixed_size_interval_var(s, request.duration, x, f"iv_{name}")
                 opt = _Opt(o, starts, x, s, interval)
                 self.opts.append(opt)
@@ -190,16 +193,23 @@ class WeekModel:
         missing = [r for r in self.sub.forced if not self.by_request.get(r)]
         if missing:
             m.add_bool_or([])  # a pin without any option left: the model is infeasible, say so early
-        # rule 8: a client's own visits do not overlap
-        by_client = defaultdict(list)
+        # rule 8: a client's own visits do not overlap; rule 10: visits per client and day
+        by_client: dict[int, list[_Opt]] = defaultdict(list)
+        by_client_day: dict[tuple[int, int], list[_Opt]] = defaultdict(list)
         for o in self.opts:
-            by_client[inst.requests[o.option.request].client].append(o)
+            c = inst.requests[o.option.request].client
+            by_client[c].append(o)
+            by_client_day[(c, o.option.day)].append(o)
         for opts in by_client.values():
             if len(opts) > 1:
                 m.add_no_overlap([o.interval for o in opts])
+        for (c, day), opts in by_client_day.items():
+            left = inst.clients[c].max_visits_per_day - self.fixed_client_day.get((c, day), 0)
+            if len({o.option.request for o in opts}) > left:
+                m.add(sum(o.x for o in opts) <= left)
         # rule 7: weekly minutes and visits per day
-        by_vol = defaultdict(list)
-        by_vol_day = defaultdict(list)
+        by_vol: dict[int, list[_Opt]] = defaultdict(list)
+        by_vol_day: dict[tuple[int, int], list[_Opt]] = defaultdict(list)
         for o in self.opts:
             by_vol[o.option.volunteer].append(o)
             by_vol_day[(o.option.volunteer, o.option.day)].append(o)
@@ -212,7 +222,6 @@ class WeekModel:
             if len(opts) > left:
                 m.add(sum(o.x for o in opts) <= left)
         # rule 6: no overlap, travel between same-day visits of a volunteer
-        self.pairs = 0
         for (v, _day), opts in by_vol_day.items():
             if len(opts) < 2:
                 continue
@@ -232,7 +241,6 @@ class WeekModel:
             return  # always apart enough, whatever the starts
         a_first = a_lo + da + t <= b_hi
         b_first = b_lo + db + t <= a_hi
-        self.pairs += 1
         if not a_first and not b_first:
             m.add_bool_or([~a.x, ~b.x])
             return
@@ -253,8 +261,10 @@ class WeekModel:
         m, inst, cands, prefs = self.model, self.inst, self.cands, self.prefs
         continuity_range, travel_range = ranges(inst, cands, self.sub.free, self.sub.volunteers)
         self.weights = Weights.from_ranges(continuity_range, travel_range)
-        coverage, continuity, travel = [], [], []
-        faces: dict[tuple[int, int], list] = defaultdict(list)
+        coverage: list[cp_model.LinearExprT] = []
+        continuity: list[cp_model.LinearExprT] = []
+        travel: list[cp_model.LinearExprT] = []
+        faces: dict[tuple[int, int], list[_Opt]] = defaultdict(list)
         for o in self.opts:
             r, v = o.option.request, o.option.volunteer
             request = inst.requests[r]
@@ -271,9 +281,7 @@ class WeekModel:
                 else:
                     kept = m.new_bool_var(f"kept_slot_r{r}_v{v}_d{o.option.day}")
                     m.add_implication(kept, o.x)
-                    if isinstance(o.s, int):
-                        pass  # the only start is a usual one
-                    else:
+                    if not isinstance(o.s, int):  # (a fixed start is a usual one here)
                         m.add_linear_expression_in_domain(o.s, cp_model.Domain.from_values(at_usual)).only_enforce_if(
                             kept
                         )
@@ -289,7 +297,7 @@ class WeekModel:
         for (c, v), opts in faces.items():
             seen = m.new_bool_var(f"sees_c{c}_v{v}")
             # per request (its options with v are exclusive): tighter for the relaxation than per option
-            by_request = defaultdict(list)
+            by_request: dict[int, list[cp_model.IntVar]] = defaultdict(list)
             for o in opts:
                 by_request[o.option.request].append(o.x)
             for xs in by_request.values():
@@ -307,15 +315,15 @@ class WeekModel:
             vol = inst.volunteers[v]
             load = [inst.requests[o.option.request].duration * o.x for o in opts]
             m.add(100 * (self.fixed_minutes[v] + sum(load)) <= vol.max_minutes_per_week * peak)
-            hinted = self.fixed_minutes[v] + sum(
+            hinted_load = self.fixed_minutes[v] + sum(
                 inst.requests[o.option.request].duration for o in opts if self.hint_value(o)
             )
-            peak_hint = max(peak_hint, fairness_percent(hinted, vol.max_minutes_per_week))
+            peak_hint = max(peak_hint, fairness_percent(hinted_load, vol.max_minutes_per_week))
         self.hints.append((peak, peak_hint))
         self.peak = peak
-        self.coverage = sum(coverage)
-        self.continuity = sum(continuity)
-        self.travel = sum(travel)
+        self.coverage = cp_model.LinearExpr.sum(coverage)
+        self.continuity = cp_model.LinearExpr.sum(continuity)
+        self.travel = cp_model.LinearExpr.sum(travel)
 
     # -- solving ------------------------------------------------------------------------
     def solve(
@@ -326,6 +334,7 @@ class WeekModel:
         deterministic: bool,
         lower_tiers_limit: float | None = None,
         keep_hint: bool = False,
+        lower_tiers_only: bool = False,
     ) -> Outcome:
         """Staged (lexicographic) solves, so that each search has a small objective:
 
@@ -337,25 +346,19 @@ class WeekModel:
         One weighted objective over all four tiers was measured to be several times slower
         to reach, and to prove, the same roster. Stage 2 starts from stage 1's solution as a
         complete hint; `lower_tiers_limit` caps its time, and when stage 1 neither proved its
-        coverage nor gained any, stage 2 is skipped."""
+        coverage nor gained any, stage 2 is skipped. `lower_tiers_only` skips stage 1: the
+        hint's coverage is held and all the time goes to the lower tiers."""
         started = time.perf_counter()
         m, w = self.model, self.weights
-        kept = sum(o.x for o in self.opts if self.hint_value(o)) if keep_hint else 0
-        scale = len(self.sub.hint) + 1 if keep_hint else 1
 
         def elapsed() -> float:
             return self._det if deterministic else time.perf_counter() - started
 
-        def outcome(assigned, status, lower, coverage_bound, coverage_seconds) -> Outcome:
+        def outcome(assigned: Assignment, status: str, coverage_bound: int | None, coverage_seconds: float) -> Outcome:
             coverage = sum(self.inst.requests[r].priority for r in assigned)
-            objective = w.coverage * coverage - lower if assigned or status != "UNKNOWN" else -math.inf
-            bound = objective if status == "OPTIMAL" else w.coverage * (coverage_bound or 0)
             return Outcome(
                 assigned,
                 status,
-                objective,
-                bound,
-                w,
                 time.perf_counter() - started,
                 self._det,
                 len(m.proto.variables),
@@ -364,13 +367,23 @@ class WeekModel:
                 coverage_seconds,
             )
 
+        if lower_tiers_only:
+            m.add(self.coverage >= self.hint_coverage)
+            m.minimize(w.continuity * self.continuity + w.travel * self.travel + w.fairness * self.peak)
+            solver, status = self._run(time_limit, workers, seed, deterministic)
+            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                return outcome({}, STATUS.get(status, "UNKNOWN"), None, 0.0)
+            return outcome(self._assigned(solver), STATUS.get(status, "UNKNOWN"), None, 0.0)
+
         # stage 1: coverage
+        kept = cp_model.LinearExpr.sum([o.x for o in self.opts if self.hint_value(o)] if keep_hint else [])
+        scale = len(self.sub.hint) + 1 if keep_hint else 1
         m.maximize(scale * self.coverage + kept)
-        solver, status = self._run(max(0.01, time_limit * FIRST_STAGE_SHARE), workers, seed, deterministic)
+        solver, status = self._run(max(0.01, time_limit * self.params.first_stage_share), workers, seed, deterministic)
         bound = solver.best_objective_bound
         coverage_bound = math.floor(bound / scale + 1e-6) if math.isfinite(bound) else None
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # no roster in time; the bound still holds
-            return outcome({}, STATUS.get(status, "UNKNOWN"), 0, coverage_bound, elapsed())
+            return outcome({}, STATUS.get(status, "UNKNOWN"), coverage_bound, elapsed())
         assigned = self._assigned(solver)
         coverage = sum(self.inst.requests[r].priority for r in assigned)
         coverage_seconds = elapsed()
@@ -383,44 +396,30 @@ class WeekModel:
                 limit = 0.0  # nothing gained and coverage not settled: the lower tiers can wait
             limit = min(limit, lower_tiers_limit)
         if limit <= 0.01:
-            return outcome(assigned, "FEASIBLE", self._lower_value(solver), coverage_bound, coverage_seconds)
+            return outcome(assigned, "FEASIBLE", coverage_bound, coverage_seconds)
         first_values = [solver.value(m.get_int_var_from_proto_index(i)) for i in range(len(m.proto.variables))]
-        first_lower = self._lower_value(solver)
-        m.clear_hints()
+        m.clear_hints()  # type: ignore[no-untyped-call]
         for i, value in enumerate(first_values):
             m.add_hint(m.get_int_var_from_proto_index(i), value)
         m.add(self.coverage >= coverage)
         m.minimize(w.continuity * self.continuity + w.travel * self.travel + w.fairness * self.peak)
         second, status2 = self._run(limit, workers, seed, deterministic)
         if status2 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return outcome(assigned, "FEASIBLE", first_lower, coverage_bound, coverage_seconds)
+            return outcome(assigned, "FEASIBLE", coverage_bound, coverage_seconds)
         done = proven and status2 == cp_model.OPTIMAL
-        return outcome(
-            self._assigned(second),
-            "OPTIMAL" if done else "FEASIBLE",
-            round(second.objective_value),
-            coverage_bound,
-            coverage_seconds,
-        )
+        return outcome(self._assigned(second), "OPTIMAL" if done else "FEASIBLE", coverage_bound, coverage_seconds)
 
-    def _lower_value(self, solver: cp_model.CpSolver) -> int:
-        w = self.weights
-        return (
-            w.continuity * solver.value(self.continuity)
-            + w.travel * solver.value(self.travel)
-            + w.fairness * solver.value(self.peak)
-        )
-
-    def _run(self, limit: float, workers: int, seed: int, deterministic: bool):
+    def _run(
+        self, limit: float, workers: int, seed: int, deterministic: bool
+    ) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
         solver = cp_model.CpSolver()
         p = solver.parameters
         p.num_workers = max(1, workers)
         p.random_seed = seed
-        for key, value in EXTRA_PARAMS.items():
-            setattr(p, key, value)
         if deterministic:
             p.max_deterministic_time = max(0.02, limit)
-            p.max_time_in_seconds = max(30.0, 20 * limit)  # only a safety net against runaways
+            # only a safety net against runaways
+            p.max_time_in_seconds = max(self.params.runaway_min_seconds, self.params.runaway_factor * limit)
         else:
             p.max_time_in_seconds = max(0.02, limit)
         status = solver.solve(self.model)
@@ -433,7 +432,9 @@ class WeekModel:
             )
         return solver, status
 
-    def _assigned(self, solver: cp_model.CpSolver) -> dict[int, tuple[int, int]]:
+    def _assigned(self, solver: cp_model.CpSolver) -> Assignment:
         return {
-            o.option.request: (o.option.volunteer, solver.value(o.s)) for o in self.opts if solver.boolean_value(o.x)
+            o.option.request: (o.option.volunteer, int(solver.value(o.s)))
+            for o in self.opts
+            if solver.boolean_value(o.x)
         }

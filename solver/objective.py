@@ -26,22 +26,27 @@ fairness do, and so on down. The ranges are taken over the model being solved (t
 week, or one neighbourhood, whose lower tiers move only within it), which keeps the weights
 small. (One sum over all four tiers, with W1 = R2*W2 + R3*W3 + R4*W4 + 1 on coverage, would
 keep the order as well, but CP-SAT was measured to be several times slower with it.)
-Reported objectives are that four-tier sum with the weights of the whole instance, so one
-number compares rosters of the same week; `Score.key()` is the lexicographic comparison the
-search itself uses.
+Each tier has its own function below (`coverage_term` ... `fairness_term`), and `evaluate`
+is their four values; solver.model encodes the same terms for CP-SAT, and a test checks
+that both agree on fixed rosters. Reported objectives are that four-tier sum with the
+weights of the whole instance, so one number compares rosters of the same week;
+`Score.key()` is the lexicographic comparison the search itself uses.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from solver.candidates import Candidates
-from solver.instance import Instance, ceil_div
+from solver.instance import Instance
 
 NEW_FACE = 2  # a visit by someone the client does not know yet
 SLOT_MOVED = 1  # a visit not at last week's weekday/time
 PER_VOLUNTEER = 2  # each distinct volunteer a client sees in the week
 FAIRNESS_RANGE = 100
+
+Assignment = dict[int, tuple[int, int]]  # request -> (volunteer, start)
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class Weights:
 
     @classmethod
     def from_ranges(cls, continuity_range: int, travel_range: int, fairness_range: int = FAIRNESS_RANGE) -> Weights:
+        """Each weight above the largest swing of all lower tiers together (module docstring)."""
         w4 = 1
         w3 = fairness_range * w4 + 1
         w2 = travel_range * w3 + fairness_range * w4 + 1
@@ -110,26 +116,52 @@ class Preferences:
 
 
 def fairness_percent(load: int, capacity: int) -> int:
-    return ceil_div(100 * load, capacity) if capacity > 0 else 0
+    """A load as a whole percentage of the capacity, rounded up."""
+    return -(-100 * load // capacity) if capacity > 0 else 0
 
 
-def evaluate(inst: Instance, cands: Candidates, prefs: Preferences, assigned: dict[int, tuple[int, int]]) -> Score:
-    coverage = continuity = travel = 0
+# --- the four tiers, one function each -------------------------------------------------------
+
+
+def coverage_term(inst: Instance, assigned: Assignment) -> int:
+    """Tier 1: the priorities of the covered requests (more is better)."""
+    return sum(inst.requests[r].priority for r in assigned)
+
+
+def continuity_term(inst: Instance, prefs: Preferences, assigned: Assignment) -> int:
+    """Tier 2 (less is better): per visit NEW_FACE if the client knows volunteers and this is
+    none of them, SLOT_MOVED if last week had the client at weekdays/times and this visit is
+    at none of them; plus PER_VOLUNTEER per distinct volunteer a client sees."""
+    cost = sum(prefs.visit_cost(inst.requests[r].client, v, s) for r, (v, s) in assigned.items())
+    faces = {(inst.requests[r].client, v) for r, (v, _) in assigned.items()}
+    return cost + PER_VOLUNTEER * len(faces)
+
+
+def travel_term(inst: Instance, cands: Candidates, assigned: Assignment) -> int:
+    """Tier 3 (less is better): distance_km(volunteer home, client home) over the visits, in 100 m."""
+    return sum(cands.travel_units(v, inst.requests[r].client) for r, (v, _) in assigned.items())
+
+
+def fairness_term(inst: Instance, assigned: Assignment) -> int:
+    """Tier 4 (less is better): the highest share of max_minutes_per_week anybody works, in %."""
     load = [0] * len(inst.volunteers)
-    faces: set[tuple[int, int]] = set()
-    for r, (v, s) in assigned.items():
-        request = inst.requests[r]
-        coverage += request.priority
-        continuity += prefs.visit_cost(request.client, v, s)
-        faces.add((request.client, v))
-        travel += cands.travel_units(v, request.client)
-        load[v] += request.duration
-    continuity += PER_VOLUNTEER * len(faces)
-    fairness = max((fairness_percent(load[v.index], v.max_minutes_per_week) for v in inst.volunteers), default=0)
-    return Score(coverage, continuity, travel, fairness)
+    for r, (v, _) in assigned.items():
+        load[v] += inst.requests[r].duration
+    return max((fairness_percent(load[v.index], v.max_minutes_per_week) for v in inst.volunteers), default=0)
 
 
-def ranges(inst: Instance, cands: Candidates, requests, volunteers=None) -> tuple[int, int]:
+def evaluate(inst: Instance, cands: Candidates, prefs: Preferences, assigned: Assignment) -> Score:
+    return Score(
+        coverage_term(inst, assigned),
+        continuity_term(inst, prefs, assigned),
+        travel_term(inst, cands, assigned),
+        fairness_term(inst, assigned),
+    )
+
+
+def ranges(
+    inst: Instance, cands: Candidates, requests: Iterable[int], volunteers: set[int] | None = None
+) -> tuple[int, int]:
     """Upper bounds of the continuity and travel tiers over `requests` (their options only)."""
     continuity = travel = 0
     for r in requests:

@@ -1,9 +1,11 @@
-"""Pins (rule 9 of docs/format.md): the coordinator's fixed assignments.
+"""Pins (rule 9 of docs/format.md): the coordinator's fixed assignments, checked and placed.
 
-A pin may break rules 1-4, never rules 5-8. Pins that cannot all hold make the instance
-invalid; the error names the pins (by JSON path) and the rule. Pins without a start are
-placed by a small CP-SAT model over the pins alone; when it has no solution, the smallest
-set of pins it blames is reported.
+A pin may break rules 1-4, never rules 5-8 or 10. `place_pins` is the explicit step after
+reading an instance: it checks each pin on its own (rule 5's grid, windows, availability
+and absences; weekly minutes; a day cap of zero), then places all pins together with a
+small CP-SAT model (pins without a start get one). When they cannot all hold, the instance
+is invalid: the error names the pins (by JSON path) that fight, from CP-SAT's
+`sufficient_assumptions_for_infeasibility`, and the rule.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from collections import defaultdict
 from ortools.sat.python import cp_model
 
 from solver.candidates import feasible_starts
-from solver.instance import Instance, Pin
+from solver.instance import Instance, InstanceError, Pin
+from solver.params import DEFAULT_PARAMS, SearchParams
 from solver.travel import travel_minutes
+
+Placed = dict[int, tuple[int, int]]  # request -> (volunteer, start)
 
 
 def _path(pin: Pin) -> str:
@@ -32,12 +37,26 @@ def _starts(inst: Instance, pin: Pin) -> dict[int, tuple[int, ...]]:
     return {d: (pin.start,) for d, starts in by_day.items() if pin.start in starts}
 
 
-def pin_errors(inst: Instance) -> list[tuple[str, str]]:
+def place_pins(inst: Instance, params: SearchParams = DEFAULT_PARAMS) -> Placed:
+    """request -> (volunteer, start) for every pin, startless ones placed so that all hold
+    together. Raises InstanceError naming the pins and the rule when they cannot."""
+    errors = _single_pin_errors(inst)
+    if errors:
+        raise InstanceError(errors)
+    if not inst.pins:
+        return {}
+    placed, blamed = _solve(inst, list(inst.pins), params.pin_seconds)
+    if placed is None:
+        raise InstanceError(_joint_error(inst, blamed))
+    return placed
+
+
+def _single_pin_errors(inst: Instance) -> list[tuple[str, str]]:
     errors = []
     first_pin: dict[int, Pin] = {}
-    pins = []
     for pin in inst.pins:
         request, volunteer = inst.requests[pin.request], inst.volunteers[pin.volunteer]
+        client = inst.clients[request.client]
         if pin.request in first_pin:
             errors.append(
                 (
@@ -56,8 +75,11 @@ def pin_errors(inst: Instance) -> list[tuple[str, str]]:
                     f"{volunteer.id}'s {volunteer.max_minutes_per_week} weekly minutes",
                 )
             )
-            continue
-        if not _starts(inst, pin):
+        elif volunteer.max_visits_per_day < 1:
+            errors.append((_path(pin), f"rule 7: {volunteer.id} takes no visits on any day"))
+        elif client.max_visits_per_day < 1:
+            errors.append((_path(pin), f"rule 10: client {client.id} takes no visits on any day"))
+        elif not _starts(inst, pin):
             where = "at that start" if pin.start is not None else "at any start"
             errors.append(
                 (
@@ -66,25 +88,11 @@ def pin_errors(inst: Instance) -> list[tuple[str, str]]:
                     f"{where} (slot grid, request windows, availability, absences)",
                 )
             )
-            continue
-        pins.append(pin)
-    if errors:
-        return errors
-    return _joint_errors(inst, pins) if pins else []
+    return errors
 
 
-def place_pins(inst: Instance) -> dict[int, tuple[int, int]]:
-    """request -> (volunteer, start) for every pin, startless ones placed so all hold together."""
-    placed = _solve(inst, list(inst.pins))[0]
-    assert placed is not None, "load_instance accepted pins that cannot hold"
-    return placed
-
-
-def _joint_errors(inst: Instance, pins: list[Pin]) -> list[tuple[str, str]]:
-    placed, blamed = _solve(inst, pins)
-    if placed is not None:
-        return []
-    # Name the pins and the rule they fight over, in plain words.
+def _joint_error(inst: Instance, blamed: list[Pin]) -> list[tuple[str, str]]:
+    """Name the pins and the rule they fight over, in plain words."""
     blamed_pins = sorted(blamed, key=lambda p: p.index)
     names = " and ".join(_path(p) for p in blamed_pins)
     vols = {p.volunteer for p in blamed_pins}
@@ -94,24 +102,44 @@ def _joint_errors(inst: Instance, pins: list[Pin]) -> list[tuple[str, str]]:
         total = sum(inst.requests[p.request].duration for p in blamed_pins)
         if total > v.max_minutes_per_week:
             rule = f"rule 7: together {total} minutes, more than {v.id}'s {v.max_minutes_per_week} a week"
+        elif len(clients) == 1:
+            rule = (
+                f"rules 6-8 and 10: {v.id} cannot fit these visits of one client (overlap, travel, visits "
+                f"a day, or more than {inst.clients[next(iter(clients))].max_visits_per_day} a day for the client)"
+            )
         else:
             rule = (
                 f"rules 6-7: {v.id} cannot fit these visits (overlap, travel between them "
                 f"or more than {v.max_visits_per_day} visits a day)"
             )
     elif len(clients) == 1:
-        rule = "rule 8: the client's visits would overlap"
+        c = inst.clients[next(iter(clients))]
+        starts = [p.start for p in blamed_pins]
+        days = [inst.clock.day_of(s) for s in starts if s is not None]
+        if None not in starts and len(days) > len(set(days)) and not _overlap(inst, blamed_pins):
+            rule = f"rule 10: more than {c.max_visits_per_day} visit(s) a day for client {c.id}"
+        else:
+            rule = f"rules 8 and 10: the client's visits would overlap or exceed {c.max_visits_per_day} a day"
     else:
-        rule = "rules 5-8: they cannot all hold together"
+        rule = "rules 5-8 and 10: they cannot all hold together"
     return [(_path(blamed_pins[0]), f"pins {names} contradict each other ({rule})")]
 
 
-def _solve(inst: Instance, pins: list[Pin]) -> tuple[dict[int, tuple[int, int]] | None, list[Pin]]:
+def _overlap(inst: Instance, pins: list[Pin]) -> bool:
+    """Whether any two of these pins (all with a start) share time."""
+    spans = sorted((p.start or 0, (p.start or 0) + inst.requests[p.request].duration) for p in pins)
+    return any(b_start < a_end for (_, a_end), (b_start, _) in zip(spans, spans[1:], strict=False))
+
+
+def _solve(inst: Instance, pins: list[Pin], seconds: float) -> tuple[Placed | None, list[Pin]]:
     model = cp_model.CpModel()
-    holds, chosen = {}, {}
-    by_vol_day = defaultdict(list)
-    by_client = defaultdict(list)
-    minutes = defaultdict(list)
+    holds: dict[int, cp_model.IntVar] = {}
+    chosen: dict[tuple[int, int], tuple[cp_model.IntVar, cp_model.IntVar]] = {}
+    by_vol_day: dict[tuple[int, int], list[tuple[Pin, cp_model.IntVar, cp_model.IntVar]]] = defaultdict(list)
+    by_client: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
+    by_client_day: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
+    minutes: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+    by_vol_day_intervals: dict[tuple[int, int], list[cp_model.IntervalVar]] = {}
     for pin in pins:
         request = inst.requests[pin.request]
         holds[pin.index] = model.new_bool_var(f"pin{pin.index}_holds")
@@ -124,15 +152,17 @@ def _solve(inst: Instance, pins: list[Pin]) -> tuple[dict[int, tuple[int, int]] 
             )
             day_lits.append(lit)
             chosen[(pin.index, day)] = (lit, start)
-            by_vol_day[(pin.volunteer, day)].append((pin, lit, start, interval))
+            by_vol_day[(pin.volunteer, day)].append((pin, lit, start))
             by_client[request.client].append(interval)
+            by_client_day[(request.client, day)].append(lit)
             minutes[pin.volunteer].append((request.duration, lit))
+            by_vol_day_intervals.setdefault((pin.volunteer, day), []).append(interval)
         model.add(sum(day_lits) == 1).only_enforce_if(holds[pin.index])
-    for (v, _day), visits in by_vol_day.items():
-        model.add_no_overlap([iv for *_, iv in visits])
-        model.add(sum(lit for _, lit, _, _ in visits) <= inst.volunteers[v].max_visits_per_day)
-        for i, (pa, la, sa, _) in enumerate(visits):
-            for pb, lb, sb, _ in visits[i + 1 :]:
+    for (v, day), visits in by_vol_day.items():
+        model.add_no_overlap(by_vol_day_intervals[(v, day)])
+        model.add(sum(lit for _, lit, _ in visits) <= inst.volunteers[v].max_visits_per_day)
+        for i, (pa, la, sa) in enumerate(visits):
+            for pb, lb, sb in visits[i + 1 :]:
                 ca, cb = inst.requests[pa.request].client, inst.requests[pb.request].client
                 t = _travel(inst, v, ca, cb)
                 if t == 0:
@@ -143,15 +173,18 @@ def _solve(inst: Instance, pins: list[Pin]) -> tuple[dict[int, tuple[int, int]] 
                 model.add(sa >= sb + db + t).only_enforce_if([la, lb, ~order])
     for intervals in by_client.values():
         model.add_no_overlap(intervals)
+    for (c, _day), lits in by_client_day.items():  # rule 10
+        if len(lits) > inst.clients[c].max_visits_per_day:
+            model.add(sum(lits) <= inst.clients[c].max_visits_per_day)
     for v, items in minutes.items():
         model.add(sum(d * lit for d, lit in items) <= inst.volunteers[v].max_minutes_per_week)
     model.add_assumptions(list(holds.values()))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = 10.0
+    solver.parameters.max_time_in_seconds = seconds
     status = solver.solve(model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        placed = {}
+        placed: Placed = {}
         for pin in pins:
             for day in range(7):
                 if (pin.index, day) in chosen and solver.value(chosen[(pin.index, day)][0]):

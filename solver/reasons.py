@@ -1,15 +1,20 @@
 """Why a request stays uncovered, in words a coordinator can act on, and `explain`.
 
 Each volunteer is checked against the request rule by rule: rules 1-4 (who they are and
-where they live), rule 5 (when they are free), then rules 6-8 against the roster as it
-stands (booked, travelling, weekly minutes, visits a day, the client's other visits).
+where they live, solver.matching), rule 5 (when they are free), then rules 6-8 and 10
+against the roster as it stands (booked, travelling, weekly minutes, visits a day, the
+client's other visits and visits that day).
 The reasons summarise what stands in the way, naming the nearest near-misses.
 """
 
 from __future__ import annotations
 
-from solver.candidates import GENDER_WORD, Candidates, feasible_starts, static_breaks
-from solver.instance import DAYS, Instance
+from typing import Any
+
+from solver.candidates import Candidates, feasible_starts
+from solver.clock import DAYS
+from solver.instance import Instance, InstanceError
+from solver.matching import GENDER_WORD, matching_breaks
 from solver.schedule import Schedule
 
 NEAREST = 3  # how many near-misses a reason names
@@ -35,9 +40,7 @@ def volunteer_breaks(cands: Candidates, schedule: Schedule | None, r: int, v: in
     request, volunteer = inst.requests[r], inst.volunteers[v]
     client = inst.clients[request.client]
     pin = inst.pin_of.get(r)
-    breaks = (
-        [] if pin and pin.volunteer == v else static_breaks(inst, client, volunteer, cands.dist_vc(v, client.index))
-    )
+    breaks = [] if pin and pin.volunteer == v else [str(b) for b in matching_breaks(inst, client, volunteer)]
     if pin and pin.volunteer != v:
         breaks.append(f"rule 9: the request is pinned to {inst.volunteers[pin.volunteer].id}")
     if request.duration > volunteer.max_minutes_per_week:
@@ -64,7 +67,7 @@ def volunteer_breaks(cands: Candidates, schedule: Schedule | None, r: int, v: in
 
 
 def roster_block(schedule: Schedule, r: int, v: int, starts: list[tuple[int, int]]) -> str | None:
-    """Which of rules 6-8 keeps v from taking r at any of `starts` (day, start) in the
+    """Which of rules 6-8 and 10 keeps v from taking r at any of `starts` (day, start) in the
     roster as it stands: the conflict that blocks most starts (None: v could take it)."""
     inst = schedule.inst
     volunteer, duration = inst.volunteers[v], inst.requests[r].duration
@@ -74,9 +77,13 @@ def roster_block(schedule: Schedule, r: int, v: int, starts: list[tuple[int, int
             f"{volunteer.max_minutes_per_week} weekly minutes left"
         )
     counts: dict[str, int] = {}
+    client = inst.clients[inst.requests[r].client]
     for day, s in starts:
+        why: str | None
         if len(schedule.visits.get((v, day), ())) >= volunteer.max_visits_per_day:
             why = f"rule 7: {volunteer.id} already has {volunteer.max_visits_per_day} visits that day"
+        elif schedule.client_day_full(client.index, day):
+            why = f"rule 10: {client.id} already has a visit on {DAYS[day].capitalize()}"
         else:
             why = schedule.conflict(r, v, s)
             if why is None:
@@ -86,13 +93,14 @@ def roster_block(schedule: Schedule, r: int, v: int, starts: list[tuple[int, int
 
 
 def unassigned_reasons(cands: Candidates, schedule: Schedule, r: int) -> list[str]:
+    """Why request r is not in `schedule`, in one or two sentences a coordinator can act on."""
     inst = cands.inst
     request = inst.requests[r]
     client = inst.clients[request.client]
     matching = cands.volunteers_of[r]  # rules 1-4, nearest first
     if not matching:
         vols = sorted(range(len(inst.volunteers)), key=lambda v: (cands.dist_vc(v, client.index), v))
-        static = {v: static_breaks(inst, client, inst.volunteers[v], cands.dist_vc(v, client.index)) for v in vols}
+        static = {v: [str(b) for b in matching_breaks(inst, client, inst.volunteers[v])] for v in vols}
         fine = [v for v in vols if not static[v]]
         if fine:  # they pass rules 1-4 but cannot take a visit this long at all
             return [
@@ -113,9 +121,12 @@ def unassigned_reasons(cands: Candidates, schedule: Schedule, r: int) -> list[st
     free_now = [v for v in available if not blocked[v]]
     if free_now:
         return [f"{_ids(inst, free_now)} could still take it; not reached within the time limit"]
-    if all(b.startswith("rule 6") or "visits that day" in b for b in blocked.values()):
+    reasons_found = [b for b in blocked.values() if b]
+    if reasons_found and all(b.startswith("rule 10") for b in reasons_found):
+        return [reasons_found[0].split(": ", 1)[1] + f" ({client.max_visits_per_day} a day at most)"]
+    if all(b and (b.startswith("rule 6") or "visits that day" in b) for b in blocked.values()):
         return [f"{len(available)} candidate(s) ({_ids(inst, available)}), all fully booked in {_windows(inst, r)}"]
-    details = "; ".join(blocked[v].split(": ", 1)[1] for v in available[:NEAREST])
+    details = "; ".join(str(blocked[v]).split(": ", 1)[1] for v in available[:NEAREST])
     more = f" (and {len(available) - NEAREST} more)" if len(available) > NEAREST else ""
     return [f"{len(available)} candidate(s), none can fit it in {_windows(inst, r)}: {details}{more}"]
 
@@ -164,11 +175,9 @@ def _static_reasons(cands: Candidates, r: int, vols: list[int], static: dict[int
     return reasons
 
 
-def explain_request(cands: Candidates, schedule: Schedule, request_id: str) -> dict:
+def explain_request(cands: Candidates, schedule: Schedule, request_id: str) -> dict[str, Any]:
     inst = cands.inst
     if request_id not in inst.request_index:
-        from solver.instance import InstanceError
-
         raise InstanceError([("$request", f"unknown request {request_id!r}")])
     r = inst.request_index[request_id]
     request = inst.requests[r]

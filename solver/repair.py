@@ -1,33 +1,34 @@
 """Replanning a week after a change, moving only what the change touches.
 
 Every assignment of the base roster that still holds under the new instance (its volunteer
-is still a candidate at that start, and it keeps rules 6-8 with what is kept before it)
-stays exactly as it was; pins hold as always. Only the freed requests and those that were
-uncovered are re-solved, in a small CP-SAT model with everything kept held fixed. Requests
-on `hold` (the application's 48-hour rule) are never handed to a new volunteer: they stay
-uncovered with a reason unless the base roster keeps them.
+is still a candidate at that start, and it keeps rules 6-8 and 10 with what is kept before
+it) stays exactly as it was; pins hold as always. Only the freed requests and those that
+were uncovered are re-solved, in a small CP-SAT model with everything kept held fixed.
+Requests on `hold` (the application's 48-hour rule) are never handed to a new volunteer:
+they stay uncovered with a reason unless the base roster keeps them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from solver.greedy import greedy_fill
 from solver.model import SubProblem, WeekModel
+from solver.run import Assignment, Run
 from solver.schedule import Schedule
 
-REPAIR_SECONDS = 2.0
+ON_HOLD = "on hold: the visit is too close to move to another volunteer; offer it instead of assigning it"
 
 
 @dataclass
 class RepairOutcome:
-    status: str
-    stats: dict
+    stats: dict[str, Any]
     reasons: dict[int, list[str]]
 
 
-def still_holds(run, schedule: Schedule, r: int, v: int, s: int) -> bool:
-    """Rules 1-5 (the candidate options) and 6-8 (against what is kept so far)."""
+def still_holds(run: Run, schedule: Schedule, r: int, v: int, s: int) -> bool:
+    """Rules 1-5 (the candidate options) and 6-8 and 10 (against what is kept so far)."""
     day = run.inst.clock.day_of(s)
     return (
         v in run.cands.volunteers_of[r]
@@ -37,9 +38,9 @@ def still_holds(run, schedule: Schedule, r: int, v: int, s: int) -> bool:
 
 
 def repair(
-    run,
-    base: dict[int, tuple[int, int]],
-    pins: dict[int, tuple[int, int]],
+    run: Run,
+    base: Assignment,
+    pins: Assignment,
     hold: set[str],
     workers: int,
     seed: int,
@@ -55,11 +56,7 @@ def repair(
     fixed = dict(kept.assigned)
     freed = [r for r in base if r not in fixed]
     held = {inst.request_index[h] for h in hold if h in inst.request_index}
-    reasons = {
-        r: ["on hold: the visit is too close to move to another volunteer; offer it instead of assigning it"]
-        for r in freed
-        if r in held
-    }
+    reasons = {r: [ON_HOLD] for r in freed if r in held}
     free = [r for r in range(len(inst.requests)) if r not in fixed and r not in held and cands.volunteers_of[r]]
     run.offer(fixed, "repair")
 
@@ -69,8 +66,9 @@ def repair(
     run.offer(warm.assigned, "repair")
     status, solve_seconds = "FEASIBLE", 0.0
     if free:
-        model = WeekModel(cands, run.prefs, SubProblem(free=free, fixed=fixed, hint=hint))
-        outcome = model.solve(min(REPAIR_SECONDS, max(0.1, run.remaining())), workers, seed, deterministic)
+        model = WeekModel(cands, run.prefs, SubProblem(free=free, fixed=fixed, hint=hint), run.params)
+        limit = min(run.params.repair_seconds, max(0.1, run.remaining()))
+        outcome = model.solve(limit, workers, seed, deterministic)
         solve_seconds = outcome.seconds
         if outcome.status in ("OPTIMAL", "FEASIBLE"):
             run.offer({**fixed, **outcome.assigned}, "repair")
@@ -83,4 +81,4 @@ def repair(
         "freed": len(freed),
         "changed": changed,
     }
-    return RepairOutcome("FEASIBLE", stats, reasons)
+    return RepairOutcome(stats, reasons)

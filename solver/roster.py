@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 from solver.instance import ROSTER_FORMAT, Instance, InstanceError, load_roster_document
 from solver.objective import Preferences
 
 
 def roster_document(
-    inst: Instance, assigned: dict[int, tuple[int, int]], reasons: dict[int, list[str]], status: str, stats: dict
-) -> dict:
+    inst: Instance,
+    assigned: dict[int, tuple[int, int]],
+    reasons: dict[int, list[str]],
+    status: str,
+    stats: dict[str, Any],
+) -> dict[str, Any]:
     """The roster as docs/format.md says: every request once, in instance order."""
     clock = inst.clock
     assignments, unassigned = [], []
@@ -42,13 +47,13 @@ def roster_document(
     }
 
 
-def base_assignments(inst: Instance, doc: dict) -> dict[int, tuple[int, int]]:
+def base_assignments(inst: Instance, doc: dict[str, Any]) -> dict[int, tuple[int, int]]:
     """This week's roster to repair -> request -> (volunteer, start), for what still names known
     requests and volunteers (the rest is simply not kept)."""
     load_roster_document(doc, "$base")
     if doc["week"] != inst.week:
         raise InstanceError([("$base.week", f"roster is for {doc['week']}, the instance for {inst.week}")])
-    result = {}
+    result: dict[int, tuple[int, int]] = {}
     for a in doc["assignments"]:
         r, v = inst.request_index.get(a["request"]), inst.volunteer_index.get(a["volunteer"])
         if r is None or v is None or r in result:
@@ -60,7 +65,7 @@ def base_assignments(inst: Instance, doc: dict) -> dict[int, tuple[int, int]]:
     return result
 
 
-def previous_preferences(inst: Instance, doc: dict | None) -> Preferences:
+def previous_preferences(inst: Instance, doc: dict[str, Any] | None) -> Preferences:
     """Last week's roster -> for each client, the volunteers who came and the weekday/local
     time they came at (as this week's instants on the slot grid)."""
     if doc is None:

@@ -1,7 +1,7 @@
-"""A roster under construction: who visits whom when, with the checks of rules 6-8.
+"""A roster under construction: who visits whom when, with the checks of rules 6-8 and 10.
 
-Used by the greedy heuristic, by repair (which keeps what still fits) and by the reasons
-(which ask *why* a candidate cannot take a request any more).
+Used by the greedy heuristic, the ejection search, repair (which keeps what still fits) and
+the reasons (which ask *why* a candidate cannot take a request any more).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from solver.candidates import Candidates
+from solver.clock import DAYS
 from solver.instance import Instance
 
 
@@ -19,10 +20,10 @@ class Schedule:
         self.assigned: dict[int, tuple[int, int]] = {}  # request -> (volunteer, start)
         self.minutes = [0] * len(inst.volunteers)
         self.capacity = [v.max_minutes_per_week for v in inst.volunteers]
-        self.visits: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(
-            list
-        )  # (v, day) -> (start, end, client, request)
+        # (volunteer, day) -> [(start, end, client, request)], sorted
+        self.visits: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
         self.client_visits: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # client -> (start, end, request)
+        self.client_day: dict[tuple[int, int], int] = defaultdict(int)  # (client, day) -> visits (rule 10)
 
     def copy(self) -> Schedule:
         other = Schedule(self.inst, self.cands)
@@ -33,8 +34,12 @@ class Schedule:
     def day_of(self, start: int) -> int:
         return self.inst.clock.day_of(start)
 
+    def client_day_full(self, c: int, day: int) -> bool:
+        """Rule 10: the client already has as many visits that day as they take."""
+        return self.client_day.get((c, day), 0) >= self.inst.clients[c].max_visits_per_day
+
     def conflict(self, r: int, v: int, s: int) -> str | None:
-        """Which of rules 6-8 volunteer v taking request r at s would break now (None: fits)."""
+        """Which of rules 6-8 and 10 volunteer v taking request r at s would break now (None: fits)."""
         inst = self.inst
         request, volunteer = inst.requests[r], inst.volunteers[v]
         c, e, day = request.client, s + request.duration, self.day_of(s)
@@ -48,6 +53,9 @@ class Schedule:
         same_day = self.visits.get((v, day), ())
         if len(same_day) >= volunteer.max_visits_per_day:
             return f"rule 7: {volunteer.id} already has {len(same_day)} visits that day"
+        if self.client_day_full(c, day):
+            client = inst.clients[c]
+            return f"rule 10: {client.id} already has {self.client_day[(c, day)]} visit(s) on {DAYS[day].capitalize()}"
         for b_start, b_end, b_client, _ in same_day:
             if not (e + self.cands.travel(v, c, b_client) <= b_start or b_end + self.cands.travel(v, b_client, c) <= s):
                 return f"rule 6: {volunteer.id} is busy or travelling then"
@@ -61,20 +69,23 @@ class Schedule:
 
     def add(self, r: int, v: int, s: int) -> None:
         request = self.inst.requests[r]
-        e = s + request.duration
+        e, day = s + request.duration, self.day_of(s)
         self.assigned[r] = (v, s)
         self.minutes[v] += request.duration
-        self.visits[(v, self.day_of(s))].append((s, e, request.client, r))
-        self.visits[(v, self.day_of(s))].sort()
+        self.visits[(v, day)].append((s, e, request.client, r))
+        self.visits[(v, day)].sort()
         self.client_visits[request.client].append((s, e, r))
+        self.client_day[(request.client, day)] += 1
 
     def remove(self, r: int) -> None:
         v, s = self.assigned.pop(r)
         request = self.inst.requests[r]
+        day = self.day_of(s)
         self.minutes[v] -= request.duration
-        key = (v, self.day_of(s))
+        key = (v, day)
         self.visits[key] = [x for x in self.visits[key] if x[3] != r]
         self.client_visits[request.client] = [x for x in self.client_visits[request.client] if x[2] != r]
+        self.client_day[(request.client, day)] -= 1
 
     def volunteers_of_client(self, c: int) -> set[int]:
         return {self.assigned[r][0] for _, _, r in self.client_visits.get(c, ())}

@@ -1,10 +1,11 @@
 """Offline geocoding: the Chemnitz districts and their approximate centres."""
 
 import json
-import math
 from functools import cache
 
 from carecal.masterdata.paths import DISTRICTS_FILE
+from solver.instance import Place
+from solver.travel import great_circle_km
 
 # A home farther than this from the city's centre is almost surely a typo or swapped lat/lon.
 MAX_KM_FROM_CITY = 60.0
@@ -42,7 +43,5 @@ def city_centre() -> tuple[float, float]:
 
 
 def km_between(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance (haversine)."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0088 * math.asin(math.sqrt(h))
+    """Great-circle distance, as the solver computes it (docs/format.md, "Travel")."""
+    return great_circle_km(Place(*a), Place(*b))

@@ -20,7 +20,6 @@ import solver
 from carecal import audit, lookup
 from carecal.errors import InputError, NotFound
 from carecal.instance import build_instance, care_request_id_of, organisation_timezone
-from carecal.masterdata.districts import km_between
 from carecal.models import Absence, CareRequest, ClientAway, Exclusion, Override, utcnow
 from carecal.weeks import DAY_CODES, IsoWeek, local, parse_hhmm, to_local
 
@@ -95,35 +94,6 @@ def _period(start_text: str, end_text: str, tz: str) -> tuple[datetime, datetime
 # --------------------------------------------------------------------------- pin
 
 
-def matching_warnings(client_doc: dict, volunteer_doc: dict, detour_factor: float) -> list[str]:
-    """The matching rules (docs/format.md, rules 1-4) a pin breaks. Allowed, but the coordinator should
-    know. Worded without naming the health fact behind a rule."""
-    warnings = []
-    mother_tongue = client_doc["languages"][0]
-    if client_doc["dementia"] and mother_tongue not in volunteer_doc["languages"]:
-        warnings.append(f"does not speak the client's mother tongue ({mother_tongue}), required for this client")
-    elif not set(client_doc["languages"]) & set(volunteer_doc["languages"]):
-        warnings.append(f"speaks none of the client's languages ({', '.join(client_doc['languages'])})")
-    if client_doc["dementia"] and not volunteer_doc["dementia_trained"]:
-        warnings.append("lacks a training that visits to this client require")
-    wish = client_doc.get("gender_preference")
-    if wish and volunteer_doc["gender"] != wish:
-        warnings.append(f"the client asked for a volunteer of gender {wish}")
-    if volunteer_doc["id"] in client_doc.get("excluded_volunteers", []):
-        warnings.append("is excluded from visiting this client")
-    # docs/format.md's travel distance: great-circle distance times the instance's detour factor
-    km = (
-        km_between(
-            (volunteer_doc["home"]["lat"], volunteer_doc["home"]["lon"]),
-            (client_doc["home"]["lat"], client_doc["home"]["lon"]),
-        )
-        * detour_factor
-    )
-    if km > volunteer_doc["max_km"]:
-        warnings.append(f"lives {km:.1f} km away, beyond their reach of {volunteer_doc['max_km']:g} km")
-    return warnings
-
-
 def _windows_text(windows: list[dict]) -> str:
     return ", ".join(f"{w['day'].capitalize()} {w['from']}–{w['to']}" for w in windows) or "none"
 
@@ -169,6 +139,7 @@ def pin(
     document["pins"] = [p for p in document["pins"] if p["request"] != request] + [new_pin]
     try:
         parsed = solver.load_instance(document)
+        solver.place_pins(parsed)
     except solver.InstanceError as error:
         index = len(document["pins"]) - 1
         mine = [reason for path, reason in error.errors if path.startswith(f"$.pins[{index}]")] or [
@@ -182,7 +153,9 @@ def pin(
         )
         raise InputError(f"cannot pin {request} to {volunteer_id} in {week}", mine) from None
 
-    warnings = matching_warnings(client_doc, volunteer_doc, parsed.travel.detour_factor)
+    # rules 1-4 (docs/format.md) a pin may break: allowed, but the coordinator should know;
+    # the solver's one check, worded without the health fact behind a rule
+    warnings = solver.pairing_breaks(parsed, client_doc["id"], volunteer_id)
     replaced = session.scalars(
         select(Override).where(
             Override.kind == "pin",

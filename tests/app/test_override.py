@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+import solver
 from carecal.errors import InputError, NotFound
 from carecal.instance import build_instance
 from carecal.models import Absence, AuditEvent, ClientAway, Exclusion, Override
@@ -209,16 +210,40 @@ def test_cli_override_commands(cli, db_url):
 
 
 def test_a_pin_beyond_reach_is_warned_with_the_instances_travel_distance():
-    """Reach (rule 4 of docs/format.md) uses great-circle km times the instance's detour factor."""
-    client = {"id": "c1", "home": {"lat": 50.9322, "lon": 12.9252}, "languages": ["ru"], "dementia": False}
-    volunteer = {
-        "id": "v1",
-        "home": {"lat": 50.8322, "lon": 12.9252},
-        "languages": ["ru"],
-        "gender": "f",
-        "dementia_trained": True,
-        "max_km": 5.0,
-    }  # 0.1° of latitude north: 11.1 km as the crow flies
-    assert overrides.matching_warnings(client, volunteer, 1.3) == ["lives 14.5 km away, beyond their reach of 5 km"]
-    assert overrides.matching_warnings(client, volunteer, 1.0) == ["lives 11.1 km away, beyond their reach of 5 km"]
-    assert overrides.matching_warnings(client, {**volunteer, "max_km": 20.0}, 1.3) == []
+    """Reach (rule 4 of docs/format.md) uses great-circle km times the instance's detour factor:
+    the warning is the solver's own check on the parsed instance."""
+
+    def warnings(detour_factor: float, max_km: float) -> list[str]:
+        document = {
+            "format": "carecal-instance/1",
+            "week": "2026-W48",
+            "timezone": "Europe/Berlin",
+            "travel": {"detour_factor": detour_factor, "fixed_minutes": 5, "speed_kmh": {"transit": 15}},
+            "volunteers": [
+                {
+                    "id": "v1",
+                    "home": {"lat": 50.8322, "lon": 12.9252},  # 0.1° of latitude south: 11.1 km as the crow flies
+                    "languages": ["ru"],
+                    "gender": "f",
+                    "dementia_trained": True,
+                    "max_minutes_per_week": 600,
+                    "max_km": max_km,
+                    "mode": "transit",
+                    "availability": [],
+                }
+            ],
+            "clients": [
+                {
+                    "id": "c1",
+                    "home": {"lat": 50.9322, "lon": 12.9252},
+                    "languages": ["ru"],
+                    "dementia": False,
+                    "requests": [],
+                }
+            ],
+        }
+        return solver.pairing_breaks(solver.load_instance(document), "c1", "v1")
+
+    assert warnings(1.3, 5.0) == ["lives 14.5 km away, beyond their reach of 5 km"]
+    assert warnings(1.0, 5.0) == ["lives 11.1 km away, beyond their reach of 5 km"]
+    assert warnings(1.3, 20.0) == []

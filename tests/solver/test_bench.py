@@ -1,10 +1,21 @@
-"""The benchmark's own arithmetic, and one real (tiny) run end to end."""
+"""The benchmark's own arithmetic (bench/solver.py), and one real (tiny) run end to end."""
 
 from __future__ import annotations
 
 import pytest
 
-from solver.bench import Bench, _measure, absent_all_week, changed_visits, following_week, kept_from, run_bench, targets
+from bench.solver import (
+    Run,
+    absent_all_week,
+    changed_visits,
+    following_week,
+    kept_from,
+    markdown,
+    measure,
+    ratio,
+    run_bench,
+    share_closed,
+)
 from tests.solver.tiny_instances import client, instance, roster, visit, volunteer, window
 
 
@@ -38,27 +49,38 @@ def test_changed_visits_counts_freed_recovered_and_disturbed():
     assert changed_visits(before, after, "v1") == (2, 1, 1)
 
 
+def run_with(coverage: float, ceiling: float | None = None, method: str = "full") -> Run:
+    metrics = {"weighted_coverage": coverage}
+    return Run("scarce", "M", method, "FEASIBLE", 1.0, 0.1, 1, metrics, 0, ceiling, roster={"assignments": []})
+
+
+def test_ratio_and_share_of_the_distance_to_the_ceiling():
+    greedy = run_with(0.60, method="greedy")
+    assert ratio(run_with(0.66, 0.70), greedy) == pytest.approx(1.10)
+    assert share_closed(run_with(0.66, 0.70), greedy) == pytest.approx(0.6)
+    assert share_closed(run_with(0.60, 0.60), greedy) == 1.0  # nothing to close
+    assert share_closed(run_with(0.66, None), greedy) is None  # no ceiling, no share
+
+
 @pytest.mark.slow
 def test_small_run_end_to_end(tmp_path):
-    out = tmp_path / "bench.md"
-    bench = run_bench(sizes=["S"], time_limit=1.0, seed=3, out=out, workers=1, progress=lambda _: None)
-    assert [(r.size, r.method) for r in bench.runs] == [("S", "greedy"), ("S", "full")]
-    assert bench.replan is None and bench.next_week is None
+    bench = run_bench(("flex",), ("S",), time_limit=1.0, seed=3, workers=1, progress=lambda _: None, cases=False)
+    assert [(r.scenario, r.size, r.method) for r in bench.runs] == [("flex", "S", "greedy"), ("flex", "S", "full")]
     greedy, full = bench.runs
     assert greedy.violations == full.violations == 0
-    assert full.metrics["weighted_coverage"] >= greedy.metrics["weighted_coverage"]  # never worse than the warm start
     assert greedy.peak_bytes > 0 and full.first_valid_seconds is not None
-    text = out.read_text()
-    assert "| S | full |" in text and "S proven optimal in ≤ 5 s" in text
+    assert full.ceiling is not None and full.metrics["weighted_coverage"] <= full.ceiling + 1e-9
+    text = markdown(bench, "python bench/solver.py --sizes S")
+    gain = f"{ratio(full, greedy):.3f}"
+    assert f"| flex | S | full | {full.metrics['covered']}/{full.metrics['requests']} |" in text and gain in text
     assert text.startswith("Measured ") and "OR-Tools" in text.splitlines()[0]
 
 
 def test_a_crashing_solve_is_recorded_not_raised(tmp_path):
     inst = instance([volunteer()], [client()])
-    run = _measure(tmp_path, "S", "full", inst, tmp_path / "missing.json", time_limit=1.0, workers=1, seed=0)
+    run = measure(tmp_path, "easy", "S", "full", inst, tmp_path / "missing.json", time_limit=1.0, workers=1, seed=0)
     assert not run.ok
     assert run.status.startswith("crashed: FileNotFoundError")
-    assert ("S full: the solve finishes", run.status, False) in targets(Bench([run]))
 
 
 def test_following_week_crosses_the_year():

@@ -201,6 +201,7 @@ def test_continuity_and_distinct_volunteers_per_client():
                 "c1",
                 [request("c1-1", windows=[window("tue", "09:00", "12:00")]), request("c1-2")],
                 previous_volunteers=["v1"],
+                max_visits_per_day=2,
             )
         ],
     )
@@ -282,3 +283,16 @@ def test_roster_shape_is_checked_against_the_published_schema():
     assert "$: 'unassigned' is a required property" in messages
     assert "$: 'stats' is a required property" in messages
     assert any("c2-1 is neither assigned nor unassigned" in m for m in messages)
+
+
+def test_rule_10_default_is_one_visit_a_day_and_the_field_raises_it():
+    inst = instance(
+        [volunteer()],
+        [client(requests=[request("c1-1", 60), request("c1-2", 60)])],
+    )
+    same_day = [visit(inst, "c1-1", "v1", "2026-11-24 13:00"), visit(inst, "c1-2", "v1", "2026-11-24 15:00")]
+    report = check(inst, roster(inst, same_day))
+    assert rules(report) == {10}
+    assert "client c1: 2 visits on 2026-11-24 (c1-1, c1-2), at most 1" in report.violations[0].message
+    inst["clients"][0]["max_visits_per_day"] = 2
+    assert check(inst, roster(inst, same_day)).ok

@@ -51,9 +51,9 @@ def test_same_seed_same_instance_other_seed_other_instance():
     assert generate("S", 7, WEEK) != generate("S", 8, WEEK)
 
 
-def test_week_is_overridable_and_defaults_to_next_week():
+def test_week_is_the_one_asked_for_and_next_week_crosses_the_year():
     assert generate("S", 1, "2026-W43")["week"] == "2026-W43"
-    assert generate("S", 1)["week"] == next_iso_week()
+    assert next_iso_week(date(2026, 11, 20)) == "2026-W48"
     assert next_iso_week(date(2026, 12, 28)) == "2027-W01"
 
 

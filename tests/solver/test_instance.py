@@ -6,14 +6,15 @@ import copy
 
 import pytest
 
-from solver import InstanceError, load_instance
-from solver.instance import DAYS
+from solver import InstanceError, load_instance, place_pins
+from solver.clock import DAYS
 from tests.solver.tiny_instances import client, instance, local, request, volunteer, window
 
 
 def errors_of(doc: dict) -> list[tuple[str, str]]:
+    """What reading the document and then checking its pins (two steps) finds wrong."""
     with pytest.raises(InstanceError) as caught:
-        load_instance(doc)
+        place_pins(load_instance(doc))
     return caught.value.errors
 
 
@@ -266,3 +267,33 @@ def test_loading_does_not_change_the_document():
     before = copy.deepcopy(doc)
     load_instance(doc)
     assert doc == before
+
+
+def test_defaults_give_a_client_one_visit_a_day_rule_10():
+    doc = instance([volunteer()], [client(), client("c2", max_visits_per_day=2)])
+    assert [c.max_visits_per_day for c in load_instance(doc).clients] == [1, 2]
+
+
+def test_pins_putting_two_visits_of_a_client_on_one_day_break_rule_10():
+    doc = instance(
+        [volunteer("v1"), volunteer("v2")],
+        [client(requests=[request("c1-1", 60), request("c1-2", 60)])],
+        pins=[
+            {"request": "c1-1", "volunteer": "v1", "start": local("2026-11-24 13:00")},
+            {"request": "c1-2", "volunteer": "v2", "start": local("2026-11-24 16:00")},
+        ],
+    )
+    [(path, reason)] = errors_of(doc)
+    assert "$.pins[0]" in reason and "$.pins[1]" in reason and "rule 10" in reason
+    doc["clients"][0]["max_visits_per_day"] = 2
+    assert len(place_pins(load_instance(doc))) == 2
+
+
+def test_reading_an_instance_runs_no_model_pins_are_a_step_of_their_own():
+    doc = instance(
+        [volunteer()], [client()], pins=[{"request": "c1-1", "volunteer": "v1", "start": local("2026-11-24 10:00")}]
+    )
+    inst = load_instance(doc)  # the pin lies outside the request's window, yet reading succeeds
+    assert inst.pins[0].start is not None
+    with pytest.raises(InstanceError):
+        place_pins(inst)

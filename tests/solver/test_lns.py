@@ -9,14 +9,15 @@ import pytest
 import solver.engine as engine
 from solver.candidates import Candidates
 from solver.check import check
-from solver.engine import Run
 from solver.generate import generate
 from solver.greedy import greedy
 from solver.improve import insert_with_ejection
 from solver.instance import load_instance
 from solver.lns import chain_neighbourhood, large_neighbourhood_search, neighbourhood
 from solver.objective import Preferences
+from solver.params import DEFAULT_PARAMS, SearchParams
 from solver.pins import place_pins
+from solver.run import Run
 from tests.solver.tiny_instances import assignment_of, client, instance, request, volunteer, window
 
 NEAR = {"lat": 50.8345, "lon": 12.9252}
@@ -46,7 +47,7 @@ def warm(doc: dict):
 def test_greedy_falls_into_the_trap_and_ejection_gets_out():
     inst, _, prefs, pins, schedule = warm(trap())
     assert [inst.requests[r].id for r in schedule.assigned] == ["c1-1"]
-    assert insert_with_ejection(schedule, prefs, set(pins)) == 1
+    assert insert_with_ejection(schedule, prefs, set(pins), DEFAULT_PARAMS) == 1
     placed = {inst.requests[r].id: inst.volunteers[v].id for r, (v, _) in schedule.assigned.items()}
     assert placed == {"c1-1": "v2", "c2-1": "v1"}
 
@@ -55,7 +56,7 @@ def test_ejection_never_moves_a_pin():
     doc = trap()
     doc["pins"] = [{"request": "c1-1", "volunteer": "v1"}]
     inst, _, prefs, pins, schedule = warm(doc)
-    assert insert_with_ejection(schedule, prefs, set(pins)) == 0
+    assert insert_with_ejection(schedule, prefs, set(pins), DEFAULT_PARAMS) == 0
     assert {inst.requests[r].id for r in schedule.assigned} == {"c1-1"}
 
 
@@ -64,7 +65,7 @@ def test_ejection_with_an_attempt_budget_is_deterministic():
     results = []
     for _ in range(2):
         inst, _, prefs, pins, schedule = warm(doc)
-        insert_with_ejection(schedule, prefs, set(pins), attempts=300)
+        insert_with_ejection(schedule, prefs, set(pins), DEFAULT_PARAMS, attempts=300)
         results.append(dict(schedule.assigned))
     assert results[0] == results[1]
 
@@ -82,7 +83,7 @@ def small():
 
 def test_chain_neighbourhood_starts_with_the_target_candidates(small):
     inst, cands, prefs, pins, schedule = warm(small)
-    run = Run(inst, cands, prefs, 1.0, None)
+    run = Run(inst, cands, prefs, 1.0, DEFAULT_PARAMS)
     run.offer(schedule.assigned, "greedy")
     target = next(r for r in range(len(inst.requests)) if r not in run.best and cands.volunteers_of[r])
     hood = chain_neighbourhood(run, target, 8, random.Random(0))
@@ -95,7 +96,21 @@ def test_chain_neighbourhood_starts_with_the_target_candidates(small):
     assert sum(1 for r in free if r not in run.best) <= 4
 
 
-def test_neighbourhood_search_keeps_pins_and_only_improves(small):
+def test_neighbourhood_search_gets_out_of_the_trap_and_never_moves_a_pin():
+    params = SearchParams(min_neighbours=1)
+    for pinned, expected in ((False, {"c1-1": "v2", "c2-1": "v1"}), (True, {"c1-1": "v1"})):
+        doc = trap()
+        if pinned:
+            doc["pins"] = [{"request": "c1-1", "volunteer": "v1"}]
+        inst, cands, prefs, pins, schedule = warm(doc)
+        run = Run(inst, cands, prefs, 2.0, params)
+        run.offer(schedule.assigned, "greedy")
+        large_neighbourhood_search(run, pins, workers=1, seed=0, deterministic=True, budget=1.0)
+        placed = {inst.requests[r].id: inst.volunteers[v].id for r, (v, _) in run.best.items()}
+        assert placed == expected
+
+
+def test_neighbourhood_search_keeps_pins_on_a_generated_week(small):
     doc = dict(small)
     first = doc["clients"][0]["requests"][0]["id"]
     inst = load_instance(doc)
@@ -105,19 +120,41 @@ def test_neighbourhood_search_keeps_pins_and_only_improves(small):
     start = cands.options_for(r, v)[0].starts[0]
     doc["pins"] = [{"request": first, "volunteer": inst.volunteers[v].id, "start": inst.clock.iso(start)}]
     inst, cands, prefs, pins, schedule = warm(doc)
-    run = Run(inst, cands, prefs, 1.5, None)
+    run = Run(inst, cands, prefs, 1.5, DEFAULT_PARAMS)
     run.offer(schedule.assigned, "greedy")
-    before = run.best_score
     large_neighbourhood_search(run, pins, workers=2, seed=3, deterministic=False)
-    assert run.best_score.key() >= before.key()
+    assert sum(run.stats["lns"]["rounds"].values()) > 0
     assert run.best[r] == (v, start)
 
 
-def test_forced_neighbourhood_path_gives_a_valid_roster_with_previous(small, monkeypatch):
-    monkeypatch.setattr(engine, "MONOLITHIC_MAX_CLIENTS", 0)
-    first = engine.solve(small, time_limit=1.5)
-    again = engine.solve(small, time_limit=1.5, previous=first)
+def test_forced_neighbourhood_path_gives_a_valid_roster_with_previous(small):
+    lns_only = SearchParams(monolithic_max_clients=0)
+    first = engine.solve(small, time_limit=1.5, params=lns_only)
+    again = engine.solve(small, time_limit=1.5, previous=first, params=lns_only)
     assert check(small, again).ok
     kept = {(a["client"], a["volunteer"]) for a in first["assignments"]}
     same = sum(1 for a in again["assignments"] if (a["client"], a["volunteer"]) in kept)
     assert same >= 0.8 * len(again["assignments"])
+
+
+def test_ejection_moves_a_series_visit_to_another_day_rule_10():
+    """c1's first visit sits on Tuesday, the only day c1-2 can have; moving it to Wednesday
+    (rule 10: one visit a day) makes room."""
+    both = [window("tue", "09:00", "18:00"), window("wed", "09:00", "18:00")]
+    doc = instance(
+        [volunteer("v1", availability=both)],
+        [
+            client(
+                requests=[
+                    request("c1-1", 60, priority=2, windows=both),
+                    request("c1-2", 60, windows=[window("tue", "09:00", "18:00")]),
+                ]
+            )
+        ],
+    )
+    inst, _, prefs, pins, schedule = warm(doc)
+    assert [inst.requests[r].id for r in schedule.assigned] == ["c1-1"]
+    assert insert_with_ejection(schedule, prefs, set(pins), DEFAULT_PARAMS) == 1
+    days = sorted(inst.clock.day_of(s) for _, s in schedule.assigned.values())
+    assert days == [1, 2]
+    assert check(doc, engine.solve(doc, time_limit=1)).ok

@@ -78,6 +78,7 @@ def client(draw, cid: str, volunteer_ids: list[str]):
         "gender_preference": draw(st.sampled_from([None, None, "f", "m"])),
         "previous_volunteers": draw(st.lists(st.sampled_from(volunteer_ids), max_size=1)),
         "excluded_volunteers": draw(st.lists(st.sampled_from(volunteer_ids), max_size=1)),
+        "max_visits_per_day": draw(st.sampled_from([1, 1, 2])),
         "requests": requests,
     }
 

@@ -80,7 +80,10 @@ def test_explain_lists_every_volunteer_with_the_rules_they_break():
     result = explain(inst, "c1-1")
     rows = {row["volunteer"]: row for row in result["candidates"]}
     assert rows["v1"]["ok"] and rows["v1"]["breaks"] == []
-    assert rows["v2"]["breaks"] == ["rule 1: speaks none of ru", "rule 3: client wants a female volunteer"]
+    assert rows["v2"]["breaks"] == [
+        "rule 1: speaks none of the client's languages (ru)",
+        "rule 3: the client asked for a female volunteer",
+    ]
     assert rows["v3"]["breaks"][0].startswith("rule 4: ")
     assert result["assigned_to"]["volunteer"] == "v1"
     assert [row["volunteer"] for row in result["candidates"]][0] == "v1"  # nearest first
@@ -107,3 +110,15 @@ def test_cli_explain_prints_candidates_and_json(tmp_path):
     assert json.loads(as_json.output)["assigned_to"]["volunteer"] == "v1"
     unknown = runner.invoke(app, ["explain", str(path), "nope"])
     assert unknown.exit_code == 2 and "unknown request" in unknown.output
+
+
+def test_explain_names_rule_10_when_the_client_already_has_a_visit_that_day():
+    one_day = [window("tue", "09:00", "18:00")]
+    inst = instance(
+        [volunteer("v1"), volunteer("v2")],
+        [client(requests=[request("c1-1", 60, priority=2, windows=one_day), request("c1-2", 60, windows=one_day)])],
+    )
+    result = explain(inst, "c1-2")
+    assert result["assigned_to"] is None
+    assert all(row["breaks"] == ["rule 10: c1 already has a visit on Tue"] for row in result["candidates"])
+    assert result["reasons"] == ["c1 already has a visit on Tue (1 a day at most)"]

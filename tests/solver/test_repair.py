@@ -116,3 +116,19 @@ def test_repair_honours_pins(solved):
     a = assignment_of(result, target["request"])
     assert (a["volunteer"], a["start"]) == (other, local("2026-11-24 16:00"))
     assert check(pinned, result).ok
+
+
+def test_repair_keeps_rule_10_when_a_freed_visit_finds_a_new_day():
+    both = [{"day": "tue", "from": "09:00", "to": "18:00"}, {"day": "wed", "from": "09:00", "to": "18:00"}]
+    vols = [volunteer("v1", availability=both), volunteer("v2", home=HOMES[1], availability=both)]
+    inst = instance(
+        vols, [client("c1", requests=[request("c1-1", 90, windows=both), request("c1-2", 90, windows=both)])]
+    )
+    base = solve(inst, time_limit=2)
+    assert len(base["assignments"]) == 2
+    gone = base["assignments"][0]["volunteer"]
+    changed = absent_all_tuesday(inst, gone)
+    result = solve(changed, time_limit=2, base=base)
+    report = check(changed, result)
+    assert report.ok, [(v.rule, v.message) for v in report.violations]
+    assert len({a["start"][:10] for a in result["assignments"]}) == len(result["assignments"])

@@ -249,7 +249,7 @@ def test_rule_7_visits_per_day():
 
 
 def test_rule_8_request_assigned_at_most_once():
-    inst = instance([volunteer("v1"), volunteer("v2")], [client()])
+    inst = instance([volunteer("v1"), volunteer("v2")], [client(max_visits_per_day=2)])
     result = solved(inst)
     assert [a["request"] for a in result["assignments"]] == ["c1-1"]
     breaks_only(
@@ -261,13 +261,48 @@ def test_rule_8_client_visits_do_not_overlap():
     fixed = [window("tue", "13:00", "15:00")]
     inst = instance(
         [volunteer("v1"), volunteer("v2")],
-        [client(requests=[request("c1-1", windows=fixed), request("c1-2", windows=fixed)])],
+        [client(requests=[request("c1-1", windows=fixed), request("c1-2", windows=fixed)], max_visits_per_day=2)],
     )
     result = solved(inst)
     assert len(result["assignments"]) == 1 and len(result["unassigned"]) == 1
     breaks_only(
         inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00"), visit(inst, "c1-2", "v2", "2026-11-24 13:00")], rule=8
     )
+
+
+# --- rule 10: a client's visits per day ------------------------------------------------------
+
+
+def test_rule_10_client_visits_per_day():
+    # two visits of one series, each allowed on Tuesday or Wednesday: never both on one day
+    both = [window("tue", "09:00", "18:00"), window("wed", "09:00", "18:00")]
+    inst = instance(
+        [volunteer(availability=both)],
+        [client(requests=[request("c1-1", 60, windows=both), request("c1-2", 60, windows=both)])],
+    )
+    result = solved(inst)
+    days = {local_start(a).date() for a in result["assignments"]}
+    assert len(result["assignments"]) == 2 and len(days) == 2
+    breaks_only(
+        inst, [visit(inst, "c1-1", "v1", "2026-11-24 09:00"), visit(inst, "c1-2", "v1", "2026-11-24 14:00")], rule=10
+    )
+    # a client who takes two a day may get them on one day
+    twice = instance(inst["volunteers"], [client(requests=inst["clients"][0]["requests"], max_visits_per_day=2)])
+    assert check(
+        twice,
+        roster(twice, [visit(twice, "c1-1", "v1", "2026-11-24 09:00"), visit(twice, "c1-2", "v1", "2026-11-24 14:00")]),
+    ).ok
+
+
+def test_rule_10_leaves_the_second_visit_open_with_the_reason():
+    one_day = [window("tue", "09:00", "18:00")]
+    inst = instance(
+        [volunteer()],
+        [client(requests=[request("c1-1", 60, priority=2, windows=one_day), request("c1-2", 60, windows=one_day)])],
+    )
+    result = solved(inst)
+    assert [a["request"] for a in result["assignments"]] == ["c1-1"]
+    assert any("c1 already has a visit on Tue" in r for r in assert_left_open(result, "c1-2"))
 
 
 # --- rule 9: pins --------------------------------------------------------------------------
@@ -317,6 +352,15 @@ def _contradicting_pins(rule: str) -> dict:
             [client("c1"), client("c2", [request("c2-1", windows=[window("wed", "13:00", "18:00")])])],
             pins=both,
         )
+    if rule == "10":  # one client, two visits on one day
+        return instance(
+            [volunteer("v1"), volunteer("v2")],
+            [client(requests=[request("c1-1", 60), request("c1-2", 60)])],
+            pins=[
+                {"request": "c1-1", "volunteer": "v1", "start": local("2026-11-24 13:00")},
+                {"request": "c1-2", "volunteer": "v2", "start": local("2026-11-24 16:00")},
+            ],
+        )
     if rule == "8":  # one client, two visits at once
         fixed = [window("tue", "13:00", "15:00")]
         return instance(
@@ -327,13 +371,13 @@ def _contradicting_pins(rule: str) -> dict:
     raise ValueError(rule)
 
 
-@pytest.mark.parametrize("rule", ["6", "7", "8"])
+@pytest.mark.parametrize("rule", ["6", "7", "8", "10"])
 def test_rule_9_pins_contradicting_each_other_make_the_instance_invalid(rule):
     with pytest.raises(InstanceError) as caught:
         solve(_contradicting_pins(rule), time_limit=1.0, workers=1)
     named = " ".join(f"{path} {reason}" for path, reason in caught.value.errors)
     assert "pins[0]" in named and "pins[1]" in named
-    assert re.search(rf"rules? [\d-]*{rule}", named), named  # "rule 7: ..." or "rules 6-7: ..."
+    assert re.search(rf"rules? ([\d-]* and )?[\d-]*{rule}\b", named), named  # "rule 7: ...", "rules 6-7: ..."
 
 
 def test_rule_9_request_pinned_twice_makes_the_instance_invalid():

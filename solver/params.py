@@ -1,0 +1,57 @@
+"""Every tuning number of the search in one place, passed through `solve(params=...)`.
+
+The defaults were measured on the benchmark weeks (docs/benchmarks.md); a test or a
+benchmark may pass others. None of them changes what a valid roster is, only how hard and
+where the search looks for a better one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    # --- the whole solve (solver.engine)
+    monolithic_max_clients: int = 300  # up to here one CP-SAT model of the whole week
+    small_week_clients: int = 100  # up to here that model aims at a proof (one worker), above at progress
+    ejection_share: float = 0.5  # of the time limit, at most, for the ejection-chain search
+    ejection_attempts_per_second: int = 2500  # its deterministic budget with one worker
+    finish_seconds_per_request: float = 0.0003  # kept back for the last fill and the reasons
+    relaxation_share: float = 0.2  # of the time limit, at most, for the LP bound (above 100 clients)
+    relaxation_min_seconds: float = 0.5
+    polish_share: float = 0.25  # of the search time kept for the lower tiers (continuity, travel, fairness)
+
+    # --- one CP-SAT model (solver.model)
+    first_stage_share: float = 0.85  # of a model's time, at most, for coverage; the rest for the lower tiers
+    runaway_factor: float = 20.0  # deterministic runs: wall-clock safety net = max(runaway_min, factor * limit)
+    runaway_min_seconds: float = 30.0
+
+    # --- large-neighbourhood search (solver.lns)
+    initial_neighbours: int = 12  # volunteers freed by the first neighbourhood
+    min_neighbours: int = 4
+    max_neighbours: int = 30
+    round_seconds: float = 1.0  # CP-SAT time per neighbourhood
+    round_overhead: float = 0.01  # seconds a round counts at least (deterministic runs count CP-SAT time only)
+    min_round_seconds: float = 0.2  # no new round with less time left
+    max_uncovered: int = 12  # uncovered requests offered to one neighbourhood (beyond its target)
+    lower_tiers_share: float = 0.3  # of a round, at most, for the lower tiers once coverage is settled
+    quick_proof_share: float = 0.3  # a neighbourhood proven within this share of a round grows the next
+    grow: int = 1
+    shrink: int = 2
+    chain_share: float = 0.8  # of neighbourhoods, built around an uncovered request (else around a volunteer)
+    chain_first_volunteers: int = 4  # the target's nearest candidates that start a chain neighbourhood
+    chain_takers: int = 6  # per freed visit, candidates who could take it over
+
+    # --- insertion with ejection chains (solver.improve)
+    ejection_candidates: int = 30  # of an uncovered request's nearest candidates, how many may make room
+    ejection_next_candidates: int = 6  # ... and deeper in the chain
+    ejection_depth: int = 3
+    ejection_passes: int = 5
+
+    # --- repair and pins
+    repair_seconds: float = 2.0
+    pin_seconds: float = 10.0
+
+
+DEFAULT_PARAMS = SearchParams()
