@@ -592,6 +592,7 @@ class Generator:
                     "dementia": dementia,
                     "care_grades": grades,
                     "gender_preference": _weighted(self.rng, GENDER_WISH),
+                    "max_visits_per_day": 1,  # rule 10: a series never lands twice on one day
                     "insurer_name": insurer,
                     "insurer_ik": insurer_ik,
                     "insurance_number": self.insurance_number(),

@@ -390,6 +390,7 @@ def _clients(
             "languages": list(c.languages),
             "dementia": c.dementia,
             "gender_preference": c.gender_preference,
+            "max_visits_per_day": c.max_visits_per_day,
             "previous_volunteers": sorted(previous_by_client[c.external_id] & schedulable_ids),
             "excluded_volunteers": sorted(
                 {e.volunteer.external_id for e in c.exclusions if e.applies_on(week.monday)} & schedulable_ids

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from solver.instance import InstanceError
+from solver.reader import MAX_BYTES, parse_document
 
 app = typer.Typer(
     help="carecal's weekly matcher (carecal-instance/1 -> carecal-roster/1).",
@@ -36,15 +37,21 @@ def fail(lines: list[str]) -> NoReturn:
 
 
 def read_json(path: Path, what: str) -> Any:
-    """A JSON document from a file ('-' is stdin), or exit 2 saying what is wrong where."""
+    """A JSON document from a file ('-' is stdin) within the reader's limits (solver.reader),
+    or exit 2 saying what is wrong where."""
     try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+        if str(path) == "-":
+            data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        elif path.stat().st_size > MAX_BYTES:
+            fail([f"{path}: the {what} is larger than {MAX_BYTES // 2**20} MiB"])
+        else:
+            data = path.read_bytes()
     except OSError as exc:
         fail([f"{path}: cannot read {what}: {exc.strerror or exc}"])
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        fail([f"{path}: {what} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"])
+        return parse_document(data, what)
+    except InstanceError as exc:
+        report_invalid(path, exc)
 
 
 def write_json(doc: dict[str, Any], output: Path | None) -> None:

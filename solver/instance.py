@@ -174,14 +174,23 @@ def _validator(schema_name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(_inline_refs(schema, schema.get("$defs", {})))
 
 
+MAX_ERRORS = 50  # reported at once; a hostile document must not flood the screen
+MAX_MESSAGE = 200  # characters of one message: schema messages repeat the offending value
+
+
 def _schema_errors(doc: object, schema_name: str) -> list[tuple[str, str]]:
     validator = _validator(schema_name)
+    found = sorted(validator.iter_errors(doc), key=lambda e: (e.json_path, e.message))
     errors: list[tuple[str, str]] = []
-    for error in sorted(validator.iter_errors(doc), key=lambda e: (e.json_path, e.message)):
+    for error in found[:MAX_ERRORS]:
         message = error.message
         if error.validator == "const" and error.json_path == "$.format":
-            message = f"unknown format {error.instance!r}; expected {error.validator_value!r}"
+            message = f"unknown format {str(error.instance)[:40]!r}; expected {error.validator_value!r}"
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 1] + "…"
         errors.append((error.json_path, message))
+    if len(found) > MAX_ERRORS:
+        errors.append(("$", f"... and {len(found) - MAX_ERRORS} more problems"))
     return errors
 
 
@@ -235,6 +244,8 @@ def load_instance(doc: dict[str, Any]) -> Instance:
             except ValueError:
                 errors.append((f"{path}[{i}].date", f"{a['date']!r} is not a date"))
                 continue
+            if not -1 <= (on - monday).days <= 7:
+                continue  # cannot touch the week (and a date at the end of time must not be converted)
             start, end = a.get("from", "00:00"), a.get("to", "24:00")
             if end <= start:
                 errors.append((f"{path}[{i}]", f"absence ends ({end}) before it starts ({start})"))

@@ -132,6 +132,12 @@ CLIENTS = Layout(
         Column(
             "gender_preference", c.Gender, "f, m or d when the client wishes a visitor of that gender; empty: no wish"
         ),
+        Column(
+            "max_visits_per_day",
+            c.Integer(1, 10),
+            "visits on one day at most (two visits of a twice-weekly series never on one day)",
+            default=1,
+        ),
         Column("insurer_name", c.Text(200), "the care insurer (Pflegekasse)"),
         Column("insurer_ik", IK, "the insurer's 9-digit IK"),
         Column(

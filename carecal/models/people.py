@@ -139,6 +139,9 @@ class Client(Base):
     languages: Mapped[list] = mapped_column(doc="ISO 639-1 codes; the first is the mother tongue")
     dementia: Mapped[bool] = mapped_column(Boolean, default=False)
     gender_preference: Mapped[str | None] = mapped_column(String(1))
+    max_visits_per_day: Mapped[int] = mapped_column(
+        default=1, server_default="1", doc="visits on one day at most (rule 10 of docs/format.md)"
+    )
     insurer_name: Mapped[str | None] = mapped_column(String(200))
     insurer_ik: Mapped[str | None] = mapped_column(String(9))
     insurance_number: Mapped[str | None] = mapped_column(String(20))

@@ -172,3 +172,14 @@ def test_cli_writes_the_instance_file(cli, db_url, tmp_path):
 def test_cli_names_a_week_that_does_not_exist(cli):
     result = cli("instance", "export", "--week", "2026-W54")
     assert result.exit_code == 2 and "2026 has no week 54" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_each_client_carries_their_visits_per_day_rule_10(session):
+    world = small_association(session)
+    world.clients["Boris"].max_visits_per_day = 2
+    session.flush()
+    build = build_instance(session, W48)
+    per_day = {c["id"]: c["max_visits_per_day"] for c in build.document["clients"]}
+    assert per_day.pop(world.clients["Boris"].external_id) == 2
+    assert set(per_day.values()) == {1}
+    assert solver.load_instance(build.document).clients  # the solver reads the field

@@ -447,3 +447,15 @@ def test_cells_that_look_like_formulas_are_exported_inert_and_read_back_unchange
     with db.session_scope(db_url) as s:
         for name in ("out.csv", "out.xlsx"):
             assert import_file(s, "volunteers", tmp_path / name, actor="coordinator").unchanged == ["v002"]
+
+
+def test_a_clients_visits_per_day_default_to_one_and_are_imported_rule_10(db_url, tmp_path):
+    twice = [CLIENTS[0] | {"max_visits_per_day": "2"}] + [row | {"max_visits_per_day": ""} for row in CLIENTS[1:]]
+    with db.session_scope(db_url) as s:
+        import_all(s, tmp_path, clients=twice)
+    with db.session_scope(db_url) as s:
+        by_id = {c.external_id: c.max_visits_per_day for c in s.scalars(select(Client))}
+    assert by_id["c001"] == 2 and set(by_id.values()) - {2} == {1}
+    bad = [CLIENTS[0] | {"max_visits_per_day": "0"}]
+    with db.session_scope(db_url) as s, pytest.raises(InputError):
+        import_file(s, "clients", write(tmp_path / "bad.csv", bad), actor="coordinator")
