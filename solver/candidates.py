@@ -124,7 +124,9 @@ class Candidates:
         found = self._dist_vc.get(key)
         if found is None:
             found = self._dist_vc[key] = distance_km(
-                self.inst.travel, self.inst.volunteers[v].home, self.inst.clients[c].home
+                self.inst.travel,
+                self.inst.volunteers[v].home,
+                self.inst.clients[c].home,
             )
         return found
 
@@ -158,6 +160,15 @@ class Candidates:
             for v in vols:
                 result[v].append(r)
         return result
+
+    def same_day_pairs(self) -> int:
+        """Pairs of options one volunteer has on one day: what the travel constraints of a
+        whole-week model grow with (a week of flexible windows has many more than clients)."""
+        per_day: dict[tuple[int, int], int] = defaultdict(int)
+        for r in range(len(self.inst.requests)):
+            for o in self.all_options(r):
+                per_day[(o.volunteer, o.day)] += 1
+        return sum(n * (n - 1) // 2 for n in per_day.values())
 
     def travel_units(self, v: int, c: int) -> int:
         """Rule of preference 3 in whole 100 m: distance_km(volunteer home, client home)."""

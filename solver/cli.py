@@ -67,7 +67,10 @@ def report_invalid(path: Path, exc: InstanceError) -> NoReturn:
 
 
 TimeLimit = Annotated[float, typer.Option("--time-limit", "-t", help="Seconds to search.", min=0.1)]
-Workers = Annotated[int, typer.Option("--workers", "-w", help="CP-SAT workers (1: deterministic).", min=1)]
+Workers = Annotated[
+    int,
+    typer.Option("--workers", "-w", help="CP-SAT workers (1: deterministic).", min=1),
+]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
 
 
@@ -75,16 +78,29 @@ Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
 def solve_command(
     instance: Annotated[Path, typer.Argument(help="carecal-instance/1 JSON file ('-' for stdin).")],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the roster here (default stdout).")
+        Path | None,
+        typer.Option("--output", "-o", help="Write the roster here (default stdout)."),
     ] = None,
     time_limit: TimeLimit = 10.0,
     workers: Workers = 2,
     seed: Seed = 0,
     previous: Annotated[Path | None, typer.Option(help="Last week's roster: keep volunteers and slots.")] = None,
-    base: Annotated[Path | None, typer.Option(help="This week's roster to repair: keep what still holds.")] = None,
-    hold: Annotated[
-        list[str] | None, typer.Option(help="Request id never to hand to a new volunteer (repeatable).")
+    base: Annotated[
+        Path | None,
+        typer.Option(help="This week's roster to repair: keep what still holds."),
     ] = None,
+    hold: Annotated[
+        list[str] | None,
+        typer.Option(help="Request id never to hand to a new volunteer (repeatable)."),
+    ] = None,
+    max_moves: Annotated[
+        int,
+        typer.Option(
+            "--max-moves",
+            min=0,
+            help="With --base: other visits each freed request may move to be re-covered.",
+        ),
+    ] = 2,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     """Find the week's roster."""
@@ -122,6 +138,7 @@ def solve_command(
                 previous=previous_doc,
                 base=base_doc,
                 hold=hold or (),
+                max_moves=max_moves,
                 on_progress=on_progress,
             )
         except InstanceError as exc:
@@ -143,7 +160,10 @@ def solve_command(
 def explain_command(
     instance: Annotated[Path, typer.Argument(help="carecal-instance/1 JSON file.")],
     request: Annotated[str, typer.Argument(help="Request id.")],
-    roster: Annotated[Path | None, typer.Option(help="Explain against this roster (default: the greedy one).")] = None,
+    roster: Annotated[
+        Path | None,
+        typer.Option(help="Explain against this roster (default: the greedy one)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List the candidates for one request and which rules each breaks."""
@@ -170,7 +190,10 @@ def explain_command(
     table = Table("volunteer", "km", "ok", "breaks")
     for row in result["candidates"]:
         table.add_row(
-            row["volunteer"], f"{row['distance_km']:.1f}", "yes" if row["ok"] else "no", "; ".join(row["breaks"])
+            row["volunteer"],
+            f"{row['distance_km']:.1f}",
+            "yes" if row["ok"] else "no",
+            "; ".join(row["breaks"]),
         )
     out.print(table)
 
@@ -192,7 +215,11 @@ def generate_command(
     seed: Seed = 1,
     week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W48 (default: next week).")] = None,
     scenario: Annotated[
-        str, typer.Option("--scenario", help="easy, scarce (demand 1.5x supply) or flex (series on several weekdays).")
+        str,
+        typer.Option(
+            "--scenario",
+            help="easy, scarce (demand 1.5x supply) or flex (series on several weekdays).",
+        ),
     ] = "easy",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (default stdout).")] = None,
 ) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from solver.bounds import coverage_bound, relaxation_bound
 from solver.candidates import Candidates
 from solver.greedy import greedy, greedy_fill
-from solver.improve import insert_with_ejection
+from solver.improve import Budget, continuity_moves, insert_with_ejection
 from solver.instance import load_instance
 from solver.lns import large_neighbourhood_search
 from solver.model import SubProblem, WeekModel
@@ -33,7 +33,13 @@ from solver.schedule import Schedule
 def optimise(run: Run, pins: Assignment, workers: int, seed: int, deterministic: bool) -> tuple[str, int | None]:
     """Greedy, ejection chains, then CP-SAT (one model or neighbourhoods) into run.best.
     Returns the status and the best proven bound on weighted coverage (None: none)."""
-    inst, cands, prefs, time_limit, params = run.inst, run.cands, run.prefs, run.time_limit, run.params
+    inst, cands, prefs, time_limit, params = (
+        run.inst,
+        run.cands,
+        run.prefs,
+        run.time_limit,
+        run.params,
+    )
     status, proven = "FEASIBLE", None
     warm = greedy(cands, prefs, pins)
     run.offer(warm.assigned, "greedy")
@@ -51,9 +57,20 @@ def optimise(run: Run, pins: Assignment, workers: int, seed: int, deterministic:
     if not small:  # small weeks: CP-SAT's own bound suffices
         lp_seconds = max(params.relaxation_min_seconds, params.relaxation_share * time_limit)
         proven = relaxation_bound(inst, cands, time_limit=lp_seconds)
-    if len(inst.clients) > params.monolithic_max_clients:
+    whole_week = (
+        len(inst.clients) <= params.monolithic_max_clients and cands.same_day_pairs() <= params.monolithic_max_pairs
+    )
+    run.stats["whole_week_model"] = whole_week
+    if not whole_week:
         budget = time_limit if deterministic else run.remaining()
-        large_neighbourhood_search(run, pins, workers, seed, deterministic, budget=budget * (1 - params.polish_share))
+        large_neighbourhood_search(
+            run,
+            pins,
+            workers,
+            seed,
+            deterministic,
+            budget=budget * (1 - params.polish_share),
+        )
         polish = time_limit * params.polish_share if deterministic else run.remaining()
         large_neighbourhood_search(run, pins, workers, seed + 1, deterministic, budget=polish, polish=True)
         return status, proven
@@ -83,6 +100,7 @@ def solve(
     previous: dict[str, Any] | None = None,
     base: dict[str, Any] | None = None,
     hold: Iterable[str] = (),
+    max_moves: int = 2,
     on_progress: Progress | None = None,
     params: SearchParams = DEFAULT_PARAMS,
 ) -> dict[str, Any]:
@@ -90,7 +108,8 @@ def solve(
 
     `previous`: last week's roster (stability wishes). `base`: this week's roster to repair:
     what still holds stays, only freed and unassigned requests are re-solved. `hold`: request
-    ids that must not go to a new volunteer in a repair. With `workers=1` the run is
+    ids that must not go to a new volunteer in a repair, nor move. `max_moves`: in a repair,
+    how many other visits each freed request may move to be re-covered (0: none). With `workers=1` the run is
     deterministic for a given `seed` (time is then measured in CP-SAT's deterministic seconds).
     `params`: the search's tuning numbers (solver.params). Raises InstanceError for a document
     that is not a valid instance, pins that cannot hold included.
@@ -101,25 +120,37 @@ def solve(
     cands = Candidates(inst)
     prefs = previous_preferences(inst, previous)
     finishing = params.finish_seconds_per_request * len(inst.requests)
-    run = Run(inst, cands, prefs, max(0.1, time_limit - finishing), params, on_progress, started)
+    run = Run(
+        inst,
+        cands,
+        prefs,
+        max(0.1, time_limit - finishing),
+        params,
+        on_progress,
+        started,
+    )
     deterministic = workers <= 1
     proven: int | None = None
 
     if base is not None:
         status = "FEASIBLE"  # a repair keeps what holds: it proves nothing about the whole week
-        outcome = repair(run, base_assignments(inst, base), pins, set(hold), workers, seed, deterministic)
+        base_visits = base_assignments(inst, base)
+        outcome = repair(run, base_visits, pins, set(hold), workers, seed, deterministic, max_moves)
         run.stats.update(outcome.stats)
         reasons = outcome.reasons
     else:
         status, proven = optimise(run, pins, workers, seed, deterministic)
         reasons = {}
-    # Whatever still fits after the search goes in (cheap, and never hurts coverage).
+    # Whatever still fits after the search goes in (cheap, and never hurts coverage), and
+    # visits go back to volunteers their clients know where a move or a swap allows.
     final = Schedule(inst, cands)
     for r, (v, s) in run.best.items():
         final.add(r, v, s)
     if base is None:
         greedy_fill(final, prefs, range(len(inst.requests)))
         run.offer(final.assigned, "greedy")
+        continuity_moves(final, prefs, set(pins), Budget(None, params.continuity_attempts))
+        run.offer(final.assigned, "continuity")
         final = Schedule(inst, cands)
         for r, (v, s) in run.best.items():
             final.add(r, v, s)

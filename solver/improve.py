@@ -65,12 +65,16 @@ def insert_with_ejection(
     return kept
 
 
-def insert(schedule: Schedule, prefs: Preferences, r: int, volunteers: list[int] | None = None) -> bool:
-    """Put r with the first of its candidates (or of `volunteers`) that has room as the roster stands."""
+def insert(schedule: Schedule, prefs: Preferences, r: int) -> bool:
+    """Put r with the first of its candidates that has room as the roster stands: a volunteer
+    the client knows first (continuity), then the nearest."""
     request = schedule.inst.requests[r]
-    usual = prefs.starts[request.client]
+    usual, known = prefs.starts[request.client], prefs.volunteers[request.client]
     caps, minutes, need = schedule.capacity, schedule.minutes, request.duration
-    for v in schedule.cands.volunteers_of[r] if volunteers is None else volunteers:
+    vols = schedule.cands.volunteers_of[r]
+    if known:
+        vols = [v for v in vols if v in known] + [v for v in vols if v not in known]
+    for v in vols:
         if caps[v] - minutes[v] < need:
             continue  # the cheapest test first: most volunteers are full late in the search
         s = first_fit(schedule, r, v, usual)
@@ -80,10 +84,11 @@ def insert(schedule: Schedule, prefs: Preferences, r: int, volunteers: list[int]
     return False
 
 
-def victims(schedule: Schedule, pinned: set[int], r: int, v: int) -> list[int]:
+def victims(schedule: Schedule, prefs: Preferences, pinned: set[int], r: int, v: int) -> list[int]:
     """Visits whose removal could make room for r with v: v's visits on the days r could use
     (any day when v's weekly minutes are what blocks), and the client's own visits on those
-    days when the client's day is full (rule 10)."""
+    days when the client's day is full (rule 10). Visits by a volunteer their client does not
+    know come first: moving those costs no continuity."""
     inst = schedule.inst
     days = {o.day for o in schedule.cands.options_for(r, v)}
     if not days:
@@ -96,10 +101,14 @@ def victims(schedule: Schedule, pinned: set[int], r: int, v: int) -> list[int]:
     found |= {
         q for _, _, q in schedule.client_visits.get(c, ()) if schedule.day_of(schedule.assigned[q][1]) in own_days
     }
-    return sorted(q for q in found if q not in pinned)
+    requests, assigned = inst.requests, schedule.assigned
+    return sorted(
+        (q for q in found if q not in pinned),
+        key=lambda q: (assigned[q][0] in prefs.volunteers[requests[q].client], q),
+    )
 
 
-def _place(
+def place(
     schedule: Schedule,
     prefs: Preferences,
     pinned: set[int],
@@ -119,7 +128,7 @@ def _place(
     inst, cands = schedule.inst, schedule.cands
     usual = prefs.starts[inst.requests[r].client]
     for v in cands.volunteers_of[r][:candidates]:
-        for q in victims(schedule, pinned, r, v):
+        for q in victims(schedule, prefs, pinned, r, v):
             if q in moved:
                 continue
             q_volunteer, q_start = schedule.assigned[q]
@@ -127,7 +136,7 @@ def _place(
             start = first_fit(schedule, r, v, usual)
             if start is not None:
                 schedule.add(r, v, start)
-                if _place(
+                if place(
                     schedule,
                     prefs,
                     pinned,
@@ -145,16 +154,31 @@ def _place(
 
 
 def _eject_and_insert(
-    schedule: Schedule, prefs: Preferences, pinned: set[int], r: int, budget: Budget, params: SearchParams
+    schedule: Schedule,
+    prefs: Preferences,
+    pinned: set[int],
+    r: int,
+    budget: Budget,
+    params: SearchParams,
 ) -> bool:
     """Cover r by an ejection chain; failing that, by swapping out one visit that weighs less."""
-    if _place(schedule, prefs, pinned, r, params.ejection_depth, params.ejection_candidates, set(), budget, params):
+    if place(
+        schedule,
+        prefs,
+        pinned,
+        r,
+        params.ejection_depth,
+        params.ejection_candidates,
+        set(),
+        budget,
+        params,
+    ):
         return True
     inst, cands = schedule.inst, schedule.cands
     request = inst.requests[r]
     usual = prefs.starts[request.client]
     for v in cands.volunteers_of[r][: params.ejection_candidates]:
-        for q in victims(schedule, pinned, r, v):
+        for q in victims(schedule, prefs, pinned, r, v):
             if inst.requests[q].priority >= request.priority:
                 continue
             q_volunteer, q_start = schedule.assigned[q]
@@ -164,4 +188,70 @@ def _eject_and_insert(
                 schedule.add(r, v, start)
                 return True
             schedule.add(q, q_volunteer, q_start)
+    return False
+
+
+def continuity_moves(schedule: Schedule, prefs: Preferences, pinned: set[int], budget: Budget) -> int:
+    """Give visits back to volunteers their clients know, coverage untouched: a visit by a
+    stranger moves to a known volunteer who has room, or swaps with one of that volunteer's
+    own visits by a stranger (which goes to the first one's volunteer). Returns the moves kept."""
+    inst = schedule.inst
+    kept = 0
+    strangers = [
+        r
+        for r, (v, _) in sorted(schedule.assigned.items())
+        if r not in pinned
+        and prefs.volunteers[inst.requests[r].client]
+        and v not in prefs.volunteers[inst.requests[r].client]
+    ]
+    for r in strangers:
+        if budget.spent():
+            break
+        c = inst.requests[r].client
+        v, s = schedule.assigned[r]
+        known = [k for k in schedule.cands.volunteers_of[r] if k in prefs.volunteers[c]]
+        if not known:
+            continue
+        schedule.remove(r)
+        if _to_known(schedule, prefs, pinned, r, v, known):
+            kept += 1
+        else:
+            schedule.add(r, v, s)
+    return kept
+
+
+def _to_known(
+    schedule: Schedule,
+    prefs: Preferences,
+    pinned: set[int],
+    r: int,
+    v: int,
+    known: list[int],
+) -> bool:
+    """Place r (just removed from v) with one of `known`, directly or by a swap with one of
+    that volunteer's visits by a stranger, which goes to v; False leaves r out."""
+    inst = schedule.inst
+    usual = prefs.starts[inst.requests[r].client]
+    for k in known:
+        s = first_fit(schedule, r, k, usual)
+        if s is not None:
+            schedule.add(r, k, s)
+            return True
+    for k in known:
+        for day in {o.day for o in schedule.cands.options_for(r, k)}:
+            for *_, q in list(schedule.visits.get((k, day), ())):
+                qc = inst.requests[q].client
+                if q in pinned or k in prefs.volunteers[qc] or v not in schedule.cands.volunteers_of[q]:
+                    continue
+                q_start = schedule.assigned[q][1]
+                schedule.remove(q)
+                s = first_fit(schedule, r, k, usual)
+                if s is not None:
+                    schedule.add(r, k, s)
+                    t = first_fit(schedule, q, v, prefs.starts[qc])
+                    if t is not None:
+                        schedule.add(q, v, t)
+                        return True
+                    schedule.remove(r)
+                schedule.add(q, k, q_start)
     return False

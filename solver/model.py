@@ -86,8 +86,20 @@ class _Opt:
 
 
 class WeekModel:
-    def __init__(self, cands: Candidates, prefs: Preferences, sub: SubProblem, params: SearchParams):
-        self.inst, self.cands, self.prefs, self.sub, self.params = cands.inst, cands, prefs, sub, params
+    def __init__(
+        self,
+        cands: Candidates,
+        prefs: Preferences,
+        sub: SubProblem,
+        params: SearchParams,
+    ):
+        self.inst, self.cands, self.prefs, self.sub, self.params = (
+            cands.inst,
+            cands,
+            prefs,
+            sub,
+            params,
+        )
         self.model = cp_model.CpModel()
         self.hints: list[tuple[cp_model.IntVar, int]] = []
         self.hint_coverage = sum(cands.inst.requests[r].priority for r in sub.hint if r in sub.free)
@@ -308,7 +320,10 @@ class WeekModel:
         outside = 0
         for vol in inst.volunteers:
             if vol.index not in self.by_vol:
-                outside = max(outside, fairness_percent(self.fixed_minutes[vol.index], vol.max_minutes_per_week))
+                outside = max(
+                    outside,
+                    fairness_percent(self.fixed_minutes[vol.index], vol.max_minutes_per_week),
+                )
         peak = m.new_int_var(outside, max(outside, FAIRNESS_RANGE), "peak_share_percent")
         peak_hint = outside
         for v, opts in self.by_vol.items():
@@ -354,7 +369,12 @@ class WeekModel:
         def elapsed() -> float:
             return self._det if deterministic else time.perf_counter() - started
 
-        def outcome(assigned: Assignment, status: str, coverage_bound: int | None, coverage_seconds: float) -> Outcome:
+        def outcome(
+            assigned: Assignment,
+            status: str,
+            coverage_bound: int | None,
+            coverage_seconds: float,
+        ) -> Outcome:
             coverage = sum(self.inst.requests[r].priority for r in assigned)
             return Outcome(
                 assigned,
@@ -379,11 +399,19 @@ class WeekModel:
         kept = cp_model.LinearExpr.sum([o.x for o in self.opts if self.hint_value(o)] if keep_hint else [])
         scale = len(self.sub.hint) + 1 if keep_hint else 1
         m.maximize(scale * self.coverage + kept)
-        solver, status = self._run(max(0.01, time_limit * self.params.first_stage_share), workers, seed, deterministic)
+        solver, status = self._run(
+            max(0.01, time_limit * self.params.first_stage_share),
+            workers,
+            seed,
+            deterministic,
+        )
         bound = solver.best_objective_bound
         coverage_bound = math.floor(bound / scale + 1e-6) if math.isfinite(bound) else None
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # no roster in time; the bound still holds
-            return outcome({}, STATUS.get(status, "UNKNOWN"), coverage_bound, elapsed())
+        if status not in (
+            cp_model.OPTIMAL,
+            cp_model.FEASIBLE,
+        ):  # no roster in time, and no bound to trust
+            return outcome({}, STATUS.get(status, "UNKNOWN"), None, elapsed())
         assigned = self._assigned(solver)
         coverage = sum(self.inst.requests[r].priority for r in assigned)
         coverage_seconds = elapsed()
@@ -407,7 +435,12 @@ class WeekModel:
         if status2 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return outcome(assigned, "FEASIBLE", coverage_bound, coverage_seconds)
         done = proven and status2 == cp_model.OPTIMAL
-        return outcome(self._assigned(second), "OPTIMAL" if done else "FEASIBLE", coverage_bound, coverage_seconds)
+        return outcome(
+            self._assigned(second),
+            "OPTIMAL" if done else "FEASIBLE",
+            coverage_bound,
+            coverage_seconds,
+        )
 
     def _run(
         self, limit: float, workers: int, seed: int, deterministic: bool

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class SearchParams:
     # --- the whole solve (solver.engine)
-    monolithic_max_clients: int = 300  # up to here one CP-SAT model of the whole week
+    monolithic_max_clients: int = 300  # up to here one CP-SAT model of the whole week ...
+    monolithic_max_pairs: int = 200_000  # ... if its volunteers' same-day option pairs stay below this
     small_week_clients: int = 100  # up to here that model aims at a proof (one worker), above at progress
     ejection_share: float = 0.5  # of the time limit, at most, for the ejection-chain search
     ejection_attempts_per_second: int = 2500  # its deterministic budget with one worker
@@ -48,6 +49,7 @@ class SearchParams:
     ejection_next_candidates: int = 6  # ... and deeper in the chain
     ejection_depth: int = 3
     ejection_passes: int = 5
+    continuity_attempts: int = 20_000  # placement attempts of the last pass giving visits back to known faces
 
     # --- repair and pins
     repair_seconds: float = 2.0

@@ -49,7 +49,7 @@ class Format(str, Enum):
 # --------------------------------------------------------------------------- plan / replan
 
 
-def _solve_with_progress(prepared, time_limit: float):
+def _solve_with_progress(prepared, time_limit: float, max_moves: int = planning.RESCUE_MOVES):
     with Progress(
         TextColumn("[bold]solving {task.fields[week]}"),
         BarColumn(),
@@ -68,7 +68,7 @@ def _solve_with_progress(prepared, time_limit: float):
             )
 
         try:
-            return planning.solve_week(prepared, time_limit=time_limit, on_progress=on_progress)
+            return planning.solve_week(prepared, time_limit=time_limit, max_moves=max_moves, on_progress=on_progress)
         except KeyboardInterrupt:
             err_console.print("[red]interrupted:[/] nothing was stored; every version is as it was")
             raise typer.Exit(130) from None
@@ -151,19 +151,23 @@ def replan(
     week: str = WeekOption,
     time_limit: float = typer.Option(10.0, "--time-limit", min=0.5, help="seconds the solver may take"),
     from_version: int = typer.Option(None, "--from", help="version to repair (default: the latest)"),
+    no_moves: bool = typer.Option(
+        False, "--no-moves", help="move no other visit to re-cover a freed one (only what the overrides touch changes)"
+    ),
     actor: str = ActorOption,
     now: str = NowOption,
 ) -> None:
     """Repair the latest version after overrides, moving only what they touch.
 
-    Untouched visits keep volunteer and time. Visits starting within 48 hours are never
-    handed to another volunteer automatically: they are listed as "needs a substitute"
-    with ranked suggestions.
+    Untouched visits keep volunteer and time, except that a freed visit may be re-covered by
+    moving up to two other visits (none starting within 48 hours); every such move is
+    listed. Visits starting within 48 hours are never handed to another volunteer
+    automatically: they are listed as "needs a substitute" with ranked suggestions.
     """
     iso, who = IsoWeek.parse(week), config.actor(actor)
     with session() as s:
         prepared = planning.prepare_replan(s, iso, now=parse_now(now), from_version=from_version)
-    prepared = _solve_with_progress(prepared, time_limit)
+    prepared = _solve_with_progress(prepared, time_limit, 0 if no_moves else planning.RESCUE_MOVES)
     with session() as s:
         version = versions.store_version(s, prepared, who)
         suggestions = views.substitutes(version)
@@ -172,6 +176,8 @@ def replan(
         f"replanned from version {prepared.based_on}; see the changes with `carecal roster diff --week {iso}`"
     )
     _print_summary(stored, prepared, suggestions)
+    for line in planning.moves_in_words(prepared.roster):
+        console.print(f"[bold]moved:[/] {line}", highlight=False)
 
 
 # --------------------------------------------------------------------------- look at it

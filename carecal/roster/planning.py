@@ -23,6 +23,8 @@ from carecal.weeks import IsoWeek
 # Visits starting this soon are never handed to another volunteer by a replan (docs/roster.md:
 # reassignment at short notice feels like coercion; offer, don't impose).
 HOLD_HOURS = 48
+# A replan may move this many other visits to re-cover each freed one (`--no-moves`: none).
+RESCUE_MOVES = 2
 
 
 def prepare_plan(session: Session, week: IsoWeek) -> SolvedWeek:
@@ -67,10 +69,12 @@ def solve_week(
     time_limit: float = 10.0,
     workers: int = 2,
     seed: int = 0,
+    max_moves: int = RESCUE_MOVES,
     on_progress: Callable[[dict], None] | None = None,
 ) -> SolvedWeek:
     """Run the solver (pure; no database). Pins the solver finds impossible become an
-    InputError naming the overrides to fix."""
+    InputError naming the overrides to fix. In a replan, each visit an override freed may be
+    re-covered by moving up to `max_moves` other visits (none within 48 hours; 0: none)."""
     try:
         prepared.roster = solver.solve(
             prepared.build.document,
@@ -80,6 +84,7 @@ def solve_week(
             previous=prepared.build.previous,
             base=prepared.base,
             hold=prepared.hold,
+            max_moves=max_moves,
             on_progress=on_progress,
         )
     except solver.InstanceError as error:
@@ -133,3 +138,17 @@ def summary(roster: dict, instance: dict) -> dict:
             for v in instance["volunteers"]
         ],
     }
+
+
+def moves_in_words(roster: dict) -> list[str]:
+    """The visits a replan moved to re-cover freed ones, one line each, for the coordinator
+    to tell the volunteers concerned."""
+
+    def when(visit: dict) -> str:
+        start = datetime.fromisoformat(visit["start"])
+        return f"{visit['volunteer']} {start:%a %d.%m. %H:%M}"
+
+    return [
+        f"{m['request']}: {when(m['from'])} → {when(m['to'])} (to re-cover {m['for']})"
+        for m in roster.get("stats", {}).get("moves", [])
+    ]

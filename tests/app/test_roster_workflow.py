@@ -1,7 +1,7 @@
 """The coordinator's week: plan, show, publish, export, override, replan, diff, suggest, explain."""
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import jsonschema
@@ -160,8 +160,21 @@ def test_done_when_absence_then_replan_moves_only_that_volunteers_visits(cli, db
         "maria",
     )
     assert result.exit_code == 0, result.stderr
-    result = cli("roster", "replan", "--week", WEEK, "--time-limit", "5", "--now", SUNDAY_BEFORE, "--actor", "maria")
+    result = cli(
+        "roster",
+        "replan",
+        "--week",
+        WEEK,
+        "--time-limit",
+        "5",
+        "--now",
+        SUNDAY_BEFORE,
+        "--actor",
+        "maria",
+        "--no-moves",
+    )
     assert result.exit_code == 0, result.stderr
+    assert "moved:" not in result.stdout
 
     changes = json.loads(cli("roster", "diff", "--week", WEEK, "--format", "json").stdout)
     assert (changes["from"], changes["to"]) == (1, 2)
@@ -408,3 +421,45 @@ def test_a_visit_cancelled_in_the_roster_stays_cancelled_through_a_replan(cli, d
         again = [v for v in version.visits if v.request_key == ids["Raissa#"]]
         assert [(v.status, v.volunteer.external_id, v.starts_at) for v in again] == [("cancelled", *kept)]
         assert ids["Raissa#"] not in {u.request_key for u in version.unassigned}
+
+
+def test_a_replan_may_move_other_visits_to_re_cover_freed_ones_and_lists_every_move(cli, db_url):
+    setup_world(db_url)
+    assert cli("roster", "plan", "--week", WEEK, "--time-limit", "5").exit_code == 0
+    published = visits_by_request(db_url, 1)
+    busiest = max({v for v, _ in published.values()}, key=lambda v: sum(1 for x, _ in published.values() if x == v))
+    theirs = {key for key, (v, _) in published.items() if v == busiest}
+    absent = ("override", "absence", busiest, "--from", "2026-11-23", "--to", "2026-11-29", "--reason", "ill")
+    assert cli(*absent).exit_code == 0
+    result = cli("roster", "replan", "--week", WEEK, "--time-limit", "5", "--now", SUNDAY_BEFORE)
+    assert result.exit_code == 0, result.stderr
+    with db.session_scope(db_url) as s:
+        version = s.scalars(select(RosterVersion).where(RosterVersion.number == 2)).one()
+        stats = version.stats["solver"]
+    moved = {m["request"] for m in stats["moves"]}
+    replanned = visits_by_request(db_url, 2)
+    others_changed = {key for key in published.keys() - theirs if replanned.get(key) != published[key]}
+    assert others_changed == moved  # nobody else's visit changed unless it is listed as a move
+    assert stats["moved"] == len(stats["moves"]) <= 2 * stats["freed"]
+    cutoff = datetime.fromisoformat(SUNDAY_BEFORE) + timedelta(hours=48)
+    for move in stats["moves"]:
+        assert move["for"] in theirs
+        assert datetime.fromisoformat(move["from"]["start"]) >= cutoff
+        assert datetime.fromisoformat(move["to"]["start"]) >= cutoff
+        assert f"{move['request']}: " in result.stdout
+    assert planning.moves_in_words({"stats": {"moves": []}}) == []
+    line = planning.moves_in_words(
+        {
+            "stats": {
+                "moves": [
+                    {
+                        "request": "c020-1#1",
+                        "for": "c017-2#1",
+                        "from": {"volunteer": "v003", "start": "2026-11-24T14:00:00+01:00"},
+                        "to": {"volunteer": "v008", "start": "2026-11-24T15:30:00+01:00"},
+                    }
+                ]
+            }
+        }
+    )
+    assert line == ["c020-1#1: v003 Tue 24.11. 14:00 → v008 Tue 24.11. 15:30 (to re-cover c017-2#1)"]

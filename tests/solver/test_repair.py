@@ -50,7 +50,7 @@ def test_repair_keeps_every_visit_the_absence_does_not_touch(solved):
     inst, base = solved
     gone = busiest(base)
     changed = absent_all_tuesday(inst, gone)
-    result = solve(changed, time_limit=2, base=base)
+    result = solve(changed, time_limit=2, base=base, max_moves=0)
     assert check(changed, result).ok
     kept = visits_not_involving(base, gone)
     after = sorted((a["request"], a["volunteer"], a["start"]) for a in result["assignments"])
@@ -132,3 +132,68 @@ def test_repair_keeps_rule_10_when_a_freed_visit_finds_a_new_day():
     report = check(changed, result)
     assert report.ok, [(v.rule, v.message) for v in report.violations]
     assert len({a["start"][:10] for a in result["assignments"]}) == len(result["assignments"])
+
+
+def rescue_week() -> dict:
+    """v1 and v2 share Tuesday 13:00-15:00; c1 knows only v1's language, c2 both. v1 gets
+    ill: c1 can be rescued only if c2 moves from v2 to ... nobody; with v3 free (ru only,
+    c2's language) c2 moves to v3 and v2 takes c1."""
+    slot = [{"day": "tue", "from": "13:00", "to": "15:00"}]
+    return instance(
+        [
+            volunteer("v1", home=HOMES[1], languages=["de", "ru"], availability=slot),
+            volunteer("v2", home=HOMES[2], languages=["de", "ru"], availability=slot),
+            volunteer("v3", home=HOMES[3], languages=["ru"], availability=slot),
+        ],
+        [
+            client("c1", home=HOMES[1], languages=["de"], requests=[request("c1-1", priority=2, windows=slot)]),
+            client("c2", home=HOMES[2], languages=["ru"], requests=[request("c2-1", windows=slot)]),
+        ],
+    )
+
+
+def test_rescue_moves_another_visit_to_re_cover_a_freed_one_and_lists_the_move():
+    inst = rescue_week()
+    base = {
+        "format": "carecal-roster/1",
+        "week": inst["week"],
+        "status": "FEASIBLE",
+        "assignments": [
+            {
+                "request": "c1-1",
+                "client": "c1",
+                "volunteer": "v1",
+                "start": local("2026-11-24 13:00"),
+                "end": local("2026-11-24 15:00"),
+            },
+            {
+                "request": "c2-1",
+                "client": "c2",
+                "volunteer": "v2",
+                "start": local("2026-11-24 13:00"),
+                "end": local("2026-11-24 15:00"),
+            },
+        ],
+        "unassigned": [],
+        "stats": {"objective": 0, "best_bound": 0, "solve_seconds": 0},
+    }
+    changed = absent_all_tuesday(inst, "v1")
+    without = solve(changed, time_limit=2, base=base, max_moves=0)
+    assert assignment_of(without, "c1-1") is None  # today's behaviour: nobody else moves
+    assert assignment_of(without, "c2-1")["volunteer"] == "v2"
+    result = solve(changed, time_limit=2, base=base)
+    assert check(changed, result).ok
+    assert assignment_of(result, "c1-1")["volunteer"] == "v2"
+    assert assignment_of(result, "c2-1")["volunteer"] == "v3"
+    stats = result["stats"]
+    assert (stats["freed"], stats["rescued"], stats["moved"]) == (1, 1, 1)
+    assert stats["moves"] == [
+        {
+            "request": "c2-1",
+            "for": "c1-1",
+            "from": {"volunteer": "v2", "start": local("2026-11-24 13:00")},
+            "to": {"volunteer": "v3", "start": local("2026-11-24 13:00")},
+        }
+    ]
+    held = solve(changed, time_limit=2, base=base, hold=["c2-1"])  # within 48 hours: never moves
+    assert assignment_of(held, "c2-1")["volunteer"] == "v2" and assignment_of(held, "c1-1") is None
