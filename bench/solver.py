@@ -14,7 +14,10 @@ Cases besides greedy/full, each on the first scenario given:
 - replan (L): the busiest volunteer becomes absent all week and the week is re-solved from
   the roster (`base=`): freed visits, rescued ones, other visits moved, against a fresh solve
   of the changed week;
-- next week (M): the same people a week later, with this week's roster as `previous=`.
+- next week (M): the same people a week later, with this week's roster as `previous=`;
+- cores (`--simulate-cores 1,4,8`, L): one deterministic worker that solves N
+  neighbourhoods per round one after the other and counts only the longest, as N cores
+  would; the time limit is then CP-SAT's deterministic seconds.
 """
 
 from __future__ import annotations
@@ -129,7 +132,7 @@ def greedy_roster(instance: dict[str, Any], on_complete: Any = lambda: None) -> 
 
 
 def _child(spec_path: str) -> None:
-    from solver import solve
+    from solver import SearchParams, solve
 
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     instance = json.loads(Path(spec["instance"]).read_text(encoding="utf-8"))
@@ -155,6 +158,7 @@ def _child(spec_path: str) -> None:
             base=base,
             previous=previous,
             on_progress=on_progress,
+            params=SearchParams(simulated_workers=spec.get("simulated_workers", 0)),
         )
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
@@ -184,6 +188,7 @@ def measure(
     seed: int,
     base_path: Path | None = None,
     previous_path: Path | None = None,
+    simulated_workers: int = 0,
 ) -> Run:
     """Run one solve in a fresh process; a crash or a hang is recorded as such, not raised."""
     name = f"{scenario}-{size}-{method}".replace(" ", "-")
@@ -199,6 +204,7 @@ def measure(
                 "time_limit": time_limit,
                 "workers": workers,
                 "seed": seed,
+                "simulated_workers": simulated_workers,
             }
         )
     )
@@ -208,7 +214,7 @@ def measure(
             check=True,
             capture_output=True,
             text=True,
-            timeout=3 * time_limit + 300,
+            timeout=3 * time_limit * max(1, simulated_workers) + 300,
         )
     except subprocess.CalledProcessError as exc:
         last = (exc.stderr or "").strip().splitlines()[-1:] or [""]
@@ -312,6 +318,7 @@ def run_bench(
     week: str = BENCH_WEEK,
     progress: Any = print,
     cases: bool = True,
+    simulate_cores: tuple[int, ...] = (),
 ) -> Bench:
     """Greedy against the full solve per scenario and size, plus (with `cases`) the replan
     case (L) and the next week (M) on the first scenario."""
@@ -349,6 +356,22 @@ def run_bench(
                     bench.next_week = _next_week(workdir, full, seed, week, limit, workers, progress)
                     bench.runs.append(bench.next_week.run)
                 if size == REPLAN_SIZE:
+                    for cores in simulate_cores:
+                        progress(f"{scenario} {size}: {cores} simulated cores, {limit:g} deterministic s")
+                        bench.runs.append(
+                            measure(
+                                workdir,
+                                scenario,
+                                size,
+                                f"{cores} cores (simulated)",
+                                instance,
+                                instance_path,
+                                time_limit=limit,
+                                workers=1,
+                                seed=seed,
+                                simulated_workers=cores,
+                            )
+                        )
                     bench.replan = _replan(workdir, instance, full, limit, workers, seed, progress)
                     bench.runs.append(bench.replan.run)
                     if bench.replan.fresh is not None:
@@ -509,7 +532,7 @@ def rows(runs: list[Run]) -> list[list[str]]:
             table.append([r.scenario, r.size, r.method, r.status] + ["–"] * (len(COLUMNS) - 4))
             continue
         m = r.metrics
-        base = greedy.get((r.scenario, r.size)) if r.method in ("full", "next week", "fresh") else None
+        base = greedy.get((r.scenario, r.size)) if r.method != "greedy" and r.method != "replan" else None
         gain, closed = ratio(r, base), share_closed(r, base)
         ceiling_gain = (
             None
@@ -595,6 +618,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-cases", action="store_true", help="skip the replan and next-week cases")
+    parser.add_argument("--simulate-cores", default="", help="comma-separated core counts to simulate on L, e.g. 1,4,8")
     parser.add_argument("-o", "--output", type=Path, help="also write the Markdown report here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -616,6 +640,7 @@ def main(argv: list[str] | None = None) -> int:
         args.workers,
         progress=lambda msg: print(msg, file=sys.stderr),
         cases=not args.no_cases,
+        simulate_cores=tuple(int(n) for n in args.simulate_cores.split(",") if n.strip()),
     )
     report = markdown(bench, command.strip())
     print(report)

@@ -187,9 +187,11 @@ def large_neighbourhood_search(
     returns the number of improving rounds. `polish`: neighbourhoods for the lower tiers.
 
     With several workers, as many neighbourhoods are solved at once (one CP-SAT worker
-    each; CP-SAT releases the GIL). They share no volunteer and no free request, and a
-    result that would break rule 8 or 10 with another's is dropped; each is kept or dropped
-    on its own merit. With one worker the search is sequential and deterministic."""
+    each; CP-SAT releases the GIL); `params.simulated_workers` does the same one after the
+    other in a deterministic run, counting each batch's longest solve only. They share no
+    volunteer and no free request, and a result that would break rule 8 or 10 with
+    another's is dropped; each is kept or dropped on its own merit. With one worker the
+    search is sequential and deterministic."""
     params = run.params
     rng = random.Random(seed)
     cands = run.cands
@@ -197,7 +199,11 @@ def large_neighbourhood_search(
     active = [v for v in range(len(run.inst.volunteers)) if cands.requests_of_volunteer[v]]
     if not active:
         return 0
-    parallel = 1 if deterministic else max(1, workers)
+    if deterministic:
+        parallel = max(1, params.simulated_workers)
+    else:
+        parallel = max(1, workers)
+    threads = 1 if deterministic else parallel  # simulated workers run one after the other
     if budget is None:
         budget = run.time_limit if deterministic else run.time_limit - run.elapsed()
     started = time.perf_counter()
@@ -205,7 +211,7 @@ def large_neighbourhood_search(
     improved = done = 0
     size = params.initial_neighbours
     counts = run.stats.setdefault("lns", {"rounds": Counter(), "improved": Counter(), "sizes": Counter()})
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
+    with ThreadPoolExecutor(max_workers=threads) as pool:
         while rounds is None or done < rounds:
             left = budget - (spent if deterministic else time.perf_counter() - started)
             if left < params.min_round_seconds:

@@ -43,6 +43,10 @@ class SearchParams:
     chain_share: float = 0.8  # of neighbourhoods, built around an uncovered request (else around a volunteer)
     chain_first_volunteers: int = 4  # the target's nearest candidates that start a chain neighbourhood
     chain_takers: int = 6  # per freed visit, candidates who could take it over
+    # With one worker (deterministic): solve this many neighbourhoods per round one after the
+    # other and count only the longest, as that many cores would (0: one per round). The
+    # benchmark's way to tell what 4 or 8 cores would bring without having them.
+    simulated_workers: int = 0
 
     # --- insertion with ejection chains (solver.improve)
     ejection_candidates: int = 30  # of an uncovered request's nearest candidates, how many may make room

@@ -158,3 +158,15 @@ def test_ejection_moves_a_series_visit_to_another_day_rule_10():
     days = sorted(inst.clock.day_of(s) for _, s in schedule.assigned.values())
     assert days == [1, 2]
     assert check(doc, engine.solve(doc, time_limit=1)).ok
+
+
+def test_simulated_cores_solve_more_neighbourhoods_in_the_same_deterministic_time(small):
+    """With one worker, `simulated_workers` solves that many neighbourhoods a round one after
+    the other and counts only the longest, as that many cores would."""
+    rounds = {}
+    for cores in (1, 4):
+        params = SearchParams(monolithic_max_clients=0, simulated_workers=cores)
+        result = engine.solve(small, time_limit=1.0, workers=1, seed=2, params=params)
+        assert check(small, result).ok
+        rounds[cores] = sum(result["stats"]["lns_rounds"].values())
+    assert rounds[4] > 2 * rounds[1]
