@@ -4,8 +4,9 @@ import typer
 
 from carecal import config, lookup
 from carecal.cli.common import ActorOption, console, db_url, noun, session
-from carecal.errors import Conflict
+from carecal.errors import Conflict, InputError
 from carecal.feeds import tokens
+from carecal.feeds.app import DEFAULT_TRUSTED_PROXIES
 from carecal.models import Client, Volunteer
 
 app = noun("feed", "Personal calendar subscription feeds.")
@@ -63,14 +64,47 @@ def revoke(owner: str = OwnerArgument, client: bool = ClientOption, actor: str =
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (keep loopback behind a TLS proxy)"),
     port: int = typer.Option(8080, "--port", help="TCP port"),
+    workers: int = typer.Option(2, "--workers", min=1, help="worker processes (about one per CPU core)"),
+    token_rate: str = typer.Option(
+        "20/30",
+        "--token-rate",
+        help="per feed link: BURST requests at once, then one every SECONDS (BURST/SECONDS); 0 = no limit",
+    ),
+    trusted_proxy: list[str] = typer.Option(
+        list(DEFAULT_TRUSTED_PROXIES),
+        "--trusted-proxy",
+        help="address of the TLS proxy whose X-Forwarded-For names the client (repeatable)",
+    ),
+    header_timeout: float = typer.Option(
+        10.0, "--header-timeout", min=0.001, max=60, help="seconds a client has to send its request head"
+    ),
 ) -> None:
-    """Serve /feeds/<token>.ics: published visits from 4 weeks back to 8 weeks ahead."""
+    """Serve /feeds/<token>.ics: published visits from 4 weeks back to 8 weeks ahead.
+
+    Several worker processes (granian), each answering unchanged feeds from memory. The
+    access log names the route, never the link. See docs/feeds.md for a TLS proxy in front.
+    """
     from carecal import db
     from carecal.feeds.app import serve as run_server
+    from carecal.feeds.app import token_rate as parse_token_rate
 
+    try:
+        parse_token_rate(token_rate)
+    except ValueError as error:
+        raise InputError(str(error)) from None
     db.require_current(db_url())
-    console.print(f"serving calendar feeds on http://{host}:{port}/feeds/<token>.ics (Ctrl-C stops)")
-    run_server(db_url(), host=host, port=port)
+    console.print(
+        f"serving calendar feeds on http://{host}:{port}/feeds/<token>.ics with {workers} workers (Ctrl-C stops)"
+    )
+    run_server(
+        db_url(),
+        host=host,
+        port=port,
+        workers=workers,
+        token_rate_text=token_rate,
+        trusted_proxies=trusted_proxy,
+        header_timeout=header_timeout,
+    )
 
 
 def _print_links(owner: str, token: str) -> None:

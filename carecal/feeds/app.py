@@ -1,51 +1,60 @@
-"""The subscription server: `GET|HEAD /feeds/<token>.ics`, a Starlette app run by uvicorn.
+"""The subscription server: `GET|HEAD /feeds/<token>.ics`, a Starlette app.
 
-Each request renders the whole calendar first (so Content-Length and a strong ETag, the
-body's hash, are known), then answers 304 when the caller already has exactly that. The
-token never reaches a log: uvicorn's access log is off and our own line shows the path
-with the token replaced.
+Feeds are answered from memory while nothing changed (`carecal.feeds.cache`): a
+conditional re-fetch costs one tiny query and a header comparison, never a render.
+
+What it gives away, by construction rather than by filtering:
+- logs name the route template (`/feeds/{token}.ics`, or `-` for no route), never the path
+  the client sent, so no spelling of a token reaches a log; a failure is one line with the
+  error's class, never its message (SQL parameters) or a traceback;
+- every answer, Starlette's own 404 and 405 included, carries the private headers and a
+  Content-Security-Policy that allows nothing;
+- unknown tokens are limited per client address (the forwarded one when the peer is a
+  trusted proxy), so guessing is slow; known tokens have their own bucket each.
 """
 
-import hashlib
+import ipaddress
+import json
 import logging
-import re
+import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from carecal import db
 from carecal.clock import now as clock_now
 from carecal.feeds import tokens
-from carecal.feeds.calendars import RenderedCalendar, subscription_calendar
-from carecal.weeks import DEFAULT_TZ, to_local
+from carecal.feeds.cache import CachedFeed, FeedCache
 
 log = logging.getLogger("carecal.feeds")
 
-_TOKEN_IN_PATH = re.compile(r"/feeds/[^/?]*")
-
-# Sent with every answer, 404 and 429 included: feeds are private, never indexed, and
-# their URL must not leak to another site through a Referer header.
+# Sent with every answer, whatever its status: feeds are private, never indexed, never
+# rendered as a page, and their URL must not leak to another site through a Referer.
 PRIVATE_HEADERS = {
     "Cache-Control": "private",
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex",
     "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'",
 }
+FEED_ROUTE = "/feeds/{token}.ics"
+# A proxy on the same machine (the documented set-up) is trusted to say who the client is.
+DEFAULT_TRUSTED_PROXIES = ("127.0.0.1", "::1")
 
 
 class RateLimiter:
-    """A token bucket per feed token (by hash): `burst` requests at once, then one more every
-    `refill_seconds`. Calendar apps poll every 15 minutes to a day, so the default only
-    stops runaway clients and guessing. Memory is bounded: the least recently used buckets
-    are dropped first (a dropped bucket starts full again, which only errs towards serving)."""
+    """A token bucket per key: `burst` requests at once, then one more every
+    `refill_seconds`. Memory is bounded: the least recently used buckets are dropped first
+    (a dropped bucket starts full again, which only errs towards serving)."""
 
     def __init__(
         self,
@@ -58,14 +67,15 @@ class RateLimiter:
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def allow(self, key: str) -> tuple[bool, float]:
-        """(allowed, seconds until the next request would be allowed)."""
+    def allow(self, key: str, *, take: bool = True) -> tuple[bool, float]:
+        """(allowed, seconds until the next request would be allowed); `take=False` only
+        looks, without using up a request."""
         now = self.clock()
         with self._lock:
             level, at = self._buckets.pop(key, (float(self.burst), now))
             level = min(float(self.burst), level + (now - at) / self.refill_seconds)
             allowed = level >= 1.0
-            if allowed:
+            if allowed and take:
                 level -= 1.0
             self._buckets[key] = (level, now)
             while len(self._buckets) > self.max_buckets:
@@ -73,67 +83,123 @@ class RateLimiter:
         return allowed, 0.0 if allowed else (1.0 - level) * self.refill_seconds
 
 
+def token_rate(text: str) -> RateLimiter | None:
+    """`--token-rate BURST/SECONDS` (e.g. `20/30`: 20 at once, then one every 30 s); `0`: off."""
+    if text.strip() == "0":
+        return None
+    burst, _, seconds = text.partition("/")
+    try:
+        limiter = RateLimiter(int(burst), float(seconds))
+    except ValueError:
+        raise ValueError(f"--token-rate {text!r}: give BURST/SECONDS, e.g. 20/30, or 0 for no limit") from None
+    if limiter.burst < 1 or limiter.refill_seconds <= 0:
+        raise ValueError(f"--token-rate {text!r}: BURST must be at least 1 and SECONDS above 0")
+    return limiter
+
+
 def create_app(
-    db_url: str, *, rate_limiter: RateLimiter | None = None, clock: Callable[[], datetime] = clock_now
+    db_url: str,
+    *,
+    rate_limiter: RateLimiter | None = None,
+    miss_limiter: RateLimiter | None = None,
+    trusted_proxies: Iterable[str] = DEFAULT_TRUSTED_PROXIES,
+    clock: Callable[[], datetime] = clock_now,
+    cache: FeedCache | None = None,
 ) -> Starlette:
-    """The feed server for the database at `db_url`. `clock` (aware now) decides the window
-    of weeks and caps Last-Modified; tests pass a fixed one."""
-    limiter = rate_limiter or RateLimiter()
+    """The feed server for the database at `db_url`. `rate_limiter` limits each token
+    (None: no limit); `clock` (aware now) decides the window of weeks and caps
+    Last-Modified. The app's `state.cache` counts reads and renders."""
+    cache = cache or FeedCache(db_url)
+    # Unknown tokens per client address: a calendar app still polling a rotated link stays
+    # well inside it; a guesser gets one try a minute.
+    misses = miss_limiter or RateLimiter(burst=10, refill_seconds=60)
+    proxies = frozenset(_normalised(p) for p in trusted_proxies)
 
-    def feed(request: Request) -> Response:
+    async def feed(request: Request) -> Response:
         token = request.path_params["token"]
-        allowed, retry_after = limiter.allow(tokens.hash_token(token))
-        if not allowed:
+        address = client_address(request.scope, proxies)
+        guessing, retry_after = misses.allow(address, take=False)
+        if not guessing:
             return _plain(429, "Too Many Requests", {"Retry-After": str(max(1, round(retry_after)))})
+        token_hash = tokens.hash_token(token)
+        if rate_limiter is not None:
+            allowed, retry_after = rate_limiter.allow(token_hash)
+            if not allowed:
+                return _plain(429, "Too Many Requests", {"Retry-After": str(max(1, round(retry_after)))})
         now = clock()
-        calendar = _calendar_for(db_url, token, to_local(now, DEFAULT_TZ).date())
-        if calendar is None:
+        try:
+            found = cache.remembered(token_hash, now)
+            if found is None or (found.body is None and not _not_modified(request, found)):
+                found = await run_in_threadpool(cache.read, token, now, need_body=not _conditional(request))
+            if found is not None and found.body is None and not _not_modified(request, found):
+                found = await run_in_threadpool(cache.read, token, now, need_body=True)
+        except Exception as error:  # e.g. the database locked or gone: one line, no SQL, no traceback
+            log.warning("GET %s answered 503: %s", FEED_ROUTE, type(error).__name__)
+            return _plain(503, "Service Unavailable", {"Retry-After": "30"})
+        if found is None:
+            misses.allow(address)
             return _plain(404, "Not Found")
-        return _conditional(request, calendar, now)
+        return _answer(request, found, now)
 
-    app = Starlette(routes=[Route("/feeds/{token}.ics", feed, methods=["GET", "HEAD"])])
-    app.add_middleware(_TokenFreeAccessLog)
+    app = Starlette(routes=[Route(FEED_ROUTE, feed, methods=["GET", "HEAD"])])
+    app.router.redirect_slashes = False  # a redirect would echo the path with its token
+    app.state.cache = cache
+    app.add_middleware(_PrivateAnswers)
+    app.add_middleware(_RouteAccessLog)
     return app
 
 
-def _calendar_for(db_url: str, token: str, today: date) -> RenderedCalendar | None:
-    """The calendar a live token opens, rendered; None for unknown, revoked or disowned."""
-    with db.session_scope(db_url) as session:
-        row = tokens.find(session, token)
-        if row is None:
-            return None
-        owner = row.volunteer or row.client
-        if not owner.active:
-            return None
-        if row.client is not None and not row.client.family_feed_opt_in:  # consent withdrawn: the link dies
-            return None
-        return subscription_calendar(session, owner, today)
+def client_address(scope: dict, trusted_proxies: frozenset[str]) -> str:
+    """Who is asking: the peer, or behind a trusted proxy the last address it forwarded
+    that is not itself a trusted proxy (the one the proxy saw; earlier entries are the
+    client's own claim)."""
+    peer = _normalised(scope["client"][0]) if scope.get("client") else "-"
+    if peer not in trusted_proxies:
+        return peer
+    forwarded = [
+        value.decode("latin-1") for name, value in scope.get("headers", []) if name.lower() == b"x-forwarded-for"
+    ]
+    hops = [_normalised(hop.strip()) for line in forwarded for hop in line.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted_proxies:
+            return hop
+    return peer
 
 
-def _conditional(request: Request, calendar: RenderedCalendar, now: datetime) -> Response:
-    etag = '"' + hashlib.sha256(calendar.body).hexdigest()[:40] + '"'
-    # Never later than the response's Date (RFC 9110 §8.8.2.1), e.g. a roster published
-    # with a clock ahead of ours.
-    last_modified = min(calendar.last_modified, now).astimezone(UTC).replace(microsecond=0)
-    headers = {
-        **PRIVATE_HEADERS,
-        "ETag": etag,
-        "Last-Modified": format_datetime(last_modified, usegmt=True),
-    }
-    if _not_modified(request, etag, last_modified):
+@lru_cache(maxsize=4096)
+def _normalised(address: str) -> str:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return address
+
+
+def _answer(request: Request, feed: CachedFeed, now: datetime) -> Response:
+    headers = {"ETag": feed.etag, "Last-Modified": format_datetime(_last_modified(feed, now), usegmt=True)}
+    if _not_modified(request, feed, now):
         return Response(status_code=304, headers=headers)
-    headers["Content-Length"] = str(len(calendar.body))
-    body = b"" if request.method == "HEAD" else calendar.body
+    headers["Content-Length"] = str(len(feed.body))
+    body = b"" if request.method == "HEAD" else feed.body
     return Response(body, headers=headers, media_type="text/calendar; charset=utf-8")
 
 
-def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
+def _last_modified(feed: CachedFeed, now: datetime) -> datetime:
+    # Never later than the response's Date (RFC 9110 §8.8.2.1), e.g. a roster published
+    # with a clock ahead of ours.
+    return min(feed.last_modified, now).astimezone(UTC).replace(microsecond=0)
+
+
+def _conditional(request: Request) -> bool:
+    return "if-none-match" in request.headers or "if-modified-since" in request.headers
+
+
+def _not_modified(request: Request, feed: CachedFeed, now: datetime | None = None) -> bool:
     """RFC 9110 §13.2.2: If-None-Match decides when present (weak comparison); else
     If-Modified-Since."""
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
         offered = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
-        return "*" in offered or etag in offered
+        return "*" in offered or feed.etag in offered
     if_modified_since = request.headers.get("if-modified-since")
     if if_modified_since:
         try:
@@ -142,27 +208,42 @@ def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
             return False  # an unparseable date is ignored, as the RFC says
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
-        return last_modified <= since
+        return _last_modified(feed, now or clock_now()) <= since
     return False
 
 
 def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        text + "\n",
-        status_code=status,
-        headers={**PRIVATE_HEADERS, **(headers or {})},
-        media_type="text/plain; charset=utf-8",
-    )
+    return Response(text + "\n", status_code=status, headers=headers, media_type="text/plain; charset=utf-8")
 
 
-def redact(path: str) -> str:
-    """The request path as it may be logged: no token."""
-    return _TOKEN_IN_PATH.sub("/feeds/<token>", path)
+class _PrivateAnswers:
+    """Adds PRIVATE_HEADERS to every answer, including those Starlette makes itself (404
+    for an unknown path, 405 for a wrong method, 500)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_private(message):
+            if message["type"] == "http.response.start":
+                names = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [
+                    (k.lower().encode(), v.encode())
+                    for k, v in PRIVATE_HEADERS.items()
+                    if k.lower().encode() not in names
+                ]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_private)
 
 
-class _TokenFreeAccessLog:
-    """One access-log line per request, with the token replaced (pure ASGI middleware, so
-    it sees the final status and size)."""
+class _RouteAccessLog:
+    """One access-log line per request with the route template instead of the path (pure
+    ASGI middleware, so it sees the final status and size)."""
 
     def __init__(self, app):
         self.app = app
@@ -182,21 +263,72 @@ class _TokenFreeAccessLog:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
+            route = scope.get("route")
             log.info(
                 "%s %s %d %dB %.1fms",
-                scope["method"],
-                redact(scope["path"]),
+                scope["method"] if scope["method"] in ("GET", "HEAD") else "OTHER",
+                getattr(route, "path", "-"),
                 result["status"],
                 result["bytes"],
                 (time.perf_counter() - started) * 1000,
             )
 
 
-def serve(db_url: str, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Run the feed server in the foreground until interrupted."""
-    import uvicorn
+# `carecal feed serve` hands its settings to the worker processes through the environment.
+SETTINGS_VARIABLE = "CARECAL_FEED_SERVER"
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    # access_log off: uvicorn's line would contain the token. server_header/date_header
-    # stay default; proxy_headers so X-Forwarded-For from the TLS proxy is trusted on loopback.
-    uvicorn.run(create_app(db_url), host=host, port=port, access_log=False, proxy_headers=True, log_config=None)
+
+def app_from_environment() -> Starlette:
+    """The app in a worker process of `serve` (granian calls this factory in each one)."""
+    settings = json.loads(os.environ[SETTINGS_VARIABLE])
+    return create_app(
+        settings["db_url"], rate_limiter=token_rate(settings["token_rate"]), trusted_proxies=settings["trusted_proxies"]
+    )
+
+
+def serve(
+    db_url: str,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    workers: int = 1,
+    token_rate_text: str = "20/30",
+    trusted_proxies: Iterable[str] = DEFAULT_TRUSTED_PROXIES,
+    header_timeout: float = 10.0,
+) -> None:
+    """Run the feed server in the foreground until interrupted: granian, `workers`
+    processes, each with its own cache; a client that has not sent its whole request
+    head within `header_timeout` seconds is disconnected."""
+    from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
+    from granian.server import Server
+
+    token_rate(token_rate_text)  # a bad value fails here, not in every worker
+    os.environ[SETTINGS_VARIABLE] = json.dumps(
+        {"db_url": db_url, "token_rate": token_rate_text, "trusted_proxies": list(trusted_proxies)}
+    )
+    Server(
+        "carecal.feeds.app:app_from_environment",
+        factory=True,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        http1_settings=HTTP1Settings(header_read_timeout=max(1, round(header_timeout * 1000))),
+        log_access=False,  # its lines would carry the path, and so the token
+        log_dictconfig=LOGGING,
+        respawn_failed_workers=True,
+    ).serve()
+
+
+# Our access lines (route templates only) and granian's own messages, on stderr.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
+    "loggers": {
+        "carecal": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "_granian": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
+}

@@ -1,6 +1,7 @@
 """Whole calendars from the database: a volunteer's feed, a family feed, the office file,
 and the .ics export of a week. Reads only published roster versions; never commits."""
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from carecal import private_files
 from carecal.errors import NotFound
 from carecal.feeds.events import Audience, PublishedVersion, RecordedOutcome, build_events, calendar_name
-from carecal.feeds.render import render_calendar
+from carecal.feeds.render import FeedEvent, render_calendar
 from carecal.models import (
     Client,
     Organisation,
@@ -34,6 +35,27 @@ WEEKS_BACK, WEEKS_AHEAD = 4, 8
 class RenderedCalendar:
     body: bytes
     last_modified: datetime  # newest change to anything the body shows (aware UTC)
+
+
+@dataclass(frozen=True)
+class CalendarDraft:
+    """Everything the renderer takes, read from the database: equal drafts render to the
+    same bytes. Its stamp is what the feed server compares before rendering."""
+
+    events: tuple[FeedEvent, ...]
+    name: str
+    language: str
+    tz: str
+    last_modified: datetime
+
+    def stamp(self) -> bytes:
+        """A digest of the whole draft: it changes whenever the rendered body could
+        (a visit, its outcome, a name or address, the window, the language, reminders)."""
+        return hashlib.sha256(repr(self).encode()).digest()
+
+    def render(self) -> RenderedCalendar:
+        body = render_calendar(self.events, name=self.name, language=self.language, tz=self.tz)
+        return RenderedCalendar(body, self.last_modified)
 
 
 @dataclass(frozen=True)
@@ -100,47 +122,64 @@ def recorded_outcomes(session: Session, versions: Sequence[PublishedVersion]) ->
 def subscription_calendar(session: Session, owner: Volunteer | Client, today: date) -> RenderedCalendar:
     """What a feed link shows on `today` (the organisation's local date): the owner's
     published visits from 4 weeks back to 8 weeks ahead."""
+    return subscription_draft(session, owner, today).render()
+
+
+def subscription_draft(session: Session, owner: Volunteer | Client, today: date) -> CalendarDraft:
+    """The inputs of `subscription_calendar`, not yet rendered."""
     weeks = feed_window(today)
     # The window moved on when this week began: from then on older weeks are missing.
-    window_moved = local(IsoWeek.containing(today).monday, time(0), _office(session).tz)
+    window_moved = local(IsoWeek.containing(today).monday, time(0), office_timezone(session))
     if isinstance(owner, Volunteer):
-        return volunteer_calendar(session, owner, weeks, window_moved_at=window_moved)
-    return family_calendar(session, owner, weeks, window_moved_at=window_moved)
+        return _volunteer_draft(session, owner, weeks, window_moved_at=window_moved)
+    return _family_draft(session, owner, weeks, window_moved_at=window_moved)
 
 
 def volunteer_calendar(
+    session: Session, volunteer: Volunteer, weeks: Sequence[IsoWeek], *, label: str | None = None
+) -> RenderedCalendar:
+    return _volunteer_draft(session, volunteer, weeks, label=label).render()
+
+
+def family_calendar(
+    session: Session, client: Client, weeks: Sequence[IsoWeek], *, label: str | None = None
+) -> RenderedCalendar:
+    return _family_draft(session, client, weeks, label=label).render()
+
+
+def coordinator_calendar(session: Session, weeks: Sequence[IsoWeek], *, label: str | None = None) -> RenderedCalendar:
+    return _draft(session, published_versions(session, weeks), Audience.coordinator(), label).render()
+
+
+def _volunteer_draft(
     session: Session,
     volunteer: Volunteer,
     weeks: Sequence[IsoWeek],
     *,
     label: str | None = None,
     window_moved_at: datetime | None = None,
-) -> RenderedCalendar:
+) -> CalendarDraft:
     versions = published_versions(session, weeks, volunteer=volunteer)
-    return _calendar(
+    return _draft(
         session, versions, Audience.volunteer(volunteer), label, changes=[volunteer.updated_at, window_moved_at]
     )
 
 
-def family_calendar(
+def _family_draft(
     session: Session,
     client: Client,
     weeks: Sequence[IsoWeek],
     *,
     label: str | None = None,
     window_moved_at: datetime | None = None,
-) -> RenderedCalendar:
+) -> CalendarDraft:
     versions = published_versions(session, weeks, client=client)
-    return _calendar(
+    return _draft(
         session, versions, Audience.family(client), label, client=client, changes=[client.updated_at, window_moved_at]
     )
 
 
-def coordinator_calendar(session: Session, weeks: Sequence[IsoWeek], *, label: str | None = None) -> RenderedCalendar:
-    return _calendar(session, published_versions(session, weeks), Audience.coordinator(), label)
-
-
-def _calendar(
+def _draft(
     session: Session,
     versions: list[PublishedVersion],
     audience: Audience,
@@ -148,7 +187,7 @@ def _calendar(
     *,
     client: Client | None = None,
     changes: Sequence[datetime | None] = (),
-) -> RenderedCalendar:
+) -> CalendarDraft:
     office = _office(session)
     events = build_events(
         versions,
@@ -159,12 +198,17 @@ def _calendar(
         office_phone=office.phone,
     )
     name = calendar_name(audience, organisation=office.name, client=client, week=label)
-    body = render_calendar(events, name=name, language=audience.language, tz=office.tz)
     # The body changes with a visit, and also when a name or an address changes or the
     # window moves on: Last-Modified must not be older than any of those.
     people = [p.updated_at for v in versions for visit in v.visits for p in (visit.client, visit.volunteer)]
     moments = [*(e.stamp for e in events), *people, *(c for c in changes if c is not None)]
-    return RenderedCalendar(body, max(moments, default=datetime(1970, 1, 1, tzinfo=UTC)))
+    last_modified = max(moments, default=datetime(1970, 1, 1, tzinfo=UTC))
+    return CalendarDraft(tuple(events), name, audience.language, office.tz, last_modified)
+
+
+def office_timezone(session: Session) -> str:
+    """The organisation's time zone: its midnight moves the feeds' window."""
+    return _office(session).tz
 
 
 def _office(session: Session) -> _Office:

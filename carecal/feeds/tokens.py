@@ -77,6 +77,20 @@ def find(session: Session, token: str) -> FeedToken | None:
     return row
 
 
+def owner_of(session: Session, token: str) -> Owner | None:
+    """Whose feed `token` opens: None for an unknown, revoked or malformed token, an
+    inactive owner, or a family whose consent was withdrawn (the link dies with it)."""
+    row = find(session, token)
+    if row is None:
+        return None
+    owner = row.volunteer or row.client
+    if not owner.active:
+        return None
+    if row.client is not None and not row.client.family_feed_opt_in:
+        return None
+    return owner
+
+
 def _revoke_live(session: Session, owner: Owner, actor: str) -> int:
     rows = session.scalars(select(FeedToken).where(_owned_by(owner), FeedToken.revoked_at.is_(None))).all()
     now = utcnow()

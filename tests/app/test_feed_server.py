@@ -1,15 +1,18 @@
 """The subscription server over HTTP: caching, tokens, rate limit, logs."""
 
+import asyncio
 import logging
+import re
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
 from carecal import db
 from carecal.feeds import tokens
-from carecal.feeds.app import RateLimiter, create_app, redact
+from carecal.feeds.app import PRIVATE_HEADERS, RateLimiter, create_app, token_rate
 from carecal.models import CareRequest, Client, Volunteer
 from tests import factories as f
 
@@ -124,19 +127,6 @@ def test_the_token_bucket_refills_over_time():
     assert limiter.allow("other")[0] is True  # buckets are per token
 
 
-def test_tokens_never_reach_the_log(feed, caplog):
-    client, token, *_ = feed
-    with caplog.at_level(logging.DEBUG):
-        client.get(f"/feeds/{token}.ics")
-        client.get("/feeds/not-a-token.ics")
-    # the server's lines (the test's own HTTP client logs its URLs, as a calendar app might)
-    lines = [r.getMessage() for r in caplog.records if r.name.startswith(("carecal", "uvicorn", "starlette"))]
-    assert any("GET /feeds/<token> 200" in line for line in lines), lines
-    assert any("GET /feeds/<token> 404" in line for line in lines), lines
-    assert not any(token in line or "not-a-token" in line for line in lines)
-    assert redact("/feeds/abc.ics") == "/feeds/<token>"
-
-
 def test_tokens_are_long_random_and_stored_only_as_hashes(session):
     from carecal.models import FeedToken
 
@@ -168,15 +158,138 @@ def test_last_modified_is_the_newest_change_and_moves_with_the_window(feed, db_u
     assert earlier.get(f"/feeds/{token}.ics").headers["last-modified"] == format_datetime(early, usegmt=True)
 
 
-def test_serve_runs_uvicorn_on_loopback_without_its_access_log(db_url, monkeypatch):
-    import uvicorn
+PATHS_WITH_A_TOKEN = ["/feeds//{t}.ics", "/feed/{t}.ics", "/{t}.ics", "/Feeds/{t}.ics", "/feeds/x/../{t}.ics"]
 
-    from carecal.feeds import app as feed_app
 
-    calls = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
-    feed_app.serve(db_url)
-    ((app, options),) = calls
-    assert options["host"] == "127.0.0.1" and options["port"] == 8080
-    assert options["access_log"] is False  # its lines would carry the token
-    assert TestClient(app).get("/feeds/unknown.ics").status_code == 404
+def _server_lines(caplog) -> list[str]:
+    # the server's lines (the test's own HTTP client logs its URLs, as a calendar app might)
+    return [r.getMessage() for r in caplog.records if r.name.startswith(("carecal", "uvicorn", "starlette", "granian"))]
+
+
+def _raw_get(app, path: str) -> int:
+    """GET `path` exactly as written (an HTTP client library would normalise `/x/../`)."""
+    statuses = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8080),
+    }
+    asyncio.run(app(scope, receive, send))
+    return statuses[0]
+
+
+def test_logs_name_the_route_template_never_a_path_with_a_token(feed, caplog):
+    client, token, *_ = feed
+    with caplog.at_level(logging.DEBUG):
+        client.get(f"/feeds/{token}.ics")
+        client.get("/feeds/not-a-token.ics")
+        assert [_raw_get(client.app, path.format(t=token)) for path in PATHS_WITH_A_TOKEN] == [404] * 5
+        client.post(f"/feeds/{token}.ics")
+    lines = _server_lines(caplog)
+    assert any(line.startswith("GET /feeds/{token}.ics 200") for line in lines), lines
+    assert any(line.startswith("GET /feeds/{token}.ics 404") for line in lines), lines
+    assert sum(line.startswith("GET - 404") for line in lines) == len(PATHS_WITH_A_TOKEN), lines
+    assert any(line.startswith("OTHER /feeds/{token}.ics 405") for line in lines), lines
+    assert not any(token in line or "not-a-token" in line for line in lines)
+
+
+def test_every_answer_carries_the_private_headers_and_a_csp_that_allows_nothing(feed, db_url, monkeypatch):
+    client, token, *_ = feed
+    ok = client.get(f"/feeds/{token}.ics")
+    answers = {
+        "200": ok,
+        "304": client.get(f"/feeds/{token}.ics", headers={"If-None-Match": ok.headers["etag"]}),
+        "unknown token": client.get("/feeds/unknown.ics"),
+        "no route": client.get("/robots.txt"),
+        "wrong method": client.post(f"/feeds/{token}.ics"),
+        "no route, other method": client.delete("/"),
+    }
+    limited = TestClient(create_app(db_url, clock=lambda: NOW, rate_limiter=RateLimiter(burst=1, refill_seconds=60)))
+    limited.get(f"/feeds/{token}.ics")
+    answers["429"] = limited.get(f"/feeds/{token}.ics")
+    assert [a.status_code for a in answers.values()] == [200, 304, 404, 404, 405, 404, 429]
+    for what, answer in answers.items():
+        for name, value in PRIVATE_HEADERS.items():
+            assert answer.headers.get(name) == value, (what, name)
+    assert PRIVATE_HEADERS["Content-Security-Policy"] == "default-src 'none'"
+
+
+def test_a_database_failure_answers_503_in_one_line_without_sql_or_hash(feed, caplog, monkeypatch):
+    client, token, *_ = feed
+    digest = tokens.hash_token(token)
+
+    def locked(session, token):
+        raise OperationalError(
+            "SELECT * FROM feed_token WHERE token_hash = ?", (digest,), Exception("database is locked")
+        )
+
+    monkeypatch.setattr(tokens, "owner_of", locked)
+    with caplog.at_level(logging.DEBUG):
+        answer = client.get(f"/feeds/{token}.ics")
+    assert answer.status_code == 503 and int(answer.headers["retry-after"]) > 0
+    assert answer.headers["content-security-policy"] == "default-src 'none'"
+    assert b"token_hash" not in answer.content and digest.encode() not in answer.content
+    lines = _server_lines(caplog)
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and warnings[0].exc_info is None
+    # the error's class only (a locked database reaches the app as DatabaseBusy)
+    assert re.fullmatch(
+        r"GET /feeds/{token}.ics answered 503: (DatabaseBusy|OperationalError)", warnings[0].getMessage()
+    )
+    assert not any(digest in line or "SELECT" in line or token in line for line in lines), lines
+
+
+def test_unknown_tokens_are_limited_per_client_address(feed, db_url):
+    _, token, *_ = feed
+    misses = RateLimiter(burst=3, refill_seconds=60)
+    direct = TestClient(create_app(db_url, clock=lambda: NOW, miss_limiter=misses, trusted_proxies=()))
+    statuses = [direct.get(f"/feeds/guess{n}.ics").status_code for n in range(5)]
+    assert statuses == [404, 404, 404, 429, 429]
+    assert 1 <= int(direct.get("/feeds/guess.ics").headers["retry-after"]) <= 60
+    # the guessing address is held back even with a real token; known tokens do not count
+    assert direct.get(f"/feeds/{token}.ics").status_code == 429
+    # a forwarded address from an untrusted peer is the client's own claim: ignored
+    assert direct.get("/feeds/x.ics", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_limited(feed, db_url):
+    _, token, *_ = feed
+    misses = RateLimiter(burst=2, refill_seconds=60)
+    # the test client's peer is "testclient": here it plays the TLS proxy
+    proxied = TestClient(create_app(db_url, clock=lambda: NOW, miss_limiter=misses, trusted_proxies=["testclient"]))
+
+    def get(path, forwarded):
+        return proxied.get(path, headers={"X-Forwarded-For": forwarded}).status_code
+
+    assert [get("/feeds/guess.ics", "198.51.100.7") for _ in range(3)] == [404, 404, 429]
+    # another subscriber behind the same proxy is not affected, nor is a real feed
+    assert get("/feeds/guess.ics", "198.51.100.8") == 404
+    assert get(f"/feeds/{token}.ics", "198.51.100.8") == 200
+    # a client cannot dodge by claiming another address: the proxy appends what it saw
+    assert get("/feeds/guess.ics", "192.0.2.1, 198.51.100.7") == 429
+
+
+def test_token_rate_option():
+    assert token_rate("0") is None
+    limiter = token_rate("5/60")
+    assert (limiter.burst, limiter.refill_seconds) == (5, 60.0)
+    for bad in ("5", "x/1", "0/10", "5/0", "-1/3"):
+        with pytest.raises(ValueError, match="--token-rate"):
+            token_rate(bad)
