@@ -1,15 +1,25 @@
-"""Load benchmark of `carecal feed serve`: many calendar apps polling at once.
+"""Load benchmark of `carecal feed serve` in production mode: many calendar apps polling.
 
-    .venv/bin/python bench/feeds_load.py [--subscribers 200] [--rounds 5] [--db URL]
+    .venv/bin/python bench/feeds_load.py [--feeds 1000] [--connections 200] [--duration 20]
+                                         [--workers 2] [--db URL] [--static nginx|python|none]
 
-Builds a throw-away SQLite database (or uses --db, which must be empty) with an
-association of realistic size: one published roster per week over the whole feed window
-(13 weeks), every other week replanned once, 200 volunteers with a feed link each. Starts
-the real server (`carecal feed serve`, uvicorn) on 127.0.0.1 only, then lets every
-subscriber fetch its feed `--rounds` times at once: a first fetch, then conditional
-re-fetches (If-None-Match, some If-Modified-Since, some plain), as calendar apps do.
-Reports throughput, latency percentiles and errors; stops by itself (bounded requests,
---timeout per request, --deadline overall). Not part of the test suite.
+1. Seeds a throw-away SQLite database (or --db, which must be empty) with an association
+   of city size: `--feeds` volunteers with a feed link each, published rosters over the
+   whole window of 13 weeks (every other week replanned once), about 30 kB per feed.
+2. Starts the real server (`carecal feed serve --workers N --token-rate 0`) on a free
+   loopback port, its log in a file.
+3. First fetches: every feed once, `--connections` at a time (an asyncio client): each
+   is rendered once per worker that meets it.
+4. Measures with wrk (its own C process, one thread, `--connections` connections, random
+   feed per request; bench/feeds_wrk.lua): 304s only, full answers only, then the mix
+   calendar apps send (70 % If-None-Match, 20 % If-Modified-Since, 10 % plain). In the
+   middle of the mix a coordinator rotates a link and records a visit (one write
+   transaction each), timed.
+5. For comparison, the same bodies as static files from nginx (or `python -m http.server`),
+   same wrk, same connections.
+
+Not a test: it reads the real clock, stops by itself (wrk runs `--duration` seconds per
+phase) and only ever talks to 127.0.0.1.
 """
 
 import argparse
@@ -17,32 +27,40 @@ import asyncio
 import os
 import platform
 import random
+import re
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as clock
+from datetime import date, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import insert, select
 
-from carecal import db
+from carecal import clock, db
+from carecal.billing.records import record_visit
 from carecal.feeds import tokens
 from carecal.feeds.calendars import feed_window
 from carecal.models import CareRequest, Client, Organisation, RosterVersion, RosterWeek, Visit, Volunteer
 from carecal.weeks import DAY_CODES, local, to_local
 
+WRK_SCRIPT = Path(__file__).with_name("feeds_wrk.lua")
+VISITS_PER_FEED_AND_WEEK = 3  # with 13 weeks and the cancelled replans: about 30 kB a feed
 
-def seed(url: str, subscribers: int, rng: random.Random) -> list[str]:
+
+def seed(url: str, feeds: int, rng: random.Random) -> list[str]:
     """The association, its published rosters over the feed window, and one token per volunteer."""
     db.upgrade(url)
-    now = datetime.now(UTC)
+    now = clock.now()
     today = to_local(now).date()
     with db.session_scope(url) as s:
-        if s.query(Volunteer).count():
+        if s.scalars(select(Volunteer).limit(1)).first() is not None:
             raise SystemExit("the benchmark needs an empty database")
         s.add(
             Organisation(
@@ -56,7 +74,7 @@ def seed(url: str, subscribers: int, rng: random.Random) -> list[str]:
         )
         volunteers = [
             Volunteer(
-                external_id=f"v{n:03d}",
+                external_id=f"v{n:04d}",
                 first_name=f"Vol{n}",
                 last_name=f"Unteer{n}",
                 lat=50.83,
@@ -68,16 +86,16 @@ def seed(url: str, subscribers: int, rng: random.Random) -> list[str]:
                 max_minutes_per_week=600,
                 ui_language=("de", "ru", "uk", "en")[n % 4],
             )
-            for n in range(subscribers)
+            for n in range(feeds)
         ]
         requests = []
-        for n in range(subscribers * 3 // 2):
+        for n in range(int(feeds * VISITS_PER_FEED_AND_WEEK / 2)):
             client = Client(
-                external_id=f"c{n:03d}",
+                external_id=f"c{n:04d}",
                 first_name=f"Client{n}",
                 last_name=f"Name{n}",
                 date_of_birth=date(1940, 1, 1),
-                street=f"Hauptstr. {n}",
+                street=f"Hauptstraße {n}",
                 postcode="09111",
                 district="Zentrum",
                 lat=50.83,
@@ -86,7 +104,7 @@ def seed(url: str, subscribers: int, rng: random.Random) -> list[str]:
             )
             requests.append(
                 CareRequest(
-                    external_id=f"c{n:03d}-1",
+                    external_id=f"c{n:04d}-1",
                     client=client,
                     duration_min=90,
                     visits_per_week=2,
@@ -100,8 +118,8 @@ def seed(url: str, subscribers: int, rng: random.Random) -> list[str]:
         for i, week in enumerate(feed_window(today)):
             roster_week = RosterWeek(week=str(week))
             s.add(roster_week)
-            # published the Friday before the week, and the replan an hour later; never in the future
-            published = min(local(week.monday - timedelta(days=3), clock(10)), now - timedelta(hours=2))
+            # published the Friday before the week, the replan an hour later; never in the future
+            published = min(local(week.monday - timedelta(days=3), clock_time(10)), now - timedelta(hours=2))
             for number in (1, 2) if i % 2 else (1,):
                 version = RosterVersion(
                     roster_week=roster_week,
@@ -112,24 +130,27 @@ def seed(url: str, subscribers: int, rng: random.Random) -> list[str]:
                     published_at=published + timedelta(hours=number - 1),
                 )
                 s.add(version)
+                s.flush()
+                rows = []
                 for request in requests:
                     for k in (1, 2):
                         if number == 2 and rng.random() < 0.1:
                             continue  # dropped in the replan: cancelled in feeds
-                        day = week.day(DAY_CODES[rng.randrange(5)])
-                        starts = local(day, clock(9 + rng.randrange(8)))
-                        s.add(
-                            Visit(
-                                version=version,
-                                request_key=f"{request.external_id}#{k}",
-                                care_request=request,
-                                client=request.client,
-                                volunteer=volunteers[rng.randrange(len(volunteers))],
-                                starts_at=starts,
-                                ends_at=starts + timedelta(minutes=90),
-                            )
+                        starts = local(week.day(DAY_CODES[rng.randrange(5)]), clock_time(9 + rng.randrange(8)))
+                        rows.append(
+                            {
+                                "version_id": version.id,
+                                "request_key": f"{request.external_id}#{k}",
+                                "care_request_id": request.id,
+                                "client_id": request.client.id,
+                                "volunteer_id": volunteers[rng.randrange(len(volunteers))].id,
+                                "starts_at": starts,
+                                "ends_at": starts + timedelta(minutes=90),
+                                "status": "planned",
+                                "pinned": False,
+                            }
                         )
-        s.flush()
+                s.execute(insert(Visit), rows)
         return [tokens.issue(s, v, "bench") for v in volunteers]
 
 
@@ -139,119 +160,198 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def wait_until_up(base: str, deadline: float) -> None:
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            try:
-                await client.get(f"{base}/feeds/nothing.ics")
-                return
-            except httpx.TransportError:
-                await asyncio.sleep(0.2)
-    raise SystemExit("the feed server did not start")
-
-
-async def subscriber(url: str, rounds: int, timeout: float, rng: random.Random, results: list) -> None:
-    """One calendar app: its own HTTP client and connection, polling one feed."""
-    async with httpx.AsyncClient(timeout=timeout) as client:
-        await poll(client, url, rounds, rng, results)
-
-
-async def poll(client: httpx.AsyncClient, url: str, rounds: int, rng: random.Random, results: list) -> None:
-    etag = last_modified = None
-    for n in range(rounds):
-        headers = {}
-        if n and etag:  # re-fetch: mostly with the ETag, some with the date, some plain
-            style = rng.random()
-            if style < 0.7:
-                headers["If-None-Match"] = etag
-            elif style < 0.9:
-                headers["If-Modified-Since"] = last_modified
-        started = time.perf_counter()
+def wait_until_up(base: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
         try:
-            response = await client.get(url, headers=headers)
-            status = response.status_code
-            if status == 200:
-                etag, last_modified = response.headers["etag"], response.headers["last-modified"]
-                if len(response.content) != int(response.headers["content-length"]):
-                    status = "short body"
-        except httpx.HTTPError as error:
-            status = type(error).__name__
-        results.append((n == 0, status, time.perf_counter() - started))
-        await asyncio.sleep(rng.random() * 0.05)  # apps do not poll in lockstep
+            httpx.get(f"{base}/", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise SystemExit(f"no server answered at {base}")
 
 
-async def run_load(
-    base: str, feed_tokens: list[str], rounds: int, timeout: float, deadline: float, rng: random.Random
-) -> tuple[list, float]:
-    results: list = []
+async def first_fetches(base: str, feed_tokens: list[str], connections: int) -> tuple[list, float]:
+    """Every feed once, `connections` at a time: (path, etag, last-modified, body, seconds) each."""
+    limits = httpx.Limits(max_connections=connections)
+    results = []
     started = time.perf_counter()
-    jobs = [
-        subscriber(f"{base}/feeds/{token}.ics", rounds, timeout, random.Random(rng.random()), results)
-        for token in feed_tokens
-    ]
-    await asyncio.wait_for(asyncio.gather(*jobs), timeout=deadline)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        gate = asyncio.Semaphore(connections)
+
+        async def fetch(token: str) -> None:
+            async with gate:
+                t = time.perf_counter()
+                response = await client.get(f"/feeds/{token}.ics")
+                if response.status_code != 200:
+                    raise SystemExit(f"first fetch: {response.status_code}")
+                results.append(
+                    (
+                        f"/feeds/{token}.ics",
+                        response.headers["etag"],
+                        response.headers["last-modified"],
+                        response.content,
+                        time.perf_counter() - t,
+                    )
+                )
+
+        await asyncio.gather(*(fetch(token) for token in feed_tokens))
     return results, time.perf_counter() - started
 
 
-def percentile(values: list[float], p: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1] if len(values) > 1 else values[0]
+def wrk(base: str, mode: str, feed_file: Path, connections: int, duration: int) -> dict:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(WRK_SCRIPT), base]
+        + ["--", mode, str(feed_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result = {"mode": mode, "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    result.update({k: float(v) for k, v in re.findall(r"(p50|p95|p99|max)=([\d.]+)", out)})
+    result["statuses"] = dict(re.findall(r"(\d+)=(\d+)", " ".join(re.findall(r"STATUS (.*)", out))))
+    errors = re.search(r"Socket errors: (.*)", out)
+    result["socket errors"] = errors.group(1) if errors else "none"
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    result["non-2xx/3xx"] = int(non2xx.group(1)) if non2xx else 0
+    return result
 
 
-def report(results: list, elapsed: float, args) -> int:
-    latencies = [seconds * 1000 for _, _, seconds in results]
-    counts: dict = {}
-    for _, status, _ in results:
-        counts[status] = counts.get(status, 0) + 1
-    errors = sum(n for status, n in counts.items() if status not in (200, 304))
-    first = [s * 1000 for is_first, status, s in results if is_first]
-    again = [s * 1000 for is_first, status, s in results if not is_first]
-    print(
-        f"machine      {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} (shared machine)"
+def coordinator_writes(url: str, after: float, timings: dict) -> None:
+    """During the load: rotate a link and record a visit, each its own transaction, timed."""
+    time.sleep(after)
+    started = time.perf_counter()
+    with db.session_scope(url) as s:
+        tokens.issue(s, s.scalars(select(Volunteer).where(Volunteer.external_id == "v0000")).one(), "coordinator")
+    timings["feed rotate"] = time.perf_counter() - started
+    started = time.perf_counter()
+    with db.session_scope(url) as s:
+        visit = s.scalars(
+            select(Visit)
+            .join(RosterVersion)
+            .where(RosterVersion.status == "published", Visit.starts_at > clock.now())
+            .order_by(Visit.starts_at)
+            .limit(1)
+        ).one()
+        record_visit(s, visit.id, "coordinator", status="cancelled-by-client", reason="bench")
+    timings["visit record"] = time.perf_counter() - started
+
+
+def static_server(kind: str, root: Path, port: int) -> subprocess.Popen:
+    if kind == "nginx":
+        conf = root.parent / "nginx.conf"
+        d = root.parent
+        temp = " ".join(f"{kind}_temp_path {d};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        conf.write_text(
+            f"worker_processes 2; pid {d}/nginx.pid; error_log stderr error; daemon off;\n"
+            "events { worker_connections 4096; }\n"
+            f"http {{ access_log off; sendfile on; if_modified_since before; {temp}\n"
+            "  types { text/calendar ics; }\n"
+            f"  server {{ listen 127.0.0.1:{port}; root {root}; }} }}\n"
+        )
+        return subprocess.Popen(["nginx", "-c", str(conf), "-p", str(root.parent)], stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    print(f"load         {args.subscribers} concurrent subscribers x {args.rounds} fetches = {len(results)} requests")
-    print(f"elapsed      {elapsed:.2f} s")
-    print(f"throughput   {len(results) / elapsed:.1f} requests/s")
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def show(name: str, r: dict) -> None:
+    statuses = ", ".join(f"{k}: {v}" for k, v in sorted(r["statuses"].items()))
     print(
-        f"latency      p50 {percentile(latencies, 50):.0f} ms, p95 {percentile(latencies, 95):.0f} ms, "
-        f"p99 {percentile(latencies, 99):.0f} ms, max {max(latencies):.0f} ms"
+        f"{name:<28} {r['rps']:>8.0f} req/s   p50 {r['p50']:.1f} ms  p95 {r['p95']:.1f} ms  p99 {r['p99']:.1f} ms"
+        f"  max {r['max']:.0f} ms   [{statuses}; socket errors: {r['socket errors']}]"
     )
-    print(f"  first      p95 {percentile(first, 95):.0f} ms   re-fetch p95 {percentile(again, 95):.0f} ms")
-    print(f"statuses     {', '.join(f'{k}: {v}' for k, v in sorted(counts.items(), key=str))}")
-    print(f"errors       {errors}")
-    return 1 if errors else 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--subscribers", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=5, help="fetches per subscriber (first + re-fetches)")
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--connections", type=int, default=200)
+    parser.add_argument("--duration", type=int, default=20, help="seconds per wrk phase")
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--db", help="an EMPTY database URL (default: a temporary SQLite file)")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
-    parser.add_argument("--deadline", type=float, default=300.0, help="seconds for the whole load")
+    parser.add_argument(
+        "--static", choices=["nginx", "python", "none"], default="nginx" if shutil.which("nginx") else "python"
+    )
     parser.add_argument("--seed", type=int, default=48)
     args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
     rng = random.Random(args.seed)
 
+    print(
+        f"machine  {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; load average before {os.getloadavg()[0]:.2f}"
+    )
     with tempfile.TemporaryDirectory(prefix="carecal-bench-") as tmp:
-        url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        tmp = Path(tmp)
+        url = args.db or f"sqlite:///{tmp / 'bench.db'}"
         started = time.perf_counter()
-        feed_tokens = seed(url, args.subscribers, rng)
-        print(f"seeded       {db.safe_url(url)} in {time.perf_counter() - started:.1f} s")
+        feed_tokens = seed(url, args.feeds, rng)
+        print(f"seeded   {args.feeds} feeds in {db.safe_url(url)} in {time.perf_counter() - started:.0f} s")
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [sys.executable, "-m", "carecal", "--db", url, "feed", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        log = (tmp / "serve.log").open("w")
+        command = [sys.executable, "-m", "carecal", "--db", url, "feed", "serve", "--port", str(port)]
+        command += ["--workers", str(args.workers), "--token-rate", "0"]
+        print(f"server   carecal feed serve --workers {args.workers} --token-rate 0 (granian), log in a file")
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         try:
-            asyncio.run(wait_until_up(base, time.monotonic() + 30))
-            results, elapsed = asyncio.run(run_load(base, feed_tokens, args.rounds, args.timeout, args.deadline, rng))
+            wait_until_up(base, time.monotonic() + 60)
+            fetched, elapsed = asyncio.run(first_fetches(base, feed_tokens, args.connections))
+            sizes = [len(body) for *_, body, _ in fetched]
+            latencies = sorted(seconds for *_, seconds in fetched)
+            print(
+                f"first    {len(fetched)} feeds ({statistics.mean(sizes) / 1024:.1f} kB on average, "
+                f"{min(sizes) / 1024:.0f}-{max(sizes) / 1024:.0f} kB), {args.connections} at a time: "
+                f"{len(fetched) / elapsed:.0f} req/s, p95 {ms(latencies[int(len(latencies) * 0.95) - 1])} "
+                "(cold: each rendered)"
+            )
+            feed_file = tmp / "feeds.tsv"
+            feed_file.write_text("".join(f"{path}\t{etag}\t{modified}\n" for path, etag, modified, *_ in fetched))
+            # both workers meet every feed once before measuring (each renders it once)
+            wrk(base, "full", feed_file, args.connections, 5)
+            show("304 (If-None-Match)", wrk(base, "304", feed_file, args.connections, args.duration))
+            show("full 200 answers", wrk(base, "full", feed_file, args.connections, args.duration))
+            timings: dict = {}
+            writer = threading.Thread(target=coordinator_writes, args=(url, args.duration / 2, timings))
+            writer.start()
+            show("mixed, with 2 office writes", wrk(base, "mixed", feed_file, args.connections, args.duration))
+            writer.join()
+            print("writes   " + ", ".join(f"{name} {ms(seconds)}" for name, seconds in timings.items()))
         finally:
             server.terminate()
-            server.wait(timeout=10)
-    return report(results, elapsed, args)
+            server.wait(timeout=20)
+            log.close()
+        log_text = (tmp / "serve.log").read_text()
+        leaked = sum(token in log_text for token in feed_tokens)
+        print(
+            f"log      {log_text.count(chr(10))} lines, {leaked} with a token, {log_text.count('Traceback')} tracebacks"
+        )
+
+        if args.static != "none":
+            root = tmp / "static"
+            (root / "feeds").mkdir(parents=True)
+            for path, _, _, body, _ in fetched:  # the same bodies as files
+                (root / path.lstrip("/")).write_bytes(body)
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            static = static_server(args.static, root, port)
+            try:
+                wait_until_up(base, time.monotonic() + 30)
+                label = "nginx" if args.static == "nginx" else "python -m http.server"
+                show(f"static {label}: 304", wrk(base, "since", feed_file, args.connections, args.duration))
+                show(f"static {label}: full", wrk(base, "full", feed_file, args.connections, args.duration))
+            finally:
+                static.terminate()
+                static.wait(timeout=20)
+    print(f"load average after {os.getloadavg()[0]:.2f}")
+    return 0
 
 
 if __name__ == "__main__":

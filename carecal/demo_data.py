@@ -495,6 +495,7 @@ class Generator:
                     **home,
                     "languages": self.languages(first_language, VOLUNTEER_MORE_LANGUAGES),
                     "ui_language": _weighted(self.rng, UI_LANGUAGE[first_language]),
+                    "reminders": None,  # the default: the evening before and one hour before
                     "travel_mode": mode,
                     "max_km": round(self.rng.uniform(shortest, longest) * 2) / 2,
                     "max_minutes_per_week": _weighted(self.rng, WEEKLY_MINUTES),

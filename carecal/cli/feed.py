@@ -2,7 +2,7 @@
 
 import typer
 
-from carecal import config, lookup
+from carecal import audit, config, lookup
 from carecal.cli.common import ActorOption, console, db_url, noun, session
 from carecal.errors import Conflict, InputError
 from carecal.feeds import tokens
@@ -58,6 +58,42 @@ def revoke(owner: str = OwnerArgument, client: bool = ClientOption, actor: str =
             s, lookup.by_external_id(s, Client if client else Volunteer, owner), config.actor(actor)
         )
     console.print(f"{owner}: feed link revoked" if revoked else f"{owner} had no live feed link")
+
+
+@app.command("reminders")
+def reminders(
+    volunteer: str = typer.Argument(..., help="the volunteer's id, e.g. v007"),
+    set_to: str | None = typer.Option(
+        None,
+        "--set",
+        help="e.g. '1d@18:00, 1h' (the day before at 18:00 and one hour before), '30m', 'none', or 'default'",
+    ),
+    actor: str = ActorOption,
+) -> None:
+    """Show or set when a volunteer's calendar reminds them of a visit.
+
+    Each item is a time before the visit (30m, 1h, 2d) or a day and a local time
+    (1d@18:00: the day before at 18:00). The default is the evening before at 18:00 and one
+    hour before; 'none' switches reminders off. Their feed carries the change at once.
+    """
+    from carecal.feeds import reminders as chosen
+
+    with session(write=set_to is not None) as s:
+        person = lookup.by_external_id(s, Volunteer, volunteer)
+        if set_to is not None:
+            try:
+                person.reminders = None if set_to.strip().lower() == "default" else list(chosen.parse(set_to))
+            except ValueError as error:
+                raise InputError(f"--set {set_to!r}: {error}") from None
+            audit.record(
+                s,
+                config.actor(actor),
+                "volunteer.reminders",
+                object_type="volunteer",
+                object_id=person.external_id,
+                reminders=chosen.describe(person.reminders),
+            )
+        console.print(f"{volunteer}: reminders {chosen.describe(person.reminders)}", highlight=False)
 
 
 @app.command("serve")

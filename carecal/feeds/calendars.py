@@ -196,6 +196,7 @@ def _draft(
         namespace=office.namespace,
         city=office.city,
         office_phone=office.phone,
+        tz=office.tz,
     )
     name = calendar_name(audience, organisation=office.name, client=client, week=label)
     # The body changes with a visit, and also when a name or an address changes or the

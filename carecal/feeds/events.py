@@ -17,12 +17,14 @@ rendering the same history twice gives the same bytes.
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from carecal.feeds.i18n import DEFAULT_LANGUAGE, gettext_for, language_or_default
+from carecal.feeds.reminders import Reminder, reminders
 from carecal.feeds.render import FeedEvent
 from carecal.models import Client, Visit, Volunteer
+from carecal.weeks import DEFAULT_TZ
 
 # Activities are free text typed by the office. If one mentions health, it stays out of
 # the feed (the address and time are what a volunteer needs). Lower-case word stems.
@@ -81,11 +83,16 @@ class Audience:
     language: str = DEFAULT_LANGUAGE
     volunteer_id: int | None = None
     client_id: int | None = None
+    reminders: tuple[Reminder, ...] = ()  # only a volunteer's own feed reminds
 
     @classmethod
     def volunteer(cls, volunteer: Volunteer) -> "Audience":
         return cls(
-            "volunteer", volunteer.external_id, language_or_default(volunteer.ui_language), volunteer_id=volunteer.id
+            "volunteer",
+            volunteer.external_id,
+            language_or_default(volunteer.ui_language),
+            volunteer_id=volunteer.id,
+            reminders=reminders(volunteer.reminders),
         )
 
     @classmethod
@@ -188,6 +195,7 @@ def build_events(
     namespace: str = "carecal",
     city: str | None = None,
     office_phone: str | None = None,
+    tz: str = DEFAULT_TZ,
 ) -> list[FeedEvent]:
     """The audience's calendar events: one per visit they ever saw in a published version,
     cancelled where the roster or a recorded outcome says so."""
@@ -224,9 +232,23 @@ def build_events(
                 summary=title,
                 description="\n".join(lines),
                 location=address,
+                alarms=() if cancelled else _alarms(_, audience, title, track.view.starts_at, tz),
             )
         )
     return events
+
+
+def _alarms(
+    _: Callable[[str], str], audience: Audience, title: str, start: datetime, tz: str
+) -> tuple[tuple[timedelta | datetime, str], ...]:
+    """The volunteer's reminders of one visit, earliest first, each moment once, all before it starts."""
+    moments = {}
+    for reminder in audience.reminders:
+        trigger = reminder.trigger(start, tz)
+        if trigger is not None:
+            moments.setdefault(start + trigger if isinstance(trigger, timedelta) else trigger, trigger)
+    text = _("Reminder: {title}").format(title=title)
+    return tuple((moments[moment], text) for moment in sorted(moments))
 
 
 def calendar_name(

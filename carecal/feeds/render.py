@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vDuration
+from icalendar import Alarm, Calendar, Event, Timezone, vDuration
 
 PRODID = "-//carecal//calendar feeds//EN"
 # How often calendar apps should re-fetch a subscription (most clamp it to their own minimum).
@@ -30,6 +30,8 @@ class FeedEvent:
     summary: str
     description: str
     location: str | None = None
+    # Display reminders: (when: before the start (negative) or a moment in UTC; the text shown)
+    alarms: tuple[tuple[timedelta | datetime, str], ...] = ()
 
 
 def render_calendar(
@@ -93,6 +95,13 @@ def _vevent(event: FeedEvent, tz: str, language: str) -> bytes:
     vevent.add("description", event.description, parameters={"language": language})
     if event.location:
         vevent.add("location", event.location, parameters={"language": language})
+    for trigger, text in event.alarms:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        # an absolute trigger must say so (RFC 5545 §3.8.6.3); parsers reject it otherwise
+        alarm.add("trigger", trigger, parameters=None if isinstance(trigger, timedelta) else {"VALUE": "DATE-TIME"})
+        alarm.add("description", text, parameters={"language": language})
+        vevent.add_component(alarm)
     return vevent.to_ical()
 
 

@@ -367,6 +367,25 @@ class Languages(Codec):
 
 Language = Choice(tuple(sorted(ISO_639_1)))
 
+
+@dataclass(frozen=True)
+class Reminders(Codec):
+    """`1d@18:00; 1h`: when the volunteer's calendar reminds them (carecal.feeds.reminders);
+    `none` for no reminders; empty for the default."""
+
+    example = "1d@18:00; 1h"
+
+    def parse(self, text: str) -> tuple[str, ...]:
+        from carecal.feeds.reminders import parse
+
+        return parse(text)
+
+    def format(self, value) -> str:
+        if value is None:
+            return ""
+        return "; ".join(value) if value else "none"
+
+
 _WINDOW = re.compile(r"^(?P<day>[a-z]{3})\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})$")
 
 

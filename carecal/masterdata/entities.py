@@ -52,13 +52,14 @@ def _apply_home(obj, record: dict) -> None:
 
 # --- volunteers ------------------------------------------------------------------------------
 
-VOLUNTEER_SPECIAL = {"lat", "lon", "languages", "availability", "trainings", "absences", "must_not_visit"}
+VOLUNTEER_SPECIAL = {"lat", "lon", "languages", "reminders", "availability", "trainings", "absences", "must_not_visit"}
 
 
 def volunteer_record(v: Volunteer, names: list[str]) -> dict:
     record = {name: getattr(v, name) for name in _scalar_names(names, VOLUNTEER_SPECIAL)}
     record.update(_home_record(v))
     record["languages"] = tuple(v.languages)
+    record["reminders"] = None if v.reminders is None else tuple(v.reminders)
     record["availability"] = tuple(
         (WEEKDAYS[w.weekday], w.start, w.end) for w in sorted(v.availability, key=lambda w: (w.weekday, w.start))
     )
@@ -85,6 +86,8 @@ def apply_volunteer(v: Volunteer, record: dict, columns: list[str], refs: "Refer
                 v.district = value
         elif name == "languages":
             v.languages = list(value)
+        elif name == "reminders":
+            v.reminders = None if value is None else list(value)
         elif name == "availability":
             v.availability = [
                 AvailabilityWindow(weekday=WEEKDAYS.index(day), start=start, end=end) for day, start, end in value

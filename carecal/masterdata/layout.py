@@ -82,6 +82,12 @@ VOLUNTEERS = Layout(
             "language of their calendar: de, ru, uk or en",
             default="de",
         ),
+        Column(
+            "reminders",
+            c.Reminders(),
+            "calendar reminders: times before a visit (30m, 1h) or a day and time (1d@18:00 = the day before at "
+            "18:00), e.g. '1d@18:00; 1h'; 'none' for none; empty: the evening before and one hour before",
+        ),
         Column("travel_mode", c.TravelMode, "walk, bike, transit or car", required=True),
         Column("max_km", c.Number(0.5, 100), "longest one-way trip in km", required=True),
         Column("max_minutes_per_week", c.Integer(0, 3000), "visit minutes per week at most", required=True),

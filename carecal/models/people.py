@@ -46,6 +46,9 @@ class Volunteer(Base):
     max_minutes_per_week: Mapped[int]
     max_visits_per_day: Mapped[int] = mapped_column(default=3)
     ui_language: Mapped[str] = mapped_column(String(5), default="de", doc="language of their calendar")
+    reminders: Mapped[list | None] = mapped_column(
+        doc='calendar reminders, e.g. ["1d@18:00", "1h"]; [] none; NULL the default (carecal.feeds.reminders)'
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

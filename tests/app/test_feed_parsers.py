@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 from collections import Counter
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -78,6 +78,19 @@ def vobject_events(path: Path) -> list[dict]:
             "summary": event.summary.value,
             "start_utc": utc(event.dtstart.value),
             "end_utc": utc(event.dtend.value),
+            "alarms": [
+                {
+                    "action": alarm.action.value,
+                    "description": alarm.description.value,
+                    # an absolute trigger is a moment, a relative one a duration from the start
+                    "at_utc": utc(
+                        event.dtstart.value + alarm.trigger.value
+                        if isinstance(alarm.trigger.value, timedelta)
+                        else alarm.trigger.value
+                    ),
+                }
+                for alarm in getattr(event, "valarm_list", [])
+            ],
         }
         for event in getattr(calendar, "vevent_list", [])
     ]
