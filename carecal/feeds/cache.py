@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from carecal import db
+from carecal import db, organisation
 from carecal.feeds import tokens
-from carecal.feeds.calendars import office_timezone, subscription_draft
+from carecal.feeds.calendars import subscription_draft
 from carecal.feeds.changes import DatabaseVersion
 
 # Bodies kept per worker process: about 2,000 feeds of 30 kB. Stamps (a few hundred bytes
@@ -82,7 +82,7 @@ class FeedCache:
         token_hash = tokens.hash_token(token)
         version = self.database_version.read()  # before reading: a commit in between shows next time
         with db.session_scope(self.db_url) as session:
-            zone = ZoneInfo(office_timezone(session))
+            zone = ZoneInfo(organisation.timezone(session))
             today = now.astimezone(zone).date()
             owner = tokens.owner_of(session, token)
             draft = subscription_draft(session, owner, today) if owner is not None else None

@@ -10,13 +10,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from carecal import private_files
+from carecal import organisation, private_files
 from carecal.errors import NotFound
 from carecal.feeds.events import Audience, PublishedVersion, RecordedOutcome, build_events, calendar_name
 from carecal.feeds.render import FeedEvent, render_calendar
 from carecal.models import (
     Client,
-    Organisation,
     RosterVersion,
     RosterWeek,
     Visit,
@@ -25,7 +24,7 @@ from carecal.models import (
     Volunteer,
 )
 from carecal.models.billing import CANCELLATIONS
-from carecal.weeks import DEFAULT_TZ, IsoWeek, local
+from carecal.weeks import IsoWeek, local
 
 # A subscription shows the published visits from 4 weeks back to 8 weeks ahead.
 WEEKS_BACK, WEEKS_AHEAD = 4, 8
@@ -129,7 +128,7 @@ def subscription_draft(session: Session, owner: Volunteer | Client, today: date)
     """The inputs of `subscription_calendar`, not yet rendered."""
     weeks = feed_window(today)
     # The window moved on when this week began: from then on older weeks are missing.
-    window_moved = local(IsoWeek.containing(today).monday, time(0), office_timezone(session))
+    window_moved = local(IsoWeek.containing(today).monday, time(0), organisation.timezone(session))
     if isinstance(owner, Volunteer):
         return _volunteer_draft(session, owner, weeks, window_moved_at=window_moved)
     return _family_draft(session, owner, weeks, window_moved_at=window_moved)
@@ -207,16 +206,11 @@ def _draft(
     return CalendarDraft(tuple(events), name, audience.language, office.tz, last_modified)
 
 
-def office_timezone(session: Session) -> str:
-    """The organisation's time zone: its midnight moves the feeds' window."""
-    return _office(session).tz
-
-
 def _office(session: Session) -> _Office:
-    org = session.scalars(select(Organisation).order_by(Organisation.id)).first()
+    org = organisation.find(session)
     if org is None:
-        return _Office("carecal", "carecal", DEFAULT_TZ, None, None)
-    return _Office(org.name, f"ik{org.ik}", org.timezone or DEFAULT_TZ, org.city, org.phone)
+        return _Office("carecal", "carecal", organisation.timezone(session), None, None)
+    return _Office(org.name, f"ik{org.ik}", organisation.timezone(session), org.city, org.phone)
 
 
 def week_calendars(session: Session, week: IsoWeek) -> dict[str, RenderedCalendar]:
