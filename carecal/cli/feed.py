@@ -1,11 +1,13 @@
 """`carecal feed ...`: subscription links and the feed server."""
 
+from pathlib import Path
+
 import typer
 
-from carecal import audit, config, lookup
+from carecal import audit, config, lookup, private_files
 from carecal.cli.common import ActorOption, console, db_url, noun, session
 from carecal.errors import Conflict, InputError
-from carecal.feeds import tokens
+from carecal.feeds import links, tokens
 from carecal.feeds.app import DEFAULT_TRUSTED_PROXIES
 from carecal.models import Client, Volunteer
 
@@ -15,39 +17,83 @@ OwnerArgument = typer.Argument(..., help="the volunteer's id (e.g. v001), or wit
 ClientOption = typer.Option(False, "--client", help="the family feed of a client who opted in, not a volunteer's feed")
 
 
-def feed_links(token: str, base_url: str | None = None) -> tuple[str, str]:
-    """(https link, webcal link) for a token: webcal:// opens the subscribe dialog of
-    Apple Calendar and Outlook; the https one is for Google Calendar's "From URL"."""
-    https = f"{base_url or config.feed_base_url()}/feeds/{token}.ics"
-    return https, "webcal://" + https.split("://", 1)[1]
+QrOption = typer.Option(False, "--qr", help="also print the link as a QR code (scan it to subscribe)")
+QrFileOption = typer.Option(None, "--qr-file", help="also write the QR code to this .png or .svg file (mode 0600)")
 
 
 @app.command("url")
-def url(owner: str = OwnerArgument, client: bool = ClientOption, actor: str = ActorOption) -> None:
+def url(
+    owner: str = OwnerArgument,
+    client: bool = ClientOption,
+    qr: bool = QrOption,
+    qr_file: Path | None = QrFileOption,
+    actor: str = ActorOption,
+) -> None:
     """Make the subscription link of a volunteer (or family) who has none, and print it.
 
     The link is shown only this once (carecal keeps only a hash of it): send it to the
-    person through a private channel. If it is lost, `carecal feed rotate` makes a new one.
+    person through a private channel, or let them scan it (--qr), or print a handout
+    (`carecal feed handout`). If it is lost, `carecal feed rotate` makes a new one.
     """
+    _check_qr_file(qr_file)
     with session() as s:
         person = lookup.by_external_id(s, Client if client else Volunteer, owner)
-        existing = tokens.live_token(s, person)
-        if existing is not None:
-            raise Conflict(
-                f"{owner} already has a feed link (made {existing.created_at:%Y-%m-%d} by {existing.created_by}); "
-                f"it is stored only as a hash and cannot be shown again. "
-                f"`carecal feed rotate {owner}{' --client' if client else ''}` makes a new one and kills the old one"
-            )
+        _refuse_second_link(s, person, owner, client)
         token = tokens.issue(s, person, config.actor(actor))
-    _print_links(owner, token)
+    _print_links(owner, token, qr=qr, qr_file=qr_file)
 
 
 @app.command("rotate")
-def rotate(owner: str = OwnerArgument, client: bool = ClientOption, actor: str = ActorOption) -> None:
+def rotate(
+    owner: str = OwnerArgument,
+    client: bool = ClientOption,
+    qr: bool = QrOption,
+    qr_file: Path | None = QrFileOption,
+    actor: str = ActorOption,
+) -> None:
     """Make a new subscription link; the old one stops working at once."""
+    _check_qr_file(qr_file)
     with session() as s:
         token = tokens.issue(s, lookup.by_external_id(s, Client if client else Volunteer, owner), config.actor(actor))
-    _print_links(owner, token)
+    _print_links(owner, token, qr=qr, qr_file=qr_file)
+
+
+@app.command("handout")
+def handout(
+    volunteer: str = typer.Argument(..., help="the volunteer's id, e.g. v007"),
+    rotate: bool = typer.Option(False, "--rotate", help="replace the live link (old link and sheet stop working)"),
+    out: Path | None = typer.Option(None, "--out", help="the PDF to write (default: exports/handout-<id>.pdf)"),
+    actor: str = ActorOption,
+) -> None:
+    """Make the volunteer's link and a one-page PDF to hand them: QR code, link, steps.
+
+    In the volunteer's calendar language: scan the code on iPhone or Android (ICSx⁵), or
+    type the link in Thunderbird. The sheet holds the secret link: the file is written for
+    the office only (0600); give it by hand. Like `feed url`, it refuses when a live link
+    exists (it cannot be shown again): --rotate makes a new link and a new sheet.
+    """
+    from carecal import organisation
+    from carecal.feeds.handout import Handout, render_handout
+
+    path = out or Path("exports") / f"handout-{volunteer}.pdf"
+    with session() as s:
+        person = lookup.by_external_id(s, Volunteer, volunteer)
+        if not rotate:
+            _refuse_second_link(s, person, volunteer, client=False)
+        token = tokens.issue(s, person, config.actor(actor))
+        https, webcal = links.feed_links(token)
+        org = organisation.find(s)
+        sheet = Handout(
+            first_name=person.first_name,
+            language=person.ui_language,
+            organisation=org.name if org else "",
+            webcal=webcal,
+            https=https,
+            office_phone=org.phone if org else None,
+        )
+        # written before the new link is committed: no live link without its sheet
+        private_files.write_bytes(path, render_handout(sheet))
+    console.print(f"handout for {volunteer} written to {path} (keep it private; give it by hand)", highlight=False)
 
 
 @app.command("revoke")
@@ -143,8 +189,29 @@ def serve(
     )
 
 
-def _print_links(owner: str, token: str) -> None:
-    https, webcal = feed_links(token)
+def _refuse_second_link(s, person, owner: str, client: bool) -> None:
+    existing = tokens.live_token(s, person)
+    if existing is not None:
+        raise Conflict(
+            f"{owner} already has a feed link (made {existing.created_at:%Y-%m-%d} by {existing.created_by}); "
+            f"it is stored only as a hash and cannot be shown again. "
+            f"`carecal feed rotate {owner}{' --client' if client else ''}` makes a new one and kills the old one"
+        )
+
+
+def _check_qr_file(path: Path | None) -> None:
+    if path is not None and path.suffix.lower() not in (".png", ".svg"):
+        raise InputError(f"--qr-file {path}: write the QR code as .png or .svg")
+
+
+def _print_links(owner: str, token: str, *, qr: bool = False, qr_file: Path | None = None) -> None:
+    https, webcal = links.feed_links(token)
     console.print(f"feed link for {owner} (shown only now; send it privately):", highlight=False)
     console.print(f"  {https}", highlight=False, soft_wrap=True)
     console.print(f"  {webcal}", highlight=False, soft_wrap=True)
+    if qr:
+        # plain stdout: the console's styling would break the blocks apart
+        typer.echo(links.qr_terminal(webcal), nl=False)
+    if qr_file is not None:
+        links.write_qr(webcal, qr_file)
+        console.print(f"QR code of the webcal:// link written to {qr_file}", highlight=False)
