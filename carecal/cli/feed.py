@@ -160,6 +160,13 @@ def serve(
     header_timeout: float = typer.Option(
         10.0, "--header-timeout", min=0.001, max=60, help="seconds a client has to send its request head"
     ),
+    stale_seconds: float = typer.Option(
+        30.0,
+        "--stale-seconds",
+        min=0,
+        help="after an office write, answer feeds from memory for up to this long while they are read again "
+        "(links still die at once); 0 = read first",
+    ),
 ) -> None:
     """Serve /feeds/<token>.ics: published visits from 4 weeks back to 8 weeks ahead.
 
@@ -186,6 +193,7 @@ def serve(
         token_rate_text=token_rate,
         trusted_proxies=trusted_proxy,
         header_timeout=header_timeout,
+        stale_seconds=stale_seconds,
     )
 
 

@@ -105,11 +105,14 @@ def create_app(
     trusted_proxies: Iterable[str] = DEFAULT_TRUSTED_PROXIES,
     clock: Callable[[], datetime] = clock_now,
     cache: FeedCache | None = None,
+    stale_seconds: float = 0.0,
 ) -> Starlette:
     """The feed server for the database at `db_url`. `rate_limiter` limits each token
     (None: no limit); `clock` (aware now) decides the window of weeks and caps
-    Last-Modified. The app's `state.cache` counts reads and renders."""
-    cache = cache or FeedCache(db_url)
+    Last-Modified; `stale_seconds` how long after a commit a feed may still be answered
+    from memory while it is read again (carecal.feeds.cache). The app's `state.cache`
+    counts reads and renders."""
+    cache = cache or FeedCache(db_url, stale_seconds=stale_seconds)
     # Unknown tokens per client address: a calendar app still polling a rotated link stays
     # well inside it; a guesser gets one try a minute.
     misses = miss_limiter or RateLimiter(burst=10, refill_seconds=60)
@@ -128,7 +131,14 @@ def create_app(
                 return _plain(429, "Too Many Requests", {"Retry-After": str(max(1, round(retry_after)))})
         now = clock()
         try:
-            found = cache.remembered(token_hash, now)
+            found, current = cache.remembered(token_hash, now)
+            if found is not None and not current:  # answered before a recent commit
+                if await run_in_threadpool(cache.token_is_live, token):
+                    cache.refresh(token, clock)
+                else:
+                    found = None
+                    misses.allow(address)
+                    return _plain(404, "Not Found")
             if found is None or (found.body is None and not _not_modified(request, found)):
                 found = await run_in_threadpool(cache.read, token, now, need_body=not _conditional(request))
             if found is not None and found.body is None and not _not_modified(request, found):
@@ -282,7 +292,10 @@ def app_from_environment() -> Starlette:
     """The app in a worker process of `serve` (granian calls this factory in each one)."""
     settings = json.loads(os.environ[SETTINGS_VARIABLE])
     return create_app(
-        settings["db_url"], rate_limiter=token_rate(settings["token_rate"]), trusted_proxies=settings["trusted_proxies"]
+        settings["db_url"],
+        rate_limiter=token_rate(settings["token_rate"]),
+        trusted_proxies=settings["trusted_proxies"],
+        stale_seconds=settings["stale_seconds"],
     )
 
 
@@ -295,6 +308,7 @@ def serve(
     token_rate_text: str = "20/30",
     trusted_proxies: Iterable[str] = DEFAULT_TRUSTED_PROXIES,
     header_timeout: float = 10.0,
+    stale_seconds: float = 30.0,
 ) -> None:
     """Run the feed server in the foreground until interrupted: granian, `workers`
     processes, each with its own cache; a client that has not sent its whole request
@@ -305,7 +319,12 @@ def serve(
 
     token_rate(token_rate_text)  # a bad value fails here, not in every worker
     os.environ[SETTINGS_VARIABLE] = json.dumps(
-        {"db_url": db_url, "token_rate": token_rate_text, "trusted_proxies": list(trusted_proxies)}
+        {
+            "db_url": db_url,
+            "token_rate": token_rate_text,
+            "trusted_proxies": list(trusted_proxies),
+            "stale_seconds": stale_seconds,
+        }
     )
     Server(
         "carecal.feeds.app:app_from_environment",

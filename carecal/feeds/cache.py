@@ -15,11 +15,22 @@ A request is then answered in one of three ways:
 
 So the ETag is always the hash of the bytes sent (same bytes, same ETag, in every worker),
 and a commit that does not touch a feed costs that feed one read, never a render.
+
+After a commit every feed needs that one read, and a busy server meets all its feeds
+within seconds: a wave of reads. With `stale_seconds` above 0 (the server's default), a
+feed answered before the commit is answered from memory for up to that long afterwards,
+while a background thread reads it again; only the token is checked at once, so a rotated
+or revoked link, an inactive volunteer or a withdrawn consent still gets its 404
+immediately. Midnight is never served stale.
 """
 
 import hashlib
+import logging
+import queue
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -35,6 +46,8 @@ from carecal.feeds.changes import DatabaseVersion
 DEFAULT_BODY_BUDGET = 64 * 1024 * 1024
 DEFAULT_MAX_FEEDS = 200_000
 
+log = logging.getLogger("carecal.feeds")
+
 
 @dataclass(frozen=True)
 class CachedFeed:
@@ -49,9 +62,17 @@ class CachedFeed:
 class FeedCache:
     """The feeds of one database, answered from memory where nothing changed (see module)."""
 
-    def __init__(self, db_url: str, *, body_budget: int = DEFAULT_BODY_BUDGET, max_feeds: int = DEFAULT_MAX_FEEDS):
-        self.db_url = db_url
-        self.body_budget, self.max_feeds = body_budget, max_feeds
+    def __init__(
+        self,
+        db_url: str,
+        *,
+        body_budget: int = DEFAULT_BODY_BUDGET,
+        max_feeds: int = DEFAULT_MAX_FEEDS,
+        stale_seconds: float = 0.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
+        self.db_url, self.monotonic = db_url, monotonic
+        self.body_budget, self.max_feeds, self.stale_seconds = body_budget, max_feeds, stale_seconds
         self.database_version = DatabaseVersion(db_url)
         self.renders = 0  # bodies rendered: what the cache exists to save
         self.reads = 0  # drafts read from the database
@@ -60,21 +81,72 @@ class FeedCache:
         self._body_bytes = 0
         self._zone: tuple[object, ZoneInfo] | None = None  # (database version, organisation's zone)
         self._lock = threading.Lock()
+        # database version → when this worker first saw a newer one (answers of that version
+        # are stale from then on); bounded: a version dropped here is never served stale
+        self._current: object = None
+        self._superseded: OrderedDict[object, float] = OrderedDict()
+        self._refreshing: set[str] = set()
+        self._refresh_queue: queue.Queue = queue.Queue()
+        self._refresher: threading.Thread | None = None
 
-    def remembered(self, token_hash: str, now: datetime) -> CachedFeed | None:
-        """The feed as last answered if nothing was committed since and it is the same day;
-        else None (then `read`). Cheap: one tiny query, no rendering."""
+    def remembered(self, token_hash: str, now: datetime) -> tuple[CachedFeed | None, bool]:
+        """(the feed as last answered, whether it is current). Current: nothing committed
+        since and the same day. Not current but returned: answered before a commit less than
+        `stale_seconds` ago (check the token, then `refresh` it). None: `read` it. Cheap:
+        one tiny query, no rendering."""
         version = self.database_version.read()
+        moment = self.monotonic()
         with self._lock:
+            if version != self._current:
+                self._superseded[self._current] = moment
+                while len(self._superseded) > 10_000:
+                    self._superseded.popitem(last=False)
+                self._current = version
             feed = self._feeds.get(token_hash)
-            if feed is None or feed.version != version or self._zone is None or self._zone[0] != version:
-                return None
-            if feed.day != now.astimezone(self._zone[1]).date():
-                return None
+            if feed is None or self._zone is None or feed.day != now.astimezone(self._zone[1]).date():
+                return None, False
+            current = feed.version == version and self._zone[0] == version
+            if not current:
+                since = self._superseded.get(feed.version)
+                if since is None or moment - since >= self.stale_seconds:
+                    return None, False
             self._feeds.move_to_end(token_hash)
             if feed.body is not None:
                 self._bodies.move_to_end(token_hash)
-            return feed
+            return feed, current
+
+    def token_is_live(self, token: str) -> bool:
+        """Whether `token` still opens a feed (one indexed lookup, for answers from memory
+        after a commit: a link rotated or revoked by that commit dies at once)."""
+        with db.session_scope(self.db_url) as session:
+            if tokens.owner_of(session, token) is not None:
+                return True
+        with self._lock:
+            self._forget(tokens.hash_token(token))
+        return False
+
+    def refresh(self, token: str, clock: Callable[[], datetime]) -> None:
+        """Read `token`'s feed again in the background (once, however often asked)."""
+        token_hash = tokens.hash_token(token)
+        with self._lock:
+            if token_hash in self._refreshing:
+                return
+            self._refreshing.add(token_hash)
+            if self._refresher is None:
+                self._refresher = threading.Thread(target=self._refresh_forever, name="feed-refresh", daemon=True)
+                self._refresher.start()
+        self._refresh_queue.put((token, token_hash, clock))
+
+    def _refresh_forever(self) -> None:
+        while True:
+            token, token_hash, clock = self._refresh_queue.get()
+            try:
+                self.read(token, clock())
+            except Exception as error:  # the next request reads it in the foreground
+                log.warning("background refresh of %s failed: %s", "a feed", type(error).__name__)
+            finally:
+                with self._lock:
+                    self._refreshing.discard(token_hash)
 
     def read(self, token: str, now: datetime, *, need_body: bool = True) -> CachedFeed | None:
         """The feed behind `token` from the database, rendered only if its stamp changed (or

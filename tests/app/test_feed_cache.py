@@ -1,6 +1,7 @@
 """The feed server answers from memory: a 304 never renders, and every kind of change
 reaches the feed (publish, record, override, rotate, a new address, midnight)."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -205,3 +206,47 @@ def test_a_family_feed_follows_consent_through_the_cache(db_url):
     with db.session_scope(db_url) as s:
         s.get(Client, raissa_id).family_feed_opt_in = False
     assert client.get(f"/feeds/{token}.ics").status_code == 404
+
+
+def _wait_for(condition, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the background refresh did not happen"
+        time.sleep(0.05)
+
+
+def test_after_a_commit_feeds_are_answered_from_memory_while_read_again_but_links_die_at_once(world, db_url):
+    _, _, clock, token, ids = world
+    app = create_app(db_url, clock=clock, rate_limiter=None, stale_seconds=60)
+    client, cache = TestClient(app), app.state.cache
+    etag = client.get(f"/feeds/{token}.ics").headers["etag"]
+    with db.session_scope(db_url) as s:
+        _change_publish(s, ids, token)
+    # the answer of before the commit, at once; the feed is read again in the background
+    assert client.get(f"/feeds/{token}.ics", headers={"If-None-Match": etag}).status_code == 304
+    _wait_for(lambda: cache.renders == 2)
+    changed = client.get(f"/feeds/{token}.ics", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    fresh = _fresh(db_url, token, clock)
+    assert (changed.content, changed.headers["etag"]) == (fresh.content, fresh.headers["etag"])
+
+    with db.session_scope(db_url) as s:  # a rotation is never answered from memory
+        tokens.issue(s, s.get(Volunteer, ids["anna"]), "coordinator")
+    assert client.get(f"/feeds/{token}.ics", headers={"If-None-Match": changed.headers["etag"]}).status_code == 404
+
+
+def test_answers_from_memory_end_when_the_stale_window_does(world, db_url):
+    _, _, clock, token, ids = world
+    ticks = [1000.0]
+    cache = FeedCache(db_url, stale_seconds=30, monotonic=lambda: ticks[0])
+    client = TestClient(create_app(db_url, clock=clock, rate_limiter=None, cache=cache))
+    cache._refreshing.add(tokens.hash_token(token))  # hold the background refresh back
+    etag = client.get(f"/feeds/{token}.ics").headers["etag"]
+    with db.session_scope(db_url) as s:
+        _change_address(s, ids, token)
+    assert client.get(f"/feeds/{token}.ics", headers={"If-None-Match": etag}).status_code == 304  # t = 0 s
+    ticks[0] += 29
+    assert client.get(f"/feeds/{token}.ics", headers={"If-None-Match": etag}).status_code == 304
+    ticks[0] += 1  # 30 s after the commit: read first, whatever the background does
+    assert client.get(f"/feeds/{token}.ics", headers={"If-None-Match": etag}).status_code == 200
+    assert cache.renders == 2
