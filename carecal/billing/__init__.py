@@ -5,7 +5,6 @@ The pure core (no database, no I/O; tested in tests/billing/):
   rates     dated rates looked up by day (prices, allowances, legal amounts are data)
   ledger    the budget rules: §45b accrual, carry-over, lapse, oldest money first, the
             §45a(4) conversion budget, and the allocation of a visit to funding sources
-  sheets    spreadsheet-safe cells and stable pseudonyms
 
 The services at the edge (they take a Session and never commit):
   records   visit records and their history; the closed-month guard
@@ -13,5 +12,6 @@ The services at the edge (they take a Session and never commit):
   invoicing billing runs, gapless numbers, month close, credit notes
   reconcile proof that visits, invoices and ledger movements add up
   exports   hours, allowances, audit log (CSV/XLSX); proof  the Leistungsnachweis PDF
+  audiences the hours as the care insurer (pseudonymised) and the tax office (anonymous) get them
   demo      the billing step of `carecal demo`
 """

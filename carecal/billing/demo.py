@@ -1,18 +1,28 @@
 """The billing part of `carecal demo`: record the demo week, bill its month, write the exports."""
 
+from collections import Counter
 from datetime import time, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
-from carecal import db, tables
-from carecal.billing import documents, exports, invoicing, proof, records
+from carecal import db, private_files, pseudonyms, tables
+from carecal.billing import audiences, documents, exports, invoicing, proof, records
 from carecal.billing.ledger import month_bounds, month_key
 from carecal.billing.money import euros
 from carecal.billing.reconcile import reconcile
 from carecal.models import RosterWeek
 from carecal.weeks import local, to_local
 
-DEMO_PSEUDONYM_KEY = b"carecal-demo-only"  # the demo's people are invented; real exports use $CARECAL_PSEUDONYM_KEY
+
+def demo_key_file(ctx) -> Path:
+    """The demo's pseudonym key: made once, kept beside its database (0600), never in the code."""
+    database = make_url(ctx.url).database if ctx.url.startswith("sqlite") else None
+    path = Path(f"{database}.pseudonym-key") if database else ctx.out / "pseudonym-key"
+    if not path.exists():
+        private_files.write_text(path, pseudonyms.new_key() + "\n")
+    return path
 
 
 def record_demo_week(s, ctx, tz: str):
@@ -104,6 +114,7 @@ def step(ctx) -> None:
             ctx.console.print(f"  visits        {len(earlier.confirmed)} in {previous} confirmed as delivered")
 
     months = sorted({month_key(day) for week in weeks for day in (week.monday, week.sunday)})
+    key_file = demo_key_file(ctx)
     for month in months:
         issued = month_bounds(month)[1] + timedelta(days=1)
         with db.session_scope(ctx.url, write=True) as s:
@@ -126,17 +137,21 @@ def step(ctx) -> None:
             rows = exports.hours_rows(s, month)
             hours = ctx.out / f"hours_{month}.csv"
             tables.write_table(hours, exports.HOURS_COLUMNS, rows, "csv")
-            pseudo = ctx.out / f"hours_{month}_pseudonymised.xlsx"
-            tables.write_table(
-                pseudo,
-                exports.HOURS_COLUMNS,
-                exports.hours_rows(s, month, DEMO_PSEUDONYM_KEY),
-                "xlsx",
-            )
+            # the insurer with the most delivered visits, as it would get its audit file
+            insurer = Counter(row[3] for row in rows if row[1] == "delivered" and row[3]).most_common(1)[0][0]
+            insured = audiences.insurer_rows(s, month, pseudonyms.read_key_file(key_file), insurer)
+            pseudo = ctx.out / f"hours_{month}_insurer-{audiences.slug(insurer)}.xlsx"
+            tables.write_table(pseudo, audiences.INSURER_COLUMNS, insured, "xlsx")
+            tax = ctx.out / f"hours_{month}_tax-office.csv"
+            tables.write_table(tax, audiences.TAX_OFFICE_COLUMNS, audiences.tax_office_rows(s, month), "csv")
             proofs = proof.write_proofs(s, month, ctx.out / "proofs")
             invoices = documents.write_invoices(s, ctx.out / "invoices", month=month)
             collective = documents.write_invoices(s, ctx.out / "invoices", month=month, collective=True)
-        ctx.console.print(f"  exports       {hours} ({len(rows)} visits), {pseudo}", soft_wrap=True)
+        ctx.console.print(
+            f"  exports       {hours} ({len(rows)} visits, for the treasurer), {pseudo} (pseudonymised, for "
+            f"{insurer}; key in {key_file}), {tax} (totals, for the tax office)",
+            soft_wrap=True,
+        )
         ctx.console.print(
             f"  proofs        {len(proofs)} Leistungsnachweis PDFs in {ctx.out / 'proofs'}/", soft_wrap=True
         )

@@ -17,11 +17,9 @@ from sqlalchemy.orm import Session
 from carecal.billing import budgets, records
 from carecal.billing.ledger import month_bounds
 from carecal.billing.money import visit_price
-from carecal.billing.sheets import pseudonym
 from carecal.errors import InputError
 from carecal.models import (
     AuditEvent,
-    Client,
     InvoiceLine,
     RosterVersion,
     Visit,
@@ -109,13 +107,49 @@ def signature_text(record: VisitRecord | None) -> str:
     return record.signature or ""
 
 
-def hours_rows(session: Session, month: str, pseudonym_key: bytes | None = None) -> list[list]:
+@dataclass(frozen=True)
+class VisitFact:
+    """One visit of the month as every hours export sees it: the plain one for the
+    treasurer and those for the insurer and the tax office (`carecal.billing.audiences`)."""
+
+    visit: Visit
+    record: VisitRecord | None
+    status: str
+    day: date
+    starts: datetime
+    ends: datetime
+    category: str
+    unit_price_cents: int | None
+    lines: tuple[InvoiceLine, ...]
+
+    @property
+    def minutes(self) -> int:
+        return int((self.ends - self.starts).total_seconds() // 60)
+
+    @property
+    def funding(self) -> str:
+        return "+".join(FUNDING_LABELS[line.invoice.funding] for line in self.lines)
+
+    @property
+    def amount_cents(self) -> int | None:
+        return sum(line.amount_cents for line in self.lines) if self.lines else None
+
+    @property
+    def care_grade(self) -> int | None:
+        return self.visit.client.care_grade_on(self.day)
+
+    @property
+    def training_valid(self) -> str:
+        return "yes" if training_valid(self.visit.volunteer, self.day) else "NO"
+
+
+def visit_facts(session: Session, month: str) -> list[VisitFact]:
+    """The month's visits in time order: the published ones, each with its record (made
+    perhaps for the same visit in an earlier version of the week: then that visit is
+    shown, as it was delivered), plus records whose visit a later replan dropped."""
     org = records.organisation(session)
     tz = org.timezone
     book = budgets.rate_book(session, org)
-    # The published visits, each with its record (made perhaps for the same visit in an
-    # earlier version of the week: then that visit is shown, as it was delivered), plus
-    # records whose visit a later replan dropped.
     pairs: list[tuple[Visit, VisitRecord | None]] = []
     for visit in month_visits(session, month):
         record = records.record_of(session, visit)
@@ -130,37 +164,54 @@ def hours_rows(session: Session, month: str, pseudonym_key: bytes | None = None)
         if r.id not in shown
     ]
     lines = live_lines(session, [visit.id for visit, _ in pairs])
-
-    def who(kind: str, person: Client | Volunteer) -> str:
-        return pseudonym(pseudonym_key, kind, person.external_id) if pseudonym_key else person.name
-
-    rows = []
+    facts = []
     for visit, record in pairs:
         starts = record.started_at if record else visit.starts_at
-        ends = record.ended_at if record else visit.ends_at
         day = to_local(starts, tz).date()
         category = visit.care_request.category
-        visit_lines = lines.get(visit.id, [])
-        status = record.status if record else ("cancelled-in-roster" if visit.status == "cancelled" else "planned")
+        facts.append(
+            VisitFact(
+                visit=visit,
+                record=record,
+                status=record.status
+                if record
+                else ("cancelled-in-roster" if visit.status == "cancelled" else "planned"),
+                day=day,
+                starts=to_local(starts, tz),
+                ends=to_local(record.ended_at if record else visit.ends_at, tz),
+                category=category,
+                unit_price_cents=book.find("price_per_hour", day, category),
+                lines=tuple(lines.get(visit.id, [])),
+            )
+        )
+    return facts
+
+
+def hours_rows(session: Session, month: str) -> list[list]:
+    """The treasurer's export: every visit of the month with names and its whole history."""
+    tz = records.organisation(session).timezone
+    rows = []
+    for fact in visit_facts(session, month):
+        visit, record = fact.visit, fact.record
         rows.append(
             [
                 visit.id,
-                status,
-                who("client", visit.client),
+                fact.status,
+                visit.client.name,
                 visit.client.insurer_name,
-                visit.client.care_grade_on(day),
-                who("volunteer", visit.volunteer),
-                "yes" if training_valid(visit.volunteer, day) else "NO",
-                day,
-                to_local(starts, tz).time(),
-                to_local(ends, tz).time(),
-                int((ends - starts).total_seconds() // 60),
+                fact.care_grade,
+                visit.volunteer.name,
+                fact.training_valid,
+                fact.day,
+                fact.starts.time(),
+                fact.ends.time(),
+                fact.minutes,
                 record.activity if record else visit.care_request.activity,
-                category,
-                "+".join(FUNDING_LABELS[line.invoice.funding] for line in visit_lines),
-                eur(book.find("price_per_hour", day, category)),
-                eur(sum(line.amount_cents for line in visit_lines)) if visit_lines else None,
-                " ".join(line.invoice.number for line in visit_lines),
+                fact.category,
+                fact.funding,
+                eur(fact.unit_price_cents),
+                eur(fact.amount_cents),
+                " ".join(line.invoice.number for line in fact.lines),
                 signature_text(record),
                 record.created_by if record else None,
                 _wall_clock(record.created_at, tz) if record else None,

@@ -1,7 +1,6 @@
 """`carecal export ...`: every file the office hands on: master data, calendars, the
 auditors' hours, proofs of service, allowances and the audit log."""
 
-import os
 import sys
 from datetime import date
 from enum import Enum
@@ -9,8 +8,8 @@ from pathlib import Path
 
 import typer
 
-from carecal import tables
-from carecal.billing import documents, exports, proof
+from carecal import private_files, pseudonyms, tables
+from carecal.billing import audiences, documents, exports, proof
 from carecal.billing.invoicing import parse_month
 from carecal.billing.money import euros
 from carecal.cli.common import WeekOption, console, err_console, noun, session
@@ -23,7 +22,6 @@ from carecal.weeks import IsoWeek
 app = noun("export", "Write files: master data, calendars, hours, invoices, proofs, allowances, audit log.")
 
 DEFAULT_OUT = Path("exports")
-PSEUDONYM_KEY_ENV = "CARECAL_PSEUDONYM_KEY"
 
 MonthOption = typer.Option(..., "--month", "-m", help="billing month, e.g. 2026-11")
 OutOption = typer.Option(None, "--output", "-o", help="file to write (default: CSV on standard output)")
@@ -94,33 +92,64 @@ def ical(
 # --- for auditors ----------------------------------------------------------------------------
 
 
-def pseudonym_key() -> bytes:
-    key = os.environ.get(PSEUDONYM_KEY_ENV)
-    if not key:
-        raise InputError(
-            f"--pseudonymise needs a secret key in ${PSEUDONYM_KEY_ENV} (keep it: the same key "
-            "gives the same pseudonyms in every export)"
-        )
-    return key.encode()
+class Audience(str, Enum):
+    treasurer = "treasurer"
+    insurer = "insurer"
+    tax_office = "tax-office"
 
 
 @app.command("hours")
 def export_hours(
     month: str = MonthOption,
     format: Format = typer.Option(Format.csv, "--format", help="csv or xlsx"),
-    pseudonymise: bool = typer.Option(
-        False, "--pseudonymise", help=f"stable pseudonyms for clients and volunteers (key: ${PSEUDONYM_KEY_ENV})"
+    audience: Audience = typer.Option(
+        Audience.treasurer,
+        "--for",
+        help="treasurer: every visit by name; insurer: its insured's delivered visits, pseudonymised; "
+        "tax-office: totals, nobody in it (docs/privacy.md)",
     ),
-    output: Path = typer.Option(None, "-o", "--output", help="file to write (default: exports/hours_MONTH.FORMAT)"),
+    insurer: str = typer.Option(None, "--insurer", help="with --for insurer: the insurer, by name or IK"),
+    key_file: Path = typer.Option(
+        None,
+        "--key-file",
+        help=f"with --for insurer: the association's pseudonym key (default: ${pseudonyms.KEY_FILE_ENV}, "
+        f"else ${pseudonyms.KEY_ENV})",
+    ),
+    output: Path = typer.Option(None, "-o", "--output", help="file to write (default: exports/hours_MONTH….FORMAT)"),
 ) -> None:
-    """One row per visit of the month: status, people, times, funding, price, invoice, signature, history."""
+    """The month's visits: status, people, times, funding, price, invoice, signature, history (for the
+    treasurer), or what a care insurer or the tax office needs of them."""
     month = parse_month(month)
-    key = pseudonym_key() if pseudonymise else None
-    with session() as s:
-        rows = exports.hours_rows(s, month, key)
-    path = output or DEFAULT_OUT / f"hours_{month}{'_pseudonymised' if key else ''}.{format.value}"
-    tables.write_table(path, exports.HOURS_COLUMNS, rows, format.value, title=f"hours {month}")
-    console.print(f"wrote {len(rows)} visit(s) to {path}")
+    if audience is Audience.insurer:
+        if not insurer:
+            raise InputError("--for insurer needs --insurer NAME (an insurer sees its own insured only)")
+        key = pseudonyms.load_key(key_file)
+        with session() as s:
+            rows = audiences.insurer_rows(s, month, key, insurer)
+        header, suffix = audiences.INSURER_COLUMNS, f"_insurer-{audiences.slug(insurer)}"
+    elif audience is Audience.tax_office:
+        with session() as s:
+            rows = audiences.tax_office_rows(s, month)
+        header, suffix = audiences.TAX_OFFICE_COLUMNS, "_tax-office"
+    else:
+        with session() as s:
+            rows = exports.hours_rows(s, month)
+        header, suffix = exports.HOURS_COLUMNS, ""
+    path = output or DEFAULT_OUT / f"hours_{month}{suffix}.{format.value}"
+    tables.write_table(path, header, rows, format.value, title=f"hours {month}")
+    console.print(f"wrote {len(rows)} row(s) for the {audience.value} to {path}")
+
+
+@app.command("pseudonym-key")
+def export_pseudonym_key(
+    output: Path = typer.Option(..., "-o", "--output", help="the key file to create (0600); never overwritten"),
+) -> None:
+    """Make the association's secret key for pseudonymised exports (32 random bytes) in a new file.
+    Keep it, and keep it apart from the exports: the same key gives the same pseudonyms."""
+    if output.exists():
+        raise InputError(f"{output} exists: a new key would give everyone new pseudonyms; remove it first")
+    private_files.write_text(output, pseudonyms.new_key() + "\n")
+    console.print(f"wrote a new pseudonym key to {output} (only you may read it): use --key-file {output}")
 
 
 @app.command("proof")

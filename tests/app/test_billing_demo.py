@@ -1,12 +1,15 @@
 """The billing demo step on the demo association's real data, then `billing reconcile`."""
 
+import stat
 from datetime import date
+from pathlib import Path
 
 from rich.console import Console
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from carecal import db
+from carecal import db, pseudonyms
 from carecal.billing import demo as billing_demo
 from carecal.cli.main import app
 from carecal.demo import DemoContext, load_master_data
@@ -41,8 +44,17 @@ def test_the_demo_step_bills_the_month_and_reconcile_fails_on_a_tampered_row(sql
     published_demo_week(sqlite_url)
     billing_demo.step(ctx)
 
-    for name in ("hours_2026-11.csv", "hours_2026-11_pseudonymised.xlsx", "allowances_2026.csv", "audit-log.csv"):
+    for name in (
+        "hours_2026-11.csv",
+        "hours_2026-11_insurer-aok-plus-pflegekasse.xlsx",
+        "hours_2026-11_tax-office.csv",
+        "allowances_2026.csv",
+        "audit-log.csv",
+    ):
         assert (tmp_path / name).stat().st_size > 0, name
+    # the demo's pseudonym key: made for it, beside its database, only for its owner
+    key_file = Path(f"{make_url(sqlite_url).database}.pseudonym-key")
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600 and len(pseudonyms.read_key_file(key_file)) == 32
     assert len(list((tmp_path / "proofs").glob("leistungsnachweis_2026-11_*.pdf"))) >= 20
     hours = (tmp_path / "hours_2026-11.csv").read_text(encoding="utf-8")
     assert "cancelled-by-client" in hours and "none: " in hours and "laut Notiz" in hours

@@ -1,6 +1,7 @@
-"""Auditor exports: hours (CSV/XLSX, pseudonymised), proof of service PDF, allowances, audit log."""
+"""Auditor exports: hours (for treasurer, insurer, tax office), proof of service PDF, allowances, audit log."""
 
 import csv
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -8,7 +9,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from carecal import db
-from carecal.billing import invoicing, records
+from carecal.billing import audiences, invoicing, records
 from carecal.weeks import IsoWeek
 from tests import factories as f
 
@@ -27,7 +28,7 @@ def month(db_url):
             s, first_name="Jurij", last_name="Gagarin", trainings=(("basic", date(2022, 1, 1), date(2026, 6, 30)),)
         )
         olga = f.client(s, first_name="Olga", last_name="Schmidt", benefits_assigned_on=date(2026, 1, 1))
-        evil = f.client(s, first_name="-1+2", last_name=EVIL_NAME)
+        evil = f.client(s, first_name="-1+2", last_name=EVIL_NAME, insurer_name="BARMER", insurer_ik="104940005")
         first = f.published_visit(s, "2026-W45", f.care_request(s, olga), natalia, day="tue")
         second = f.published_visit(s, "2026-W46", olga.requests[0], expired, day="wed", start="09:30")
         third = f.published_visit(
@@ -83,16 +84,57 @@ def test_a_formula_in_a_name_is_written_as_text(cli, month, tmp_path):
     assert amount.value == 36 and amount.data_type == "n"
 
 
-def test_pseudonymised_hours_hide_names_but_stay_stable(cli, month, tmp_path, monkeypatch):
-    assert cli("export", "hours", "--month", "2026-11", "--pseudonymise").exit_code == 2  # no key
+def test_the_insurers_hours_are_pseudonymous_and_stable(cli, month, tmp_path, monkeypatch):
+    insurer = ["export", "hours", "--month", "2026-11", "--for", "insurer"]
+    monkeypatch.delenv("CARECAL_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("CARECAL_PSEUDONYM_KEY_FILE", raising=False)
+    assert "needs --insurer" in cli(*insurer).stderr
+    no_key = cli(*insurer, "--insurer", "AOK PLUS")
+    assert no_key.exit_code == 2 and "pseudonym-key" in no_key.stderr
     monkeypatch.setenv("CARECAL_PSEUDONYM_KEY", "s3cret")
+    weak = cli(*insurer, "--insurer", "AOK PLUS")
+    assert weak.exit_code == 2 and "32 random bytes" in weak.stderr and "s3cret" not in weak.stderr
+
+    key_file = tmp_path / "key"
+    assert cli("export", "pseudonym-key", "-o", key_file).exit_code == 0
+    assert cli("export", "pseudonym-key", "-o", key_file).exit_code == 2  # never overwritten
     for name in ("a.csv", "b.csv"):
-        assert cli("export", "hours", "--month", "2026-11", "--pseudonymise", "-o", tmp_path / name).exit_code == 0
+        result = cli(*insurer, "--insurer", "aok plus", "--key-file", key_file, "-o", tmp_path / name)
+        assert result.exit_code == 0, result.stderr
     a, b = read_csv(tmp_path / "a.csv"), read_csv(tmp_path / "b.csv")
-    assert a == b
+    assert a == b and len(a) == 2  # Olga's two visits; the other client is not insured there
+    assert a[0]["client"] == a[1]["client"] and re.fullmatch(r"C-[0-9a-f]{32}", a[0]["client"])
+    assert list(a[0]) == audiences.INSURER_COLUMNS
+    assert {(r["month"], r["minutes"], r["amount_eur"], r["signature"]) for r in a} == {
+        ("2026-11", "120", "36.00", "signed"),
+        ("2026-11", "120", "36.00", "none"),
+    }
     text = (tmp_path / "a.csv").read_text(encoding="utf-8")
-    assert "Olga" not in text and "Natalia" not in text and "Wolkowa" not in text
-    assert a[0]["client"] == a[1]["client"] != a[2]["client"] and a[0]["client"].startswith("C-")
+    for secret in ("Olga", "Schmidt", "Natalia", "Wolkowa", "Klientin schlief", "Vorlesen", "2026-0001", "AOK"):
+        assert secret not in text
+
+    other_key = tmp_path / "other-key"
+    cli("export", "pseudonym-key", "-o", other_key)
+    cli(*insurer, "--insurer", "AOK PLUS", "--key-file", other_key, "-o", tmp_path / "c.csv")
+    assert read_csv(tmp_path / "c.csv")[0]["client"] != a[0]["client"]
+    unknown = cli(*insurer, "--insurer", "Nowhere", "--key-file", key_file)
+    assert unknown.exit_code == 3 and "AOK PLUS" in unknown.stderr
+
+
+def test_the_tax_office_gets_totals_with_nobody_in_them(cli, month, tmp_path):
+    out = tmp_path / "tax.csv"
+    assert cli("export", "hours", "--month", "2026-11", "--for", "tax-office", "-o", out).exit_code == 0
+    assert read_csv(out) == [
+        {
+            "month": "2026-11",
+            "category": "betreuung",
+            "funding": "§45b",
+            "unit_price_eur": "18.00",
+            "visits": "3",
+            "hours": "6.00",
+            "amount_eur": "108.00",
+        }
+    ]
 
 
 def test_the_proof_of_service_pdf_has_every_visit_line(cli, month, tmp_path):

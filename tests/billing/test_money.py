@@ -4,7 +4,6 @@ import pytest
 
 from carecal.billing.money import euros, parse_euros, visit_price
 from carecal.billing.rates import MissingRate, RateBook, RateValue
-from carecal.billing.sheets import pseudonym
 from carecal.errors import InputError
 
 
@@ -55,10 +54,3 @@ def test_rates_are_looked_up_by_day_and_gaps_or_overlaps_are_reported():
     )
     with pytest.raises(MissingRate, match="overlap"):
         overlapping.amount("allowance_per_hour", date(2026, 7, 1))
-
-
-def test_pseudonyms_are_stable_per_key_and_differ_between_keys():
-    assert pseudonym(b"k1", "client", "c001") == pseudonym(b"k1", "client", "c001")
-    assert pseudonym(b"k1", "client", "c001") != pseudonym(b"k2", "client", "c001")
-    assert pseudonym(b"k1", "client", "c001") != pseudonym(b"k1", "client", "c002")
-    assert pseudonym(b"k1", "client", "c001").startswith("C-")
