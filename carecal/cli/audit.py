@@ -23,7 +23,9 @@ def audit_verify(
         states = integrity.verify(s, anchors)
     for state in states:
         verdict = "[green]intact[/]" if state.ok else "[bold red]BROKEN[/]"
-        console.print(f"{state.table:<13} {state.rows:>7} row(s) {verdict}  head {state.anchor}", highlight=False)
+        console.print(
+            f"{state.table:<13} {state.rows:>7} row(s) {verdict}  head {state.anchor}", highlight=False, soft_wrap=True
+        )
     broken = [state for state in states if not state.ok]
     if not broken:
         console.print("history intact; write the heads down (e.g. with the month's closing papers) to check later")
