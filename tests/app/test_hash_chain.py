@@ -418,3 +418,31 @@ def test_an_anchor_catches_a_chain_rewritten_hashes_and_all(cli, db_url):
 
     bad = cli("audit", "verify", "--anchor", "audit_event:4:abc")
     assert bad.exit_code == 2 and "CHAIN:ROW:HASH" in bad.stderr
+
+
+INVOICE_COLUMNS = (
+    "year, sequence, kind, month, issued_on, client_id, payer, payer_name, funding, statement, total_cents, "
+    "created_by, created_at, prev_hash, row_hash"
+)
+
+
+@pytest.mark.parametrize("kind", ["replace", "upsert"])
+def test_a_new_row_that_takes_an_invoice_number_is_refused(db_url, kind):
+    """A replacing insert that collides on the invoice number, not the id, would delete the
+    old invoice on SQLite without firing a delete trigger; an upsert would rewrite it."""
+    with db.session_scope(db_url) as s:
+        books(s, clients=1)
+        invoicing.run_month(s, "2026-11", "treasurer", issued_on=ISSUED)
+    replace = kind == "replace" and db_url.startswith("sqlite")  # PostgreSQL has only the upsert
+    forged = INVOICE_COLUMNS.replace("payer_name", "'Mallory'")
+    statement = (
+        f"INSERT {'OR REPLACE' if replace else ''} INTO invoice (id, number, {INVOICE_COLUMNS}) "
+        f"SELECT (SELECT max(id) + 1 FROM invoice), number, {forged} FROM invoice WHERE id = 1"
+    )
+    if not replace:
+        statement += " ON CONFLICT (number) DO UPDATE SET payer_name = excluded.payer_name"
+    with pytest.raises(DBAPIError, match="append-only"), db.session_scope(db_url) as s:
+        s.execute(text(statement))
+    with db.session_scope(db_url) as s:
+        assert s.scalars(select(Invoice.payer_name)).all() == ["AOK PLUS"]
+    assert _broken(db_url) == {}
