@@ -293,3 +293,17 @@ def test_token_rate_option():
     for bad in ("5", "x/1", "0/10", "5/0", "-1/3"):
         with pytest.raises(ValueError, match="--token-rate"):
             token_rate(bad)
+
+
+def test_the_window_follows_the_organisations_time_zone(db_url):
+    """Sunday 28 Feb 2027 23:30 UTC is already Monday in Berlin but still Sunday in New York:
+    an association in New York has not moved its window on yet."""
+    with db.session_scope(db_url) as s:
+        f.organisation(s, timezone="America/New_York")
+        anna = f.volunteer(s, first_name="Anna")
+        f.published_visit(s, WEEK, f.care_request(s, f.client(s)), anna)
+        token = tokens.issue(s, anna, "coordinator")
+    sunday_night = datetime(2027, 2, 28, 23, 30, tzinfo=UTC)
+    app = TestClient(create_app(db_url, clock=lambda: sunday_night, rate_limiter=RateLimiter(burst=1000)))
+    monday_in_new_york = datetime(2027, 2, 22, 5, tzinfo=UTC)  # Mon 22 Feb 2027 00:00 EST
+    assert app.get(f"/feeds/{token}.ics").headers["last-modified"] == format_datetime(monday_in_new_york, usegmt=True)
