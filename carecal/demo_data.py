@@ -25,7 +25,7 @@ from carecal import private_files
 from carecal.masterdata.districts import areas_km2, districts
 from carecal.masterdata.layout import CLIENTS, REQUESTS, VOLUNTEERS, Layout
 from carecal.tables import write_table
-from carecal.weeks import IsoWeek, local
+from carecal.weeks import DEFAULT_TZ, IsoWeek, local
 
 DEFAULT_SEED = 2026
 DEFAULT_WEEK = "2026-W48"
@@ -544,7 +544,7 @@ class Generator:
 
     def absent_some(self, rows: list[dict]) -> None:
         """A holiday over the demo week, a sick day, a morning at the doctor's, one next week."""
-        tz = "Europe/Berlin"
+        tz = DEFAULT_TZ  # the demo association's (data/organisation.json)
         monday = self.monday
         periods = [
             (local(monday, time(0), tz), local(monday + timedelta(days=5), time(0), tz)),
@@ -612,7 +612,7 @@ class Generator:
             )
         for row in self.rng.sample(rows, min(5, len(rows))):
             row["family_feed_opt_in"] = True
-        tz = "Europe/Berlin"
+        tz = DEFAULT_TZ  # the demo association's (data/organisation.json)
         hospital = (
             local(self.monday + timedelta(days=1), time(0), tz),
             local(self.monday + timedelta(days=11), time(0), tz),

@@ -15,11 +15,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from carecal import organisation
 from carecal.models import (
     CareRequest,
     Client,
     Exclusion,
-    Organisation,
     Override,
     RosterVersion,
     RosterWeek,
@@ -48,11 +48,6 @@ class InstanceBuild:
     @property
     def request_keys(self) -> list[str]:
         return [r["id"] for c in self.document["clients"] for r in c["requests"]]
-
-
-def organisation_timezone(session: Session) -> str:
-    org = session.scalars(select(Organisation).order_by(Organisation.id)).first()
-    return org.timezone if org else DEFAULT_TZ
 
 
 def request_key(care_request: CareRequest, k: int) -> str:
@@ -289,7 +284,7 @@ def build_instance(
     visit in the past or at short notice), except for the requests in `keep_windows`.
     `closed` requests (key -> why) keep no window, so nobody is assigned to them.
     """
-    tz = organisation_timezone(session)
+    tz = organisation.timezone(session)
     build = InstanceBuild(week=week, timezone=tz, document={})
     volunteers = _volunteers(session, build)
     schedulable_ids = {v["id"] for v in volunteers}

@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import audit
+from carecal import audit, organisation
 from carecal.billing.ledger import (
     CONVERSION,
     RELIEF,
@@ -70,9 +70,7 @@ def client_ledger(
 ) -> Ledger:
     """The ledger on `until`. With advance=False it stops at the last movement, so a
     billing run can still add spends dated earlier in the same month."""
-    from carecal.billing.records import organisation
-
-    book = book or rate_book(session, organisation(session))
+    book = book or rate_book(session, organisation.require(session))
     return Ledger.replay(movements(session, client, book, until), until=until if advance else None)
 
 

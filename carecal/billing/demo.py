@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from carecal import db, private_files, pseudonyms, tables
+from carecal import db, organisation, private_files, pseudonyms, tables
 from carecal.billing import audiences, documents, exports, invoicing, proof, records
 from carecal.billing.ledger import month_bounds, month_key
 from carecal.billing.money import euros
@@ -91,7 +91,7 @@ def record_demo_week(s, ctx, tz: str):
 def step(ctx) -> None:
     """Record the week's visits, bill its month, reconcile and write the auditor exports."""
     with db.session_scope(ctx.url) as s:
-        tz = records.organisation(s).timezone
+        tz = organisation.timezone(s)
         recorded = record_demo_week(s, ctx, tz)
     if recorded is None:
         ctx.console.print(

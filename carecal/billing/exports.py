@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carecal import organisation
 from carecal.billing import budgets, records
 from carecal.billing.ledger import month_bounds
 from carecal.billing.money import visit_price
@@ -66,7 +67,7 @@ def eur(cents: int | None) -> Money | None:
 
 def month_visits(session: Session, month: str) -> list[Visit]:
     """Every visit of the published rosters whose local date falls in the month."""
-    tz = records.organisation(session).timezone
+    tz = organisation.require(session).timezone
     first, last = month_bounds(month)
     starts, ends = local(first, time(0), tz), local(last, time(23, 59, 59), tz)
     return list(
@@ -147,7 +148,7 @@ def visit_facts(session: Session, month: str) -> list[VisitFact]:
     """The month's visits in time order: the published ones, each with its record (made
     perhaps for the same visit in an earlier version of the week: then that visit is
     shown, as it was delivered), plus records whose visit a later replan dropped."""
-    org = records.organisation(session)
+    org = organisation.require(session)
     tz = org.timezone
     book = budgets.rate_book(session, org)
     pairs: list[tuple[Visit, VisitRecord | None]] = []
@@ -189,7 +190,7 @@ def visit_facts(session: Session, month: str) -> list[VisitFact]:
 
 def hours_rows(session: Session, month: str) -> list[list]:
     """The treasurer's export: every visit of the month with names and its whole history."""
-    tz = records.organisation(session).timezone
+    tz = organisation.require(session).timezone
     rows = []
     for fact in visit_facts(session, month):
         visit, record = fact.visit, fact.record
@@ -248,7 +249,7 @@ def allowances(session: Session, year: int, limit: str = "3_26") -> list[Allowan
     """Per volunteer: delivered visits, hours and the allowance they earn (the hourly
     allowance valid each visit's day, per visit rounded half up to the cent), against the
     year's tax-free limit (§3 Nr. 26 EStG by default, or 26a)."""
-    org = records.organisation(session)
+    org = organisation.require(session)
     book = budgets.rate_book(session, org)
     limit_cents = book.amount("tax_free_limit_year", date(year, 12, 31), limit)
     delivered = session.scalars(
@@ -302,7 +303,7 @@ AUDIT_COLUMNS = ["id", "at", "actor", "action", "object_type", "object_id", "pay
 
 def audit_rows(session: Session, first: date | None = None, last: date | None = None) -> list[list]:
     """Audit events between two local dates (inclusive), oldest first."""
-    tz = records.organisation(session).timezone
+    tz = organisation.require(session).timezone
     query = select(AuditEvent).order_by(AuditEvent.at, AuditEvent.id)
     if first:
         query = query.where(AuditEvent.at >= local(first, time(0), tz))

@@ -15,16 +15,15 @@ numbers are handed out without gaps: a failed run rolls its numbers back with it
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carecal import audit
+from carecal import audit, clock, organisation
 from carecal.billing import budgets
 from carecal.billing.ledger import CONVERSION, PRIVATE, RELIEF, allocate, grade_on, month_bounds
 from carecal.billing.money import visit_price
-from carecal.billing.records import billed_line, organisation
+from carecal.billing.records import billed_line
 from carecal.errors import Conflict, InputError, NotFound
 from carecal.models import (
     BillingMonth,
@@ -92,10 +91,6 @@ def next_number(session: Session, year: int) -> tuple[int, str]:
     return counter.last_number, f"{year}-{counter.last_number:04d}"
 
 
-def today_in(tz: str) -> date:
-    return utcnow().astimezone(ZoneInfo(tz)).date()
-
-
 def payer_of(client: Client, funding: str, month_end: date) -> tuple[str, str, str | None]:
     """(payer kind, name, IK) for an invoice."""
     if funding != PRIVATE and client.benefits_assigned_on and client.benefits_assigned_on <= month_end:
@@ -131,8 +126,8 @@ def run_month(session: Session, month: str, actor: str, issued_on: date | None =
     """Bill the month's delivered, not yet billed visits. Running it again bills only
     visits recorded since; a closed month is refused."""
     month = parse_month(month)
-    org = organisation(session)
-    issued_on = issued_on or today_in(org.timezone)
+    org = organisation.require(session)
+    issued_on = issued_on or clock.today(org.timezone)
     billing_month = lock_month(session, month)
     if billing_month.closed:
         raise Conflict(f"month {month} is closed; correct it with a credit note")
@@ -275,8 +270,8 @@ def credit_note(
     invoice = find_invoice(session, number)
     if invoice.kind != "invoice":
         raise Conflict(f"{number} is itself a credit note")
-    org = organisation(session)
-    issued_on = issued_on or today_in(org.timezone)
+    org = organisation.require(session)
+    issued_on = issued_on or clock.today(org.timezone)
     lock_month(session, invoice.month)
     reversed_ids = set(
         session.scalars(

@@ -14,13 +14,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import lookup, private_files
+from carecal import lookup, organisation, private_files
 from carecal.billing import paper
 from carecal.billing.exports import live_lines
 from carecal.billing.invoicing import parse_month
 from carecal.billing.ledger import month_bounds
 from carecal.billing.money import euros
-from carecal.billing.records import organisation
 from carecal.errors import NotFound
 from carecal.models import Client, Organisation, Visit, VisitRecord
 from carecal.pdf import FONT
@@ -226,7 +225,7 @@ def write_proofs(session: Session, month: str, out: Path, client_ref: str | None
     """One PDF per client with delivered visits in the month (or only `client_ref`)."""
 
     month = parse_month(month)
-    org = organisation(session)
+    org = organisation.require(session)
     first, last = month_bounds(month)
     if client_ref:
         clients = [lookup.client(session, client_ref)]

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import integrity
+from carecal import integrity, organisation
 from carecal.billing import budgets
 from carecal.billing.ledger import PRIVATE, month_bounds
 from carecal.billing.money import euros, visit_price
-from carecal.billing.records import organisation
 from carecal.models import (
     BillingMonth,
     Client,
@@ -45,7 +44,7 @@ def reconcile(session: Session, month: str) -> Reconciliation:
     month = parse_month(month)
     report = Reconciliation(month)
     problems = report.problems
-    book = budgets.rate_book(session, organisation(session))
+    book = budgets.rate_book(session, organisation.require(session))
     first, last = month_bounds(month)
 
     invoices = session.scalars(

@@ -13,13 +13,12 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import audit
+from carecal import audit, organisation
 from carecal.billing.ledger import month_key
 from carecal.errors import CarecalError, Conflict, InputError, NotFound
 from carecal.models import (
     BillingMonth,
     InvoiceLine,
-    Organisation,
     RosterVersion,
     RosterWeek,
     Visit,
@@ -29,13 +28,6 @@ from carecal.models import (
 )
 from carecal.models.billing import RECORD_STATUSES, SIGNATURES
 from carecal.weeks import IsoWeek, local, to_local
-
-
-def organisation(session: Session) -> Organisation:
-    org = session.scalars(select(Organisation).order_by(Organisation.id)).first()
-    if org is None:
-        raise NotFound("no organisation in the database: import the master data first")
-    return org
 
 
 def ensure_month_open(session: Session, day: date, what: str) -> None:
@@ -105,7 +97,7 @@ def history(session: Session, visit_id: int) -> list[dict]:
     record = session.scalars(select(VisitRecord).where(VisitRecord.visit_id == visit_id)).first()
     if record is None:
         raise CarecalError(f"visit {visit_id} has no record yet")
-    tz = organisation(session).timezone
+    tz = organisation.require(session).timezone
     return [
         {"at": to_local(change.at, tz), "actor": change.actor, "reason": change.reason, "state": change.state}
         for change in record.changes
@@ -130,7 +122,7 @@ def confirm_week(session: Session, week: IsoWeek, actor: str, now: datetime | No
     """Mark every published visit of the week that has ended and has no record yet as
     delivered, as planned. Visits already recorded keep what was recorded."""
     now = now or utcnow()
-    tz = organisation(session).timezone
+    tz = organisation.require(session).timezone
     result = ConfirmResult()
     for visit in published_visits(session, week):
         if visit.status == "cancelled":
@@ -198,7 +190,7 @@ def record_visit(
         raise Conflict(f"visit {visit_id} belongs to a {version.status} roster version; record the published one")
     if visit.status == "cancelled":
         raise Conflict(f"visit {visit_id} was cancelled in the roster")
-    tz = organisation(session).timezone
+    tz = organisation.require(session).timezone
     day = to_local(visit.starts_at, tz).date()
     ensure_month_open(session, day, f"visit {visit_id}")
 

@@ -6,23 +6,23 @@ from typing import TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import tables
+from carecal import organisation, tables
 from carecal.masterdata import codecs
 from carecal.masterdata.entities import EAGER, MODELS, RECORD_OF
-from carecal.masterdata.importer import layout_for, organisation_timezone
+from carecal.masterdata.importer import layout_for
 from carecal.masterdata.layout import LAYOUTS
 
 
 def export_rows(session: Session, kind: str) -> tuple[list[str], list[dict]]:
     """The header and one record per object, ordered by external id."""
-    layout = layout_for(kind, organisation_timezone(session))
+    layout = layout_for(kind, organisation.timezone(session))
     model = MODELS[kind]
     objects = session.scalars(select(model).options(*EAGER[kind]).order_by(model.external_id))
     return layout.names, [RECORD_OF[kind](obj, layout.names) for obj in objects]
 
 
 def _as_text(session: Session, kind: str) -> tuple[list[str], list[list[str]]]:
-    layout = layout_for(kind, organisation_timezone(session))
+    layout = layout_for(kind, organisation.timezone(session))
     header, records = export_rows(session, kind)
     return header, [[layout.by_name[name].codec.format(record[name]) for name in header] for record in records]
 
@@ -39,7 +39,7 @@ def export_file(session: Session, kind: str, path: Path | str, fmt: str | None =
     if fmt == "csv":
         header, rows = _as_text(session, kind)
     else:
-        layout = layout_for(kind, organisation_timezone(session))
+        layout = layout_for(kind, organisation.timezone(session))
         header, records = export_rows(session, kind)
         rows = [[_xlsx_cell(layout.by_name[name].codec, record[name]) for name in header] for record in records]
     return tables.write_table(path, header, rows, fmt, title=LAYOUTS[kind].title)

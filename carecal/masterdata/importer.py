@@ -15,14 +15,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import audit
+from carecal import audit, clock, organisation
 from carecal.errors import InputError
 from carecal.masterdata import codecs, districts
 from carecal.masterdata.entities import APPLY, EAGER, MODELS, RECORD_OF, References
 from carecal.masterdata.files import read_table, shown
 from carecal.masterdata.layout import LAYOUTS, Layout
-from carecal.models import Organisation, Rate
-from carecal.weeks import DEFAULT_TZ
+from carecal.models import Rate
 
 HIDDEN = "(hidden: health data)"
 MAX_REPORTED = 100  # problems listed in one report; the count says how many there are
@@ -64,10 +63,6 @@ class ImportReport:
             f"{self.file}: {self.total} rows: {len(self.created)} {verb}created, "
             f"{len(self.updated)} {verb}updated, {len(self.unchanged)} unchanged"
         )
-
-
-def organisation_timezone(session: Session) -> str:
-    return session.scalar(select(Organisation.timezone).limit(1)) or DEFAULT_TZ
 
 
 def layout_for(kind: str, tz: str) -> Layout:
@@ -196,7 +191,7 @@ def _check_volunteer(record: dict, problem, known_clients: set[str]) -> None:
 
 def _check_client(record: dict, problem, known_clients: set[str]) -> None:
     born = record.get("date_of_birth")
-    if born and born > date.today():
+    if born and born > clock.now().date():
         problem("date_of_birth", "lies in the future")
     grades = record.get("care_grades") or ()
     if record.get("conversion_budget_opt_in") and (not grades or grades[-1][0] < 2):
@@ -278,7 +273,7 @@ def import_file(session: Session, kind: str, path: Path | str, *, actor: str, dr
     if kind not in LAYOUTS:
         raise InputError(f"unknown kind {kind!r}: expected {', '.join(LAYOUTS)}")
     path = Path(path)
-    layout = layout_for(kind, organisation_timezone(session))
+    layout = layout_for(kind, organisation.timezone(session))
     header, rows = read_table(path)
     refs = References(session)
     model = MODELS[kind]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from carecal import audit
 from carecal.errors import InputError
 from carecal.models import Organisation, Rate
+from carecal.weeks import DEFAULT_TZ
 
 RATE_KINDS = (
     "price_per_hour",
@@ -66,7 +67,7 @@ def parse_organisation(doc: dict, file: str) -> tuple[dict, list[dict]]:
     if "tax_number" in fields and not re.fullmatch(r"[0-9][0-9 /]{8,18}[0-9]", fields["tax_number"]):
         problems.append(f"{file}: tax_number {fields['tax_number']!r} is not a Steuernummer like 215/140/12345")
     try:
-        ZoneInfo(fields.get("timezone", "Europe/Berlin"))
+        ZoneInfo(fields.get("timezone", DEFAULT_TZ))
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"{file}: timezone {fields.get('timezone')!r} is not a time zone like Europe/Berlin")
     unknown = set(doc) - set(REQUIRED) - set(OPTIONAL) - set(NUMBERS) - {"rates"}

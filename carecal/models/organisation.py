@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carecal.models.base import Base
+from carecal.weeks import DEFAULT_TZ
 
 
 class Organisation(Base):
@@ -17,7 +18,7 @@ class Organisation(Base):
     street: Mapped[str] = mapped_column(String(200))
     postcode: Mapped[str] = mapped_column(String(10))
     city: Mapped[str] = mapped_column(String(100))
-    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TZ)
     phone: Mapped[str | None] = mapped_column(String(50))
     email: Mapped[str | None] = mapped_column(String(200))
     recognition: Mapped[str | None] = mapped_column(

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carecal import organisation
 from carecal.errors import InputError
 from carecal.models import Absence, ClientAway, Exclusion, Override, RosterVersion, Visit
 from carecal.roster.overrides import describe
@@ -99,7 +100,7 @@ class Causes:
     """Finds the coordinator's decisions (and other facts) behind a change."""
 
     def __init__(self, session: Session, week: IsoWeek, old: RosterVersion, new: RosterVersion):
-        self.tz = (new.instance or {}).get("timezone", "Europe/Berlin")
+        self.tz = organisation.timezone(session)
         self.week = week
         self.session = session
         self.new = new

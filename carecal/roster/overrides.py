@@ -17,9 +17,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import solver
-from carecal import audit, lookup
+from carecal import audit, lookup, organisation
 from carecal.errors import InputError, NotFound
-from carecal.instance import build_instance, care_request_id_of, organisation_timezone
+from carecal.instance import build_instance, care_request_id_of
 from carecal.models import Absence, CareRequest, ClientAway, Exclusion, Override, utcnow
 from carecal.weeks import DAY_CODES, IsoWeek, local, parse_hhmm, to_local
 
@@ -111,7 +111,7 @@ def pin(
     """Pin REQUEST to VOLUNTEER (at START) for the week. Refused when it cannot happen in
     time; allowed with warnings when it breaks a matching rule."""
     reason = _require_reason(reason)
-    tz = organisation_timezone(session)
+    tz = organisation.timezone(session)
     volunteer = lookup.volunteer(session, volunteer_id)
     starts_at = parse_week_start(start, week, tz) if start else None
     build = build_instance(session, week)
@@ -212,7 +212,7 @@ def forbid(
 def absence(session: Session, volunteer_id: str, start: str, end: str, *, reason: str, actor: str) -> Created:
     reason = _require_reason(reason)
     volunteer = lookup.volunteer(session, volunteer_id)
-    starts_at, ends_at = _period(start, end, organisation_timezone(session))
+    starts_at, ends_at = _period(start, end, organisation.timezone(session))
     override = Override(
         kind="absence", volunteer=volunteer, starts_at=starts_at, ends_at=ends_at, reason=reason, actor=actor
     )
@@ -230,7 +230,7 @@ def absence(session: Session, volunteer_id: str, start: str, end: str, *, reason
 def client_away(session: Session, client_id: str, start: str, end: str, *, reason: str, actor: str) -> Created:
     reason = _require_reason(reason)
     client = lookup.client(session, client_id)
-    starts_at, ends_at = _period(start, end, organisation_timezone(session))
+    starts_at, ends_at = _period(start, end, organisation.timezone(session))
     override = Override(
         kind="client_away", client=client, starts_at=starts_at, ends_at=ends_at, reason=reason, actor=actor
     )
@@ -307,7 +307,7 @@ def list_overrides(
     if not include_removed:
         query = query.where(Override.removed_at.is_(None))
     if week is not None:
-        first, last = week.bounds(tz or organisation_timezone(session))
+        first, last = week.bounds(tz or organisation.timezone(session))
         query = query.where(
             or_(
                 Override.week == str(week),

@@ -17,10 +17,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import clock
+from carecal import clock, organisation
 from carecal.errors import NotFound
 from carecal.masterdata import districts
-from carecal.models import Client, Organisation, RosterVersion, Volunteer
+from carecal.models import Client, RosterVersion, Volunteer
 from carecal.roster.versions import find_week, get_version
 from carecal.weeks import DAY_CODES, IsoWeek, to_local
 
@@ -74,7 +74,7 @@ def choose_version(session: Session, week: IsoWeek, number: int | None) -> Roste
 
 def week_report_context(session: Session, version: RosterVersion) -> dict:
     instance = version.instance or {}
-    tz = instance.get("timezone", "Europe/Berlin")
+    tz = organisation.timezone(session)
     week = IsoWeek.parse(version.roster_week.week)
     scheduled = {v["id"]: v for v in instance.get("volunteers", [])}
     visits = [v for v in version.visits if v.status == "planned"]
@@ -119,7 +119,7 @@ def week_report_context(session: Session, version: RosterVersion) -> dict:
         }
         for u in version.unassigned
     ]
-    org = session.scalars(select(Organisation).order_by(Organisation.id)).first()
+    org = organisation.find(session)
     loads = [r.load_percent for r in rows.values() if r.max_minutes]
     return {
         "organisation": org.name if org else "carecal",
