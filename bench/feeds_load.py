@@ -47,7 +47,7 @@ from carecal import clock, db
 from carecal.billing.records import record_visit
 from carecal.feeds import tokens
 from carecal.feeds.calendars import feed_window
-from carecal.models import CareRequest, Client, Organisation, RosterVersion, RosterWeek, Visit, Volunteer
+from carecal.models import Activity, CareRequest, Client, Organisation, RosterVersion, RosterWeek, Visit, Volunteer
 from carecal.weeks import DAY_CODES, local, to_local
 
 WRK_SCRIPT = Path(__file__).with_name("feeds_wrk.lua")
@@ -109,10 +109,11 @@ def seed(url: str, feeds: int, rng: random.Random) -> list[str]:
                     duration_min=90,
                     visits_per_week=2,
                     windows=[],
-                    activity="Spaziergang",
+                    activity_key="walk",
                     valid_from=date(2024, 1, 1),
                 )
             )
+        s.add(Activity(key="walk", labels={"de": "Spaziergang", "ru": "Прогулка", "uk": "Прогулянка", "en": "Walk"}))
         s.add_all(volunteers + requests)
         s.flush()
         for i, week in enumerate(feed_window(today)):

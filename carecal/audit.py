@@ -6,30 +6,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from carecal.models import AuditEvent
+from carecal.privacy import MASKED_IN_AUDIT
 
-# Keys whose values never enter the audit log in clear: health data and identifiers that
-# would let a log reader learn them (Art. 9 GDPR), and feed secrets.
-SENSITIVE_KEYS = frozenset(
-    {
-        "dementia",
-        "care_grade",
-        "care_level",
-        "grade",
-        "insurance_number",
-        "date_of_birth",
-        "diagnosis",
-        "token",
-        "feed_token",
-        "password",
-    }
-)
 MASK = "***"
 
 
 def mask(payload: Any) -> Any:
-    """A copy of `payload` with every sensitive key's value replaced by a mask, at any depth."""
+    """A copy of `payload` with the value of every key carecal.privacy keeps in the office
+    replaced by a mask, at any depth."""
     if isinstance(payload, Mapping):
-        return {k: MASK if k in SENSITIVE_KEYS else mask(v) for k, v in payload.items()}
+        return {k: MASK if k in MASKED_IN_AUDIT else mask(v) for k, v in payload.items()}
     if isinstance(payload, (list, tuple)):
         return [mask(v) for v in payload]
     return payload

@@ -376,17 +376,18 @@ REQUEST_WINDOWS = [
     ("09:00", "17:00"),
     ("10:00", "16:00"),
 ]
+# Keys of the activity catalogue in data/organisation.json (its labels are what calendars show).
 ACTIVITIES = [
-    "Gespräch und Spaziergang",
-    "Vorlesen und Gespräch",
-    "Gedächtnisspiele und Gespräch",
-    "Spaziergang im Park",
-    "Fotoalben anschauen und erzählen",
-    "Karten- und Brettspiele",
-    "gemeinsam kochen und essen",
-    "Gesellschaft leisten, Musik hören",
+    "conversation_walk",
+    "reading",
+    "puzzles",
+    "park_walk",
+    "photo_albums",
+    "games",
+    "cooking",
+    "music",
 ]
-ERRANDS = ["Begleitung zum Einkauf", "Begleitung zum Arzt", "Begleitung zu Behördengängen"]
+ERRANDS = ["shopping", "appointment", "authorities"]
 INSURERS = [
     ("AOK PLUS Pflegekasse", "107299005", 55),
     ("BARMER Pflegekasse", "104940005", 15),
@@ -506,6 +507,9 @@ class Generator:
                     "must_not_visit": (),
                 }
             )
+        for row in rows:  # a calendar in a language they do not speak: leave it to the default
+            if row["ui_language"] not in row["languages"]:
+                row["ui_language"] = None
         self.lapse_some_trainings(rows)
         self.absent_some(rows)
         if len(rows) > 20:
@@ -668,6 +672,7 @@ class Generator:
                         "priority": _weighted(self.rng, PRIORITIES),
                         "valid_from": valid_from,
                         "valid_to": date(self.monday.year, 12, 31) if self.rng.random() < 0.03 else None,
+                        "note": None,
                     }
                 )
         return rows

@@ -6,10 +6,12 @@ Every builder takes a Session, adds the object, flushes (so ids exist) and retur
 from datetime import date, datetime, time, timedelta
 from itertools import count
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carecal.models import (
     Absence,
+    Activity,
     AvailabilityWindow,
     CareGrade,
     CareRequest,
@@ -146,7 +148,32 @@ def client(session: Session, *, care_grade: int | None = 3, grade_from: date = d
     return c
 
 
+# The activity a request gets unless a test names another (created on first use).
+WALK = (
+    "conversation_walk",
+    {
+        "de": "Gespräch und Spaziergang",
+        "ru": "Беседа и прогулка",
+        "uk": "Розмова і прогулянка",
+        "en": "Conversation and a walk",
+    },
+)
+
+
+def activity(session: Session, key: str, labels: dict[str, str], category_key: str | None = None) -> Activity:
+    """The catalogue entry `key` (made with these labels if it does not exist yet)."""
+    found = session.scalars(select(Activity).where(Activity.key == key)).one_or_none()
+    if found is not None:
+        return found
+    row = Activity(key=key, labels=labels, category_key=category_key)
+    session.add(row)
+    session.flush()
+    return row
+
+
 def care_request(session: Session, c: Client, *, windows=(("tue", "13:00", "18:00"),), **fields) -> CareRequest:
+    if "activity_key" not in fields:
+        fields["activity_key"] = activity(session, *WALK).key
     n = len(c.requests) + 1
     r = CareRequest(
         **{
@@ -156,7 +183,6 @@ def care_request(session: Session, c: Client, *, windows=(("tue", "13:00", "18:0
             "visits_per_week": 1,
             "windows": [{"day": d, "from": f, "to": t} for d, f, t in windows],
             "priority": 1,
-            "activity": "Gespräch und Spaziergang",
             "category": "betreuung",
             "valid_from": date(2024, 1, 1),
             **fields,

@@ -21,12 +21,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carecal import catalogue, private_files
 from carecal import organisation as org_lookup
-from carecal import private_files
 from carecal.billing import paper
 from carecal.billing.invoicing import find_invoice, parse_month
 from carecal.billing.ledger import month_bounds
 from carecal.billing.money import euros
+from carecal.catalogue import Catalogue
 from carecal.errors import InputError, NotFound
 from carecal.models import Invoice, Organisation
 from carecal.pdf import FONT
@@ -121,7 +122,7 @@ def require_invoice_details(org: Organisation) -> None:
         )
 
 
-def invoice_view(invoice: Invoice, org: Organisation) -> InvoiceView:
+def invoice_view(invoice: Invoice, org: Organisation, activities: Catalogue) -> InvoiceView:
     client = invoice.client
     insurer_pays = invoice.payer == "insurer"
     if insurer_pays:
@@ -139,8 +140,8 @@ def invoice_view(invoice: Invoice, org: Organisation) -> InvoiceView:
                 day=line.day,
                 time=f"{start:%H:%M}–{end:%H:%M}",
                 minutes=line.minutes,
-                activity=paper.activity_label(record.activity),
-                category=paper.category_label(line.category),
+                activity=activities.label(record.activity_key),
+                category=activities.category_label(line.category),
                 unit_price_cents=line.unit_price_cents,
                 amount_cents=line.amount_cents,
                 visit_price_cents=line.visit_price_cents,
@@ -196,7 +197,7 @@ def select_invoices(
     return invoices
 
 
-def collective_views(invoices: list[Invoice], org: Organisation) -> list[CollectiveView]:
+def collective_views(invoices: list[Invoice], org: Organisation, activities: Catalogue) -> list[CollectiveView]:
     """One collective invoice per insurer and month: its clients' invoices and credit notes."""
     groups: dict[tuple[str, str], list[Invoice]] = {}
     for invoice in invoices:
@@ -215,7 +216,7 @@ def collective_views(invoices: list[Invoice], org: Organisation) -> list[Collect
         )
         by_client: dict[str, list[InvoiceView]] = {}
         for invoice in sorted(group, key=lambda i: (i.client.last_name, i.client.first_name, i.year, i.sequence)):
-            by_client.setdefault(invoice.client.external_id, []).append(invoice_view(invoice, org))
+            by_client.setdefault(invoice.client.external_id, []).append(invoice_view(invoice, org, activities))
         view.sections = list(by_client.values())
         result.append(view)
     return result
@@ -440,8 +441,9 @@ def write_invoices(
     org = org_lookup.require(session)
     require_invoice_details(org)
     invoices = select_invoices(session, month, number, payer)
+    activities = catalogue.load(session)
     if collective:
-        views = collective_views(invoices, org)
+        views = collective_views(invoices, org, activities)
         if not views:
             raise NotFound("no invoice to an insurer among those asked for: a collective invoice has nothing to hold")
         documents = [(v.file_name, render_collective(v, org)) for v in views]
@@ -450,6 +452,6 @@ def write_invoices(
             raise NotFound(f"no invoice{f' of {month}' if month else ''}{f' to {payer}' if payer else ''}")
         documents = []
         for invoice in invoices:
-            view = invoice_view(invoice, org)
+            view = invoice_view(invoice, org, activities)
             documents.append((view.file_name, render_invoice(view, org)))
     return [private_files.write_bytes(out / name, data) for name, data in documents]

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import organisation
+from carecal import catalogue, organisation
 from carecal.billing import budgets, records
 from carecal.billing.ledger import month_bounds
 from carecal.billing.money import visit_price
@@ -191,6 +191,7 @@ def visit_facts(session: Session, month: str) -> list[VisitFact]:
 def hours_rows(session: Session, month: str) -> list[list]:
     """The treasurer's export: every visit of the month with names and its whole history."""
     tz = organisation.require(session).timezone
+    activities = catalogue.load(session)
     rows = []
     for fact in visit_facts(session, month):
         visit, record = fact.visit, fact.record
@@ -207,7 +208,7 @@ def hours_rows(session: Session, month: str) -> list[list]:
                 fact.starts.time(),
                 fact.ends.time(),
                 fact.minutes,
-                record.activity if record else visit.care_request.activity,
+                activities.label(record.activity_key if record else visit.care_request.activity_key),
                 fact.category,
                 fact.funding,
                 eur(fact.unit_price_cents),

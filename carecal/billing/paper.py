@@ -2,8 +2,8 @@
 share: readable German labels, the provider's letterhead, addresses, and the page with its
 footer. Pure: it reads the objects it is given, never the database.
 
-Labels live here and nowhere else: activities, service categories and funding sources as
-a payer reads them.
+Funding sources are named here, as a payer reads them; activities and service categories
+are named by the organisation's catalogue (carecal.catalogue).
 """
 
 from datetime import date
@@ -25,18 +25,6 @@ OFFER = (
     "Unterstützung im Alltag nach § 45a SGB XI."
 )
 VAT_EXEMPT = "Die Leistungen sind nach § 4 Nr. 16 UStG von der Umsatzsteuer befreit."
-
-# Service categories of the price list (the rate key `price_per_hour/<category>`).
-CATEGORIES = {"betreuung": "Betreuung", "alltagsbegleitung": "Alltagsbegleitung"}
-
-
-def category_label(key: str) -> str:
-    return CATEGORIES.get(key) or key.replace("_", " ").capitalize()
-
-
-def activity_label(text: str) -> str:
-    """What was done, in plain words (today the text recorded for the visit)."""
-    return text
 
 
 def day(value: date) -> str:

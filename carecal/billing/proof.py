@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import lookup, organisation, private_files
+from carecal import catalogue, lookup, organisation, private_files
 from carecal.billing import paper
 from carecal.billing.exports import live_lines
 from carecal.billing.invoicing import parse_month
@@ -53,6 +53,7 @@ def proof_lines(session: Session, client: Client, month: str, tz: str) -> list[P
         .order_by(VisitRecord.started_at)
     ).all()
     lines = live_lines(session, [r.visit_id for r in records])
+    activities = catalogue.load(session)
     result = []
     for record in records:
         visit_lines = lines.get(record.visit_id, [])
@@ -63,8 +64,8 @@ def proof_lines(session: Session, client: Client, month: str, tz: str) -> list[P
                 to_local(record.ended_at, tz).strftime("%H:%M"),
                 record.minutes,
                 record.visit.volunteer.name,
-                paper.activity_label(record.activity),
-                paper.category_label(record.visit.care_request.category),
+                activities.label(record.activity_key),
+                activities.category_label(record.visit.care_request.category),
                 visit_lines[0].unit_price_cents if visit_lines else None,
                 sum(line.amount_cents for line in visit_lines) if visit_lines else None,
                 "\n".join(f"{paper.FUNDING_SHORT[x.invoice.funding]} {euros(x.amount_cents)}" for x in visit_lines)

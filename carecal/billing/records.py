@@ -13,10 +13,11 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import audit, organisation
+from carecal import audit, organisation, privacy
 from carecal.billing.ledger import month_key
 from carecal.errors import CarecalError, Conflict, InputError, NotFound
 from carecal.models import (
+    Activity,
     BillingMonth,
     InvoiceLine,
     RosterVersion,
@@ -70,7 +71,7 @@ def snapshot(record: VisitRecord, tz: str) -> dict:
         "status": record.status,
         "start": to_local(record.started_at, tz).strftime("%H:%M"),
         "end": to_local(record.ended_at, tz).strftime("%H:%M"),
-        "activity": record.activity,
+        "activity": record.activity_key,  # a catalogue key; the office's note stays out of the audit log
         "signature": record.signature,
         "signature_reason": record.signature_reason,
     }
@@ -145,7 +146,7 @@ def confirm_week(session: Session, week: IsoWeek, actor: str, now: datetime | No
             status="delivered",
             started_at=visit.starts_at,
             ended_at=visit.ends_at,
-            activity=visit.care_request.activity,
+            activity_key=visit.care_request.activity_key,
             signature=default_signature(visit),
             created_by=actor,
             updated_by=actor,
@@ -167,18 +168,25 @@ def record_visit(
     start: time | None = None,
     end: time | None = None,
     activity: str | None = None,
+    note: str | None = None,
     signature: str | None = None,
     signature_reason: str | None = None,
     reason: str | None = None,
     now: datetime | None = None,
 ) -> VisitRecord:
-    """Record (or change) what happened at one visit. A change needs a reason."""
+    """Record (or change) what happened at one visit. A change needs a reason. `activity`
+    is a key of the activity catalogue (default: the request's); `note` the office's own
+    words, which stay in the office."""
     now = now or utcnow()
     problems = []
     if status not in RECORD_STATUSES:
         problems.append(f"--status {status!r}: use one of {', '.join(RECORD_STATUSES)}")
     if signature is not None and signature not in SIGNATURES:
         problems.append(f"--signature {signature!r}: use one of {', '.join(SIGNATURES)}")
+    if activity is not None and session.scalars(select(Activity.key).where(Activity.key == activity)).first() is None:
+        known = ", ".join(session.scalars(select(Activity.key).order_by(Activity.key))) or "none"
+        shown = privacy.hidden_value("--activity", activity) or repr(activity)
+        problems.append(f"--activity {shown} is not a key of the activity catalogue ({known})")
     if problems:
         raise InputError(f"cannot record visit {visit_id}", problems)
 
@@ -224,7 +232,8 @@ def record_visit(
         "status": status,
         "started_at": started_at,
         "ended_at": ended_at,
-        "activity": activity or (record.activity if record else visit.care_request.activity),
+        "activity_key": activity or (record.activity_key if record else visit.care_request.activity_key),
+        "note": note if note is not None else (record.note if record else None),
         "signature": signature if status == "delivered" else None,
         "signature_reason": (signature_reason or (record.signature_reason if record else None))
         if signature == "none"

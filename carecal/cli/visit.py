@@ -46,7 +46,10 @@ def visit_record(
     status: Status = typer.Option(..., "--status", help="what happened"),
     start: str = typer.Option(None, "--start", help="actual start, HH:MM local time"),
     end: str = typer.Option(None, "--end", help="actual end, HH:MM local time"),
-    activity: str = typer.Option(None, "--activity", help="what was done, in plain words"),
+    activity: str = typer.Option(
+        None, "--activity", help="what was done: a key of the activity catalogue (default: the request's)"
+    ),
+    note: str = typer.Option(None, "--note", help="the office's own words about the visit; never leaves the office"),
     signature: Signature = typer.Option(None, "--signature", help="who signed the proof of service"),
     signature_reason: str = typer.Option(None, "--signature-reason", help="why nobody signed (with --signature none)"),
     reason: str = typer.Option(None, "--reason", help="why this changes an earlier record (required then)"),
@@ -63,6 +66,7 @@ def visit_record(
             start=parse_hhmm(start) if start else None,
             end=parse_hhmm(end) if end else None,
             activity=activity,
+            note=note,
             signature=signature.value if signature else None,
             signature_reason=signature_reason,
             reason=reason,

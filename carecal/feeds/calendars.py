@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from carecal import organisation, private_files
+from carecal import catalogue, organisation, private_files
 from carecal.errors import NotFound
 from carecal.feeds.events import Audience, PublishedVersion, RecordedOutcome, build_events, calendar_name
 from carecal.feeds.render import FeedEvent, render_calendar
@@ -160,7 +160,11 @@ def _volunteer_draft(
 ) -> CalendarDraft:
     versions = published_versions(session, weeks, volunteer=volunteer)
     return _draft(
-        session, versions, Audience.volunteer(volunteer), label, changes=[volunteer.updated_at, window_moved_at]
+        session,
+        versions,
+        Audience.volunteer(volunteer, catalogue.load(session).languages),
+        label,
+        changes=[volunteer.updated_at, window_moved_at],
     )
 
 
@@ -191,6 +195,7 @@ def _draft(
     events = build_events(
         versions,
         audience,
+        catalogue.load(session),
         outcomes=recorded_outcomes(session, versions),
         namespace=office.namespace,
         city=office.city,

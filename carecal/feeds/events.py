@@ -1,8 +1,13 @@
 """Calendar events from the history of published rosters: who sees what, and how a visit's
 changes become SEQUENCE, DTSTAMP and STATUS:CANCELLED.
 
-Pure: takes published versions (with their visits) and returns FeedEvents; reading the
-database happens in carecal.feeds.feeds.
+Pure: takes published versions (with their visits) and the activity catalogue and returns
+FeedEvents; reading the database happens in carecal.feeds.calendars.
+
+What an event says comes from an allow-list: the client's first name and initial, the
+address, the time, the office's phone and the activity's catalogue label in the reader's
+language. Text the office typed for one client or visit (notes, reasons) is never read
+here, so it cannot reach a calendar.
 
 A visit is recognised across versions by its week and request_key. For each audience we
 walk the week's published versions in order and look at the visit as that audience sees it
@@ -20,36 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from carecal.catalogue import Catalogue, feed_language
 from carecal.feeds.i18n import DEFAULT_LANGUAGE, gettext_for, language_or_default
 from carecal.feeds.reminders import Reminder, reminders
 from carecal.feeds.render import FeedEvent
 from carecal.models import Client, Visit, Volunteer
 from carecal.weeks import DEFAULT_TZ
-
-# Activities are free text typed by the office. If one mentions health, it stays out of
-# the feed (the address and time are what a volunteer needs). Lower-case word stems.
-HEALTH_WORDS = (
-    "demen",
-    "alzheimer",
-    "pflegegrad",
-    "pflegestufe",
-    "diagnos",
-    "krank",
-    "parkinson",
-    "schlaganfall",
-    "depress",
-    "insulin",
-    "diabet",
-    "medikament",
-    "versicherung",
-    "geburt",
-    "dementia",
-    "diagnosis",
-    "care grade",
-    "disease",
-    "illness",
-    "medication",
-)
 
 
 @dataclass(frozen=True)
@@ -86,11 +67,12 @@ class Audience:
     reminders: tuple[Reminder, ...] = ()  # only a volunteer's own feed reminds
 
     @classmethod
-    def volunteer(cls, volunteer: Volunteer) -> "Audience":
+    def volunteer(cls, volunteer: Volunteer, catalogue_languages: Sequence[str]) -> "Audience":
+        """In the language the volunteer chose, else their first one the catalogue has."""
         return cls(
             "volunteer",
             volunteer.external_id,
-            language_or_default(volunteer.ui_language),
+            feed_language(volunteer.ui_language, volunteer.languages, catalogue_languages),
             volunteer_id=volunteer.id,
             reminders=reminders(volunteer.reminders),
         )
@@ -190,6 +172,7 @@ def track_visits(
 def build_events(
     versions: Sequence[PublishedVersion],
     audience: Audience,
+    catalogue: Catalogue,
     *,
     outcomes: Sequence[RecordedOutcome] = (),
     namespace: str = "carecal",
@@ -213,9 +196,8 @@ def build_events(
                 if audience.kind == "volunteer"
                 else _("This visit has been cancelled.")
             )
-        activity = safe_activity(visit.care_request.activity)
-        if activity:
-            lines.append(_("Activity: {activity}").format(activity=activity))
+        activity = catalogue.label(visit.care_request.activity_key, audience.language)
+        lines.append(_("Activity: {activity}").format(activity=activity))
         address = client_address(visit.client, city)
         if address:
             lines.append(_("Address: {address}").format(address=address))
@@ -286,10 +268,3 @@ def client_address(client: Client, city: str | None) -> str | None:
     if client.district:
         address = f"{address} ({client.district})" if address else client.district
     return address or None
-
-
-def safe_activity(activity: str | None) -> str | None:
-    if not activity:
-        return None
-    lowered = activity.lower()
-    return None if any(word in lowered for word in HEALTH_WORDS) else activity.strip()

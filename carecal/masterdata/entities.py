@@ -8,6 +8,8 @@ Rows created elsewhere (an override's absence or exclusion) are not part of a re
 import never touches them.
 """
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import time
 
 from sqlalchemy import select
@@ -17,6 +19,7 @@ from carecal.masterdata.districts import centroid
 from carecal.models import (
     WEEKDAYS,
     Absence,
+    Activity,
     AvailabilityWindow,
     CareGrade,
     CareRequest,
@@ -140,8 +143,9 @@ def apply_client(c: Client, record: dict, columns: list[str], refs: "References"
 
 
 def request_record(r: CareRequest, names: list[str]) -> dict:
-    record = {name: getattr(r, name) for name in _scalar_names(names, {"client_id", "windows"})}
+    record = {name: getattr(r, name) for name in _scalar_names(names, {"client_id", "windows", "activity"})}
     record["client_id"] = r.client.external_id
+    record["activity"] = r.activity_key
     record["windows"] = tuple((w["day"], time.fromisoformat(w["from"]), time.fromisoformat(w["to"])) for w in r.windows)
     return record
 
@@ -151,6 +155,8 @@ def apply_request(r: CareRequest, record: dict, columns: list[str], refs: "Refer
         value = record[name]
         if name == "client_id":
             r.client = refs.client(value)
+        elif name == "activity":
+            r.activity_key = value
         elif name == "windows":
             r.windows = [
                 {"day": day, "from": start.strftime("%H:%M"), "to": end.strftime("%H:%M")} for day, start, end in value
@@ -177,14 +183,23 @@ RECORD_OF = {"volunteers": volunteer_record, "clients": client_record, "requests
 APPLY = {"volunteers": apply_volunteer, "clients": apply_client, "requests": apply_request}
 
 
+@dataclass(frozen=True)
+class Known:
+    """What a row may name: client ids, and the activity catalogue (key -> its category)."""
+
+    clients: frozenset[str] = frozenset()
+    activities: Mapping[str, str | None] = field(default_factory=dict)
+
+
 class References:
-    """Clients by external id, loaded once per import."""
+    """Clients by external id and the activity catalogue, loaded once per import."""
 
     def __init__(self, session: Session):
         self._clients = {c.external_id: c for c in session.scalars(select(Client))}
+        self._activities = {a.key: a.category_key for a in session.scalars(select(Activity))}
 
-    def client_ids(self) -> set[str]:
-        return set(self._clients)
+    def known(self) -> Known:
+        return Known(frozenset(self._clients), dict(self._activities))
 
     def client(self, external_id: str) -> Client:
         return self._clients[external_id]

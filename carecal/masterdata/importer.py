@@ -15,15 +15,15 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import audit, clock, organisation
+from carecal import audit, clock, organisation, privacy
 from carecal.errors import InputError
 from carecal.masterdata import codecs, districts
-from carecal.masterdata.entities import APPLY, EAGER, MODELS, RECORD_OF, References
+from carecal.masterdata.entities import APPLY, EAGER, MODELS, RECORD_OF, Known, References
 from carecal.masterdata.files import read_table, shown
 from carecal.masterdata.layout import LAYOUTS, Layout
 from carecal.models import Rate
 
-HIDDEN = "(hidden: health data)"
+DEFAULT_CATEGORY = "betreuung"
 MAX_REPORTED = 100  # problems listed in one report; the count says how many there are
 
 
@@ -32,15 +32,16 @@ class Problem:
     file: str
     row: int | None
     column: str | None
-    value: str | None
+    value: str | None  # the cell as the file has it, or what stands for it (see masked)
     reason: str
+    masked: bool = False  # the value is kept in the office (carecal.privacy): `value` says so
 
     def __str__(self) -> str:
         where = self.file + (f" row {self.row}" if self.row else "")
         if self.column:
             where += f", column {self.column}"
         if self.value is not None:
-            where += f", value {shown(self.value)!r}" if self.value != HIDDEN else f", value {HIDDEN}"
+            where += f", value {self.value}" if self.masked else f", value {shown(self.value)!r}"
         return f"{where}: {shown(self.reason, 300)}"
 
 
@@ -80,12 +81,12 @@ def parse_rows(
     file: str,
     header: list[str],
     rows: list[tuple[int, dict[str, str]]],
-    known_clients: set[str],
+    known: Known,
     existing_ids: frozenset[str] = frozenset(),
 ) -> tuple[list[tuple[int, dict]], list[str], list[Problem]]:
     """Records for all rows, the columns present, and every problem found. Pure: no database.
-    `known_clients` are the client ids references may name; `existing_ids` the rows that
-    exist already (a file that leaves out the home columns may update those, not create)."""
+    `known` says which client ids and activity keys a row may name; `existing_ids` the rows
+    that exist already (a file that leaves out the home columns may update those, not create)."""
     problems: list[Problem] = []
     unknown = [name for name in header if name and name not in layout.by_name]
     for name in unknown:
@@ -103,7 +104,7 @@ def parse_rows(
     records = []
     first_row_of: dict[str, int] = {}
     for number, cells in rows:
-        record, row_problems = parse_row(layout, file, number, cells, present, known_clients, existing_ids)
+        record, row_problems = parse_row(layout, file, number, cells, present, known, existing_ids)
         problems += row_problems
         key = record.get("external_id")
         if key is not None:
@@ -122,16 +123,16 @@ def parse_row(
     number: int,
     cells: dict[str, str],
     present: list[str],
-    known_clients: set[str],
+    known: Known,
     existing_ids: frozenset[str] = frozenset(),
 ) -> tuple[dict, list[Problem]]:
     problems = []
     record = {}
 
     def problem(column: str, reason: str) -> None:
-        col = layout.by_name[column]
         value = cells.get(column, "")
-        problems.append(Problem(file, number, column, HIDDEN if col.health and value else value, reason))
+        hidden = privacy.hidden_value(column, value) if value else None
+        problems.append(Problem(file, number, column, hidden or value, reason, masked=hidden is not None))
 
     for col in layout.columns:
         text = cells.get(col.name, "") if col.name in present else ""
@@ -143,7 +144,7 @@ def parse_row(
         try:
             record[col.name] = col.codec.parse(text)
         except ValueError as error:
-            problem(col.name, str(error) if not col.health else _health_reason(error))
+            problem(col.name, _hidden_reason(error) if privacy.hidden_value(col.name, text) else str(error))
             record[col.name] = col.empty
 
     if "lat" in layout.by_name:
@@ -154,12 +155,12 @@ def parse_row(
             problem("district", "a new row needs lat/lon or a district: the file has neither column")
     check = ROW_CHECKS.get(layout.kind)
     if check:
-        check(record, problem, known_clients)
+        check(record, problem, known)
     return record, problems
 
 
-def _health_reason(error: ValueError) -> str:
-    """A codec's reason may quote the cell; for health columns say only what is expected."""
+def _hidden_reason(error: ValueError) -> str:
+    """A codec's reason may quote the cell; for a column kept in the office say only what is expected."""
     text = str(error)
     return text if "'" not in text else "not in the expected form (see the column layout)"
 
@@ -183,13 +184,13 @@ def _check_home(record: dict, present: list[str], problem) -> None:
             problem("lat", f"lat/lon lie {km:.0f} km from Chemnitz: a typo, or lat and lon swapped?")
 
 
-def _check_volunteer(record: dict, problem, known_clients: set[str]) -> None:
+def _check_volunteer(record: dict, problem, known: Known) -> None:
     for client_id, _ in record.get("must_not_visit") or ():
-        if client_id not in known_clients:
+        if client_id not in known.clients:
             problem("must_not_visit", f"client {client_id} is unknown: import the clients first")
 
 
-def _check_client(record: dict, problem, known_clients: set[str]) -> None:
+def _check_client(record: dict, problem, known: Known) -> None:
     born = record.get("date_of_birth")
     if born and born > clock.now().date():
         problem("date_of_birth", "lies in the future")
@@ -198,10 +199,20 @@ def _check_client(record: dict, problem, known_clients: set[str]) -> None:
         problem("conversion_budget_opt_in", "§45a(4) needs a current care grade of 2 or higher (care_grades)")
 
 
-def _check_request(record: dict, problem, known_clients: set[str]) -> None:
+def _check_request(record: dict, problem, known: Known) -> None:
     client_id = record.get("client_id")
-    if client_id and client_id not in known_clients:
+    if client_id and client_id not in known.clients:
         problem("client_id", "unknown client: import the clients first")
+    activity = record.get("activity")
+    if activity and activity not in known.activities:
+        keys = ", ".join(sorted(known.activities)) or "none yet: import the organisation first"
+        problem("activity", f"not a key of the activity catalogue ({keys})")
+    # The request's price category: the file's, else its activity's, else betreuung.
+    category = known.activities.get(activity) if activity else None
+    if record.get("category") is None:
+        record["category"] = category or DEFAULT_CATEGORY
+    elif category is not None and record["category"] != category:
+        problem("category", f"the activity {activity!r} belongs to {category!r}: leave the cell empty or write that")
     duration = record.get("duration_min")
     if duration:
         for day, start, end in record.get("windows") or ():
@@ -264,7 +275,7 @@ def unpriced_requests(file: str, records: list[tuple[int, dict]], periods: dict)
 
 def _audit_columns(layout: Layout, columns: list[str]) -> list[str]:
     """Changed columns for the audit log; even the news that a health field changed stays out."""
-    names = [name for name in columns if not layout.by_name[name].health]
+    names = [name for name in columns if not privacy.is_health(name)]
     return names + ["(health data)"] if len(names) < len(columns) else names
 
 
@@ -278,7 +289,7 @@ def import_file(session: Session, kind: str, path: Path | str, *, actor: str, dr
     refs = References(session)
     model = MODELS[kind]
     existing = {obj.external_id: obj for obj in session.scalars(select(model).options(*EAGER[kind]))}
-    records, present, problems = parse_rows(layout, path.name, header, rows, refs.client_ids(), frozenset(existing))
+    records, present, problems = parse_rows(layout, path.name, header, rows, refs.known(), frozenset(existing))
     if kind == "requests" and not problems:
         problems = unpriced_requests(path.name, records, price_periods(session))
     if problems:

@@ -2,11 +2,13 @@
 
 A column's name is the header cell in the file. The order here is the order an export
 writes; an import accepts the columns in any order, and optional columns may be left out.
-`health` marks special-category data (Art. 9 GDPR): its values are never echoed in an error.
+Which columns hold health data or the office's notes (never echoed in an error) is decided
+in carecal.privacy, by column name.
 """
 
 from dataclasses import dataclass, field
 
+from carecal.feeds.i18n import LANGUAGES
 from carecal.masterdata import codecs as c
 
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
@@ -20,7 +22,6 @@ class Column:
     help: str
     required: bool = False
     default: object = None
-    health: bool = False
 
     @property
     def empty(self):
@@ -78,9 +79,8 @@ VOLUNTEERS = Layout(
         Column("languages", c.Languages(), "ISO 639-1 codes, best first, e.g. 'ru; de'", required=True),
         Column(
             "ui_language",
-            c.Choice(("de", "en", "ru", "uk")),
-            "language of their calendar: de, ru, uk or en",
-            default="de",
+            c.Choice(LANGUAGES),
+            "language of their calendar: de, ru, uk or en; empty: their first language the activity catalogue has",
         ),
         Column(
             "reminders",
@@ -121,19 +121,17 @@ CLIENTS = Layout(
             c.Date(),
             "YYYY-MM-DD (health-related: never shown in error messages)",
             required=True,
-            health=True,
         ),
         Column("phone", PHONE, ""),
         *COMMON_HOME,
         Column(
             "languages", c.Languages(), "ISO 639-1 codes; the first is the mother tongue, e.g. 'uk; ru'", required=True
         ),
-        Column("dementia", c.Boolean(), "yes or no", default=False, health=True),
+        Column("dementia", c.Boolean(), "yes or no", default=False),
         Column(
             "care_grades",
             c.CareGrades(),
             "Pflegegrad and the date it applies from, e.g. '2:2023-04-01; 3:2025-02-01'",
-            health=True,
         ),
         Column(
             "gender_preference", c.Gender, "f, m or d when the client wishes a visitor of that gender; empty: no wish"
@@ -150,7 +148,6 @@ CLIENTS = Layout(
             "insurance_number",
             c.Text(20, r"[A-Z][0-9]{9}", "not an insurance number like A123456789"),
             "Versichertennummer, a letter and 9 digits",
-            health=True,
         ),
         Column("representative_name", c.Text(200), "legal representative or the relative who signs"),
         Column("representative_contact", c.Text(200), "phone or e-mail of the representative"),
@@ -181,12 +178,16 @@ REQUESTS = Layout(
     columns=(
         Column("external_id", ID, "id of the standing request, e.g. c017-1: the key for re-imports", required=True),
         Column("client_id", ID, "external_id of the client", required=True),
-        Column("activity", c.Text(200), "what happens, in plain words (shown on the proof of service)", required=True),
+        Column(
+            "activity",
+            c.Text(40, r"[a-z][a-z0-9_]*", "not an activity key like reading"),
+            "key of the activity catalogue (organisation.json); its label is what calendars and proofs show",
+            required=True,
+        ),
         Column(
             "category",
             c.Text(40, r"[a-z_]+", "not a lower-case category name like betreuung"),
-            "service category of the price list",
-            default="betreuung",
+            "service category of the price list; empty: the activity's category (else betreuung)",
         ),
         Column("duration_min", c.Integer(15, 480), "minutes per visit", required=True),
         Column("visits_per_week", c.Integer(1, 7), "", default=1),
@@ -199,6 +200,7 @@ REQUESTS = Layout(
         Column("priority", c.Integer(1, 10), "weight of covering this request (1 = normal)", default=1),
         Column("valid_from", c.Date(), "first day", required=True),
         Column("valid_to", c.Date(), "last day; empty: open-ended"),
+        Column("note", c.Text(500), "the office's own words about this request; never leaves the office"),
     ),
 )
 

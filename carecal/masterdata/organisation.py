@@ -1,11 +1,14 @@
-"""The association and its dated rates, from a JSON file like data/organisation.json.
+"""The association, its dated rates and its activity catalogue, from a JSON file like
+data/organisation.json.
 
 Loading is an upsert: there is one organisation per database; rates are keyed by
-(kind, key, valid_from), so loading the same file twice changes nothing.
+(kind, key, valid_from), activities and their categories by key, so loading the same file
+twice changes nothing. An activity missing from the file stays (requests may name it).
 """
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
@@ -14,9 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import audit
+from carecal import audit, privacy
 from carecal.errors import InputError
-from carecal.models import Organisation, Rate
+from carecal.feeds.i18n import LANGUAGES
+from carecal.models import Activity, ActivityCategory, Organisation, Rate
 from carecal.weeks import DEFAULT_TZ
 
 RATE_KINDS = (
@@ -70,7 +74,7 @@ def parse_organisation(doc: dict, file: str) -> tuple[dict, list[dict]]:
         ZoneInfo(fields.get("timezone", DEFAULT_TZ))
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"{file}: timezone {fields.get('timezone')!r} is not a time zone like Europe/Berlin")
-    unknown = set(doc) - set(REQUIRED) - set(OPTIONAL) - set(NUMBERS) - {"rates"}
+    unknown = set(doc) - set(REQUIRED) - set(OPTIONAL) - set(NUMBERS) - {"rates", "activity_categories", "activities"}
     if unknown:
         problems.append(f"{file}: unknown field(s) {', '.join(sorted(unknown))}")
 
@@ -110,6 +114,99 @@ def iban_valid(iban: str) -> bool:
     return int(digits) % 97 == 1
 
 
+LABEL_MAX = 100
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    key: str
+    labels: dict[str, str]
+    category: str | None = None
+
+
+def parse_catalogue(doc: dict, file: str) -> tuple[list[CatalogueEntry], list[CatalogueEntry]]:
+    """Check the document's activity categories and activities: keys like `reading`, each
+    key once, a German label for each, labels only in languages calendars are written in
+    (de, ru, uk, en), every entry in the same languages, and a category that exists.
+    Returns (categories, activities)."""
+    problems: list[str] = []
+    categories = _entries(doc.get("activity_categories", []), f"{file}: activity_categories", problems)
+    activities = _entries(
+        doc.get("activities", []), f"{file}: activities", problems, categories={c.key for c in categories}
+    )
+    entries = [*categories, *activities]
+    if entries:
+        languages = {code for entry in entries for code in entry.labels}
+        for where, entry in _where(categories, activities, file):
+            missing = languages - set(entry.labels)
+            if missing:
+                problems.append(
+                    f"{where}: no label in {', '.join(sorted(missing))} (other entries have one: every entry "
+                    "needs a label in each language the catalogue has)"
+                )
+    if problems:
+        raise InputError(f"{file}: {len(problems)} problem(s) in the activity catalogue; nothing was loaded", problems)
+    return categories, activities
+
+
+def _where(categories, activities, file):
+    for i, entry in enumerate(categories):
+        yield f"{file}: activity_categories[{i}] ({entry.key})", entry
+    for i, entry in enumerate(activities):
+        yield f"{file}: activities[{i}] ({entry.key})", entry
+
+
+def _entries(raw: object, where: str, problems: list[str], categories: set[str] | None = None) -> list[CatalogueEntry]:
+    if not isinstance(raw, list):
+        problems.append(f"{where}: expected a list of entries")
+        return []
+    entries, seen = [], set()
+    allowed = {"key", "labels"} | ({"category"} if categories is not None else set())
+    for i, item in enumerate(raw):
+        at = f"{where}[{i}]"
+        if not isinstance(item, dict):
+            problems.append(f"{at}: expected an object with key and labels")
+            continue
+        unknown = set(item) - allowed
+        if unknown:
+            problems.append(
+                f"{at}: unknown field(s) {', '.join(sorted(unknown))}; expected {', '.join(sorted(allowed))}"
+            )
+        key = item.get("key")
+        if not isinstance(key, str) or not privacy.CATALOGUE_KEY.fullmatch(key):
+            problems.append(f"{at}.key: {key!r} is not a key like reading or park_walk (a-z, 0-9, _; at most 40)")
+            continue
+        at = f"{at} ({key})"
+        if key in seen:
+            problems.append(f"{at}: the key appears twice")
+        seen.add(key)
+        labels = _labels(item.get("labels"), at, problems)
+        category = item.get("category")
+        if category is not None and (not isinstance(category, str) or category not in (categories or set())):
+            known = ", ".join(sorted(categories or ())) or "none"
+            problems.append(f"{at}.category: {category!r} is not one of the activity_categories ({known})")
+            category = None
+        entries.append(CatalogueEntry(key, labels, category))
+    return entries
+
+
+def _labels(raw: object, at: str, problems: list[str]) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        problems.append(f'{at}.labels: expected an object like {{"de": "Vorlesen", "ru": "Чтение вслух"}}')
+        return {}
+    labels = {}
+    for code, text in raw.items():
+        if code not in LANGUAGES:
+            problems.append(f"{at}.labels.{code}: calendars are written in {', '.join(LANGUAGES)} only")
+        elif not isinstance(text, str) or not text.strip() or len(text) > LABEL_MAX or "\n" in text:
+            problems.append(f"{at}.labels.{code}: expected one line of text, at most {LABEL_MAX} characters")
+        else:
+            labels[code] = text.strip()
+    if "de" not in raw:
+        problems.append(f"{at}.labels: a German label (de) is required: proofs and invoices are German")
+    return labels
+
+
 def _overlaps(rates: list[dict], file: str) -> list[str]:
     """Two rates of the same kind and key must not be valid on the same day."""
     problems = []
@@ -134,6 +231,7 @@ def load_organisation(session: Session, path: Path | str, *, actor: str) -> Orga
     except json.JSONDecodeError as error:
         raise InputError(f"{path.name}: not valid JSON (line {error.lineno}: {error.msg})") from None
     fields, rates = parse_organisation(doc, path.name)
+    categories, activities = parse_catalogue(doc, path.name)
 
     org = session.scalars(select(Organisation).limit(1)).one_or_none()
     created = org is None
@@ -152,6 +250,7 @@ def load_organisation(session: Session, path: Path | str, *, actor: str) -> Orga
         elif (row.amount_cents, row.valid_to, row.note) != (rate["amount_cents"], rate["valid_to"], rate["note"]):
             row.amount_cents, row.valid_to, row.note = rate["amount_cents"], rate["valid_to"], rate["note"]
             changed += 1
+    catalogue_changes = _upsert(session, ActivityCategory, categories) + _upsert(session, Activity, activities)
     session.flush()
     audit.record(
         session,
@@ -163,5 +262,26 @@ def load_organisation(session: Session, path: Path | str, *, actor: str) -> Orga
         created=created,
         rates_added=added,
         rates_changed=changed,
+        catalogue_changed=catalogue_changes,
     )
     return org
+
+
+def _upsert(
+    session: Session, model: type[Activity] | type[ActivityCategory], entries: list[CatalogueEntry]
+) -> list[str]:
+    """Create or update the catalogue's entries by key; the keys that changed."""
+    existing = {row.key: row for row in session.scalars(select(model))}
+    changed = []
+    for entry in entries:
+        row = existing.get(entry.key)
+        if row is None:
+            row = model(key=entry.key)
+            session.add(row)
+        values = {"labels": entry.labels} | ({"category_key": entry.category} if model is Activity else {})
+        if any(getattr(row, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            changed.append(entry.key)
+    session.flush()  # categories exist before the activities that name them
+    return changed

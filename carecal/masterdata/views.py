@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from carecal import clock, lookup, organisation
+from carecal.catalogue import label_in
 from carecal.models import WEEKDAYS, CareRequest, Client, Exclusion, Volunteer
 from carecal.weeks import to_local
 
@@ -165,8 +166,9 @@ def client_card(session: Session, external_id: str) -> dict:
         "requests": [
             {
                 "id": r.external_id,
-                "activity": r.activity,
+                "activity": label_in(r.activity.labels),
                 "category": r.category,
+                "note": r.note or "",
                 "visits_per_week": r.visits_per_week,
                 "duration_min": r.duration_min,
                 "windows": [f"{w['day']} {w['from']}-{w['to']}" for w in r.windows],

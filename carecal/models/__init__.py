@@ -15,6 +15,7 @@ from carecal.models.billing import (
     VisitRecordChange,
 )
 from carecal.models.care import CareRequest
+from carecal.models.catalogue import Activity, ActivityCategory
 from carecal.models.chain import CHAINED_TABLES, ChainHead
 from carecal.models.feeds import FeedToken
 from carecal.models.organisation import Organisation, Rate
@@ -36,6 +37,8 @@ from carecal.models.roster import RosterVersion, RosterWeek, UnassignedRequest, 
 
 __all__ = [
     "Absence",
+    "Activity",
+    "ActivityCategory",
     "AuditEvent",
     "AvailabilityWindow",
     "Base",

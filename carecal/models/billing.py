@@ -12,6 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carecal.models.base import Base, utcnow
+from carecal.models.catalogue import Activity
 from carecal.models.chain import Chained
 from carecal.models.people import Client
 from carecal.models.roster import Visit
@@ -42,7 +43,8 @@ class VisitRecord(Base):
     status: Mapped[str] = mapped_column(String(24))
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime]
-    activity: Mapped[str] = mapped_column(String(200))
+    activity_key: Mapped[str] = mapped_column(ForeignKey("activity.key"), doc="what was done (catalogue)")
+    note: Mapped[str | None] = mapped_column(String(500), doc="the office's own words; never leaves the office")
     signature: Mapped[str | None] = mapped_column(String(16))
     signature_reason: Mapped[str | None] = mapped_column(String(300), doc="why nobody signed")
     reason: Mapped[str | None] = mapped_column(String(500), doc="why it was last changed")
@@ -52,6 +54,7 @@ class VisitRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     visit: Mapped[Visit] = relationship()
+    activity: Mapped[Activity] = relationship()
     changes: Mapped[list["VisitRecordChange"]] = relationship(
         back_populates="record", cascade="all, delete-orphan", order_by="VisitRecordChange.id"
     )

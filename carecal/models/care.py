@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carecal.models.base import Base
+from carecal.models.catalogue import Activity
 from carecal.models.people import Client
 
 
@@ -30,12 +31,14 @@ class CareRequest(Base):
     visits_per_week: Mapped[int] = mapped_column(default=1)
     windows: Mapped[list] = mapped_column(doc='[{"day": "tue", "from": "13:00", "to": "18:00"}, ...]')
     priority: Mapped[int] = mapped_column(default=1)
-    activity: Mapped[str] = mapped_column(String(200), doc="plain words: walk, conversation, reading ...")
+    activity_key: Mapped[str] = mapped_column(ForeignKey("activity.key"), doc="what the visits are for (catalogue)")
     category: Mapped[str] = mapped_column(String(40), default="betreuung", doc="service category for the price list")
+    note: Mapped[str | None] = mapped_column(String(500), doc="the office's own words; never leaves the office")
     valid_from: Mapped[date]
     valid_to: Mapped[date | None]
 
     client: Mapped[Client] = relationship(back_populates="requests")
+    activity: Mapped[Activity] = relationship()
 
     def active_between(self, first: date, last: date) -> bool:
         return self.valid_from <= last and (self.valid_to is None or self.valid_to >= first)

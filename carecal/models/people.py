@@ -45,7 +45,9 @@ class Volunteer(Base):
     max_km: Mapped[float] = mapped_column(doc="longest one-way trip, km")
     max_minutes_per_week: Mapped[int]
     max_visits_per_day: Mapped[int] = mapped_column(default=3)
-    ui_language: Mapped[str] = mapped_column(String(5), default="de", doc="language of their calendar")
+    ui_language: Mapped[str | None] = mapped_column(
+        String(5), doc="language of their calendar; None: their first language the catalogue has"
+    )
     reminders: Mapped[list | None] = mapped_column(
         doc='calendar reminders, e.g. ["1d@18:00", "1h"]; [] none; NULL the default (carecal.feeds.reminders)'
     )

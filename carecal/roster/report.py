@@ -8,7 +8,6 @@ date of birth) is ever read here.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from math import cos, radians, sqrt
@@ -17,7 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import clock, organisation
+from carecal import clock, organisation, privacy
 from carecal.errors import NotFound
 from carecal.masterdata import districts
 from carecal.models import Client, RosterVersion, Volunteer
@@ -26,7 +25,6 @@ from carecal.weeks import DAY_CODES, IsoWeek, to_local
 
 # A solver reason that would reveal a health fact (e.g. "needs a dementia-trained volunteer")
 # is replaced on the page by a neutral one; `roster explain` gives the details in the office.
-HEALTH_WORDS = re.compile(r"dement|care.level|care.grade|pflegegrad", re.IGNORECASE)
 NEUTRAL_REASON = "no volunteer within reach meets this client's particular needs (see `carecal roster explain`)"
 
 # Rounding homes to this grid (about 1 km) shows the district, not the house.
@@ -50,7 +48,7 @@ class Row:
 
 
 def without_health_data(reasons: list[str]) -> list[str]:
-    safe = [NEUTRAL_REASON if HEALTH_WORDS.search(r) else r for r in reasons]
+    safe = [NEUTRAL_REASON if privacy.reveals_health(r) else r for r in reasons]
     return list(dict.fromkeys(safe))  # once each, in order
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from carecal import organisation
+from carecal.catalogue import label_in
 from carecal.errors import NotFound
 from carecal.models import RosterVersion
 from carecal.roster import advice, overrides, versions
@@ -39,7 +40,7 @@ def visit_rows(
                 "volunteer_name": v.volunteer.name,
                 "client": v.client.external_id,
                 "client_name": v.client.name,
-                "activity": v.care_request.activity,
+                "activity": label_in(v.care_request.activity.labels),
                 "status": v.status,
                 "pinned": v.pinned,
             }

@@ -1,14 +1,17 @@
 """The demo association: deterministic, valid for the import, and shaped as data/README.md says."""
 
+import json
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 
 from carecal import demo_data
+from carecal.masterdata.entities import Known
 from carecal.masterdata.files import read_table
 from carecal.masterdata.importer import parse_rows
 from carecal.masterdata.layout import LAYOUTS
+from carecal.masterdata.organisation import parse_catalogue
 from carecal.masterdata.paths import DATA_DIR
 from carecal.weeks import IsoWeek
 
@@ -38,14 +41,15 @@ def test_the_committed_files_are_what_the_generator_writes(tmp_path):
 @pytest.mark.parametrize("volunteers, clients", [(45, 120), (300, 1000)])
 def test_every_generated_row_passes_the_import_validation(tmp_path, volunteers, clients):
     demo_data.write(demo_data.generate(volunteers=volunteers, clients=clients), tmp_path)
-    client_ids = set()
+    _, activities = parse_catalogue(json.loads((DATA_DIR / "organisation.json").read_text()), "organisation.json")
+    known = Known(activities={a.key: a.category for a in activities})
     for name, layout, _ in demo_data.FILES:
         header, rows = read_table(tmp_path / name)
-        records, _, problems = parse_rows(LAYOUTS[layout.kind], name, header, rows, client_ids)
+        records, _, problems = parse_rows(LAYOUTS[layout.kind], name, header, rows, known)
         assert problems == []
         if layout.kind == "clients":
-            client_ids = {r["external_id"] for _, r in records}
-    assert len(client_ids) == clients
+            known = Known(frozenset(r["external_id"] for _, r in records), known.activities)
+    assert len(known.clients) == clients
 
 
 def test_sizes_and_weekly_visits(data):
@@ -60,7 +64,10 @@ def test_languages_follow_the_community(data):
     assert {"de", "ar", "vi"} <= set(mother_tongues)
     spoken = Counter(lang for v in data.volunteers for lang in v["languages"])
     assert {"ru", "de", "uk", "en", "ar"} <= set(spoken)
-    assert {v["ui_language"] for v in data.volunteers} <= {"de", "ru", "uk", "en"}
+    assert {v["ui_language"] for v in data.volunteers} <= {"de", "ru", "uk", "en", None}
+    # a calendar language is one the volunteer speaks; the others read their first one the catalogue has
+    assert all(v["ui_language"] in v["languages"] for v in data.volunteers if v["ui_language"])
+    assert any(v["ui_language"] is None for v in data.volunteers)
 
 
 def test_homes_cluster_where_older_and_foreign_born_people_live(data):

@@ -31,15 +31,14 @@ def month(db_url):
         evil = f.client(s, first_name="-1+2", last_name=EVIL_NAME, insurer_name="BARMER", insurer_ik="104940005")
         first = f.published_visit(s, "2026-W45", f.care_request(s, olga), natalia, day="tue")
         second = f.published_visit(s, "2026-W46", olga.requests[0], expired, day="wed", start="09:30")
-        third = f.published_visit(
-            s, "2026-W46", f.care_request(s, evil, activity="@Einkaufen begleiten"), natalia, day="thu"
-        )
+        shopping = f.activity(s, "shopping", {"de": "@Einkaufen begleiten"})  # a label is text too
+        third = f.published_visit(s, "2026-W46", f.care_request(s, evil, activity_key=shopping.key), natalia, day="thu")
         records.record_visit(
             s,
             second.id,
             "anna",
             status="delivered",
-            activity="Vorlesen aus der Zeitung",
+            activity=f.activity(s, "reading", {"de": "Vorlesen aus der Zeitung"}).key,
             signature="none",
             signature_reason="Klientin schlief",
             now=AFTER,

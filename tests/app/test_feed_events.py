@@ -49,7 +49,12 @@ def people(session):
     anna = f.volunteer(session, first_name="Anna", ui_language="de")
     olga = f.volunteer(session, first_name="Olga", ui_language="uk")
     raissa = f.client(session, first_name="Raissa", last_name="Petrowa", family_feed_opt_in=True)
-    request = f.care_request(session, raissa, activity="Spaziergang im Park")
+    park = f.activity(
+        session,
+        "park_walk",
+        {"de": "Spaziergang im Park", "ru": "Прогулка в парке", "uk": "Прогулянка в парку", "en": "A walk in the park"},
+    )
+    request = f.care_request(session, raissa, activity_key=park.key)
     return anna, olga, raissa, request
 
 

@@ -206,13 +206,13 @@ def association(db_url):
                 insurance_number="W246813579",
             ),
         }
-        activities = {
+        notes = {  # the office's own words: they stay in the office
             "r1": "Begleitung zur Demenzgruppe",
             "r2": "Spaziergang und Gespräch",
             "r3": "Vorlesen",
             "r4": "Einkauf begleiten",
         }
-        requests = {r: f.care_request(s, clients[CLIENT_OF[r]], activity=activities[r]) for r in CLIENT_OF}
+        requests = {r: f.care_request(s, clients[CLIENT_OF[r]], note=notes[r]) for r in CLIENT_OF}
         for week, versions in PLAN.items():
             for n, version in enumerate(versions):
                 if n:

@@ -4,13 +4,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from carecal.feeds import FeedEvent, render_calendar
-from carecal.feeds.events import safe_activity
 from carecal.feeds.i18n import LANGUAGES, LOCALE_DIR, gettext_for, language_or_default
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -61,20 +59,6 @@ def test_a_cancelled_event_is_transparent_and_an_empty_calendar_is_still_valid()
     assert "STATUS:CANCELLED" in body and "TRANSP:TRANSPARENT" in body and "SUMMARY;LANGUAGE=uk:" in body
     empty = render_calendar([], name="n", language="de").decode()
     assert empty.startswith("BEGIN:VCALENDAR") and "VEVENT" not in empty and "VTIMEZONE" not in empty
-
-
-@pytest.mark.parametrize(
-    "activity, shown",
-    [
-        ("Spaziergang und Gespräch", True),
-        ("Begleitung zur Demenzgruppe", False),
-        ("Arztbesuch wegen Diabetes", False),
-        ("Vorlesen", True),
-        ("", False),
-    ],
-)
-def test_activities_that_mention_health_stay_out_of_feeds(activity, shown):
-    assert (safe_activity(activity) is not None) == shown
 
 
 def test_every_message_of_the_feeds_is_translated_in_every_language():

@@ -86,7 +86,7 @@ REQUESTS = [
     {
         "external_id": "c001-1",
         "client_id": "c001",
-        "activity": "Gespräch und Spaziergang",
+        "activity": "conversation_walk",
         "duration_min": "120",
         "visits_per_week": "2",
         "windows": "tue 13:00-18:00; thu 13:00-18:00",

@@ -7,7 +7,7 @@ from carecal.masterdata.paths import DATA_DIR
 
 
 def import_demo(cli):
-    assert cli("import", "organisation", DATA_DIR / "organisation.json").exit_code == 0  # the prices requests need
+    assert cli("import", "organisation", DATA_DIR / "organisation.json").exit_code == 0  # prices, catalogue
     for kind, name in (("clients", "clients.csv"), ("volunteers", "volunteers.csv"), ("requests", "care_requests.csv")):
         result = cli("import", kind, DATA_DIR / name)
         assert result.exit_code == 0, result.stderr

@@ -61,7 +61,7 @@ def test_every_change_keeps_its_history_and_is_audited(session):
         status="delivered",
         start=time(14, 10),
         end=time(15, 40),
-        activity="Vorlesen",
+        activity=f.activity(session, "reading", {"de": "Vorlesen"}).key,
         signature="none",
         signature_reason="Klientin schlief, Vertretung nicht erreichbar",
         reason="times from the volunteer's note",
