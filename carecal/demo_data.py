@@ -26,36 +26,12 @@ from carecal.masterdata.districts import areas_km2, districts
 from carecal.masterdata.layout import CLIENTS, REQUESTS, VOLUNTEERS, Layout
 from carecal.tables import write_table
 from carecal.weeks import DEFAULT_TZ, IsoWeek, local
+from solver.generate import FOREIGN_BORN, OLDER_ESTATES, OUTLYING  # where Chemnitz's people live: one home
 
 DEFAULT_SEED = 2026
 DEFAULT_WEEK = "2026-W48"
 KM_PER_DEGREE_LAT = 111.2
 
-OLDER_ESTATES = {
-    "Markersdorf",
-    "Hutholz",
-    "Morgenleite",
-    "Helbersdorf",
-    "Kappel",
-    "Gablenz",
-    "Yorckgebiet",
-    "Sonnenberg",
-}
-FOREIGN_BORN = {"Zentrum", "Furth", "Bernsdorf"}
-OUTLYING = {
-    "Grüna",
-    "Euba",
-    "Einsiedel",
-    "Klaffenbach",
-    "Mittelbach",
-    "Kleinolbersdorf-Altenhain",
-    "Röhrsdorf",
-    "Wittgensdorf",
-    "Stelzendorf",
-    "Adelsberg",
-    "Erfenschlag",
-    "Harthau",
-}
 POSTCODES = {
     "Adelsberg": "09127",
     "Altchemnitz": "09120",

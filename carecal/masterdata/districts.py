@@ -1,9 +1,14 @@
-"""Offline geocoding: the Chemnitz districts and their approximate centres."""
+"""Offline geocoding: the Chemnitz districts and their approximate centres.
 
-import json
+The district table has one home, the solver package (`solver/data/chemnitz_districts.json`,
+read by `solver.generate.districts()`): the solver must work without carecal, and carecal
+may use the solver. Distances are the solver's great-circle distance, the same the
+interchange format defines (docs/format.md).
+"""
+
 from functools import cache
 
-from carecal.masterdata.paths import DISTRICTS_FILE
+from solver.generate import districts as district_table
 from solver.instance import Place
 from solver.travel import great_circle_km
 
@@ -12,19 +17,14 @@ MAX_KM_FROM_CITY = 60.0
 
 
 @cache
-def _table() -> tuple[dict, ...]:
-    return tuple(json.loads(DISTRICTS_FILE.read_text(encoding="utf-8"))["districts"])
-
-
-@cache
 def districts() -> dict[str, tuple[float, float]]:
     """Each district's name and approximate centre (lat, lon)."""
-    return {d["name"]: (d["lat"], d["lon"]) for d in _table()}
+    return {d.name: (d.lat, d.lon) for d in district_table()}
 
 
 @cache
 def areas_km2() -> dict[str, float]:
-    return {d["name"]: d["area_km2"] for d in _table()}
+    return {d.name: d.area_km2 for d in district_table()}
 
 
 def find(name: str) -> str | None:

@@ -170,7 +170,7 @@ def _check_home(record: dict, present: list[str], problem) -> None:
     if district:
         official = districts.find(district)
         if official is None:
-            problem("district", "not a Chemnitz district (see data/chemnitz_districts.json)")
+            problem("district", "not a Chemnitz district (the 39 districts: solver/data/chemnitz_districts.json)")
         else:
             record["district"] = official
     if (lat is None) != (lon is None):

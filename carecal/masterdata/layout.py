@@ -57,7 +57,8 @@ COMMON_HOME = (
     Column(
         "district",
         c.Text(60),
-        "Chemnitz district (Stadtteil) as in data/chemnitz_districts.json; its centre is used when lat/lon are empty",
+        "Chemnitz district (Stadtteil) as in solver/data/chemnitz_districts.json; "
+        "its centre is used when lat/lon are empty",
     ),
     Column("lat", LAT, "latitude of the home (WGS84); empty together with lon: the district's centre"),
     Column("lon", LON, "longitude of the home (WGS84)"),

@@ -3,4 +3,3 @@
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
-DISTRICTS_FILE = DATA_DIR / "chemnitz_districts.json"
