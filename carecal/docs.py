@@ -14,6 +14,8 @@ from pathlib import Path
 
 import typer
 
+from carecal.cli.main import app
+
 WIDTH = 100
 ROOT = Path(__file__).resolve().parents[1]
 CLI_MD = ROOT / "docs" / "cli.md"
@@ -22,8 +24,6 @@ GLOBAL_OPTIONS_WITH_VALUE = {"--db"}
 
 
 def root_command():
-    from carecal.cli.main import app
-
     return typer.main.get_command(app)
 
 

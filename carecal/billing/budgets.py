@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import audit, organisation
+from carecal import audit, organisation, periods
 from carecal.billing.ledger import (
     CONVERSION,
     RELIEF,
@@ -84,9 +84,7 @@ def correct(
         raise InputError(f"--budget {budget!r}: use relief or conversion")
     if reported_cents < 0:
         raise InputError("the remaining budget the insurer reports cannot be negative")
-    from carecal.billing.records import ensure_month_open
-
-    ensure_month_open(session, day, f"budget correction on {day}")  # date it in an open month instead
+    periods.ensure_open(session, day, f"budget correction on {day}")  # date it in an open month instead
     ledger = client_ledger(session, client, day)
     before = ledger.relief_balance() if budget == RELIEF else ledger.conversion_balance(f"{day:%Y-%m}")
     entries = [

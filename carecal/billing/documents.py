@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from carecal import catalogue, private_files
 from carecal import organisation as org_lookup
 from carecal.billing import paper
-from carecal.billing.invoicing import find_invoice, parse_month
-from carecal.billing.ledger import month_bounds
+from carecal.billing.invoicing import find_invoice
+from carecal.billing.ledger import month_bounds, parse_month
 from carecal.billing.money import euros
 from carecal.catalogue import Catalogue
 from carecal.errors import InputError, NotFound

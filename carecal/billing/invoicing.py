@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from carecal import audit, clock, organisation
 from carecal.billing import budgets
-from carecal.billing.ledger import CONVERSION, PRIVATE, RELIEF, allocate, grade_on, month_bounds
+from carecal.billing.ledger import CONVERSION, PRIVATE, RELIEF, allocate, grade_on, month_bounds, parse_month
 from carecal.billing.money import visit_price
+from carecal.billing.reconcile import reconcile
 from carecal.billing.records import billed_line
 from carecal.errors import Conflict, InputError, NotFound
 from carecal.models import (
@@ -45,15 +46,6 @@ STATEMENTS = {
     PRIVATE: f"{_OFFER}. Privat zu zahlen: nicht durch den Entlastungsbetrag (§ 45b SGB XI) oder "
     "den Umwandlungsanspruch (§ 45a Abs. 4 SGB XI) gedeckt.",
 }
-
-
-def parse_month(text: str) -> str:
-    try:
-        year, month = (int(part) for part in text.strip().split("-"))
-        date(year, month, 1)
-    except ValueError:
-        raise InputError(f"month {text!r} is not a month like 2026-11") from None
-    return f"{year}-{month:02d}"
 
 
 def _insert_ignore(session: Session, model, **values) -> None:
@@ -357,8 +349,6 @@ def credit_note(
 
 def close_month(session: Session, month: str, actor: str) -> BillingMonth:
     """Make the month immutable. Refused while visits are unbilled or the books do not add up."""
-    from carecal.billing.reconcile import reconcile
-
     month = parse_month(month)
     billing_month = lock_month(session, month)
     if billing_month.closed:

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from carecal.errors import InputError
+
 RELIEF, CONVERSION, PRIVATE = "relief", "conversion", "private"
 
 # Within one day: accruals first, then corrections, refunds, spends. Lapses happen when
@@ -73,6 +75,16 @@ def relief_last_day(vintage: str) -> date:
 
 def month_key(day: date) -> str:
     return f"{day.year}-{day.month:02d}"
+
+
+def parse_month(text: str) -> str:
+    """'2026-11' (or ' 2026-1') as a month key; a clear error for anything else."""
+    try:
+        year, month = (int(part) for part in text.strip().split("-"))
+        date(year, month, 1)
+    except ValueError:
+        raise InputError(f"month {text!r} is not a month like 2026-11") from None
+    return f"{year}-{month:02d}"
 
 
 def month_bounds(key: str) -> tuple[date, date]:

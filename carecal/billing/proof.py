@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 from carecal import catalogue, lookup, organisation, private_files
 from carecal.billing import paper
 from carecal.billing.exports import live_lines
-from carecal.billing.invoicing import parse_month
-from carecal.billing.ledger import month_bounds
+from carecal.billing.ledger import month_bounds, parse_month
 from carecal.billing.money import euros
 from carecal.errors import NotFound
 from carecal.models import Client, Organisation, Visit, VisitRecord

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from carecal import integrity, organisation
 from carecal.billing import budgets
-from carecal.billing.ledger import PRIVATE, month_bounds
+from carecal.billing.ledger import PRIVATE, month_bounds, parse_month
 from carecal.billing.money import euros, visit_price
 from carecal.models import (
     BillingMonth,
@@ -39,8 +39,6 @@ class Reconciliation:
 
 
 def reconcile(session: Session, month: str) -> Reconciliation:
-    from carecal.billing.invoicing import parse_month
-
     month = parse_month(month)
     report = Reconciliation(month)
     problems = report.problems

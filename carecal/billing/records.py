@@ -8,17 +8,15 @@ event; a record in a closed month cannot change.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import audit, organisation, privacy
-from carecal.billing.ledger import month_key
+from carecal import audit, organisation, periods, privacy
 from carecal.errors import CarecalError, Conflict, InputError, NotFound
 from carecal.models import (
     Activity,
-    BillingMonth,
     InvoiceLine,
     RosterVersion,
     RosterWeek,
@@ -29,15 +27,6 @@ from carecal.models import (
 )
 from carecal.models.billing import RECORD_STATUSES, SIGNATURES
 from carecal.weeks import IsoWeek, local, to_local
-
-
-def ensure_month_open(session: Session, day: date, what: str) -> None:
-    """Refuse any change that touches a closed month (§147 AO: closed books stay as they are)."""
-    month = session.get(BillingMonth, month_key(day))
-    if month is not None and month.closed:
-        raise Conflict(
-            f"{what}: month {month.month} is closed; correct it with a credit note (`carecal billing credit INVOICE`)"
-        )
 
 
 def published_visits(session: Session, week: IsoWeek) -> list[Visit]:
@@ -136,8 +125,7 @@ def confirm_week(session: Session, week: IsoWeek, actor: str, now: datetime | No
             result.not_ended += 1
             continue
         day = to_local(visit.starts_at, tz).date()
-        closed = session.get(BillingMonth, month_key(day))
-        if closed is not None and closed.closed:
+        if periods.is_closed(session, day):
             result.in_closed_month += 1  # a week across a month's end: the closed part stays as it is
             continue
         record = VisitRecord(
@@ -200,7 +188,7 @@ def record_visit(
         raise Conflict(f"visit {visit_id} was cancelled in the roster")
     tz = organisation.require(session).timezone
     day = to_local(visit.starts_at, tz).date()
-    ensure_month_open(session, day, f"visit {visit_id}")
+    periods.ensure_open(session, day, f"visit {visit_id}")
 
     record = record_of(session, visit)
     if record is not None:

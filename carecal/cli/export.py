@@ -10,7 +10,7 @@ import typer
 
 from carecal import private_files, pseudonyms, tables
 from carecal.billing import audiences, documents, exports, proof
-from carecal.billing.invoicing import parse_month
+from carecal.billing.ledger import parse_month
 from carecal.billing.money import euros
 from carecal.cli.common import WeekOption, console, err_console, noun, session
 from carecal.errors import InputError

@@ -17,8 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from carecal import audit
-from carecal.billing.records import ensure_month_open
+from carecal import audit, organisation, periods
 from carecal.errors import Conflict, InputError, NotFound
 from carecal.instance import InstanceBuild, care_request_id_of
 from carecal.models import (
@@ -272,6 +271,7 @@ def refuse_changes_in_closed_months(
     adds or drops a visit dated in such a month is refused; corrections go by credit note."""
     if previous is None:
         return
+    tz = organisation.timezone(session)
     before = {v.request_key: v for v in previous.visits}
     after = {v.request_key: v for v in version.visits}
     for key in sorted(before.keys() | after.keys()):
@@ -280,8 +280,8 @@ def refuse_changes_in_closed_months(
             continue
         for visit in (old, new):
             if visit is not None:
-                ensure_month_open(
-                    session, to_local(visit.starts_at).date(), f"publishing week {week} would change visit {key}"
+                periods.ensure_open(
+                    session, to_local(visit.starts_at, tz).date(), f"publishing week {week} would change visit {key}"
                 )
 
 
