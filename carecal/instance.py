@@ -45,10 +45,6 @@ class InstanceBuild:
     previous: dict | None = None
     pin_overrides: dict[str, int] = field(default_factory=dict)  # request key -> override id
 
-    @property
-    def request_keys(self) -> list[str]:
-        return [r["id"] for c in self.document["clients"] for r in c["requests"]]
-
 
 def request_key(care_request: CareRequest, k: int) -> str:
     return f"{care_request.external_id}#{k}"

@@ -365,9 +365,6 @@ class Languages(Codec):
         return "; ".join(value or ())
 
 
-Language = Choice(tuple(sorted(ISO_639_1)))
-
-
 @dataclass(frozen=True)
 class Reminders(Codec):
     """`1d@18:00; 1h`: when the volunteer's calendar reminds them (carecal.feeds.reminders);

@@ -20,8 +20,6 @@ from carecal.models.roster import Visit
 RECORD_STATUSES = ("delivered", "cancelled-by-client", "cancelled-by-volunteer", "no-show")
 CANCELLATIONS = ("cancelled-by-client", "cancelled-by-volunteer")  # the visit does not take place
 SIGNATURES = ("client", "representative", "none")
-BUDGETS = ("relief", "conversion")
-FUNDINGS = ("relief", "conversion", "private")
 
 
 class VisitRecord(Base):
