@@ -79,7 +79,7 @@ def unknown_readme_commands(text: str) -> list[str]:
     groups = {path[:-1] for path in known if len(path) > 1}
     problems = []
     for args in readme_commands(text):
-        path = ("carecal",)
+        path: tuple[str, ...] = ("carecal",)
         tokens = list(args)
         while tokens:
             token = tokens.pop(0)

@@ -77,7 +77,7 @@ class Break:
         return f"{where}: {self.reason}"
 
 
-def check(table: str, rows: Iterable[Mapping[str, Any]], head_id: int, head_hash: str) -> tuple[int, str, Break | None]:
+def check(table: str, rows: Iterable[Mapping[Any, Any]], head_id: int, head_hash: str) -> tuple[int, str, Break | None]:
     """Walk a chain in id order: (rows seen, hash of the last row, the first break or None).
 
     `head_id`/`head_hash` is what the chain's head says the last row is: a row removed from

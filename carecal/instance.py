@@ -399,6 +399,7 @@ def _pins(session: Session, build: InstanceBuild, schedulable_ids: set[str], kno
     """The week's pin overrides; one that cannot apply any more is named in the notes."""
     pins = []
     for o in _active_overrides(session, "pin", build.week):
+        assert o.volunteer is not None  # a pin names its volunteer
         where = f"pin override #{o.id} ({o.request_key} → {o.volunteer.external_id})"
         if o.request_key not in known_requests:
             build.notes.append(f"{where} ignored: no such request this week")

@@ -265,7 +265,7 @@ def allowances(session: Session, year: int, limit: str = "3_26") -> list[Allowan
         total[1] += record.minutes
         total[2] += visit_price(record.minutes, book.amount("allowance_per_hour", record.day))
     result = [
-        Allowance(session.get(Volunteer, vid), n, minutes, cents, limit_cents)
+        Allowance(session.get_one(Volunteer, vid), n, minutes, cents, limit_cents)
         for vid, (n, minutes, cents) in totals.items()
     ]
     return sorted(result, key=lambda a: a.volunteer.external_id)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from carecal import audit, clock, organisation
@@ -50,11 +52,7 @@ STATEMENTS = {
 
 def _insert_ignore(session: Session, model, **values) -> None:
     """INSERT unless the row exists, without failing when a concurrent run inserts it too."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
@@ -141,8 +139,9 @@ def run_month(session: Session, month: str, actor: str, issued_on: date | None =
     result = RunResult(month)
     problems = []
     drafts: list[tuple[Client, str, list[tuple[InvoiceLine, list[LedgerEntry]]]]] = []
-    for client_id in sorted(by_client, key=lambda cid: session.get(Client, cid).external_id):
-        client = session.get(Client, client_id)
+    clients = {c.id: c for c in session.scalars(select(Client).where(Client.id.in_(list(by_client))))}
+    for client_id in sorted(by_client, key=lambda cid: clients[cid].external_id):
+        client = clients[client_id]
         ledger = budgets.client_ledger(session, client, last, book, advance=False)
         periods = budgets.grade_periods(client)
         lines_by_funding: dict[str, list] = defaultdict(list)

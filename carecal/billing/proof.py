@@ -235,7 +235,7 @@ def write_proofs(session: Session, month: str, out: Path, client_ref: str | None
             .join(VisitRecord, VisitRecord.visit_id == Visit.id)
             .where(VisitRecord.status == "delivered", VisitRecord.day.between(first, last))
         )
-        clients = session.scalars(select(Client).where(Client.id.in_(client_ids)).order_by(Client.external_id)).all()
+        clients = list(session.scalars(select(Client).where(Client.id.in_(client_ids)).order_by(Client.external_id)))
     written = []
     for client in clients:
         lines = proof_lines(session, client, month, org.timezone)

@@ -63,7 +63,7 @@ def reconcile(session: Session, month: str) -> Reconciliation:
             if invoice.kind == "invoice" and line.amount_cents <= 0:
                 problems.append(f"invoice {invoice.number}: line for visit {line.visit_id} is not positive")
             if invoice.kind == "credit_note":
-                original = lines_by_id.get(line.corrects_line_id)
+                original = lines_by_id.get(line.corrects_line_id) if line.corrects_line_id else None
                 if original is None or original.invoice_id != invoice.corrects_id:
                     problems.append(
                         f"credit note {invoice.number}: line for visit {line.visit_id} corrects no line "
@@ -110,11 +110,12 @@ def reconcile(session: Session, month: str) -> Reconciliation:
     entries = session.scalars(select(LedgerEntry).where(LedgerEntry.invoice_line_id.in_(list(lines_by_id)))).all()
     moved: dict[int, int] = defaultdict(int)
     for entry in entries:
-        moved[entry.invoice_line_id] += entry.amount_cents
-        if entry.budget != lines_by_id[entry.invoice_line_id].invoice.funding:
+        line_id = entry.invoice_line_id
+        assert line_id is not None  # selected by it
+        moved[line_id] += entry.amount_cents
+        if entry.budget != lines_by_id[line_id].invoice.funding:
             problems.append(
-                f"ledger entry {entry.id} moves {entry.budget} money for a "
-                f"{lines_by_id[entry.invoice_line_id].invoice.funding} line"
+                f"ledger entry {entry.id} moves {entry.budget} money for a {lines_by_id[line_id].invoice.funding} line"
             )
     for line in lines:
         expected = 0 if line.invoice.funding == PRIVATE else -line.amount_cents
@@ -145,7 +146,7 @@ def reconcile(session: Session, month: str) -> Reconciliation:
 
     # 5. budgets stay within what the client had: no vintage overdrawn at the month's end
     for client_id in sorted({invoice.client_id for invoice in invoices}):
-        client = session.get(Client, client_id)
+        client = session.get_one(Client, client_id)
         ledger = budgets.client_ledger(session, client, last, book)
         for budget, pots in (("relief", ledger.relief), ("conversion", ledger.conversion)):
             for vintage, cents in sorted(pots.items()):

@@ -181,7 +181,7 @@ def record_visit(
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFound(f"no visit {visit_id}")
-    version = session.get(RosterVersion, visit.version_id)
+    version = visit.version
     if version.status != "published":
         raise Conflict(f"visit {visit_id} belongs to a {version.status} roster version; record the published one")
     if visit.status == "cancelled":

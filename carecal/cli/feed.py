@@ -100,9 +100,7 @@ def handout(
 def revoke(owner: str = OwnerArgument, client: bool = ClientOption, actor: str = ActorOption) -> None:
     """Kill the subscription link; the calendar app gets 404 from now on."""
     with session() as s:
-        revoked = tokens.revoke(
-            s, lookup.by_external_id(s, Client if client else Volunteer, owner), config.actor(actor)
-        )
+        revoked = tokens.revoke(s, _owner(s, owner, client), config.actor(actor))
     console.print(f"{owner}: feed link revoked" if revoked else f"{owner} had no live feed link")
 
 

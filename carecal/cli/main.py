@@ -5,8 +5,6 @@ them in the order `carecal --help` lists them and turns library errors into a me
 an exit code.
 """
 
-import sys
-
 import typer
 from typer.core import TyperGroup
 
@@ -91,4 +89,4 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    run()

@@ -216,7 +216,7 @@ def split_list(text: str) -> list[str]:
 class Codec:
     """Base: `parse` text → value, `format` value → text. `empty` is the value of an empty cell."""
 
-    empty = None
+    empty: object = None
     example = ""
 
     def parse(self, text: str):

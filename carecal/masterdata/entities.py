@@ -8,9 +8,10 @@ Rows created elsewhere (an override's absence or exclusion) are not part of a re
 import never touches them.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -101,8 +102,10 @@ def apply_volunteer(v: Volunteer, record: dict, columns: list[str], refs: "Refer
             kept = [a for a in v.absences if a.override_id is not None]
             v.absences = kept + [Absence(starts_at=start, ends_at=end) for start, end in value]
         elif name == "must_not_visit":
-            kept = [e for e in v.exclusions if not _from_file(e)]
-            v.exclusions = kept + [Exclusion(client=refs.client(client_id), kind=kind) for client_id, kind in value]
+            kept_exclusions = [e for e in v.exclusions if not _from_file(e)]
+            v.exclusions = kept_exclusions + [
+                Exclusion(client=refs.client(client_id), kind=kind) for client_id, kind in value
+            ]
         else:
             setattr(v, name, value)
 
@@ -167,7 +170,12 @@ def apply_request(r: CareRequest, record: dict, columns: list[str], refs: "Refer
 
 # --- lookups ---------------------------------------------------------------------------------
 
-MODELS = {"volunteers": Volunteer, "clients": Client, "requests": CareRequest}
+Entity = Volunteer | Client | CareRequest
+MODELS: dict[str, type[Volunteer] | type[Client] | type[CareRequest]] = {
+    "volunteers": Volunteer,
+    "clients": Client,
+    "requests": CareRequest,
+}
 # What record_of reads, loaded in a few queries instead of one per object.
 EAGER = {
     "volunteers": (
@@ -179,8 +187,16 @@ EAGER = {
     "clients": (selectinload(Client.care_grades), selectinload(Client.away)),
     "requests": (selectinload(CareRequest.client),),
 }
-RECORD_OF = {"volunteers": volunteer_record, "clients": client_record, "requests": request_record}
-APPLY = {"volunteers": apply_volunteer, "clients": apply_client, "requests": apply_request}
+RECORD_OF: dict[str, Callable[[Any, list[str]], dict]] = {
+    "volunteers": volunteer_record,
+    "clients": client_record,
+    "requests": request_record,
+}
+APPLY: dict[str, Callable[[Any, dict, list[str], "References"], None]] = {
+    "volunteers": apply_volunteer,
+    "clients": apply_client,
+    "requests": apply_request,
+}
 
 
 @dataclass(frozen=True)
@@ -189,6 +205,15 @@ class Known:
 
     clients: frozenset[str] = frozenset()
     activities: Mapping[str, str | None] = field(default_factory=dict)
+
+
+def load_all(session: Session, kind: str, *, ordered: bool = False) -> list[Entity]:
+    """Every object of `kind`, with what its record reads loaded in a few queries."""
+    model = MODELS[kind]
+    query = select(model).options(*EAGER[kind])
+    if ordered:
+        query = query.order_by(model.external_id)
+    return cast(list[Entity], list(session.scalars(query)))
 
 
 class References:

@@ -3,12 +3,11 @@
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carecal import organisation, tables
 from carecal.masterdata import codecs
-from carecal.masterdata.entities import EAGER, MODELS, RECORD_OF
+from carecal.masterdata.entities import RECORD_OF, load_all
 from carecal.masterdata.importer import layout_for
 from carecal.masterdata.layout import LAYOUTS
 
@@ -16,9 +15,7 @@ from carecal.masterdata.layout import LAYOUTS
 def export_rows(session: Session, kind: str) -> tuple[list[str], list[dict]]:
     """The header and one record per object, ordered by external id."""
     layout = layout_for(kind, organisation.timezone(session))
-    model = MODELS[kind]
-    objects = session.scalars(select(model).options(*EAGER[kind]).order_by(model.external_id))
-    return layout.names, [RECORD_OF[kind](obj, layout.names) for obj in objects]
+    return layout.names, [RECORD_OF[kind](obj, layout.names) for obj in load_all(session, kind, ordered=True)]
 
 
 def _as_text(session: Session, kind: str) -> tuple[list[str], list[list[str]]]:

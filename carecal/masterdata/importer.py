@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carecal import audit, clock, organisation, privacy
 from carecal.errors import InputError
 from carecal.masterdata import codecs, districts
-from carecal.masterdata.entities import APPLY, EAGER, MODELS, RECORD_OF, Known, References
+from carecal.masterdata.entities import APPLY, MODELS, RECORD_OF, Known, References, load_all
 from carecal.masterdata.files import read_table, shown
 from carecal.masterdata.layout import LAYOUTS, Layout
 from carecal.models import Rate
@@ -175,7 +174,7 @@ def _check_home(record: dict, present: list[str], problem) -> None:
             record["district"] = official
     if (lat is None) != (lon is None):
         problem("lon" if lon is None else "lat", "give both lat and lon, or neither")
-    elif lat is None:
+    elif lat is None or lon is None:
         if not district:
             problem("district", "needed when lat/lon are empty (its centre is used)")
     else:
@@ -288,7 +287,7 @@ def import_file(session: Session, kind: str, path: Path | str, *, actor: str, dr
     header, rows = read_table(path)
     refs = References(session)
     model = MODELS[kind]
-    existing = {obj.external_id: obj for obj in session.scalars(select(model).options(*EAGER[kind]))}
+    existing = {obj.external_id: obj for obj in load_all(session, kind)}
     records, present, problems = parse_rows(layout, path.name, header, rows, refs.known(), frozenset(existing))
     if kind == "requests" and not problems:
         problems = unpriced_requests(path.name, records, price_periods(session))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -233,10 +234,10 @@ def load_organisation(session: Session, path: Path | str, *, actor: str) -> Orga
     fields, rates = parse_organisation(doc, path.name)
     categories, activities = parse_catalogue(doc, path.name)
 
-    org = session.scalars(select(Organisation).limit(1)).one_or_none()
-    created = org is None
+    found = session.scalars(select(Organisation).limit(1)).one_or_none()
+    created = found is None
+    org = found or Organisation()
     if created:
-        org = Organisation()
         session.add(org)
     for name, value in fields.items():
         setattr(org, name, value)
@@ -267,9 +268,10 @@ def load_organisation(session: Session, path: Path | str, *, actor: str) -> Orga
     return org
 
 
-def _upsert(
-    session: Session, model: type[Activity] | type[ActivityCategory], entries: list[CatalogueEntry]
-) -> list[str]:
+Entry = TypeVar("Entry", Activity, ActivityCategory)
+
+
+def _upsert(session: Session, model: type[Entry], entries: list[CatalogueEntry]) -> list[str]:
     """Create or update the catalogue's entries by key; the keys that changed."""
     existing = {row.key: row for row in session.scalars(select(model))}
     changed = []

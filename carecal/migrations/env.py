@@ -18,7 +18,9 @@ url = config.get_main_option("sqlalchemy.url")
 
 def _foreign_keys(connection: Connection, on: bool) -> None:
     # A PRAGMA outside any transaction: straight on the driver's connection (autocommit).
-    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+    driver = connection.connection.driver_connection
+    assert driver is not None  # an open connection
+    driver.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
 
 
 def run_migrations_online() -> None:

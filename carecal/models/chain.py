@@ -56,10 +56,10 @@ def _with_defaults(mapper: Mapper, target: Any) -> dict[str, Any]:
 
 @event.listens_for(Chained, "before_insert", propagate=True)
 def _append(mapper: Mapper, connection, target: Any) -> None:
-    table = mapper.local_table.name
+    table = mapper.class_.__tablename__
     if target.id is not None or target.row_hash is not None:
         raise ValueError(f"{table}: a chained row gets its id and hashes when it is appended; do not set them")
-    heads = ChainHead.__table__
+    heads = Base.metadata.tables[ChainHead.__tablename__]
     locked = connection.execute(select(heads).order_by(heads.c.name).with_for_update()).all()
     head = next((h for h in locked if h.name == table), None)
     if head is None:

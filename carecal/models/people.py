@@ -6,11 +6,15 @@ grade, `insurance_number`, `date_of_birth`. Code that leaves the coordinator's m
 """
 
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carecal.models.base import Base, utcnow
+
+if TYPE_CHECKING:  # care.py imports this module: a type reference only
+    from carecal.models.care import CareRequest
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 GENDERS = ("f", "m", "d")
@@ -166,7 +170,7 @@ class Client(Base):
     care_grades: Mapped[list["CareGrade"]] = relationship(
         back_populates="client", cascade="all, delete-orphan", order_by="CareGrade.valid_from"
     )
-    requests: Mapped[list["CareRequest"]] = relationship(  # noqa: F821
+    requests: Mapped[list["CareRequest"]] = relationship(
         back_populates="client", cascade="all, delete-orphan", order_by="CareRequest.external_id"
     )
     exclusions: Mapped[list["Exclusion"]] = relationship(back_populates="client", cascade="all, delete-orphan")

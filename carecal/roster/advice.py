@@ -59,15 +59,16 @@ def _explained(version: RosterVersion, request: str) -> dict:
         ) from None
 
 
-def _client_doc(version: RosterVersion, client_id: str) -> dict:
-    return next(c for c in version.instance["clients"] if c["id"] == client_id)
+def _client_doc(instance: dict, client_id: str) -> dict:
+    return next(c for c in instance["clients"] if c["id"] == client_id)
 
 
 def candidates(version: RosterVersion, request: str) -> tuple[dict, list[Candidate]]:
     """The solver's view of REQUEST and every volunteer ranked as a substitute."""
     explained = _explained(version, request)
-    client = _client_doc(version, explained["client"])
-    volunteers = {v["id"]: v for v in version.instance["volunteers"]}
+    instance = version.instance or {}  # _explained refuses a version without one
+    client = _client_doc(instance, explained["client"])
+    volunteers = {v["id"]: v for v in instance["volunteers"]}
     minutes = load_by_volunteer(version)
     familiar = set(client.get("previous_volunteers", [])) | {
         v.volunteer.external_id

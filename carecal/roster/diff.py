@@ -18,7 +18,7 @@ from carecal import organisation
 from carecal.errors import InputError
 from carecal.models import Absence, ClientAway, Exclusion, Override, RosterVersion, Visit
 from carecal.roster.overrides import describe
-from carecal.roster.versions import find_week, get_version
+from carecal.roster.versions import get_version
 from carecal.weeks import IsoWeek, to_local
 
 
@@ -59,11 +59,10 @@ def _slots(version: RosterVersion) -> dict[str, tuple[Visit, Slot]]:
 def default_pair(session: Session, week: IsoWeek) -> tuple[int, int]:
     """The latest version against what it was replanned from, else the published one, else
     the version before it."""
-    roster_week = find_week(session, week)
     latest = get_version(session, week)
     if latest.based_on:
         return latest.based_on, latest.number
-    published = roster_week.published
+    published = latest.roster_week.published
     if published is not None and published.number != latest.number:
         return published.number, latest.number
     if latest.number == 1:
@@ -89,7 +88,8 @@ def diff(session: Session, week: IsoWeek, old_number: int | None = None, new_num
             kind = "moved" if b[1].volunteer != a[1].volunteer else "retimed"
         else:
             kind = "dropped" if b else "added"
-        visit = (a or b)[0]
+        visit = a[0] if a else b[0] if b else None
+        assert visit is not None  # the key came from one of the two
         change = Change(key, visit.client.external_id, kind, b[1] if b else None, a[1] if a else None)
         change.why = causes.of(change, visit, b[0] if b else None)
         changes.append(change)
@@ -136,7 +136,7 @@ class Causes:
         unassign = self.week_overrides.get(("unassign", change.request))
         if unassign is not None and change.after is None:
             why.append(self._override_text(unassign.id, "unassigned"))
-        if before is not None:
+        if before is not None and change.before is not None:
             why.extend(self._why_not_before(change.before, before))
         for override in self.removed:
             if (
@@ -163,7 +163,7 @@ class Causes:
 
     def _why_not_before(self, slot: Slot, visit: Visit) -> list[str]:
         """Why the old volunteer cannot (or should not) keep the old slot now."""
-        why = []
+        why: list[str] = []
         volunteer = slot.volunteer
         if volunteer not in self.scheduled:
             why.extend(n for n in self.notes if n.startswith(f"volunteer {volunteer} "))
@@ -177,14 +177,14 @@ class Causes:
             )
         ):
             why.append(self._override_text(a.override_id, f"{volunteer} absent (recorded absence)"))
-        for a in self.session.scalars(
+        for away in self.session.scalars(
             select(ClientAway).where(
                 ClientAway.client_id == visit.client_id,
                 ClientAway.starts_at < slot.ends_at,
                 ClientAway.ends_at > slot.starts_at,
             )
         ):
-            why.append(self._override_text(a.override_id, "the client is away (recorded)"))
+            why.append(self._override_text(away.override_id, "the client is away (recorded)"))
         for e in self.session.scalars(
             select(Exclusion).where(
                 Exclusion.client_id == visit.client_id, Exclusion.volunteer_id == visit.volunteer_id

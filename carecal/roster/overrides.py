@@ -349,9 +349,9 @@ def describe(override: Override, tz: str) -> str:
         case "forbid":
             until = f" until {override.until.isoformat()}" if override.until else ""
             return f"forbid {v} for {c}{until}"
-        case "absence":
-            return f"{v} absent {period(override.starts_at, override.ends_at)}"
-        case "client_away":
-            return f"{c} away {period(override.starts_at, override.ends_at)}"
+        case "absence" | "client_away":
+            assert override.starts_at is not None and override.ends_at is not None  # both have a period
+            who = f"{v} absent" if override.kind == "absence" else f"{c} away"
+            return f"{who} {period(override.starts_at, override.ends_at)}"
         case _:
             return f"unassign {override.request_key} ({override.week})"

@@ -17,7 +17,7 @@ import solver
 from carecal.errors import InputError
 from carecal.instance import build_instance, roster_document
 from carecal.models import utcnow
-from carecal.roster.versions import SolvedWeek, find_week, get_version, revision_of
+from carecal.roster.versions import SolvedWeek, get_version, revision_of
 from carecal.weeks import IsoWeek
 
 # Visits starting this soon are never handed to another volunteer by a replan (docs/roster.md:
@@ -50,11 +50,10 @@ def prepare_replan(
     cancelled = tuple(v for v in base_version.visits if v.status == "cancelled")
     closed = {v.request_key: f"cancelled in version {base_version.number}" for v in cancelled}
     build = build_instance(session, week, not_before=cutoff, keep_windows=frozenset(hold), closed=closed)
-    roster_week = find_week(session, week)
     return SolvedWeek(
         build=build,
         roster={},
-        seen_revision=roster_week.revision,
+        seen_revision=base_version.roster_week.revision,
         based_on=base_version.number,
         hold=hold,
         base=base,

@@ -67,7 +67,7 @@ def choose_version(session: Session, week: IsoWeek, number: int | None) -> Roste
     roster_week = find_week(session, week)
     if roster_week is None or not roster_week.versions:
         raise NotFound(f"week {week} has no roster yet: run `carecal roster plan --week {week}`")
-    return roster_week.published or roster_week.latest
+    return roster_week.published or roster_week.versions[-1]
 
 
 def week_report_context(session: Session, version: RosterVersion) -> dict:

@@ -61,7 +61,7 @@ def get_version(
         if roster_week.published is None:
             raise NotFound(f"week {week} has no published version yet: run `carecal roster publish --week {week}`")
         return roster_week.published
-    return roster_week.latest
+    return roster_week.versions[-1]
 
 
 def _stale(week: IsoWeek, roster_week: RosterWeek | None, seen: int, what: str) -> Conflict:
@@ -230,9 +230,9 @@ def _by_external_id(session: Session, model, ids: set[str]) -> dict:
 def publish(session: Session, week: IsoWeek, actor: str, number: int | None = None) -> RosterVersion:
     """Publish version `number` (default: the latest). Refuses when a newer version exists
     than the one the coordinator names: they have not seen it."""
-    roster_week = find_week(session, week)
     version = get_version(session, week, number)
-    latest = roster_week.latest
+    roster_week = version.roster_week
+    latest = roster_week.versions[-1]
     if latest.number != version.number:
         raise Conflict(
             f"week {week} has a newer version {latest.number} ({latest.status}, by "
