@@ -87,6 +87,7 @@ def client_show(external_id: str = typer.Argument(..., metavar="ID", help="the c
         "windows",
         "priority",
         "valid",
+        "note",
         title="Care requests",
         title_justify="left",
     )
@@ -100,6 +101,7 @@ def client_show(external_id: str = typer.Argument(..., metavar="ID", help="the c
             "\n".join(r["windows"]),
             str(r["priority"]),
             f"{r['valid_from']} – {r['valid_to'] or ''}",
+            r["note"],
         )
     console.print(table)
     if c["must_not_be_visited_by"]:

@@ -87,7 +87,11 @@ def volunteer_show(
                 ("home", v["home"]),
                 ("location", v["location"]),
                 ("languages", " ".join(v["languages"]) + "  (best first)"),
-                ("calendar language", v["ui_language"]),
+                (
+                    "calendar language",
+                    v["calendar_language"]
+                    + ("" if v["ui_language"] else " (not chosen: their first the catalogue has)"),
+                ),
                 ("travel", f"{v['travel_mode']}, at most {v['max_km']:g} km one way"),
                 ("limits", f"{v['max_minutes_per_week']} min a week, {v['max_visits_per_day']} visits a day"),
                 ("availability", "; ".join(v["availability"]) or "none"),

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from carecal import clock, lookup, organisation
+from carecal import catalogue, clock, lookup, organisation
 from carecal.catalogue import label_in
 from carecal.models import WEEKDAYS, CareRequest, Client, Exclusion, Volunteer
 from carecal.weeks import to_local
@@ -86,7 +86,8 @@ def volunteer_card(session: Session, external_id: str, day: date) -> dict:
         "home": _home(v),
         "location": _location(v),
         "languages": list(v.languages),
-        "ui_language": v.ui_language,
+        "ui_language": v.ui_language,  # None: not chosen
+        "calendar_language": catalogue.feed_language(v.ui_language, v.languages, catalogue.load(session).languages),
         "travel_mode": v.travel_mode,
         "max_km": v.max_km,
         "max_minutes_per_week": v.max_minutes_per_week,

@@ -229,3 +229,14 @@ def test_a_visits_history_lists_every_change_in_local_time(session, week):
     assert str(changes[0]["at"].tzinfo) == "Europe/Berlin"
     with pytest.raises(CarecalError, match="has no record yet"):
         records.history(session, week["visits"][1].id)
+
+
+def test_a_volunteers_card_says_which_language_their_calendar_is_in(session):
+    factories.organisation(session)
+    factories.activity(session, *factories.WALK)  # labelled in de, ru, uk and en
+    chose = factories.volunteer(session, languages=["ru"], ui_language="de")
+    left_open = factories.volunteer(session, languages=["ar", "uk"], ui_language=None)
+    day = date(2026, 11, 25)
+    assert people.volunteer_card(session, chose.external_id, day)["calendar_language"] == "de"
+    card = people.volunteer_card(session, left_open.external_id, day)
+    assert (card["ui_language"], card["calendar_language"]) == (None, "uk")
