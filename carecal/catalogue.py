@@ -42,10 +42,11 @@ class Catalogue:
             raise _unknown(key)
         return label_in(self.activities[key], language)
 
-    def category_label(self, key: str, language: str = GERMAN) -> str | None:
-        """The label of the activity's category in `language` (else German); None without one."""
-        category = self.category_of.get(key)
-        return None if category is None else label_in(self.categories[category], language)
+    def category_label(self, category: str, language: str = GERMAN) -> str:
+        """The label of a service category (e.g. betreuung) in `language`, else German; the
+        key itself when the catalogue does not name it."""
+        labels = self.categories.get(category)
+        return label_in(labels, language) if labels else category
 
 
 def label_in(labels: Mapping[str, str], language: str = GERMAN) -> str:

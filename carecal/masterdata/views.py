@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from carecal import catalogue, clock, lookup, organisation
-from carecal.catalogue import label_in
 from carecal.models import WEEKDAYS, CareRequest, Client, Exclusion, Volunteer
 from carecal.weeks import to_local
 
@@ -143,6 +142,7 @@ def client_card(session: Session, external_id: str) -> dict:
     requests = session.scalars(
         select(CareRequest).where(CareRequest.client_id == c.id).order_by(CareRequest.external_id)
     ).all()
+    activities = catalogue.load(session)
     return {
         "id": c.external_id,
         "name": c.name,
@@ -167,8 +167,8 @@ def client_card(session: Session, external_id: str) -> dict:
         "requests": [
             {
                 "id": r.external_id,
-                "activity": label_in(r.activity.labels),
-                "category": r.category,
+                "activity": activities.label(r.activity_key),
+                "category": activities.category_label(r.category),
                 "note": r.note or "",
                 "visits_per_week": r.visits_per_week,
                 "duration_min": r.duration_min,

@@ -114,7 +114,8 @@ def test_the_catalogues_languages_are_those_every_entry_has():
         categories={"care": {"de": "Betreuung", "ru": "Присмотр", "uk": "Догляд"}},
     )
     assert two.languages == ("de", "ru")
-    assert two.category_label("a", "ru") == "Присмотр" and two.category_label("b") is None
+    assert two.category_label("care", "ru") == "Присмотр" and two.category_label("care", "en") == "Betreuung"
+    assert two.category_label("alltagsbegleitung") == "alltagsbegleitung"  # not in the catalogue: its key
 
 
 @pytest.mark.parametrize(
