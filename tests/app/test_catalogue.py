@@ -132,18 +132,27 @@ def test_a_volunteers_calendar_language(chosen, spoken, expected):
     assert feed_language(chosen, spoken, ("de", "ru", "uk")) == expected
 
 
-def test_a_request_names_a_catalogue_key_and_takes_its_category(db_url, tmp_path):
+@pytest.fixture
+def import_requests(db_url, tmp_path):
+    """The demo organisation (with its catalogue) and client c001; imports request rows."""
     with db.session_scope(db_url) as s:
         load_organisation(s, DATA_DIR / "organisation.json", actor="coordinator")
         factories.client(s, external_id="c001")
-    rows = (
-        "external_id,client_id,activity,category,duration_min,windows,valid_from,note\n"
-        "c001-1,c001,shopping,,90,tue 09:00-12:00,2026-01-01,Klingel defekt: bitte anrufen\n"
-        "c001-2,c001,reading,,90,wed 09:00-12:00,2026-01-01,\n"
+
+    def run(*rows: str):
+        header = "external_id,client_id,activity,category,duration_min,windows,valid_from,note\n"
+        (tmp_path / "r.csv").write_text(header + "".join(row + "\n" for row in rows), encoding="utf-8")
+        with db.session_scope(db_url) as s:
+            import_file(s, "requests", tmp_path / "r.csv", actor="coordinator")
+
+    return run
+
+
+def test_a_request_names_a_catalogue_key_and_takes_its_category(db_url, import_requests):
+    import_requests(
+        "c001-1,c001,shopping,,90,tue 09:00-12:00,2026-01-01,Klingel defekt: bitte anrufen",
+        "c001-2,c001,reading,,90,wed 09:00-12:00,2026-01-01,",
     )
-    (tmp_path / "r.csv").write_text(rows, encoding="utf-8")
-    with db.session_scope(db_url) as s:
-        import_file(s, "requests", tmp_path / "r.csv", actor="coordinator")
     with db.session_scope(db_url) as s:
         got = {r.external_id: (r.activity_key, r.category, r.note) for r in s.scalars(select(CareRequest))}
     assert got == {
@@ -152,18 +161,12 @@ def test_a_request_names_a_catalogue_key_and_takes_its_category(db_url, tmp_path
     }
 
 
-def test_free_text_or_a_clashing_category_in_a_request_is_refused(db_url, tmp_path):
-    with db.session_scope(db_url) as s:
-        load_organisation(s, DATA_DIR / "organisation.json", actor="coordinator")
-        factories.client(s, external_id="c001")
-    rows = (
-        "external_id,client_id,activity,category,duration_min,windows,valid_from\n"
-        "c001-1,c001,Группа по деменции,,90,tue 09:00-12:00,2026-01-01\n"
-        "c001-2,c001,reading,alltagsbegleitung,90,wed 09:00-12:00,2026-01-01\n"
-    )
-    (tmp_path / "r.csv").write_text(rows, encoding="utf-8")
-    with pytest.raises(InputError) as caught, db.session_scope(db_url) as s:
-        import_file(s, "requests", tmp_path / "r.csv", actor="coordinator")
+def test_free_text_or_a_clashing_category_in_a_request_is_refused(import_requests):
+    with pytest.raises(InputError) as caught:
+        import_requests(
+            "c001-1,c001,Группа по деменции,,90,tue 09:00-12:00,2026-01-01,",
+            "c001-2,c001,reading,alltagsbegleitung,90,wed 09:00-12:00,2026-01-01,",
+        )
     assert caught.value.problems[0] == (
         "r.csv row 2, column activity, value (hidden: not a catalogue key): not an activity key like reading"
     )
