@@ -26,11 +26,21 @@ from carecal.masterdata.districts import areas_km2, districts
 from carecal.masterdata.layout import CLIENTS, REQUESTS, VOLUNTEERS, Layout
 from carecal.tables import write_table
 from carecal.weeks import DEFAULT_TZ, IsoWeek, local
-from solver.generate import FOREIGN_BORN, OLDER_ESTATES, OUTLYING  # where Chemnitz's people live: one home
+
+# The shape of Chemnitz and of its care week, shared with the solver's synthetic weeks (one home)
+from solver.generate import (
+    AVAILABILITY,
+    DURATIONS,
+    FOREIGN_BORN,
+    GENDER_WISH,
+    KM_PER_DEGREE_LAT,
+    OLDER_ESTATES,
+    OUTLYING,
+    REQUEST_WINDOWS,
+)
 
 DEFAULT_SEED = 2026
 DEFAULT_WEEK = "2026-W48"
-KM_PER_DEGREE_LAT = 111.2
 
 POSTCODES = {
     "Adelsberg": "09127",
@@ -328,30 +338,10 @@ UI_LANGUAGE = {
     "en": [("en", 1)],
 }
 CARE_GRADES = [(1, 12), (2, 36), (3, 30), (4, 16), (5, 6)]
-DURATIONS = [(60, 10), (90, 20), (120, 50), (150, 10), (180, 10)]
 PRIORITIES = [(1, 60), (2, 30), (3, 10)]
-GENDER_WISH = [(None, 76), ("f", 20), ("m", 4)]
 VOLUNTEER_GENDER = [("f", 70), ("m", 28), ("d", 2)]
 WEEKLY_MINUTES = [(600, 25), (720, 35), (840, 40)]  # caps, not promises; 840 min = 14 h, the tax rule of thumb
 MODES = {"walk": (20, 2.5, 4.0), "bike": (15, 5.0, 9.0), "transit": (50, 6.0, 12.0), "car": (15, 8.0, 15.0)}
-AVAILABILITY = [
-    ("08:00", "12:00"),
-    ("09:00", "13:00"),
-    ("09:00", "17:00"),
-    ("12:00", "18:00"),
-    ("13:00", "19:00"),
-    ("10:00", "16:00"),
-    ("08:00", "18:00"),
-]
-REQUEST_WINDOWS = [
-    ("09:00", "12:00"),
-    ("09:00", "13:00"),
-    ("10:00", "14:00"),
-    ("13:00", "17:00"),
-    ("14:00", "18:00"),
-    ("09:00", "17:00"),
-    ("10:00", "16:00"),
-]
 # Keys of the activity catalogue in data/organisation.json (its labels are what calendars show).
 ACTIVITIES = [
     "conversation_walk",
