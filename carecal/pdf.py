@@ -8,7 +8,7 @@ to left). Only the glyphs used are embedded, so a one-page PDF stays small.
 """
 
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from fpdf import FPDF
 
@@ -19,7 +19,13 @@ FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 Document = TypeVar("Document", bound=FPDF)
 
 
-def document(cls: type[Document] = FPDF, *, orientation: str = "P") -> Document:
+@overload
+def document(*, orientation: str = "P") -> FPDF: ...
+@overload
+def document(cls: type[Document], *, orientation: str = "P") -> Document: ...
+
+
+def document(cls: type[FPDF] = FPDF, *, orientation: str = "P") -> FPDF:
     """A new A4 document (`cls`, an FPDF subclass for headers/footers) in portrait ("P")
     or landscape ("L"), with the font `FONT` in styles "" and "B" already selected."""
     pdf = cls(orientation=orientation, unit="mm", format="A4")

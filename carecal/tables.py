@@ -211,7 +211,7 @@ def _write_xlsx(target: BinaryIO, header: Sequence[str], rows: Iterable[Sequence
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     sheet.title = re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Sheet"
     widths = [len(str(name)) for name in header]
     sheet.append([xlsx_text(str(name)) for name in header])

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from carecal.models import (
     Absence,
     Activity,
+    ActivityCategory,
     AvailabilityWindow,
     CareGrade,
     CareRequest,
@@ -160,6 +161,24 @@ WALK = (
 )
 
 
+# The service category requests have unless a test names another (created on first use).
+CARE = (
+    "betreuung",
+    {"de": "Betreuung", "ru": "Общение и присмотр", "uk": "Спілкування та догляд", "en": "Company and care"},
+)
+
+
+def category(session: Session, key: str, labels: dict[str, str]) -> ActivityCategory:
+    """The catalogue's service category `key` (made with these labels if it does not exist yet)."""
+    found = session.scalars(select(ActivityCategory).where(ActivityCategory.key == key)).one_or_none()
+    if found is not None:
+        return found
+    row = ActivityCategory(key=key, labels=labels)
+    session.add(row)
+    session.flush()
+    return row
+
+
 def activity(session: Session, key: str, labels: dict[str, str], category_key: str | None = None) -> Activity:
     """The catalogue entry `key` (made with these labels if it does not exist yet)."""
     found = session.scalars(select(Activity).where(Activity.key == key)).one_or_none()
@@ -172,8 +191,9 @@ def activity(session: Session, key: str, labels: dict[str, str], category_key: s
 
 
 def care_request(session: Session, c: Client, *, windows=(("tue", "13:00", "18:00"),), **fields) -> CareRequest:
+    category(session, *CARE)
     if "activity_key" not in fields:
-        fields["activity_key"] = activity(session, *WALK).key
+        fields["activity_key"] = activity(session, *WALK, category_key=CARE[0]).key
     n = len(c.requests) + 1
     r = CareRequest(
         **{

@@ -155,14 +155,16 @@ def track_visits(
         week_keys = {key for key in tracks if key[0] == item.week}
         for key in sorted(week_keys | shown.keys()):
             visit, track = shown.get(key), tracks.get(key)
+            if track is None:  # first seen: `shown` has it
+                assert visit is not None
+                roster_view = audience.view(visit)
+                view = roster_view._replace(cancelled=roster_view.cancelled or recorded_cancelled.get(key, False))
+                tracks[key] = _Track(visit, view, 0, at, roster_view)
+                continue
             if visit is not None:
                 roster_view = audience.view(visit)
             else:  # gone from this audience's view: cancelled, at the time last seen
                 roster_view = track.roster_view._replace(cancelled=True)
-            if track is None:
-                view = roster_view._replace(cancelled=roster_view.cancelled or recorded_cancelled.get(key, False))
-                tracks[key] = _Track(visit, view, 0, at, roster_view)
-                continue
             see(key, roster_view, at)
             if visit is not None:
                 track.visit = visit

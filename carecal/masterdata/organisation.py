@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -42,7 +42,7 @@ def parse_organisation(doc: dict, file: str) -> tuple[dict, list[dict]]:
     problems = []
     if not isinstance(doc, dict):
         raise InputError(f"{file}: expected a JSON object")
-    fields = {}
+    fields: dict[str, Any] = {}  # text, or a whole number (NUMBERS)
     for name in REQUIRED + OPTIONAL:
         value = doc.get(name)
         if value is None:

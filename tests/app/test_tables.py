@@ -133,7 +133,7 @@ AFTER = datetime(2026, 12, 15, tzinfo=UTC)
 @pytest.fixture
 def hostile(db_url, cli):
     """November 2026 with a payload in every free-text field a person types: names,
-    activities, reasons; recorded (the first as the coordinator would, on the command
+    catalogue labels, notes, reasons; recorded (the first as the coordinator would, on the command
     line), billed."""
     with db.session_scope(db_url) as s:
         org = f.organisation(s)
@@ -143,11 +143,15 @@ def hostile(db_url, cli):
             home = {"lat": 50.8322, "lon": 12.9352}  # a home within reach that XLSX writes exactly
             volunteer = f.volunteer(s, first_name=payload, last_name="Wolkowa", **home)
             client = f.client(s, first_name="Olga", last_name=payload, benefits_assigned_on=date(2026, 1, 1), **home)
-            request = f.care_request(s, client, activity=payload)
+            # a catalogue label is text the office writes; the request's note too
+            label = f.activity(s, f"payload_{n}", {"de": payload})
+            request = f.care_request(s, client, activity_key=label.key, note=payload)
             week = f"2026-W{45 + n % 2}"
             visits.append(f.published_visit(s, week, request, volunteer, day=("tue", "wed", "thu")[n % 3]))
         ids = [v.id for v in visits]
-    result = cli("visit", "record", str(ids[0]), "--status", "delivered", "--activity", PAYLOADS[0])
+    result = cli(
+        "visit", "record", str(ids[0]), "--status", "delivered", "--activity", "payload_0", "--note", PAYLOADS[0]
+    )
     assert result.exit_code == 0, result.stderr
     with db.session_scope(db_url) as s:
         for n, (visit_id, payload) in enumerate(zip(ids, PAYLOADS, strict=True)):
@@ -157,7 +161,8 @@ def hostile(db_url, cli):
                     visit_id,
                     payload,
                     status="delivered",
-                    activity=payload,
+                    activity=f"payload_{n}",
+                    note=payload,
                     signature="none",
                     signature_reason=payload,
                     now=AFTER,
