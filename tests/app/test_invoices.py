@@ -57,7 +57,8 @@ def billed(db_url):
         )
         paying = f.client(s, first_name="Erika", last_name="Selbst", street="Markt 1", postcode="09111")
         for client in (ljudmila, huong, paying):
-            reading = f.activity(s, "reading", {"de": "Vorlesen und Gespräch"}, category_key="betreuung")
+            care = f.category(s, *f.CARE)
+            reading = f.activity(s, "reading", {"de": "Vorlesen und Gespräch"}, category_key=care.key)
             request = f.care_request(s, client, activity_key=reading.key)
             for week in ("2026-W45", "2026-W46"):
                 f.published_visit(s, week, request, natalia, day="tue")

@@ -150,8 +150,9 @@ def hostile(db_url, cli):
             visits.append(f.published_visit(s, week, request, volunteer, day=("tue", "wed", "thu")[n % 3]))
         ids = [v.id for v in visits]
     result = cli(
-        "visit", "record", str(ids[0]), "--status", "delivered", "--activity", "payload_0", "--note", PAYLOADS[0]
-    )
+        "visit", "record", str(ids[0]), "--status", "delivered", "--activity", "payload_0",
+        "--note", PAYLOADS[0], "--reason", PAYLOADS[0],
+    )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     with db.session_scope(db_url) as s:
         for n, (visit_id, payload) in enumerate(zip(ids, PAYLOADS, strict=True)):
