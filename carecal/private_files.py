@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -49,6 +49,7 @@ def open_for_writing(path: Path, *, text: bool = False, newline: str | None = No
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         os.fchmod(descriptor, FILE_MODE)
+        handle: IO[Any]
         if text:
             handle = os.fdopen(descriptor, "w", encoding="utf-8", newline=newline)
         else:

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import IO, TextIO
 
 from carecal import private_files
 
@@ -148,7 +148,7 @@ def csv_text(value) -> str:
     return neutralise(str(value))
 
 
-def _write_csv(stream: TextIO, header: Sequence[str], rows: Iterable[Sequence]) -> int:
+def _write_csv(stream: IO[str], header: Sequence[str], rows: Iterable[Sequence]) -> int:
     # Lines end in \n; the csv module then leaves a lone \r unquoted, which would split the
     # row for any reader: a row holding one is written with every cell quoted.
     plain = csv.writer(stream, lineterminator="\n")
@@ -205,7 +205,7 @@ def _shown_width(value, number_format: str | None) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
-def _write_xlsx(target: BinaryIO, header: Sequence[str], rows: Iterable[Sequence], title: str) -> int:
+def _write_xlsx(target: IO[bytes], header: Sequence[str], rows: Iterable[Sequence], title: str) -> int:
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
