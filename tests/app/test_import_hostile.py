@@ -2,6 +2,7 @@
 and where, fast, with bounded memory, never a traceback and never a huge value echoed."""
 
 import io
+import json
 import time
 import zipfile
 
@@ -128,14 +129,20 @@ def test_postcodes_are_five_digits(run_import, tmp_path, postcode):
 
 
 def test_a_category_needs_a_price_on_the_requests_dates(cli, tmp_path):
-    assert cli("import", "organisation", DATA_DIR / "organisation.json").exit_code == 0
+    # the demo association with one more service category in its catalogue, but no price for it
+    organisation = json.loads((DATA_DIR / "organisation.json").read_text(encoding="utf-8"))
+    chores = {"de": "Haushalt", "ru": "Хозяйство", "uk": "Господарство", "en": "Housework"}
+    organisation["activity_categories"].append({"key": "haushalt", "labels": chores})
+    organisation["activities"].append({"key": "housework", "category": "haushalt", "labels": chores})
+    (tmp_path / "organisation.json").write_text(json.dumps(organisation), encoding="utf-8")
+    assert cli("import", "organisation", tmp_path / "organisation.json").exit_code == 0
     assert cli("import", "clients", DATA_DIR / "clients.csv").exit_code == 0
     path = tmp_path / "requests.csv"
     path.write_text(
         "external_id,client_id,activity,category,duration_min,windows,valid_from\n"
-        "c001-9,c001,Haushalt,haushalt,60,tue 10:00-12:00,2026-01-01\n"
-        "c001-8,c001,Begleitung,alltagsbegleitung,60,tue 10:00-12:00,2023-06-01\n"
-        "c001-7,c001,Vorlesen,betreuung,60,tue 10:00-12:00,2024-06-01\n",
+        "c001-9,c001,housework,haushalt,60,tue 10:00-12:00,2026-01-01\n"
+        "c001-8,c001,shopping,alltagsbegleitung,60,tue 10:00-12:00,2023-06-01\n"
+        "c001-7,c001,reading,betreuung,60,tue 10:00-12:00,2024-06-01\n",
         encoding="utf-8",
     )
     result = cli("import", "requests", path)
