@@ -3,8 +3,9 @@
 from pathlib import Path
 
 import typer
+from sqlalchemy.orm import Session
 
-from carecal import audit, config, lookup, private_files
+from carecal import audit, catalogue, config, lookup, private_files
 from carecal.cli.common import ActorOption, console, db_url, noun, session
 from carecal.errors import Conflict, InputError
 from carecal.feeds import links, tokens
@@ -19,6 +20,10 @@ ClientOption = typer.Option(False, "--client", help="the family feed of a client
 
 QrOption = typer.Option(False, "--qr", help="also print the link as a QR code (scan it to subscribe)")
 QrFileOption = typer.Option(None, "--qr-file", help="also write the QR code to this .png or .svg file (mode 0600)")
+
+
+def _owner(s: Session, external_id: str, client: bool) -> Volunteer | Client:
+    return lookup.client(s, external_id) if client else lookup.volunteer(s, external_id)
 
 
 @app.command("url")
@@ -37,7 +42,7 @@ def url(
     """
     _check_qr_file(qr_file)
     with session() as s:
-        person = lookup.by_external_id(s, Client if client else Volunteer, owner)
+        person = _owner(s, owner, client)
         _refuse_second_link(s, person, owner, client)
         token = tokens.issue(s, person, config.actor(actor))
     _print_links(owner, token, qr=qr, qr_file=qr_file)
@@ -54,7 +59,7 @@ def rotate(
     """Make a new subscription link; the old one stops working at once."""
     _check_qr_file(qr_file)
     with session() as s:
-        token = tokens.issue(s, lookup.by_external_id(s, Client if client else Volunteer, owner), config.actor(actor))
+        token = tokens.issue(s, _owner(s, owner, client), config.actor(actor))
     _print_links(owner, token, qr=qr, qr_file=qr_file)
 
 
@@ -77,7 +82,7 @@ def handout(
 
     path = out or Path("exports") / f"handout-{volunteer}.pdf"
     with session() as s:
-        person = lookup.by_external_id(s, Volunteer, volunteer)
+        person = lookup.volunteer(s, volunteer)
         if not rotate:
             _refuse_second_link(s, person, volunteer, client=False)
         token = tokens.issue(s, person, config.actor(actor))
@@ -85,7 +90,7 @@ def handout(
         org = organisation.find(s)
         sheet = Handout(
             first_name=person.first_name,
-            language=person.ui_language,
+            language=catalogue.feed_language(person.ui_language, person.languages, catalogue.load(s).languages),
             organisation=org.name if org else "",
             webcal=webcal,
             https=https,

@@ -20,10 +20,11 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -159,7 +160,7 @@ def create_app(
     return app
 
 
-def client_address(scope: dict, trusted_proxies: frozenset[str]) -> str:
+def client_address(scope: MutableMapping[str, Any], trusted_proxies: frozenset[str]) -> str:
     """Who is asking: the peer, or behind a trusted proxy the last address it forwarded
     that is not itself a trusted proxy (the one the proxy saw; earlier entries are the
     client's own claim)."""
@@ -188,6 +189,7 @@ def _answer(request: Request, feed: CachedFeed, now: datetime) -> Response:
     headers = {"ETag": feed.etag, "Last-Modified": format_datetime(_last_modified(feed, now), usegmt=True)}
     if _not_modified(request, feed, now):
         return Response(status_code=304, headers=headers)
+    assert feed.body is not None  # read with its body when one is needed (see feed())
     headers["Content-Length"] = str(len(feed.body))
     body = b"" if request.method == "HEAD" else feed.body
     return Response(body, headers=headers, media_type="text/calendar; charset=utf-8")

@@ -11,6 +11,7 @@ twice, nothing was committed in between; they may also change without a relevant
 
 import contextlib
 import threading
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -24,7 +25,8 @@ class DatabaseVersion:
         self.db_url = db_url
         self._dialect = make_url(db_url).get_backend_name()
         self._query = "PRAGMA data_version" if self._dialect == "sqlite" else "SELECT pg_current_snapshot()::text"
-        self._connection = self._pooled = None
+        self._connection: Any = None  # the driver's own connection (sqlite3 or psycopg)
+        self._pooled: Any = None
         self._lock = threading.Lock()
 
     def read(self) -> object:
@@ -41,7 +43,7 @@ class DatabaseVersion:
             # Our own DBAPI connection, outside the pool and outside any transaction:
             # data_version is per connection, and a snapshot must be taken afresh each time.
             pooled = db.engine_for(self.db_url).raw_connection()
-            connection = pooled.dbapi_connection
+            connection: Any = pooled.dbapi_connection
             pooled.detach()
             self._pooled = pooled  # held, so that nothing closes the connection behind our back
             if self._dialect != "sqlite":

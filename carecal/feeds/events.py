@@ -226,7 +226,7 @@ def _alarms(
     _: Callable[[str], str], audience: Audience, title: str, start: datetime, tz: str
 ) -> tuple[tuple[timedelta | datetime, str], ...]:
     """The volunteer's reminders of one visit, earliest first, each moment once, all before it starts."""
-    moments = {}
+    moments: dict[datetime, timedelta | datetime] = {}
     for reminder in audience.reminders:
         trigger = reminder.trigger(start, tz)
         if trigger is not None:

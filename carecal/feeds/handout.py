@@ -9,6 +9,8 @@ old sheet stops working with the old link.
 import io
 from dataclasses import dataclass
 
+from fpdf.enums import WrapMode
+
 from carecal.feeds.i18n import gettext_for, language_or_default
 from carecal.feeds.links import qr_code
 from carecal.pdf import FONT, document
@@ -81,7 +83,7 @@ def render_handout(handout: Handout) -> bytes:
     pdf.multi_cell(width, 5, tr(_("Or type this link:")), new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_font(FONT, "B", 7.5)
     for link in (handout.webcal, handout.https):
-        pdf.multi_cell(width, 5, link, new_x="LMARGIN", new_y="NEXT", wrapmode="CHAR", align="L")
+        pdf.multi_cell(width, 5, link, new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR, align="L")
     pdf.ln(3)
 
     for app, steps in STEPS.items():

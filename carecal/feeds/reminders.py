@@ -37,6 +37,7 @@ class Reminder:
         of summer time. None if the moment would not be before the visit."""
         if self.before is not None:
             return -self.before
+        assert self.at is not None  # `1d@18:00`: a day and a time
         zone = ZoneInfo(tz)
         moment = datetime.combine(start.astimezone(zone).date() - timedelta(days=self.days), self.at, zone)
         return moment.astimezone(UTC) if moment < start else None

@@ -99,7 +99,10 @@ def _vevent(event: FeedEvent, tz: str, language: str) -> bytes:
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         # an absolute trigger must say so (RFC 5545 §3.8.6.3); parsers reject it otherwise
-        alarm.add("trigger", trigger, parameters=None if isinstance(trigger, timedelta) else {"VALUE": "DATE-TIME"})
+        if isinstance(trigger, timedelta):
+            alarm.add("trigger", trigger)
+        else:
+            alarm.add("trigger", trigger, parameters={"VALUE": "DATE-TIME"})
         alarm.add("description", text, parameters={"language": language})
         vevent.add_component(alarm)
     return vevent.to_ical()

@@ -84,7 +84,7 @@ def owner_of(session: Session, token: str) -> Owner | None:
     if row is None:
         return None
     owner = row.volunteer or row.client
-    if not owner.active:
+    if owner is None or not owner.active:
         return None
     if row.client is not None and not row.client.family_feed_opt_in:
         return None

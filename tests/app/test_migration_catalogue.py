@@ -1,4 +1,4 @@
-"""Migration 0007 on a database with data: free-text activities become office notes, word
+"""Migration 0008 on a database with data: free-text activities become office notes, word
 for word; requests and records get the catalogue key `visit`; a calendar language of 'de'
 that the volunteer does not speak is left to default."""
 
@@ -26,7 +26,7 @@ def test_free_text_activities_survive_the_migration_as_office_notes(db_url):
         records.record_visit(s, visit.id, "anna", status="delivered", now=datetime(2026, 11, 20, 12, tzinfo=UTC))
         ids = russian.id, bilingual.id
 
-    command.downgrade(db.alembic_config(db_url), "0006")
+    command.downgrade(db.alembic_config(db_url), "0007")
     with db.engine_for(db_url).connect() as connection:
         assert connection.execute(text("SELECT activity FROM care_request")).scalar_one() == DEMENTIA_GROUP
         assert connection.execute(text("SELECT activity FROM visit_record")).scalar_one() == "Gespräch und Spaziergang"
@@ -42,7 +42,7 @@ def test_free_text_activities_survive_the_migration_as_office_notes(db_url):
 
 
 def test_an_empty_database_gets_no_fallback_activity(db_url):
-    command.downgrade(db.alembic_config(db_url), "0006")
+    command.downgrade(db.alembic_config(db_url), "0007")
     db.upgrade(db_url)
     with db.session_scope(db_url) as s:
         assert s.scalars(select(Activity)).all() == []

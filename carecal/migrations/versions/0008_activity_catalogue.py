@@ -1,8 +1,8 @@
 """Activity catalogue: requests and visit records name a catalogue key; the office's own
 words move to an office-only note; a volunteer's calendar language may be left to default
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 
 Existing free-text activities are kept, word for word, in the new `note` column (which
 never leaves the office); requests and records get the catalogue key `visit` ("Besuch"),
@@ -16,8 +16,8 @@ import json
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
