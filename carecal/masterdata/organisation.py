@@ -19,18 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carecal import audit, privacy
+from carecal.billing.rates import RATE_KINDS
 from carecal.errors import InputError
 from carecal.feeds.i18n import LANGUAGES
 from carecal.models import Activity, ActivityCategory, Organisation, Rate
 from carecal.weeks import DEFAULT_TZ
 
-RATE_KINDS = (
-    "price_per_hour",
-    "allowance_per_hour",
-    "relief_amount_month",
-    "conversion_max_month",
-    "tax_free_limit_year",
-)
 REQUIRED = ("name", "ik", "street", "postcode", "city")
 OPTIONAL = ("timezone", "phone", "email", "recognition", "tax_number", "iban", "bic", "bank_name")
 NUMBERS = {"payment_term_days": (0, 120)}
