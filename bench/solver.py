@@ -48,6 +48,7 @@ TIME_LIMITS = {"S": 5.0, "M": 30.0, "L": 60.0, "XL": 120.0}
 BENCH_WEEK = "2026-W48"
 REPLAN_SIZE = "L"
 NEXT_WEEK_SIZE = "M"
+CEILING_MAX_OPTIONS = 5_000_000  # the LP ceilings of even XL weeks (the solver itself stops far earlier)
 
 
 @dataclass
@@ -63,7 +64,7 @@ class Run:
     peak_bytes: int
     metrics: dict[str, Any]
     violations: int
-    ceiling: float | None  # the solver's proven ceiling on weighted coverage, as a share
+    ceiling: float | None  # the proven ceiling on weighted coverage, as a share (see week_ceilings)
     stats: dict[str, Any] = field(default_factory=dict)
     roster: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -75,6 +76,28 @@ class Run:
     @property
     def peak_mib(self) -> float:
         return self.peak_bytes / 2**20
+
+
+@dataclass(frozen=True)
+class Ceilings:
+    """Upper bounds on a week's weighted coverage (priority units): no roster covers more."""
+
+    tight: int  # the smallest proven one (solver.bounds: LP with per-day stretches, knapsack, candidates)
+    relaxed: int | None  # the LP with overlaps and travel relaxed, as the issue tracker measures
+    total: int  # the priorities of all requests (weighted demand)
+
+
+def week_ceilings(instance: dict[str, Any]) -> Ceilings:
+    """Computed once per week, outside the timed solves, with no time limit worth the name."""
+    from solver.bounds import coverage_bound, relaxation_bound
+    from solver.candidates import Candidates
+    from solver.instance import load_instance
+
+    inst = load_instance(instance)
+    cands = Candidates(inst)
+    lp = relaxation_bound(inst, cands, time_limit=3600, max_options=CEILING_MAX_OPTIONS)
+    relaxed = relaxation_bound(inst, cands, time_limit=3600, spans=False, max_options=CEILING_MAX_OPTIONS)
+    return Ceilings(coverage_bound(inst, cands, lp), relaxed, sum(r.priority for r in inst.requests))
 
 
 @dataclass
@@ -102,6 +125,7 @@ class Bench:
     runs: list[Run]
     replan: Replan | None = None
     next_week: NextWeek | None = None
+    ceilings: dict[tuple[str, str], Ceilings] = field(default_factory=dict)  # (scenario, size) -> the week's
 
 
 # --- child process: one solve, measured ---------------------------------------------------
@@ -189,6 +213,7 @@ def measure(
     base_path: Path | None = None,
     previous_path: Path | None = None,
     simulated_workers: int = 0,
+    ceilings: Ceilings | None = None,
 ) -> Run:
     """Run one solve in a fresh process; a crash or a hang is recorded as such, not raised."""
     name = f"{scenario}-{size}-{method}".replace(" ", "-")
@@ -221,19 +246,27 @@ def measure(
         return _failed(scenario, size, method, f"crashed: {last[0][:120]}")
     except subprocess.TimeoutExpired:
         return _failed(scenario, size, method, "hung past three times its time limit")
-    return _run(scenario, size, method, instance, json.loads(out_path.read_text(encoding="utf-8")))
+    return _run(scenario, size, method, instance, json.loads(out_path.read_text(encoding="utf-8")), ceilings)
 
 
 def _failed(scenario: str, size: str, method: str, status: str) -> Run:
     return Run(scenario, size, method, status, 0.0, None, 0, {}, 0, None)
 
 
-def _run(scenario: str, size: str, method: str, instance: dict[str, Any], raw: dict[str, Any]) -> Run:
+def _run(
+    scenario: str,
+    size: str,
+    method: str,
+    instance: dict[str, Any],
+    raw: dict[str, Any],
+    ceilings: Ceilings | None = None,
+) -> Run:
     roster = raw["roster"]
     report = check(instance, roster)
     stats = roster.get("stats", {})
     total_priority = sum(r.get("priority", 1) for c in instance["clients"] for r in c["requests"])
-    ceiling = stats.get("coverage_bound")
+    known = [b for b in (stats.get("coverage_bound"), ceilings.tight if ceilings else None) if b is not None]
+    ceiling = min(known) if known else None
     return Run(
         scenario=scenario,
         size=size,
@@ -244,7 +277,7 @@ def _run(scenario: str, size: str, method: str, instance: dict[str, Any], raw: d
         peak_bytes=raw["peak_bytes"],
         metrics=report.metrics,
         violations=len(report.violations),
-        ceiling=None if method == "greedy" or ceiling is None else ceiling / total_priority,
+        ceiling=None if ceiling is None else ceiling / total_priority,
         stats=stats,
         roster=roster,
     )
@@ -331,10 +364,21 @@ def run_bench(
                 instance = generate(size, seed, week, scenario)
                 instance_path = workdir / f"{scenario}-{size}.json"
                 instance_path.write_text(json.dumps(instance))
+                progress(f"{scenario} {size}: ceilings")
+                ceilings = bench.ceilings[(scenario, size)] = week_ceilings(instance)
                 progress(f"{scenario} {size}: greedy")
                 bench.runs.append(
                     measure(
-                        workdir, scenario, size, "greedy", instance, instance_path, time_limit=0.0, workers=1, seed=seed
+                        workdir,
+                        scenario,
+                        size,
+                        "greedy",
+                        instance,
+                        instance_path,
+                        time_limit=0.0,
+                        workers=1,
+                        seed=seed,
+                        ceilings=ceilings,
                     )
                 )
                 progress(f"{scenario} {size}: full solve, {limit:g} s")
@@ -348,6 +392,7 @@ def run_bench(
                     time_limit=limit,
                     workers=workers,
                     seed=seed,
+                    ceilings=ceilings,
                 )
                 bench.runs.append(full)
                 if not (cases and scenario == scenarios[0] and full.ok):
@@ -357,7 +402,7 @@ def run_bench(
                     bench.runs.append(bench.next_week.run)
                 if size == REPLAN_SIZE:
                     for cores in simulate_cores:
-                        progress(f"{scenario} {size}: {cores} simulated cores, {limit:g} deterministic s")
+                        progress(f"{scenario} {size}: {cores} simulated cores, {limit:g} s of CPU time")
                         bench.runs.append(
                             measure(
                                 workdir,
@@ -370,6 +415,7 @@ def run_bench(
                                 workers=1,
                                 seed=seed,
                                 simulated_workers=cores,
+                                ceilings=ceilings,
                             )
                         )
                     bench.replan = _replan(workdir, instance, full, limit, workers, seed, progress)
@@ -486,6 +532,7 @@ COLUMNS = [
     "× greedy",
     "ceiling",
     "ceiling × greedy",
+    "relaxed ceiling × greedy",
     "share closed",
     "continuity",
     "volunteers per client",
@@ -516,15 +563,63 @@ def share_closed(run: Run, greedy: Run | None) -> float | None:
 
 
 def lns_rate(run: Run) -> str:
+    """Neighbourhoods solved per second of neighbourhood search, and kept."""
     rounds = sum(run.stats.get("lns_rounds", {}).values())
     kept = sum(run.stats.get("lns_improved", {}).values())
-    seconds = run.stats.get("solve_seconds") or 0
-    if not rounds or not seconds:
+    first = run.stats.get("lns_first_at")
+    seconds = (run.stats.get("total_seconds") or 0) - (first or 0)
+    if not rounds or seconds <= 0:
         return ""
     return f"{rounds / seconds:.1f} ({kept / seconds:.2f})"
 
 
-def rows(runs: list[Run]) -> list[list[str]]:
+PROFILE_COLUMNS = [
+    "scenario",
+    "size",
+    "method",
+    "greedy s",
+    "ejection: attempts/s, kept, gain",
+    "first neighbourhood s",
+    "neighbourhoods (kept) by kind",
+    "coverage gained by kind",
+    "volunteers / free requests (mean)",
+    "Python build s",
+    "CP-SAT s",
+]
+
+
+def profile_rows(runs: list[Run]) -> list[list[str]]:
+    """Where a solve's time went, from its own statistics (solver/engine.py)."""
+    table = []
+    for r in runs:
+        st = r.stats
+        if r.method == "greedy" or not r.ok or "greedy_seconds" not in st:
+            continue
+        ejection_seconds = st.get("ejection_seconds") or 0
+        attempts = st.get("ejection_attempts", 0)
+        rate = f"{attempts / ejection_seconds:,.0f}" if ejection_seconds else "–"
+        rounds, kept = st.get("lns_rounds", {}), st.get("lns_improved", {})
+        sizes = {int(k): n for k, n in st.get("lns_sizes", {}).items()}
+        mean_size = sum(k * n for k, n in sizes.items()) / sum(sizes.values()) if sizes else 0
+        table.append(
+            [
+                r.scenario,
+                r.size,
+                r.method,
+                f"{st['greedy_seconds']:.2f}",
+                f"{rate}, {st.get('ejection_kept', 0)}, +{st.get('ejection_gain', 0)}",
+                "" if st.get("lns_first_at") is None else f"{st['lns_first_at']:.2f}",
+                ", ".join(f"{k} {n} ({kept.get(k, 0)})" for k, n in sorted(rounds.items())) or "whole-week model",
+                ", ".join(f"{k} +{n}" for k, n in sorted(st.get("lns_gain", {}).items()) if n) or "",
+                f"{mean_size:.0f} / {st.get('lns_free_requests_mean', 0):.0f}" if sizes else "",
+                f"{st.get('lns_build_seconds', 0):.1f}" if rounds else "",
+                f"{st.get('lns_solve_seconds', st.get('cp_sat_seconds', 0)):.1f}",
+            ]
+        )
+    return table
+
+
+def rows(runs: list[Run], ceilings: dict[tuple[str, str], Ceilings] | None = None) -> list[list[str]]:
     greedy = {(r.scenario, r.size): r for r in runs if r.method == "greedy"}
     table = []
     for r in runs:
@@ -539,6 +634,12 @@ def rows(runs: list[Run]) -> list[list[str]]:
             if r.ceiling is None or base is None or not base.metrics["weighted_coverage"]
             else r.ceiling / base.metrics["weighted_coverage"]
         )
+        week = (ceilings or {}).get((r.scenario, r.size))
+        relaxed_gain = None
+        if r.method == "greedy" and week is not None and week.relaxed is not None and m["weighted_coverage"]:
+            relaxed_gain = week.relaxed / week.total / m["weighted_coverage"]
+        if r.method == "greedy" and week is not None and m["weighted_coverage"]:
+            ceiling_gain = week.tight / week.total / m["weighted_coverage"]
         table.append(
             [
                 r.scenario,
@@ -549,6 +650,7 @@ def rows(runs: list[Run]) -> list[list[str]]:
                 "" if gain is None else f"{gain:.3f}",
                 "" if r.ceiling is None else f"≤ {r.ceiling * 100:.1f} %",
                 "" if ceiling_gain is None else f"{ceiling_gain:.3f}",
+                "" if relaxed_gain is None else f"{relaxed_gain:.3f}",
                 "" if closed is None else f"{closed * 100:.0f} %",
                 f"{m['continuity'] * 100:.1f} %",
                 f"{m['distinct_volunteers_per_client']:.2f}",
@@ -604,7 +706,11 @@ def markdown(bench: Bench, command: str) -> str:
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
     ]
-    lines += ["| " + " | ".join(row) + " |" for row in rows(bench.runs)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows(bench.runs, bench.ceilings)]
+    profile = profile_rows(bench.runs)
+    if profile:
+        lines += ["", "| " + " | ".join(PROFILE_COLUMNS) + " |", "|" + "---|" * len(PROFILE_COLUMNS)]
+        lines += ["| " + " | ".join(row) + " |" for row in profile]
     for sentence in cases(bench):
         lines += ["", sentence]
     return "\n".join(lines) + "\n"

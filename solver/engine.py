@@ -16,6 +16,7 @@ from typing import Any
 from solver.bounds import coverage_bound, relaxation_bound
 from solver.candidates import Candidates
 from solver.greedy import greedy, greedy_fill
+from solver.guard import Guard, counts
 from solver.improve import Budget, continuity_moves, insert_with_ejection
 from solver.instance import load_instance
 from solver.lns import large_neighbourhood_search
@@ -30,64 +31,65 @@ from solver.run import Assignment, Progress, Run
 from solver.schedule import Schedule
 
 
-def optimise(run: Run, pins: Assignment, workers: int, seed: int, deterministic: bool) -> tuple[str, int | None]:
+def optimise(run: Run, pins: Assignment) -> tuple[str, int | None]:
     """Greedy, ejection chains, then CP-SAT (one model or neighbourhoods) into run.best.
-    Returns the status and the best proven bound on weighted coverage (None: none)."""
-    inst, cands, prefs, time_limit, params = (
-        run.inst,
-        run.cands,
-        run.prefs,
-        run.time_limit,
-        run.params,
-    )
+    Returns the status and the best proven bound on weighted coverage of any roster (None: none)."""
+    inst, cands, prefs, time_limit, params = run.inst, run.cands, run.prefs, run.time_limit, run.params
     status, proven = "FEASIBLE", None
     warm = greedy(cands, prefs, pins)
     run.offer(warm.assigned, "greedy")
+    if params.continuity_guard:
+        run.guard = Guard(counts(inst, prefs, warm.assigned))
     run.stats["greedy_seconds"] = round(run.elapsed(), 3)
     run.stats["greedy_weighted_coverage"] = run.best_score.coverage if run.best_score else 0
-    if deterministic:
-        attempts = int(params.ejection_attempts_per_second * time_limit)
-        insert_with_ejection(warm, prefs, set(pins), params, attempts=attempts)
+    if run.mode == "deterministic":
+        budget = Budget(None, int(params.ejection_attempts_per_second * time_limit))
     else:
-        deadline = run.started + params.ejection_share * time_limit
-        insert_with_ejection(warm, prefs, set(pins), params, deadline=deadline)
+        budget = Budget(run.elapsed() + params.ejection_share * run.remaining(), None, clock=run.elapsed)
+    kept = insert_with_ejection(warm, prefs, set(pins), params, guard=run.guard, budget=budget)
     run.offer(warm.assigned, "greedy")
     run.stats["ejection_seconds"] = round(run.elapsed() - run.stats["greedy_seconds"], 3)
+    run.stats["ejection_attempts"] = budget.used
+    run.stats["ejection_kept"] = kept
+    run.stats["ejection_gain"] = (run.best_score.coverage if run.best_score else 0) - run.stats[
+        "greedy_weighted_coverage"
+    ]
     small = len(inst.clients) <= params.small_week_clients
-    if not small:  # small weeks: CP-SAT's own bound suffices
-        lp_seconds = max(params.relaxation_min_seconds, params.relaxation_share * time_limit)
-        proven = relaxation_bound(inst, cands, time_limit=lp_seconds)
+    # small weeks: CP-SAT's own bound suffices; larger ones keep time for the LP bound at the end
+    lp_seconds = 0.0 if small else max(params.relaxation_min_seconds, params.relaxation_share * time_limit)
     whole_week = (
         len(inst.clients) <= params.monolithic_max_clients and cands.same_day_pairs() <= params.monolithic_max_pairs
     )
     run.stats["whole_week_model"] = whole_week
     if not whole_week:
-        budget = time_limit if deterministic else run.remaining()
-        large_neighbourhood_search(
-            run,
-            pins,
-            workers,
-            seed,
-            deterministic,
-            budget=budget * (1 - params.polish_share),
+        search = time_limit if run.mode == "deterministic" else run.remaining() - lp_seconds
+        large_neighbourhood_search(run, pins, run.seed, budget=search * (1 - params.polish_share))
+        polish = time_limit * params.polish_share if run.mode == "deterministic" else run.remaining() - lp_seconds
+        large_neighbourhood_search(run, pins, run.seed + 1, budget=polish, polish=True)
+    else:
+        sub = SubProblem(
+            free=list(range(len(inst.requests))), fixed={}, hint=run.best, forced=set(pins), guard=run.guard
         )
-        polish = time_limit * params.polish_share if deterministic else run.remaining()
-        large_neighbourhood_search(run, pins, workers, seed + 1, deterministic, budget=polish, polish=True)
-        return status, proven
-    sub = SubProblem(free=list(range(len(inst.requests))), fixed={}, hint=run.best, forced=set(pins))
-    # A small week's proof was measured to come two to three times faster from one CP-SAT
-    # worker than from two (S: 3 s against 5-9 s); larger weeks gain from the portfolio.
-    limit = time_limit if deterministic else max(0.1, run.remaining())
-    outcome = WeekModel(cands, prefs, sub, params).solve(
-        limit, 1 if small else workers, seed, deterministic, keep_hint=not small
-    )
-    run.stats["cp_sat_seconds"] = round(outcome.seconds, 3)
-    if outcome.coverage_bound is not None:
-        proven = outcome.coverage_bound if proven is None else min(proven, outcome.coverage_bound)
-    if outcome.status in ("OPTIMAL", "FEASIBLE"):
-        run.offer(outcome.assigned, "cp-sat")
-        if outcome.status == "OPTIMAL" and run.best == outcome.assigned:
-            status = "OPTIMAL"
+        # A small week's proof was measured to come two to three times faster from one CP-SAT
+        # worker than from two (S: 3 s against 5-9 s); larger weeks gain from the portfolio.
+        limit = time_limit if run.mode == "deterministic" else max(0.1, run.remaining() - lp_seconds)
+        outcome = WeekModel(cands, prefs, sub, params).solve(
+            limit, 1 if small else run.workers, run.seed, run.deterministic, keep_hint=not small
+        )
+        run.stats["cp_sat_seconds"] = round(outcome.seconds, 3)
+        if outcome.coverage_bound is not None:
+            if run.guard is None:
+                proven = outcome.coverage_bound
+            else:  # a bound on the rosters that keep the guard only
+                run.stats["guarded_coverage_bound"] = outcome.coverage_bound
+        if outcome.status in ("OPTIMAL", "FEASIBLE"):
+            run.offer(outcome.assigned, "cp-sat")
+            if outcome.status == "OPTIMAL" and run.best == outcome.assigned:
+                status = "OPTIMAL"
+    if not small:
+        lp = relaxation_bound(inst, cands, time_limit=max(params.relaxation_min_seconds, run.remaining()))
+        if lp is not None:
+            proven = lp if proven is None else min(proven, lp)
     return status, proven
 
 
@@ -115,6 +117,7 @@ def solve(
     that is not a valid instance, pins that cannot hold included.
     """
     started = time.perf_counter()  # the time limit covers reading the week and writing reasons too
+    started_cpu = time.thread_time()
     inst = load_instance(instance)
     pins = place_pins(inst, params)
     cands = Candidates(inst)
@@ -128,18 +131,20 @@ def solve(
         params,
         on_progress,
         started,
+        workers=workers,
+        seed=seed,
+        started_cpu=started_cpu,
     )
-    deterministic = workers <= 1
     proven: int | None = None
 
     if base is not None:
         status = "FEASIBLE"  # a repair keeps what holds: it proves nothing about the whole week
         base_visits = base_assignments(inst, base)
-        outcome = repair(run, base_visits, pins, set(hold), workers, seed, deterministic, max_moves)
+        outcome = repair(run, base_visits, pins, set(hold), max_moves)
         run.stats.update(outcome.stats)
         reasons = outcome.reasons
     else:
-        status, proven = optimise(run, pins, workers, seed, deterministic)
+        status, proven = optimise(run, pins)
         reasons = {}
     # Whatever still fits after the search goes in (cheap, and never hurts coverage), and
     # visits go back to volunteers their clients know where a move or a swap allows.
@@ -149,7 +154,7 @@ def solve(
     if base is None:
         greedy_fill(final, prefs, range(len(inst.requests)))
         run.offer(final.assigned, "greedy")
-        continuity_moves(final, prefs, set(pins), Budget(None, params.continuity_attempts))
+        continuity_moves(final, prefs, set(pins), Budget(None, params.continuity_attempts), run.guard)
         run.offer(final.assigned, "continuity")
         final = Schedule(inst, cands)
         for r, (v, s) in run.best.items():
@@ -178,9 +183,15 @@ def solve(
         **run.stats,
     }
     if lns:
+        steps = sum(lns["rounds"].values())
         stats["lns_rounds"] = dict(lns["rounds"])
         stats["lns_improved"] = dict(lns["improved"])
+        stats["lns_gain"] = dict(lns["gain"])
         stats["lns_sizes"] = {str(k): n for k, n in sorted(lns["sizes"].items())}
+        stats["lns_free_requests_mean"] = round(lns["free"] / steps, 1) if steps else 0.0
+        stats["lns_build_seconds"] = round(lns["build_seconds"], 3)
+        stats["lns_solve_seconds"] = round(lns["solve_seconds"], 3)
+        stats["lns_first_at"] = lns["first_at"]
     if status == "OPTIMAL":
         stats["best_bound"] = stats["objective"]
     return roster_document(inst, final.assigned, reasons, status, stats)

@@ -13,26 +13,75 @@ finishes what chains cannot reach.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from solver.greedy import first_fit
+from solver.guard import Guard, Tally
 from solver.objective import Preferences
 from solver.params import SearchParams
 from solver.schedule import Schedule
 
 
 class Budget:
-    """Stops a search at a wall-clock deadline, or after so many placement attempts (the
-    deterministic measure of work)."""
+    """Stops a search at a deadline of `clock` (wall-clock time unless told otherwise), or
+    after so many placement attempts (the deterministic measure of work)."""
 
-    def __init__(self, deadline: float | None, attempts: int | None):
-        self.deadline, self.attempts = deadline, attempts
+    def __init__(self, deadline: float | None, attempts: int | None, clock: Callable[[], float] = time.perf_counter):
+        self.deadline, self.attempts, self.clock = deadline, attempts, clock
+        self.used = 0
 
     def spent(self) -> bool:
+        self.used += 1
         if self.attempts is not None:
             self.attempts -= 1
             if self.attempts < 0:
                 return True
-        return self.deadline is not None and time.perf_counter() > self.deadline
+        # the clock is read every 64 attempts only: it is the dearest part of a cheap attempt
+        return self.deadline is not None and self.used % 64 == 0 and self.clock() > self.deadline
+
+
+@dataclass
+class GuardedMoves:
+    """Moves kept by a search, each taken back when it breaks the continuity guard."""
+
+    schedule: Schedule
+    guard: Guard | None
+    prefs: Preferences
+    tally: Tally | None = None
+    refused: int = 0
+
+    def __post_init__(self) -> None:
+        if self.guard is not None:
+            self.tally = Tally(self.schedule.inst, self.prefs, self.schedule.assigned)
+            self.schedule.journal = []
+
+    def mark(self) -> int:
+        """Where the next move starts; called only when the schedule is as settled (failed
+        attempts put everything back, so what the journal holds so far can go)."""
+        if self.schedule.journal is not None:
+            del self.schedule.journal[:]
+        return 0
+
+    def settle(self, mark: int) -> bool:
+        """The changes since `mark` stay if they keep the guard; else they are undone. True: kept."""
+        journal, tally = self.schedule.journal, self.tally
+        if journal is None or tally is None or self.guard is None:
+            return True
+        changes = journal[mark:]
+        for sign, r, v, _ in changes:
+            tally.add(r, v, sign)
+        if self.guard.allows(tally.counts()):
+            del journal[:]
+            return True
+        for sign, r, v, _ in changes:
+            tally.add(r, v, -sign)
+        self.schedule.undo(mark)
+        self.refused += 1
+        return False
+
+    def close(self) -> None:
+        self.schedule.journal = None
 
 
 def insert_with_ejection(
@@ -42,27 +91,37 @@ def insert_with_ejection(
     params: SearchParams,
     deadline: float | None = None,
     attempts: int | None = None,
+    guard: Guard | None = None,
+    budget: Budget | None = None,
 ) -> int:
     """Improve `schedule` in place; returns how many moves were kept. Stops at `deadline`
-    (a time.perf_counter() value) or after `attempts` placement attempts, if given; with
-    attempts only, the result is deterministic."""
+    (a time.perf_counter() value) or after `attempts` placement attempts, if given, or when
+    `budget` is spent; with attempts only, the result is deterministic. A move that breaks
+    `guard` is taken back."""
     inst, cands = schedule.inst, schedule.cands
-    budget = Budget(deadline, attempts)
+    budget = budget or Budget(deadline, attempts)
+    moves = GuardedMoves(schedule, guard, prefs)
     kept = 0
-    for _ in range(params.ejection_passes):
-        before = kept
-        uncovered = [r for r in range(len(inst.requests)) if r not in schedule.assigned and cands.volunteers_of[r]]
-        uncovered.sort(key=lambda r: (-inst.requests[r].priority, len(cands.volunteers_of[r]), r))
-        for r in uncovered:
-            if budget.spent():
-                return kept
-            if r in schedule.assigned:
-                continue
-            if insert(schedule, prefs, r) or _eject_and_insert(schedule, prefs, pinned, r, budget, params):
-                kept += 1
-        if kept == before:
-            break
-    return kept
+    try:
+        for _ in range(params.ejection_passes):
+            before = kept
+            uncovered = [r for r in range(len(inst.requests)) if r not in schedule.assigned and cands.volunteers_of[r]]
+            uncovered.sort(key=lambda r: (-inst.requests[r].priority, len(cands.volunteers_of[r]), r))
+            for r in uncovered:
+                if budget.spent():
+                    return kept
+                if r in schedule.assigned:
+                    continue
+                mark = moves.mark()
+                if (
+                    insert(schedule, prefs, r) or _eject_and_insert(schedule, prefs, pinned, r, budget, params)
+                ) and moves.settle(mark):
+                    kept += 1
+            if kept == before:
+                break
+        return kept
+    finally:
+        moves.close()
 
 
 def insert(schedule: Schedule, prefs: Preferences, r: int) -> bool:
@@ -191,10 +250,23 @@ def _eject_and_insert(
     return False
 
 
-def continuity_moves(schedule: Schedule, prefs: Preferences, pinned: set[int], budget: Budget) -> int:
+def continuity_moves(
+    schedule: Schedule, prefs: Preferences, pinned: set[int], budget: Budget, guard: Guard | None = None
+) -> int:
     """Give visits back to volunteers their clients know, coverage untouched: a visit by a
     stranger moves to a known volunteer who has room, or swaps with one of that volunteer's
-    own visits by a stranger (which goes to the first one's volunteer). Returns the moves kept."""
+    own visits by a stranger (which goes to the first one's volunteer). A move that would
+    give a client one more face than the guard allows is taken back. Returns the moves kept."""
+    moves = GuardedMoves(schedule, guard, prefs)
+    try:
+        return _continuity_moves(schedule, prefs, pinned, budget, moves)
+    finally:
+        moves.close()
+
+
+def _continuity_moves(
+    schedule: Schedule, prefs: Preferences, pinned: set[int], budget: Budget, moves: GuardedMoves
+) -> int:
     inst = schedule.inst
     kept = 0
     strangers = [
@@ -212,11 +284,13 @@ def continuity_moves(schedule: Schedule, prefs: Preferences, pinned: set[int], b
         known = [k for k in schedule.cands.volunteers_of[r] if k in prefs.volunteers[c]]
         if not known:
             continue
+        mark = moves.mark()
         schedule.remove(r)
         if _to_known(schedule, prefs, pinned, r, v, known):
-            kept += 1
+            kept += moves.settle(mark)
         else:
             schedule.add(r, v, s)
+            moves.settle(mark)  # nothing changed: clears the journal
     return kept
 
 

@@ -1,36 +1,48 @@
 """Large-neighbourhood search over the warm start, for weeks too big for one model.
 
-Each round frees one neighbourhood of volunteers, all their visits (pins excepted) and up
-to a dozen uncovered requests they could take. Mostly it is built around an uncovered
-request (kind "chain"): the volunteers who could take it, then those who could take over
-their visits (an ejection chain's worth); otherwise (kind "nearest") a random volunteer and
-the ones living nearest. Everything else stays fixed; the sub-model (solver.model) gets the
-current roster as a complete hint and about a second. Its size adapts: it grows while
-CP-SAT proves the neighbourhood's coverage quickly and shrinks when it cannot. The new
-roster is kept only when it is better in the lexicographic order of solver.objective, so
-the result never gets worse than the warm start. With one worker the sequence is
-deterministic for a given seed.
+Each step frees one neighbourhood of volunteers, all their visits (pins excepted) and the
+uncovered requests they could take (up to a cap). Kinds:
+- "chain": around an uncovered request: the volunteers who could take it, then those who
+  could take over their visits (an ejection chain's worth);
+- "nearest": a random volunteer and the ones living nearest;
+- "polish" (the lower tiers, coverage held): a client who sees a stranger or several
+  volunteers, the volunteers they know or see, and those living nearest.
+Everything else stays fixed; the sub-model (solver.model) gets the current roster as a
+complete hint. Its size adapts: it grows while CP-SAT proves the neighbourhood's coverage
+quickly and shrinks when it cannot. A result is kept only when the whole roster is better
+in the lexicographic order of solver.objective and keeps the continuity guard, so the
+result is never worse than the warm start.
 
-`polish` (kind "polish") spends the end of the time on the lower tiers: neighbourhoods
-around clients who see a new face or several volunteers, coverage held, the whole round for
-continuity, travel and fairness.
+Workers: with `workers` > 1, that many threads each loop pick -> build -> solve -> merge,
+one CP-SAT worker each (CP-SAT releases the GIL while it solves; picking, building and
+merging hold it). Neighbourhoods in flight share no volunteer, no free request and no
+client, so every result merges into the current best without clashing. With one worker the
+search is sequential and deterministic (CP-SAT's deterministic time is the clock). The
+simulated mode (`params.simulated_workers` = N, solver.run) runs the same steps one after
+the other and replays them on N virtual workers: each step costs the CPU time it took
+(Python included); picking, building and merging hold one shared lock (the GIL) and so
+queue behind each other, solving overlaps. The run's clock then reads the virtual time.
 
-What the search did is counted in `run.stats` (rounds and improvements per kind, moves
-tried and kept per second, neighbourhood sizes) so that the benchmark can show it.
+What the search did is counted in `run.stats["lns"]` (steps and improvements per kind,
+coverage gained per kind, neighbourhood sizes, Python and CP-SAT seconds, when the first
+neighbourhood started) so that the benchmark can show it.
 """
 
 from __future__ import annotations
 
+import heapq
 import os
 import random
 import sys
+import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import Any
 
 from solver.model import Outcome, SubProblem, WeekModel
+from solver.params import SearchParams
 from solver.run import Assignment, Run
 from solver.travel import great_circle_km
 
@@ -38,14 +50,21 @@ DEBUG = bool(os.environ.get("CARECAL_SOLVER_DEBUG"))
 
 
 def nearest_volunteers(run: Run, v: int, count: int) -> list[int]:
-    inst, cands = run.inst, run.cands
-    home = inst.volunteers[v].home
-    others = sorted(
-        (great_circle_km(home, w.home), w.index)
-        for w in inst.volunteers
-        if w.index != v and cands.requests_of_volunteer[w.index]
-    )
-    return [v] + [w for _, w in others[:count]]
+    """v and the `count` volunteers living nearest who could take any request."""
+    order: dict[int, list[int]] = run.cache.setdefault("nearest", {})
+    found = order.get(v)
+    if found is None:
+        inst, cands = run.inst, run.cands
+        home = inst.volunteers[v].home
+        found = order[v] = [
+            w
+            for _, w in sorted(
+                (great_circle_km(home, w.home), w.index)
+                for w in inst.volunteers
+                if w.index != v and cands.requests_of_volunteer[w.index]
+            )
+        ]
+    return [v] + found[:count]
 
 
 def chain_neighbourhood(run: Run, r: int, size: int, rng: random.Random) -> set[int]:
@@ -103,12 +122,35 @@ def neighbourhood(
 
 
 @dataclass
-class _Round:
+class _Step:
+    """One neighbourhood: picked and built (holding the lock), solved, merged."""
+
     kind: str
     hood: set[int]
     free: list[int]
-    model: WeekModel
-    build_seconds: float
+    clients: set[int]
+    model: WeekModel | None = None
+    outcome: Outcome | None = None
+    build_seconds: float = 0.0  # picking and building: Python
+    solve_seconds: float = 0.0  # CP-SAT
+    merge_seconds: float = 0.0
+
+
+@dataclass
+class _InFlight:
+    volunteers: set[int] = field(default_factory=set)
+    requests: set[int] = field(default_factory=set)
+    clients: set[int] = field(default_factory=set)
+
+    def take(self, step: _Step) -> None:
+        self.volunteers |= step.hood
+        self.requests.update(step.free)
+        self.clients |= step.clients
+
+    def give_back(self, step: _Step) -> None:
+        self.volunteers -= step.hood
+        self.requests.difference_update(step.free)
+        self.clients -= step.clients
 
 
 def _clients_apart(run: Run, assigned: Assignment, changed: set[int]) -> bool:
@@ -126,159 +168,294 @@ def _clients_apart(run: Run, assigned: Assignment, changed: set[int]) -> bool:
     return True
 
 
-def _pick(
-    run: Run, rng: random.Random, size: int, active: list[int], pinned: set[int], taken: set[int]
-) -> tuple[str, set[int], list[int]]:
-    """One neighbourhood: (kind, volunteers, free requests), none of the `taken` volunteers."""
-    cands = run.cands
-    uncovered = [r for r in range(len(run.inst.requests)) if r not in run.best and cands.volunteers_of[r]]
-    target: int | None = None
-    if uncovered and rng.random() < run.params.chain_share:
-        kind = "chain"
-        target = rng.choice(uncovered)
-        hood = chain_neighbourhood(run, target, size, rng)
-    else:
-        kind = "nearest"
-        hood = set(nearest_volunteers(run, rng.choice(active), size - 1))
-    hood -= taken
-    free, _ = neighbourhood(run, hood, pinned, rng, target, max_uncovered=run.params.max_uncovered)
-    return kind, hood, free
+class _Search:
+    """The state one call of large_neighbourhood_search shares between its steps."""
 
+    def __init__(self, run: Run, pins: Assignment, seed: int, polish: bool):
+        self.run, self.polish = run, polish
+        self.params = run.params
+        self.pinned = set(pins)
+        self.rng = random.Random(seed)
+        self.size = self.params.initial_neighbours
+        self.active = [v for v in range(len(run.inst.volunteers)) if run.cands.requests_of_volunteer[v]]
+        self.flight = _InFlight()
+        self.improved = 0
+        self.counts: dict[str, Any] = run.stats.setdefault(
+            "lns",
+            {
+                "rounds": Counter(),
+                "improved": Counter(),
+                "gain": Counter(),
+                "sizes": Counter(),
+                "free": 0,
+                "build_seconds": 0.0,
+                "solve_seconds": 0.0,
+                "first_at": None,
+            },
+        )
 
-def _pick_polish(
-    run: Run, rng: random.Random, size: int, pinned: set[int], taken: set[int]
-) -> tuple[str, set[int], list[int]]:
-    """A neighbourhood for the lower tiers: a client who sees a stranger or several faces,
-    the volunteers they know or see, and those living nearest to them."""
-    inst, prefs = run.inst, run.prefs
-    seen: dict[int, set[int]] = {}
-    for r, (v, _) in run.best.items():
-        seen.setdefault(inst.requests[r].client, set()).add(v)
-    poor = sorted(
-        c for c, vols in seen.items() if len(vols) > 1 or (prefs.volunteers[c] and not vols <= prefs.volunteers[c])
-    )
-    if poor:
-        c = rng.choice(poor)
-        core = (seen[c] | prefs.volunteers[c]) - taken
-    else:
-        core = {rng.choice(sorted({v for v, _ in run.best.values()} or {0}))}
-    hood = set(core)
-    for v in sorted(core):
-        if len(hood) >= size:
-            break
-        hood.update(nearest_volunteers(run, v, max(1, (size - len(hood)) // max(1, len(core)))))
-    hood -= taken
-    free, _ = neighbourhood(run, hood, pinned)
-    free = [r for r in free if r in run.best]  # coverage is held: only the covered move
-    return "polish", hood, free
+    # -- picking and building (under the lock) ------------------------------------------
+    def pick(self) -> _Step | None:
+        run, rng, params = self.run, self.rng, self.params
+        taken = self.flight.volunteers
+        if self.polish:
+            kind, hood, target = "polish", self._polish_hood(), None
+        else:
+            uncovered = [
+                r
+                for r in range(len(run.inst.requests))
+                if r not in run.best and run.cands.volunteers_of[r] and r not in self.flight.requests
+            ]
+            target = None
+            if uncovered and rng.random() < params.chain_share:
+                kind, target = "chain", rng.choice(uncovered)
+                hood = chain_neighbourhood(run, target, self.size, rng)
+            else:
+                kind = "nearest"
+                hood = set(nearest_volunteers(run, rng.choice(self.active), self.size - 1))
+        hood -= taken
+        if len(hood) < min(params.min_neighbours, len(self.active)):
+            return None
+        cap = max(params.max_uncovered, params.uncovered_per_volunteer * len(hood))
+        free, _ = neighbourhood(run, hood, self.pinned, rng, target, max_uncovered=None if self.polish else cap)
+        if self.polish:
+            free = [r for r in free if r in run.best]  # coverage is held: only the covered move
+        clients_of = run.inst.requests
+        busy = self.flight.clients
+        free = [r for r in free if r not in self.flight.requests and clients_of[r].client not in busy]
+        if not free:
+            return None
+        return _Step(kind, hood, free, {clients_of[r].client for r in free})
+
+    def _polish_hood(self) -> set[int]:
+        """A client who sees a stranger or several faces, the volunteers they know or see,
+        and those living nearest to them."""
+        run, rng, size = self.run, self.rng, self.size
+        inst, prefs = run.inst, run.prefs
+        seen: dict[int, set[int]] = {}
+        for r, (v, _) in run.best.items():
+            seen.setdefault(inst.requests[r].client, set()).add(v)
+        poor = sorted(
+            c
+            for c, vols in seen.items()
+            if c not in self.flight.clients
+            and (len(vols) > 1 or (prefs.volunteers[c] and not vols <= prefs.volunteers[c]))
+        )
+        if poor:
+            c = rng.choice(poor)
+            core = (seen[c] | prefs.volunteers[c]) - self.flight.volunteers
+        else:
+            core = {rng.choice(self.active)}
+        hood = set(core)
+        for v in sorted(core):
+            if len(hood) >= size:
+                break
+            hood.update(nearest_volunteers(run, v, max(1, (size - len(hood)) // max(1, len(core)))))
+        return hood
+
+    def build(self, step: _Step) -> None:
+        run = self.run
+        free_set = set(step.free)
+        fixed = {r: a for r, a in run.best.items() if r not in free_set}
+        hint = {r: run.best[r] for r in step.free if r in run.best}
+        sub = SubProblem(free=step.free, fixed=fixed, hint=hint, volunteers=step.hood, guard=run.guard)
+        step.model = WeekModel(run.cands, run.prefs, sub, self.params)
+
+    # -- solving (no lock needed: CP-SAT releases the GIL) ----------------------------------
+    def solve(self, step: _Step, limit: float, seed: int, workers: int) -> None:
+        assert step.model is not None
+        params = self.params
+        step.outcome = step.model.solve(
+            limit,
+            workers,
+            seed,
+            self.run.deterministic,
+            params.round_seconds * params.lower_tiers_share,
+            True,
+            self.polish,
+        )
+
+    # -- merging (under the lock) -----------------------------------------------------------
+    def merge(self, step: _Step) -> None:
+        run, outcome, counts = self.run, step.outcome, self.counts
+        assert outcome is not None
+        counts["rounds"][step.kind] += 1
+        counts["sizes"][len(step.hood)] += 1
+        counts["free"] += len(step.free)
+        if DEBUG:
+            print(
+                f"lns {step.kind} size {self.size} hood {len(step.hood)} free {len(step.free)} "
+                f"vars {outcome.variables} build {step.build_seconds:.3f} solve {step.solve_seconds:.3f} "
+                f"{outcome.status} coverage {outcome.coverage} bound {outcome.coverage_bound}",
+                file=sys.stderr,
+            )
+        if not self.polish:
+            self.size = _next_size(run, self.size, outcome)
+        if outcome.status not in ("OPTIMAL", "FEASIBLE"):
+            return
+        freed = set(step.free)
+        before = run.best_score.coverage if run.best_score else 0
+        candidate = {r: a for r, a in run.best.items() if r not in freed}
+        candidate.update(outcome.assigned)
+        if not _clients_apart(run, candidate, freed):  # cannot happen (clients in flight are apart); kept as a check
+            return
+        if run.offer(candidate, "lns"):
+            self.improved += 1
+            counts["improved"][step.kind] += 1
+            counts["gain"][step.kind] += (run.best_score.coverage if run.best_score else 0) - before
+
+    def note_start(self) -> None:
+        if self.counts["first_at"] is None:
+            self.counts["first_at"] = round(self.run.elapsed(), 3)
 
 
 def large_neighbourhood_search(
     run: Run,
     pins: Assignment,
-    workers: int,
     seed: int,
-    deterministic: bool,
-    budget: float | None = None,
+    budget: float,
     polish: bool = False,
     rounds: int | None = None,
 ) -> int:
-    """Improve run.best in place within `budget` seconds (default: what is left of the run);
-    returns the number of improving rounds. `polish`: neighbourhoods for the lower tiers.
-
-    With several workers, as many neighbourhoods are solved at once (one CP-SAT worker
-    each; CP-SAT releases the GIL); `params.simulated_workers` does the same one after the
-    other in a deterministic run, counting each batch's longest solve only. They share no
-    volunteer and no free request, and a result that would break rule 8 or 10 with
-    another's is dropped; each is kept or dropped on its own merit. With one worker the
-    search is sequential and deterministic."""
-    params = run.params
-    rng = random.Random(seed)
-    cands = run.cands
-    pinned = set(pins)
-    active = [v for v in range(len(run.inst.volunteers)) if cands.requests_of_volunteer[v]]
-    if not active:
+    """Improve run.best in place within `budget` seconds of the run's clock; returns the
+    number of improving steps. `polish`: neighbourhoods for the lower tiers; `rounds`: stop
+    after that many steps (tests)."""
+    search = _Search(run, pins, seed, polish)
+    if not search.active or budget <= 0:
         return 0
-    if deterministic:
-        parallel = max(1, params.simulated_workers)
+    if run.mode == "wall" and run.workers > 1:
+        _threaded(search, budget, rounds)
     else:
-        parallel = max(1, workers)
-    threads = 1 if deterministic else parallel  # simulated workers run one after the other
-    if budget is None:
-        budget = run.time_limit if deterministic else run.time_limit - run.elapsed()
-    started = time.perf_counter()
-    spent = 0.0
-    improved = done = 0
-    size = params.initial_neighbours
-    counts = run.stats.setdefault("lns", {"rounds": Counter(), "improved": Counter(), "sizes": Counter()})
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        while rounds is None or done < rounds:
-            left = budget - (spent if deterministic else time.perf_counter() - started)
-            if left < params.min_round_seconds:
-                break
-            batch: list[_Round] = []
-            taken_vols: set[int] = set()
-            taken_requests: set[int] = set()
-            for _ in range(parallel * 3):
-                if len(batch) == parallel:
-                    break
-                if polish:
-                    kind, hood, free = _pick_polish(run, rng, size, pinned, taken_vols)
-                else:
-                    kind, hood, free = _pick(run, rng, size, active, pinned, taken_vols)
-                free = [r for r in free if r not in taken_requests]
-                if not free or len(hood) < params.min_neighbours:
-                    continue
-                taken_vols |= hood
-                taken_requests.update(free)
+        _sequential(search, budget, rounds)
+    return search.improved
+
+
+def _limit(params: SearchParams, left: float) -> float:
+    return min(params.round_seconds, left)
+
+
+def _threaded(search: _Search, budget: float, rounds: int | None) -> None:
+    """`run.workers` threads, each picking, building, solving and merging in a loop."""
+    run, params = search.run, search.params
+    deadline = run.elapsed() + budget
+    lock = threading.Lock()
+    done = [0]
+    failures = [0]
+
+    def worker(wid: int) -> None:
+        rng = random.Random(run.seed * 1000 + wid)
+        while True:
+            with lock:
+                left = deadline - run.elapsed()
+                if left < params.min_round_seconds or (rounds is not None and done[0] >= rounds) or failures[0] > 50:
+                    return
                 t0 = time.perf_counter()
-                free_set = set(free)
-                fixed = {r: a for r, a in run.best.items() if r not in free_set}
-                hint = {r: run.best[r] for r in free if r in run.best}
-                sub = SubProblem(free=free, fixed=fixed, hint=hint, volunteers=hood)
-                model = WeekModel(cands, run.prefs, sub, params)
-                batch.append(_Round(kind, hood, free, model, time.perf_counter() - t0))
-            done += max(1, len(batch))
-            limit = min(params.round_seconds, left)
-            jobs = [
-                pool.submit(
-                    b.model.solve,
-                    limit,
-                    1 if parallel > 1 else workers,
-                    rng.randrange(1 << 30),
-                    deterministic,
-                    params.round_seconds * params.lower_tiers_share,
-                    True,
-                    polish,
-                )
-                for b in batch
-            ]
-            took = 0.0
-            for b, job in zip(batch, jobs, strict=True):
-                outcome = job.result()
-                took = max(took, outcome.deterministic_seconds if deterministic else outcome.seconds)
-                counts["rounds"][b.kind] += 1
-                counts["sizes"][len(b.hood)] += 1
-                if DEBUG:
-                    print(
-                        f"lns {b.kind} size {size} hood {len(b.hood)} free {len(b.free)} vars {outcome.variables} "
-                        f"build {b.build_seconds:.2f} solve {outcome.seconds:.2f} {outcome.status} "
-                        f"coverage {outcome.coverage} bound {outcome.coverage_bound}",
-                        file=sys.stderr,
-                    )
-                if not polish:
-                    size = _next_size(run, size, outcome)
-                if outcome.status in ("OPTIMAL", "FEASIBLE"):
-                    freed = set(b.free)
-                    candidate = {r: a for r, a in run.best.items() if r not in freed}
-                    candidate.update(outcome.assigned)
-                    if len(batch) > 1 and not _clients_apart(run, candidate, freed):
-                        continue  # another neighbourhood of this batch moved the same client's visits
-                    if run.offer(candidate, "lns"):
-                        improved += 1
-                        counts["improved"][b.kind] += 1
-            spent += max(took, params.round_overhead)  # so that even empty rounds use up the budget
-    return improved
+                step = search.pick()
+                if step is not None:
+                    failures[0] = 0
+                    search.flight.take(step)
+                    search.note_start()
+                    done[0] += 1
+                    search.build(step)
+                    step.build_seconds = time.perf_counter() - t0
+                elif not search.flight.volunteers:
+                    failures[0] += 1  # nothing to pick even with everybody free
+            if step is None:  # (or the others hold what this one would need: let them finish first)
+                time.sleep(0.01)
+                continue
+            t1 = time.perf_counter()
+            search.solve(step, _limit(params, left), rng.randrange(1 << 30), 1)
+            step.solve_seconds = time.perf_counter() - t1
+            with lock:
+                search.flight.give_back(step)
+                search.merge(step)
+                search.counts["build_seconds"] += step.build_seconds
+                search.counts["solve_seconds"] += step.solve_seconds
+
+    threads = [threading.Thread(target=worker, args=(w,), daemon=True) for w in range(run.workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def _sequential(search: _Search, budget: float, rounds: int | None) -> None:
+    """One step after the other. Deterministic mode: one worker, CP-SAT's deterministic time
+    (at least `round_overhead` a step) is the clock. Simulated mode: N virtual workers replay
+    the steps by their CPU time (see the module docstring); the run's clock is advanced to
+    the virtual time at the end."""
+    run, params = search.run, search.params
+    simulated = run.mode == "simulated"
+    workers = max(1, params.simulated_workers) if simulated else 1
+    start = run.elapsed()
+    end = start + budget
+    free_at = [start] * workers  # when each virtual worker is free again
+    lock_free = start  # when the shared lock (the GIL) is free again
+    pending: list[tuple[float, int, _Step]] = []  # (virtual finish, order, step) not merged yet
+    order = 0
+    done = failures = 0
+    spent = 0.0  # deterministic mode
+
+    def merge_until(moment: float) -> None:
+        nonlocal lock_free
+        while pending and pending[0][0] <= moment:
+            finish, _, step = heapq.heappop(pending)
+            c0 = time.thread_time()
+            search.flight.give_back(step)
+            search.merge(step)
+            step.merge_seconds = time.thread_time() - c0
+            lock_free = max(lock_free, finish) + step.merge_seconds
+
+    while rounds is None or done < rounds:
+        if simulated:
+            w = min(range(workers), key=free_at.__getitem__)
+            now = free_at[w]
+            merge_until(now)
+            left = end - max(now, lock_free)
+        else:
+            left = budget - spent
+        if left < params.min_round_seconds or failures > 50:
+            break
+        c0 = time.thread_time()
+        step = search.pick()
+        if step is None:
+            if simulated:
+                free_at[w] = max(now, lock_free) + (time.thread_time() - c0)
+                if pending:  # the others hold what this one would need: wait for the next to finish
+                    free_at[w] = max(free_at[w], pending[0][0])
+                    continue
+            else:
+                spent += params.round_overhead
+            failures += 1
+            continue
+        failures = 0
+        if not simulated:
+            search.note_start()
+        search.build(step)
+        step.build_seconds = time.thread_time() - c0
+        done += 1
+        c1 = time.thread_time()
+        search.solve(step, _limit(params, left), search.rng.randrange(1 << 30), 1)
+        step.solve_seconds = time.thread_time() - c1
+        search.counts["build_seconds"] += step.build_seconds
+        search.counts["solve_seconds"] += step.solve_seconds
+        if simulated:
+            begin = max(now, lock_free)
+            if search.counts["first_at"] is None:
+                search.counts["first_at"] = round(begin, 3)
+            lock_free = begin + step.build_seconds
+            finish = lock_free + step.solve_seconds
+            search.flight.take(step)
+            heapq.heappush(pending, (finish, order, step))
+            order += 1
+            free_at[w] = finish
+        else:
+            assert step.outcome is not None
+            search.merge(step)
+            spent += max(step.outcome.deterministic_seconds, params.round_overhead)
+    if simulated:
+        merge_until(float("inf"))
+        run.advance_to(max([lock_free, *free_at]))
 
 
 def _next_size(run: Run, size: int, outcome: Outcome) -> int:
@@ -286,7 +463,7 @@ def _next_size(run: Run, size: int, outcome: Outcome) -> int:
     params = run.params
     proven = outcome.coverage == outcome.coverage_bound
     if proven and outcome.coverage_seconds < params.round_seconds * params.quick_proof_share:
-        return min(params.max_neighbours, size + params.grow)
+        return min(params.max_neighbours, max(size + params.grow, round(size * params.grow_factor)))
     if not proven:
-        return max(params.min_neighbours, size - params.shrink)
+        return max(params.min_neighbours, min(size - params.shrink, round(size * params.shrink_factor)))
     return size

@@ -16,36 +16,41 @@ class SearchParams:
     monolithic_max_clients: int = 300  # up to here one CP-SAT model of the whole week ...
     monolithic_max_pairs: int = 200_000  # ... if its volunteers' same-day option pairs stay below this
     small_week_clients: int = 100  # up to here that model aims at a proof (one worker), above at progress
-    ejection_share: float = 0.5  # of the time limit, at most, for the ejection-chain search
+    ejection_share: float = 0.15  # of the time limit, at most, for the ejection-chain search
     ejection_attempts_per_second: int = 2500  # its deterministic budget with one worker
     finish_seconds_per_request: float = 0.0003  # kept back for the last fill and the reasons
-    relaxation_share: float = 0.2  # of the time limit, at most, for the LP bound (above 100 clients)
+    relaxation_share: float = 0.1  # of the time limit kept, at the end, for the LP bound (above 100 clients)
     relaxation_min_seconds: float = 0.5
+    continuity_guard: bool = True  # refuse rosters with a lower known share or more faces per client (solver.guard)
     polish_share: float = 0.25  # of the search time kept for the lower tiers (continuity, travel, fairness)
 
     # --- one CP-SAT model (solver.model)
     first_stage_share: float = 0.85  # of a model's time, at most, for coverage; the rest for the lower tiers
     runaway_factor: float = 20.0  # deterministic runs: wall-clock safety net = max(runaway_min, factor * limit)
     runaway_min_seconds: float = 30.0
+    linearization_level: int = 2  # CP-SAT's, for a model solved by one worker
 
     # --- large-neighbourhood search (solver.lns)
     initial_neighbours: int = 12  # volunteers freed by the first neighbourhood
     min_neighbours: int = 4
-    max_neighbours: int = 30
+    max_neighbours: int = 80
     round_seconds: float = 1.0  # CP-SAT time per neighbourhood
     round_overhead: float = 0.01  # seconds a round counts at least (deterministic runs count CP-SAT time only)
     min_round_seconds: float = 0.2  # no new round with less time left
-    max_uncovered: int = 12  # uncovered requests offered to one neighbourhood (beyond its target)
+    max_uncovered: int = 12  # uncovered requests offered to one neighbourhood (beyond its target) ...
     lower_tiers_share: float = 0.3  # of a round, at most, for the lower tiers once coverage is settled
     quick_proof_share: float = 0.3  # a neighbourhood proven within this share of a round grows the next
-    grow: int = 1
-    shrink: int = 2
+    grow: int = 1  # at least, and at least times grow_factor
+    grow_factor: float = 1.25
+    shrink: int = 2  # at least, and at least down to times shrink_factor
+    shrink_factor: float = 0.8
+    uncovered_per_volunteer: int = 2  # ... or this many per volunteer in it, whichever is more
     chain_share: float = 0.8  # of neighbourhoods, built around an uncovered request (else around a volunteer)
     chain_first_volunteers: int = 4  # the target's nearest candidates that start a chain neighbourhood
     chain_takers: int = 6  # per freed visit, candidates who could take it over
-    # With one worker (deterministic): solve this many neighbourhoods per round one after the
-    # other and count only the longest, as that many cores would (0: one per round). The
-    # benchmark's way to tell what 4 or 8 cores would bring without having them.
+    # The benchmark's way to tell what N cores would bring without having them (0: off): the
+    # whole solve runs on one core, on a clock of this thread's CPU time, and the
+    # neighbourhood search replays its steps on N virtual workers (solver.run, solver.lns).
     simulated_workers: int = 0
 
     # --- insertion with ejection chains (solver.improve)

@@ -97,9 +97,6 @@ def repair(
     base: Assignment,
     pins: Assignment,
     hold: set[str],
-    workers: int,
-    seed: int,
-    deterministic: bool,
     max_moves: int = 0,
 ) -> RepairOutcome:
     inst, cands = run.inst, run.cands
@@ -127,7 +124,7 @@ def repair(
     if free:
         model = WeekModel(cands, run.prefs, SubProblem(free=free, fixed=fixed, hint=hint), run.params)
         limit = min(run.params.repair_seconds, max(0.1, run.remaining()))
-        outcome = model.solve(limit, workers, seed, deterministic)
+        outcome = model.solve(limit, run.workers, run.seed, run.deterministic)
         solve_seconds = outcome.seconds
         if outcome.status in ("OPTIMAL", "FEASIBLE"):
             run.offer({**fixed, **outcome.assigned}, "repair")

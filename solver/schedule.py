@@ -24,6 +24,9 @@ class Schedule:
         self.visits: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
         self.client_visits: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # client -> (start, end, request)
         self.client_day: dict[tuple[int, int], int] = defaultdict(int)  # (client, day) -> visits (rule 10)
+        # while not None: every add (+1) and remove (-1) as (sign, request, volunteer, start), so
+        # that a search can look at what a move changed and take it back (undo)
+        self.journal: list[tuple[int, int, int, int]] | None = None
 
     def copy(self) -> Schedule:
         other = Schedule(self.inst, self.cands)
@@ -70,6 +73,8 @@ class Schedule:
     def add(self, r: int, v: int, s: int) -> None:
         request = self.inst.requests[r]
         e, day = s + request.duration, self.day_of(s)
+        if self.journal is not None:
+            self.journal.append((1, r, v, s))
         self.assigned[r] = (v, s)
         self.minutes[v] += request.duration
         self.visits[(v, day)].append((s, e, request.client, r))
@@ -79,6 +84,8 @@ class Schedule:
 
     def remove(self, r: int) -> None:
         v, s = self.assigned.pop(r)
+        if self.journal is not None:
+            self.journal.append((-1, r, v, s))
         request = self.inst.requests[r]
         day = self.day_of(s)
         self.minutes[v] -= request.duration
@@ -86,6 +93,20 @@ class Schedule:
         self.visits[key] = [x for x in self.visits[key] if x[3] != r]
         self.client_visits[request.client] = [x for x in self.client_visits[request.client] if x[2] != r]
         self.client_day[(request.client, day)] -= 1
+
+    def undo(self, mark: int) -> None:
+        """Take back every change journalled after position `mark` of the journal."""
+        journal = self.journal
+        if journal is None:
+            raise ValueError("undo needs a journal")
+        self.journal = None
+        for sign, r, v, s in reversed(journal[mark:]):
+            if sign > 0:
+                self.remove(r)
+            else:
+                self.add(r, v, s)
+        del journal[mark:]
+        self.journal = journal
 
     def volunteers_of_client(self, c: int) -> set[int]:
         return {self.assigned[r][0] for _, _, r in self.client_visits.get(c, ())}

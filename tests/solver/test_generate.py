@@ -141,3 +141,82 @@ def test_command_line_works_outside_the_project_directory(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == generate("S", 3, WEEK)
+
+
+# --- winter weeks (scarce, flex) ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["scarce", "flex"])
+def winter(request) -> dict:
+    return generate("M", 1, WEEK, request.param)
+
+
+def minutes_of(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def test_winter_weeks_ask_about_one_and_a_half_times_what_volunteers_can_give(winter):
+    asked = sum(r["duration_min"] for r in requests_of(winter))
+    given = sum(
+        min(v["max_minutes_per_week"], sum(minutes_of(a["to"]) - minutes_of(a["from"]) for a in v["availability"]))
+        for v in winter["volunteers"]
+    )
+    assert 1.45 < asked / given < 1.55
+    assert check(winter, roster(winter, [])).ok and load_instance(winter)
+
+
+def test_winter_availability_is_fragmented_and_windows_narrow(winter):
+    stretches = [minutes_of(a["to"]) - minutes_of(a["from"]) for v in winter["volunteers"] for a in v["availability"]]
+    assert max(stretches) <= 300 and sum(stretches) / len(stretches) < 240
+    assert sum(v["max_minutes_per_week"] <= 240 for v in winter["volunteers"]) / len(winter["volunteers"]) > 0.6
+    slack = [
+        minutes_of(w["to"]) - minutes_of(w["from"]) - r["duration_min"]
+        for r in requests_of(winter)
+        for w in r["windows"]
+    ]
+    assert min(slack) > 0 and max(slack) <= 180
+
+
+def test_winter_languages_are_scarce_where_clients_need_their_mother_tongue(winter):
+    """Arabic and Vietnamese: more clients than volunteers, and fewer of those trained for dementia."""
+    for lang in ("ar", "vi"):
+        clients = sum(c["languages"][0] == lang for c in winter["clients"])
+        speakers = [v for v in winter["volunteers"] if lang in v["languages"]]
+        assert len(speakers) < clients
+        assert sum(v["dementia_trained"] for v in speakers) < 0.4 * max(1, len(speakers))
+
+
+def test_winter_clients_live_farther_out_than_volunteers():
+    inst = generate("L", 1, WEEK, "scarce")
+    outlying = {
+        "clients": sum(nearest_district(c["home"]) in OUTLYING for c in inst["clients"]) / len(inst["clients"]),
+        "volunteers": sum(nearest_district(v["home"]) in OUTLYING for v in inst["volunteers"])
+        / len(inst["volunteers"]),
+    }
+    assert outlying["clients"] > 1.5 * outlying["volunteers"]
+
+
+def test_winter_previous_volunteers_could_visit_again(winter):
+    volunteers = {v["id"]: v for v in winter["volunteers"]}
+    known = [(c, volunteers[vid]) for c in winter["clients"] for vid in c.get("previous_volunteers", [])]
+    assert len(known) > 0.2 * len(winter["clients"])
+    for c, v in known:
+        assert c["languages"][0] in v["languages"] or not c["dementia"]
+        assert v["dementia_trained"] or not c["dementia"]
+        assert any(a["day"] == w["day"] for r in c["requests"] for w in r["windows"] for a in v["availability"])
+
+
+def test_flex_series_share_their_windows_and_scarce_requests_do_not_need_to():
+    flex = generate("M", 1, WEEK, "flex")
+    for c in flex["clients"]:
+        windows = [r["windows"] for r in c["requests"]]
+        assert all(w == windows[0] for w in windows) and len(windows[0]) >= len(windows)
+    assert Counter(len(c["requests"]) for c in flex["clients"]).keys() == {1, 2, 3}
+
+
+def test_easy_weeks_are_what_they_were():
+    """The easy weeks keep their random stream: the earlier benchmark figures stay comparable."""
+    inst = generate("S", 1, WEEK)
+    assert len(inst["volunteers"]) == 30
+    assert inst["volunteers"][0]["availability"] == generate("S", 1, WEEK, "easy")["volunteers"][0]["availability"]

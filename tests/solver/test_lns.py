@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 
@@ -103,9 +104,9 @@ def test_neighbourhood_search_gets_out_of_the_trap_and_never_moves_a_pin():
         if pinned:
             doc["pins"] = [{"request": "c1-1", "volunteer": "v1"}]
         inst, cands, prefs, pins, schedule = warm(doc)
-        run = Run(inst, cands, prefs, 2.0, params)
+        run = Run(inst, cands, prefs, 2.0, params, workers=1)
         run.offer(schedule.assigned, "greedy")
-        large_neighbourhood_search(run, pins, workers=1, seed=0, deterministic=True, budget=1.0)
+        large_neighbourhood_search(run, pins, seed=0, budget=1.0)
         placed = {inst.requests[r].id: inst.volunteers[v].id for r, (v, _) in run.best.items()}
         assert placed == expected
 
@@ -120,9 +121,9 @@ def test_neighbourhood_search_keeps_pins_on_a_generated_week(small):
     start = cands.options_for(r, v)[0].starts[0]
     doc["pins"] = [{"request": first, "volunteer": inst.volunteers[v].id, "start": inst.clock.iso(start)}]
     inst, cands, prefs, pins, schedule = warm(doc)
-    run = Run(inst, cands, prefs, 1.5, DEFAULT_PARAMS)
+    run = Run(inst, cands, prefs, 1.5, DEFAULT_PARAMS, workers=2, seed=3)
     run.offer(schedule.assigned, "greedy")
-    large_neighbourhood_search(run, pins, workers=2, seed=3, deterministic=False)
+    large_neighbourhood_search(run, pins, seed=3, budget=1.0)
     assert sum(run.stats["lns"]["rounds"].values()) > 0
     assert run.best[r] == (v, start)
 
@@ -160,13 +161,28 @@ def test_ejection_moves_a_series_visit_to_another_day_rule_10():
     assert check(doc, engine.solve(doc, time_limit=1)).ok
 
 
-def test_simulated_cores_solve_more_neighbourhoods_in_the_same_deterministic_time(small):
-    """With one worker, `simulated_workers` solves that many neighbourhoods a round one after
-    the other and counts only the longest, as that many cores would."""
-    rounds = {}
+def test_simulated_cores_solve_more_neighbourhoods_in_the_same_time(small):
+    """`simulated_workers` replays the neighbourhoods on that many virtual workers, counting
+    each step's CPU time (Python included): four of them get through more steps than one."""
+    steps = {}
     for cores in (1, 4):
-        params = SearchParams(monolithic_max_clients=0, simulated_workers=cores)
+        params = SearchParams(monolithic_max_clients=0, simulated_workers=cores, initial_neighbours=5, max_neighbours=6)
         result = engine.solve(small, time_limit=1.0, workers=1, seed=2, params=params)
         assert check(small, result).ok
-        rounds[cores] = sum(result["stats"]["lns_rounds"].values())
-    assert rounds[4] > 2 * rounds[1]
+        steps[cores] = sum(result["stats"]["lns_rounds"].values())
+        assert result["stats"]["lns_build_seconds"] > 0 and result["stats"]["lns_solve_seconds"] > 0
+    assert steps[4] > 1.5 * steps[1]
+
+
+def test_simulated_clock_counts_cpu_time_and_credits_overlap(small):
+    """The simulated run's clock is this thread's CPU time less what parallel workers would
+    have overlapped: it never reads more than the CPU time used."""
+    inst, cands, prefs, pins, schedule = warm(small)
+    run = Run(inst, cands, prefs, 1.0, SearchParams(simulated_workers=4), workers=1)
+    assert run.mode == "simulated" and run.deterministic
+    run.offer(schedule.assigned, "greedy")
+    cpu = time.thread_time()
+    before = run.elapsed()
+    large_neighbourhood_search(run, pins, seed=1, budget=0.6)
+    used = time.thread_time() - cpu
+    assert 0 < run.elapsed() - before <= used + 1e-6

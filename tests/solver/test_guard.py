@@ -1,0 +1,126 @@
+"""The continuity guard (solver.guard): covering more never costs the faces clients know."""
+
+from __future__ import annotations
+
+import pytest
+
+from solver import SearchParams, solve
+from solver.candidates import Candidates
+from solver.check import check
+from solver.generate import generate
+from solver.greedy import greedy
+from solver.guard import Counts, Guard, Tally
+from solver.instance import load_instance
+from solver.objective import Preferences
+from solver.roster import roster_document
+from tests.solver.tiny_instances import assignment_of, client, instance, request, volunteer, window
+
+NEAR = {"lat": 50.8345, "lon": 12.9252}
+TUESDAY = [window("tue", "13:00", "15:00")]
+BOTH_DAYS = [window("tue", "13:00", "15:00"), window("wed", "13:00", "15:00")]
+NO_GUARD = SearchParams(continuity_guard=False)
+
+
+def test_guard_compares_the_known_share_and_faces_per_client():
+    guard = Guard(Counts(known=2, with_history=4, faces=6, clients=5))  # 50 %, 1.2 faces
+    assert guard.allows(Counts(known=3, with_history=6, faces=6, clients=5))  # equal
+    assert not guard.allows(Counts(known=2, with_history=5, faces=6, clients=5))  # 40 %
+    assert not guard.allows(Counts(known=3, with_history=6, faces=7, clients=5))  # 1.4 faces
+    assert guard.allows(Counts(known=3, with_history=6, faces=7, clients=6))  # 1.17 faces
+    nobody_known = Guard(Counts(known=0, with_history=0, faces=1, clients=1))  # the share reads 100 %
+    assert nobody_known.allows(Counts(known=1, with_history=1, faces=2, clients=2))
+    assert not nobody_known.allows(Counts(known=0, with_history=1, faces=2, clients=2))
+
+
+def test_tally_follows_visits_added_and_removed():
+    doc = instance([volunteer("v1"), volunteer("v2")], [client("c1", previous_volunteers=["v1"]), client("c2")])
+    inst = load_instance(doc)
+    tally = Tally(inst, Preferences.none(inst))
+    tally.add(0, 0)
+    tally.add(1, 1)
+    assert tally.counts() == Counts(known=1, with_history=1, faces=2, clients=2)
+    tally.remove(0, 0)
+    tally.add(0, 1)
+    assert tally.counts() == Counts(known=0, with_history=1, faces=2, clients=2)
+
+
+def known_face_trap() -> dict:
+    """The greedy gives c1 (priority 2) to v1, whom c1 knows; c2, whom only v1 can visit,
+    stays open. Covering both needs v2, a stranger, for c1: the known share would fall."""
+    return instance(
+        [volunteer("v1", home=NEAR, availability=TUESDAY), volunteer("v2", languages=["ru"], availability=TUESDAY)],
+        [
+            client("c1", requests=[request("c1-1", priority=2)], previous_volunteers=["v1"]),
+            client("c2", languages=["de"], requests=[request("c2-1")]),
+        ],
+    )
+
+
+def two_faces_trap() -> dict:
+    """The greedy gives both of c1's visits (Tuesday, Wednesday) to v1; c2 wants v1 on
+    Wednesday, the only day v1 has. Covering c2 needs v2 for c1's Wednesday visit: c1 would
+    see two faces, and faces per client would rise from 1 to 1.5."""
+    wednesday = [window("wed", "13:00", "15:00")]
+    return instance(
+        [
+            volunteer("v1", home=NEAR, availability=BOTH_DAYS, max_visits_per_day=1),
+            volunteer("v2", languages=["ru"], availability=wednesday),
+        ],
+        [
+            client(
+                "c1",
+                requests=[
+                    request("c1-1", priority=2, windows=[TUESDAY[0]]),
+                    request("c1-2", priority=2, windows=wednesday),
+                ],
+            ),
+            client("c2", languages=["de"], requests=[request("c2-1", windows=wednesday)]),
+        ],
+    )
+
+
+@pytest.mark.parametrize("trap", [known_face_trap, two_faces_trap])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_guard_keeps_the_greedy_figures_where_covering_more_would_cost_them(trap, workers):
+    doc = trap()
+    guarded = solve(doc, time_limit=2, workers=workers)
+    free = solve(doc, time_limit=2, workers=workers, params=NO_GUARD)
+    assert check(doc, guarded).ok and check(doc, free).ok
+    assert free["stats"]["weighted_coverage"] > guarded["stats"]["weighted_coverage"]  # the guard costs coverage here
+    greedy_figures = check(doc, greedy_document(doc)).metrics
+    for roster, holds in ((guarded, True), (free, False)):
+        metrics = check(doc, roster).metrics
+        kept = (
+            metrics["continuity"] >= greedy_figures["continuity"]
+            and metrics["distinct_volunteers_per_client"] <= greedy_figures["distinct_volunteers_per_client"]
+        )
+        assert kept is holds
+    assert assignment_of(guarded, "c1-1")["volunteer"] == "v1"
+
+
+def greedy_document(doc: dict) -> dict:
+    inst = load_instance(doc)
+    cands = Candidates(inst)
+    schedule = greedy(cands, Preferences.none(inst), {})
+    return roster_document(
+        inst, schedule.assigned, {}, "FEASIBLE", {"objective": 0, "best_bound": 0, "solve_seconds": 0}
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("scenario", "workers", "params"),
+    [("scarce", 2, SearchParams()), ("flex", 1, SearchParams(monolithic_max_clients=0))],
+)
+def test_on_a_small_winter_week_the_solve_covers_more_and_keeps_both_figures(scenario, workers, params):
+    """The whole-week model (scarce) and the neighbourhood search (flex) both: at higher
+    coverage, the share of visits by a known volunteer is no lower and the volunteers
+    per client are no more than the greedy's, as the independent validator counts them."""
+    doc = generate("S", 4, "2026-W48", scenario)
+    greedy_figures = check(doc, greedy_document(doc)).metrics
+    roster = solve(doc, time_limit=3, workers=workers, seed=1, params=params)
+    report = check(doc, roster)
+    assert report.ok
+    assert report.metrics["weighted_coverage"] > greedy_figures["weighted_coverage"]
+    assert report.metrics["continuity"] >= greedy_figures["continuity"] - 1e-9
+    assert report.metrics["distinct_volunteers_per_client"] <= greedy_figures["distinct_volunteers_per_client"] + 1e-9
