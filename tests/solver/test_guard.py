@@ -110,10 +110,14 @@ def greedy_document(doc: dict) -> dict:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("scenario", "workers", "params"),
-    [("scarce", 2, SearchParams()), ("flex", 1, SearchParams(monolithic_max_clients=0))],
+    [
+        ("scarce", 2, SearchParams()),
+        ("scarce", 2, SearchParams(monolithic_max_clients=0)),
+        ("flex", 1, SearchParams(monolithic_max_clients=0)),
+    ],
 )
 def test_on_a_small_winter_week_the_solve_covers_more_and_keeps_both_figures(scenario, workers, params):
-    """The whole-week model (scarce) and the neighbourhood search (flex) both: at higher
+    """The whole-week model and the neighbourhood search (threaded and deterministic): at higher
     coverage, the share of visits by a known volunteer is no lower and the volunteers
     per client are no more than the greedy's, as the independent validator counts them."""
     doc = generate("S", 4, "2026-W48", scenario)
