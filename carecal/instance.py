@@ -44,6 +44,10 @@ class InstanceBuild:
     # the last published roster before this week, as carecal-roster/1 (continuity)
     previous: dict | None = None
     pin_overrides: dict[str, int] = field(default_factory=dict)  # request key -> override id
+    # requests left out of the solve: their visits are history and stay as they are
+    left_out: frozenset[str] = frozenset()
+    # volunteer id -> minutes those visits take (already taken off the weekly maximum)
+    minutes_used: dict[str, int] = field(default_factory=dict)
 
 
 def request_key(care_request: CareRequest, k: int) -> str:
@@ -272,22 +276,30 @@ def build_instance(
     *,
     not_before: datetime | None = None,
     keep_windows: frozenset[str] = frozenset(),
-    closed: dict[str, str] | None = None,
+    leave_out: frozenset[str] = frozenset(),
+    minutes_used: dict[str, int] | None = None,
 ) -> InstanceBuild:
     """The week as a carecal-instance/1 document.
 
     `not_before` cuts every request's windows at that instant (a replan must not place a new
     visit in the past or at short notice), except for the requests in `keep_windows`.
-    `closed` requests (key -> why) keep no window, so nobody is assigned to them.
+    `leave_out` requests are not part of the solve at all (visits that are history: they
+    stay as they are), and `minutes_used` (volunteer id -> minutes) is what those visits
+    already take of each volunteer's weekly maximum.
     """
     tz = organisation.timezone(session)
-    build = InstanceBuild(week=week, timezone=tz, document={})
+    build = InstanceBuild(
+        week=week, timezone=tz, document={}, left_out=leave_out, minutes_used=dict(minutes_used or {})
+    )
     volunteers = _volunteers(session, build)
+    for doc in volunteers:
+        used = build.minutes_used.get(doc["id"], 0)
+        doc["max_minutes_per_week"] = max(0, doc["max_minutes_per_week"] - used)
     schedulable_ids = {v["id"] for v in volunteers}
     previous_version = last_published(session, week)
     if previous_version is not None:
         build.previous = roster_document(previous_version)
-    clients = _clients(session, build, schedulable_ids, not_before, keep_windows, closed or {})
+    clients = _clients(session, build, schedulable_ids, not_before, keep_windows, leave_out)
     build.document = {
         "format": INSTANCE_FORMAT,
         "week": str(week),
@@ -326,7 +338,7 @@ def _clients(
     schedulable_ids: set[str],
     not_before: datetime | None,
     keep_windows: frozenset[str],
-    closed: dict[str, str],
+    leave_out: frozenset[str],
 ) -> list[dict]:
     """Active clients with requests this week, each request expanded to its visits."""
     week, tz = build.week, build.timezone
@@ -349,20 +361,22 @@ def _clients(
     docs = []
     for c in clients:
         requests = [r for r in c.requests if r.active_between(week.monday, week.sunday)]
-        if not requests:
+        if not requests or all(
+            request_key(r, k) in leave_out for r in requests for k in range(1, r.visits_per_week + 1)
+        ):
             continue
         away = [(a.starts_at, a.ends_at) for a in c.away if a.starts_at < last and a.ends_at > first]
         request_docs = []
         for care_request in requests:
             for k in range(1, care_request.visits_per_week + 1):
                 key = request_key(care_request, k)
+                if key in leave_out:
+                    continue
                 holes = list(away)
                 if not_before is not None and key not in keep_windows:
                     holes.append((first, not_before))
                 windows = request_windows(care_request, week, tz, holes)
-                if key in closed:
-                    windows, build.blocked[key] = [], [closed[key]]
-                elif key in unassign:
+                if key in unassign:
                     o = unassign[key]
                     windows, build.blocked[key] = [], [f"unassigned by {o.actor} (override #{o.id}): {o.reason}"]
                 elif not windows and care_request.windows:
@@ -401,7 +415,9 @@ def _pins(session: Session, build: InstanceBuild, schedulable_ids: set[str], kno
     for o in _active_overrides(session, "pin", build.week):
         assert o.volunteer is not None  # a pin names its volunteer
         where = f"pin override #{o.id} ({o.request_key} → {o.volunteer.external_id})"
-        if o.request_key not in known_requests:
+        if o.request_key in build.left_out:
+            build.notes.append(f"{where} ignored: the visit has already started or has a recorded outcome")
+        elif o.request_key not in known_requests:
             build.notes.append(f"{where} ignored: no such request this week")
         elif o.request_key in build.blocked:
             build.notes.append(f"{where} ignored: {build.blocked[o.request_key][0]}")

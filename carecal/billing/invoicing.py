@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from carecal import audit, clock, organisation
+from carecal import audit, clock, lifecycle, organisation
 from carecal.billing import budgets
 from carecal.billing.ledger import CONVERSION, PRIVATE, RELIEF, allocate, grade_on, month_bounds, parse_month
 from carecal.billing.money import visit_price
@@ -36,7 +36,6 @@ from carecal.models import (
     InvoiceLine,
     LedgerEntry,
     VisitRecord,
-    utcnow,
 )
 
 FUNDING_ORDER = (RELIEF, CONVERSION, PRIVATE)
@@ -91,15 +90,17 @@ def payer_of(client: Client, funding: str, month_end: date) -> tuple[str, str, s
 
 
 def billable_records(session: Session, month: str) -> list[VisitRecord]:
-    """Delivered visits of the month that are not billed yet. Records are made only for
-    published visits and stay facts after a replan, so they are not filtered by version."""
+    """Delivered visits of the month that have ended and are not billed yet. Records are
+    made only for published visits and stay facts after a replan, so they are not filtered
+    by version."""
     first, last = month_bounds(month)
     records = session.scalars(
         select(VisitRecord)
         .where(VisitRecord.day.between(first, last), VisitRecord.status == "delivered")
         .order_by(VisitRecord.started_at, VisitRecord.id)
     ).all()
-    return [r for r in records if billed_line(session, r.visit_id) is None]
+    now = clock.now()
+    return [r for r in records if lifecycle.billable(r, now) and billed_line(session, r.visit_id) is None]
 
 
 @dataclass
@@ -224,7 +225,7 @@ def run_month(session: Session, month: str, actor: str, issued_on: date | None =
         result.invoices.append(invoice)
 
     billing_month.runs += 1
-    billing_month.last_run_at = utcnow()
+    billing_month.last_run_at = clock.now()
     audit.record(
         session,
         actor,
@@ -349,6 +350,7 @@ def credit_note(
 def close_month(session: Session, month: str, actor: str) -> BillingMonth:
     """Make the month immutable. Refused while visits are unbilled or the books do not add up."""
     month = parse_month(month)
+    lifecycle.ensure_month_over(month_bounds(month)[1], organisation.timezone(session), month)
     billing_month = lock_month(session, month)
     if billing_month.closed:
         raise Conflict(f"month {month} is already closed")
@@ -361,7 +363,7 @@ def close_month(session: Session, month: str, actor: str) -> BillingMonth:
     report = reconcile(session, month)
     if not report.ok:
         raise Conflict(f"month {month} does not reconcile: see `carecal billing reconcile --month {month}`")
-    billing_month.closed_at, billing_month.closed_by = utcnow(), actor
+    billing_month.closed_at, billing_month.closed_by = clock.now(), actor
     audit.record(
         session,
         actor,

@@ -13,7 +13,7 @@ from datetime import datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import audit, organisation, periods, privacy
+from carecal import audit, clock, lifecycle, organisation, periods, privacy
 from carecal.errors import CarecalError, Conflict, InputError, NotFound
 from carecal.models import (
     Activity,
@@ -23,7 +23,6 @@ from carecal.models import (
     Visit,
     VisitRecord,
     VisitRecordChange,
-    utcnow,
 )
 from carecal.models.billing import RECORD_STATUSES, SIGNATURES
 from carecal.weeks import IsoWeek, local, to_local
@@ -66,16 +65,20 @@ def snapshot(record: VisitRecord, tz: str) -> dict:
     }
 
 
-def _write_history(session: Session, record: VisitRecord, actor: str, reason: str | None, tz: str, action: str) -> None:
+def _write_history(
+    session: Session, record: VisitRecord, actor: str, reason: str | None, tz: str, action: str, at: datetime
+) -> None:
     state = snapshot(record, tz)
-    record.changes.append(VisitRecordChange(actor=actor, reason=reason, state=state))
+    record.changes.append(VisitRecordChange(actor=actor, reason=reason, state=state, at=at))
+    # The record belongs to the visit it was made for (`record.visit`, flushed or not).
+    visit_id = record.visit.id if record.visit is not None else record.visit_id
     audit.record(
         session,
         actor,
         action,
-        object_type="visit_record",
-        object_id=record.visit_id,
-        visit=record.visit_id,
+        object_type="visit",
+        object_id=visit_id,
+        visit=visit_id,
         reason=reason,
         **state,
     )
@@ -108,11 +111,18 @@ class ConfirmResult:
     in_closed_month: int = 0
 
 
-def confirm_week(session: Session, week: IsoWeek, actor: str, now: datetime | None = None) -> ConfirmResult:
+def confirm_week(session: Session, week: IsoWeek, actor: str) -> ConfirmResult:
     """Mark every published visit of the week that has ended and has no record yet as
-    delivered, as planned. Visits already recorded keep what was recorded."""
-    now = now or utcnow()
+    delivered, as planned. Visits already recorded keep what was recorded. A week that
+    has not begun has nothing to confirm: that is refused."""
+    now = clock.now()
     tz = organisation.require(session).timezone
+    if lifecycle.week_phase(week, tz, now) == "ahead":
+        raise InputError(
+            f"week {week} has not begun yet (it starts {week.monday:%a %d %b %Y}): "
+            "confirm its visits once they have taken place; a cancellation can be recorded now "
+            "with `carecal visit record VISIT --status cancelled-by-client`"
+        )
     result = ConfirmResult()
     for visit in published_visits(session, week):
         if visit.status == "cancelled":
@@ -137,11 +147,13 @@ def confirm_week(session: Session, week: IsoWeek, actor: str, now: datetime | No
             activity_key=visit.care_request.activity_key,
             signature=default_signature(visit),
             created_by=actor,
+            created_at=now,
             updated_by=actor,
+            updated_at=now,
             reason="confirmed with the week",
         )
         session.add(record)
-        _write_history(session, record, actor, record.reason, tz, "visit.confirm")
+        _write_history(session, record, actor, record.reason, tz, "visit.confirm", now)
         result.confirmed.append(record)
     session.flush()
     return result
@@ -160,12 +172,11 @@ def record_visit(
     signature: str | None = None,
     signature_reason: str | None = None,
     reason: str | None = None,
-    now: datetime | None = None,
 ) -> VisitRecord:
     """Record (or change) what happened at one visit. A change needs a reason. `activity`
     is a key of the activity catalogue (default: the request's); `note` the office's own
     words, which stay in the office."""
-    now = now or utcnow()
+    now = clock.now()
     problems = []
     if status not in RECORD_STATUSES:
         problems.append(f"--status {status!r}: use one of {', '.join(RECORD_STATUSES)}")
@@ -205,8 +216,7 @@ def record_visit(
     ended_at = local(day, end, tz) if end else (record.ended_at if record else visit.ends_at)
     if ended_at <= started_at:
         problems.append(f"end {to_local(ended_at, tz):%H:%M} is not after start {to_local(started_at, tz):%H:%M}")
-    if status in ("delivered", "no-show") and visit.starts_at > now:
-        problems.append(f"visit {visit_id} has not started yet: only a cancellation can be recorded in advance")
+    problems += lifecycle.check_outcome(visit, status, started_at, ended_at, tz)
     if status == "delivered":
         signature = signature or (record.signature if record and record.signature else default_signature(visit))
         if signature == "none" and not (signature_reason or (record and record.signature_reason)):
@@ -231,13 +241,13 @@ def record_visit(
         "updated_at": now,
     }
     if record is None:
-        record = VisitRecord(visit=visit, day=day, created_by=actor, **values)
+        record = VisitRecord(visit=visit, day=day, created_by=actor, created_at=now, **values)
         session.add(record)
         action = "visit.record"
     else:
         for name, value in values.items():
             setattr(record, name, value)
         action = "visit.record.change"
-    _write_history(session, record, actor, reason, tz, action)
+    _write_history(session, record, actor, reason, tz, action, now)
     session.flush()
     return record

@@ -47,7 +47,7 @@ def session(*, check_schema: bool = True, write: bool = True) -> Iterator[Sessio
 
 
 def parse_now(text: str | None) -> datetime | None:
-    """The hidden `--now` of commands whose outcome depends on the time (tests, rehearsals)."""
+    """The hidden global `--now`: the moment the one clock reads during the command."""
     if text is None:
         return None
     try:
@@ -61,7 +61,6 @@ def parse_now(text: str | None) -> datetime | None:
 
 WeekOption = typer.Option(..., "--week", "-w", help="ISO week, e.g. 2026-W48")
 ActorOption = typer.Option(None, "--actor", help="who does this (default: $CARECAL_ACTOR, else the OS user)")
-NowOption = typer.Option(None, "--now", hidden=True, help="pretend it is this moment (ISO 8601 with offset)")
 
 
 def write_output(text: str, output: Path | None, what: str) -> None:

@@ -5,10 +5,12 @@ them in the order `carecal --help` lists them and turns library errors into a me
 an exit code.
 """
 
+from datetime import timedelta
+
 import typer
 from typer.core import TyperGroup
 
-from carecal import __version__
+from carecal import __version__, clock
 from carecal.cli import (
     audit,
     billing,
@@ -26,7 +28,7 @@ from carecal.cli import (
     visit,
     volunteer,
 )
-from carecal.cli.common import db_option, err_console
+from carecal.cli.common import db_option, err_console, parse_now
 from carecal.errors import CarecalError
 
 
@@ -71,17 +73,30 @@ for module in (
     app.add_typer(module.app)
 
 
+def _print_version(value: bool) -> None:
+    # An option callback: runs while the options are read, before a command is required.
+    if value:
+        typer.echo(f"carecal {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main(
+    ctx: typer.Context,
     db: str = typer.Option(
         None, "--db", help="SQLAlchemy database URL (default: $CARECAL_DB, else sqlite:///./carecal.db)"
     ),
-    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+    ),
+    now: str = typer.Option(
+        None, "--now", hidden=True, help="pretend it is this moment (ISO 8601 with offset): rehearsals, tests"
+    ),
 ):
-    if version:
-        typer.echo(f"carecal {__version__}")
-        raise typer.Exit()
     db_option.set(db)
+    if now is not None:
+        # The one clock reads this moment for the whole command (and moves on from it).
+        ctx.with_resource(clock.frozen(parse_now(now), tick=timedelta(microseconds=1)))
 
 
 def run() -> None:

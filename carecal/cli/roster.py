@@ -20,12 +20,10 @@ from rich.table import Table
 from carecal import config, organisation, tables
 from carecal.cli.common import (
     ActorOption,
-    NowOption,
     WeekOption,
     console,
     err_console,
     noun,
-    parse_now,
     print_json,
     session,
     write_output,
@@ -44,6 +42,13 @@ class Format(str, Enum):
     table = "table"
     json = "json"
     csv = "csv"
+
+
+class TableOrJson(str, Enum):
+    """For commands without a CSV form: `--format csv` is refused there, not ignored."""
+
+    table = "table"
+    json = "json"
 
 
 # --------------------------------------------------------------------------- plan / replan
@@ -77,8 +82,8 @@ def _solve_with_progress(prepared, time_limit: float, max_moves: int = planning.
 def _print_summary(stored: dict, prepared, suggestions: dict[str, list] | None = None) -> None:
     """Coverage, notes, the uncovered requests as stored (with their reasons), substitutes to
     offer, and each volunteer's load."""
-    roster, instance = prepared.roster, prepared.build.document
-    figures = planning.summary(roster, instance)
+    roster = prepared.roster
+    figures = planning.summary(prepared)
     console.print(
         f"[bold]week {prepared.build.week}[/] · version {stored['number']} (draft) stored · solver "
         f"{roster['status']} in {roster['stats'].get('solve_seconds', 0):.1f} s"
@@ -155,7 +160,6 @@ def replan(
         False, "--no-moves", help="move no other visit to re-cover a freed one (only what the overrides touch changes)"
     ),
     actor: str = ActorOption,
-    now: str = NowOption,
 ) -> None:
     """Repair the latest version after overrides, moving only what they touch.
 
@@ -166,7 +170,7 @@ def replan(
     """
     iso, who = IsoWeek.parse(week), config.actor(actor)
     with session() as s:
-        prepared = planning.prepare_replan(s, iso, now=parse_now(now), from_version=from_version)
+        prepared = planning.prepare_replan(s, iso, from_version=from_version)
     prepared = _solve_with_progress(prepared, time_limit, 0 if no_moves else planning.RESCUE_MOVES)
     with session() as s:
         version = versions.store_version(s, prepared, who)
@@ -215,16 +219,18 @@ def show(
         f"{view['created_by']}" + (f" · published by {view['published_by']}" if view["published_by"] else "")
     )
     table = Table()
-    for column in ("day", "time", "volunteer", "client", "request", "activity"):
-        table.add_column(column)
+    for column in ("visit", "day", "time", "volunteer", "client", "request", "activity", "stage"):
+        table.add_column(column, justify="right" if column == "visit" else "left")
     for r in rows:
         table.add_row(
+            str(r["visit"]),
             f"{r['day']} {r['date'][5:]}",
             f"{r['start']}–{r['end']}",
             f"{r['volunteer']} {_short(r['volunteer_name'])}",
             f"{r['client']} {_short(r['client_name'])}",
             r["request"] + (" (pinned)" if r["pinned"] else ""),
             r["activity"],
+            r["stage"],
         )
     console.print(table)
     if unassigned:
@@ -264,7 +270,7 @@ def diff(
         None, "--from", help="older version (default: what the latest was replanned from, else the published one)"
     ),
     to_version: int = typer.Option(None, "--to", help="newer version (default: the latest)"),
-    fmt: Format = typer.Option(Format.table, "--format", help="table or json"),
+    fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", help="table or json"),
 ) -> None:
     """Who moved, what was added or dropped between two versions, and why."""
     iso = IsoWeek.parse(week)
@@ -272,7 +278,7 @@ def diff(
         tz = organisation.timezone(s)
         result = roster_diff(s, iso, from_version, to_version)
         document = views.diff_document(result, tz)
-    if fmt is Format.json:
+    if fmt is TableOrJson.json:
         print_json(document)
         return
     console.print(
@@ -350,13 +356,13 @@ def explain(
     request: str = typer.Argument(..., help="request key, e.g. c017-2#1"),
     week: str = WeekOption,
     version: int = typer.Option(None, "--version", help="version number (default: the latest)"),
-    fmt: Format = typer.Option(Format.table, "--format", help="table or json"),
+    fmt: TableOrJson = typer.Option(TableOrJson.table, "--format", help="table or json"),
 ) -> None:
     """Why REQUEST has this volunteer, or why nobody."""
     with session() as s:
         answer = advice.explain(s, IsoWeek.parse(week), request, version=version)
         tz = organisation.timezone(s)
-    if fmt is Format.json:
+    if fmt is TableOrJson.json:
         print_json(views.explain_document(answer))
         return
     assigned = answer["assigned_to"]
@@ -372,6 +378,8 @@ def explain(
         )
         if answer["strengths"]:
             console.print("  " + "; ".join(answer["strengths"]))
+        for conflict in answer["conflicts"]:
+            console.print(f"[bold yellow]conflict:[/] {conflict}", highlight=False)
         others = [c for c in answer["alternatives"] if c.ok]
         console.print(
             f"{len(others)} other volunteer(s) could take it"

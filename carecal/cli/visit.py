@@ -7,7 +7,7 @@ from rich.table import Table
 
 from carecal import config, organisation
 from carecal.billing import records
-from carecal.cli.common import ActorOption, NowOption, WeekOption, console, noun, parse_now, session
+from carecal.cli.common import ActorOption, WeekOption, console, noun, session
 from carecal.weeks import IsoWeek, parse_hhmm, to_local
 
 app = noun("visit", "What happened at each visit: delivered, cancelled, signed.")
@@ -27,10 +27,10 @@ class Signature(str, Enum):
 
 
 @app.command("confirm")
-def visit_confirm(week: str = WeekOption, actor: str = ActorOption, now: str = NowOption) -> None:
+def visit_confirm(week: str = WeekOption, actor: str = ActorOption) -> None:
     """Mark the week's published visits as delivered, unless recorded otherwise."""
     with session() as s:
-        result = records.confirm_week(s, IsoWeek.parse(week), config.actor(actor), now=parse_now(now))
+        result = records.confirm_week(s, IsoWeek.parse(week), config.actor(actor))
         confirmed = len(result.confirmed)
     console.print(
         f"{week}: {confirmed} visit(s) confirmed as delivered, "
@@ -54,7 +54,6 @@ def visit_record(
     signature_reason: str = typer.Option(None, "--signature-reason", help="why nobody signed (with --signature none)"),
     reason: str = typer.Option(None, "--reason", help="why this changes an earlier record (required then)"),
     actor: str = ActorOption,
-    now: str = NowOption,
 ) -> None:
     """Record what happened at one visit; every change keeps its history (who, when, why)."""
     with session() as s:
@@ -70,7 +69,6 @@ def visit_record(
             signature=signature.value if signature else None,
             signature_reason=signature_reason,
             reason=reason,
-            now=parse_now(now),
         )
         tz = organisation.timezone(s)
         line = (

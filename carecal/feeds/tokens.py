@@ -14,9 +14,9 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import audit
+from carecal import audit, clock
 from carecal.errors import Conflict
-from carecal.models import Client, FeedToken, Volunteer, utcnow
+from carecal.models import Client, FeedToken, Volunteer
 
 Owner = Volunteer | Client
 
@@ -93,7 +93,7 @@ def owner_of(session: Session, token: str) -> Owner | None:
 
 def _revoke_live(session: Session, owner: Owner, actor: str) -> int:
     rows = session.scalars(select(FeedToken).where(_owned_by(owner), FeedToken.revoked_at.is_(None))).all()
-    now = utcnow()
+    now = clock.now()
     for row in rows:
         row.revoked_at, row.revoked_by = now, actor
     session.flush()

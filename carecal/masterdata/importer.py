@@ -22,6 +22,7 @@ from carecal.masterdata.entities import APPLY, MODELS, RECORD_OF, Known, Referen
 from carecal.masterdata.files import read_table, shown
 from carecal.masterdata.layout import LAYOUTS, Layout
 from carecal.models import Rate
+from carecal.weeks import DEFAULT_TZ
 
 DEFAULT_CATEGORY = "betreuung"
 MAX_REPORTED = 100  # problems listed in one report; the count says how many there are
@@ -192,7 +193,8 @@ def _check_volunteer(record: dict, problem, known: Known) -> None:
 
 def _check_client(record: dict, problem, known: Known) -> None:
     born = record.get("date_of_birth")
-    if born and born > clock.now().date():
+    # The organisation's calendar day or another zone's: a day either way changes nothing here.
+    if born and born > clock.today(DEFAULT_TZ):
         problem("date_of_birth", "lies in the future")
     grades = record.get("care_grades") or ()
     if record.get("conversion_budget_opt_in") and (not grades or grades[-1][0] < 2):
@@ -327,6 +329,7 @@ def import_file(session: Session, kind: str, path: Path | str, *, actor: str, dr
             actor,
             f"masterdata.import.{kind}",
             object_type=kind,
+            object_id=path.name,
             file=path.name,
             rows=report.total,
             created=len(report.created),

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carecal.models.base import Base, utcnow
@@ -40,6 +40,14 @@ class RosterVersion(Base):
     __table_args__ = (
         UniqueConstraint("roster_week_id", "number", name="uq_roster_version_week_number"),
         CheckConstraint("status in ('draft', 'published', 'superseded')", name="status"),
+        # at most one published version per week (the life cycle: carecal.lifecycle)
+        Index(
+            "uq_roster_version_one_published",
+            "roster_week_id",
+            unique=True,
+            sqlite_where=text("status = 'published'"),
+            postgresql_where=text("status = 'published'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import clock, organisation, privacy
+from carecal import clock, lifecycle, organisation, privacy
 from carecal.errors import NotFound
 from carecal.masterdata import districts
 from carecal.models import Client, RosterVersion, Volunteer
@@ -75,7 +75,10 @@ def week_report_context(session: Session, version: RosterVersion) -> dict:
     tz = organisation.timezone(session)
     week = IsoWeek.parse(version.roster_week.week)
     scheduled = {v["id"]: v for v in instance.get("volunteers", [])}
+    # what history a plan kept outside the solve took off each volunteer's maximum
+    kept_minutes = (version.stats or {}).get("kept_minutes", {})
     visits = [v for v in version.visits if v.status == "planned"]
+    stages = lifecycle.stages(session, version)
     people = {
         v.external_id: v
         for v in session.scalars(
@@ -92,22 +95,30 @@ def week_report_context(session: Session, version: RosterVersion) -> dict:
             vid,
             _short(person.first_name, person.last_name),
             0,
-            scheduled.get(vid, {}).get("max_minutes_per_week", person.max_minutes_per_week),
+            scheduled[vid]["max_minutes_per_week"] + kept_minutes.get(vid, 0)
+            if vid in scheduled
+            else person.max_minutes_per_week,
         )
     for visit in sorted(visits, key=lambda x: x.starts_at):
         row = rows[visit.volunteer.external_id]
         start, end = to_local(visit.starts_at, tz), to_local(visit.ends_at, tz)
-        row.minutes += int((visit.ends_at - visit.starts_at).total_seconds() // 60)
+        stage = stages[visit.id]
+        if stage.outcome not in lifecycle.CANCELLATIONS:
+            row.minutes += int((visit.ends_at - visit.starts_at).total_seconds() // 60)
         row.days[start.weekday()].append(
             {
                 "time": f"{start:%H:%M}–{end:%H:%M}",
                 "client": _short(visit.client.first_name, visit.client.last_name),
                 "request": visit.request_key,
                 "pinned": visit.pinned,
+                "stage": str(stage),
+                "outcome": "cancelled" if stage.outcome in lifecycle.CANCELLATIONS else stage.outcome,
             }
         )
 
-    requests = sum(len(c["requests"]) for c in instance.get("clients", [])) or (len(visits) + len(version.unassigned))
+    solved = sum(len(c["requests"]) for c in instance.get("clients", []))
+    kept = len((version.stats or {}).get("kept", []))
+    requests = (solved + kept) or (len(visits) + len(version.unassigned))
     unassigned = [
         {
             "request": u.request_key,

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from carecal import audit, organisation, periods
+from carecal import audit, clock, lifecycle, organisation, periods
 from carecal.errors import Conflict, InputError, NotFound
 from carecal.instance import InstanceBuild, care_request_id_of
 from carecal.models import (
@@ -28,7 +28,6 @@ from carecal.models import (
     UnassignedRequest,
     Visit,
     Volunteer,
-    utcnow,
 )
 from carecal.weeks import IsoWeek, to_local
 
@@ -112,16 +111,18 @@ class SolvedWeek:
     seen_revision: int
     based_on: int | None = None
     hold: tuple[str, ...] = ()
-    read_at: datetime = field(default_factory=utcnow)  # when the database was read for this solve
+    read_at: datetime = field(default_factory=clock.now)  # when the database was read for this solve
     base: dict | None = None  # the version a replan repairs, as carecal-roster/1
-    # visits cancelled in the base version: carried over as they are, never re-planned
-    cancelled: tuple[Visit, ...] = ()
+    # visits carried over as they are, never re-planned: what has started or has an outcome
+    # (carecal.lifecycle), and what a replan's base version cancelled
+    kept: tuple[Visit, ...] = ()
 
 
 def store_version(session: Session, solved: SolvedWeek, actor: str) -> RosterVersion:
     """Store the solved roster as the week's next draft version, in the caller's transaction."""
     week = solved.build.week
     what = "replanning" if solved.based_on else "planning"
+    lifecycle.ensure_week_not_over(week, solved.build.timezone, "replanned" if solved.based_on else "planned")
     roster_week = lock_week(session, week, solved.seen_revision, what)
     number = (roster_week.versions[-1].number if roster_week.versions else 0) + 1
     doc = solved.roster
@@ -151,6 +152,9 @@ def store_version(session: Session, solved: SolvedWeek, actor: str) -> RosterVer
             "hold": sorted(held),
             "pin_overrides": solved.build.pin_overrides,
             "previous_week": solved.build.previous["week"] if solved.build.previous else None,
+            # history carried over as it was, outside the solve (carecal.lifecycle)
+            "kept": sorted(v.request_key for v in solved.kept),
+            "kept_minutes": solved.build.minutes_used,
         },
     )
     session.add(version)
@@ -167,7 +171,7 @@ def store_version(session: Session, solved: SolvedWeek, actor: str) -> RosterVer
                 pinned=a["request"] in pinned,
             )
         )
-    for old in solved.cancelled:
+    for old in solved.kept:
         version.visits.append(
             Visit(
                 request_key=old.request_key,
@@ -176,10 +180,11 @@ def store_version(session: Session, solved: SolvedWeek, actor: str) -> RosterVer
                 volunteer_id=old.volunteer_id,
                 starts_at=old.starts_at,
                 ends_at=old.ends_at,
-                status="cancelled",
+                status=old.status,
+                pinned=old.pinned,
             )
         )
-    carried = {old.request_key for old in solved.cancelled}
+    carried = {old.request_key for old in solved.kept}
     for u in doc["unassigned"]:
         if u["request"] in carried:
             continue
@@ -229,7 +234,10 @@ def _by_external_id(session: Session, model, ids: set[str]) -> dict:
 
 def publish(session: Session, week: IsoWeek, actor: str, number: int | None = None) -> RosterVersion:
     """Publish version `number` (default: the latest). Refuses when a newer version exists
-    than the one the coordinator names: they have not seen it."""
+    than the one the coordinator names: they have not seen it. A week that is over, and a
+    version that would change what already happened, are refused (carecal.lifecycle)."""
+    tz = organisation.timezone(session)
+    lifecycle.ensure_week_not_over(week, tz, "published")
     version = get_version(session, week, number)
     roster_week = version.roster_week
     latest = roster_week.versions[-1]
@@ -242,14 +250,16 @@ def publish(session: Session, week: IsoWeek, actor: str, number: int | None = No
         )
     if version.status == "published":
         raise Conflict(f"version {version.number} of week {week} is already published (by {version.published_by})")
+    lifecycle.ensure_publish_keeps_history(session, week, version, tz)
     lock_week(session, week, roster_week.revision, "publishing")
     previous = roster_week.published
     refuse_changes_in_closed_months(session, week, previous, version)
     if previous is not None:
         previous.status = "superseded"
+        session.flush()  # one published version per week, at every moment (a unique index)
     version.status = "published"
     version.published_by = actor
-    version.published_at = utcnow()
+    version.published_at = clock.now()
     flush_or_conflict(session, week, "publishing")
     audit.record(
         session,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from carecal import organisation
+from carecal import lifecycle, lookup, organisation
 from carecal.catalogue import label_in
 from carecal.errors import NotFound
 from carecal.models import RosterVersion
@@ -20,17 +20,22 @@ from carecal.weeks import IsoWeek, to_local
 
 
 def visit_rows(
-    version: RosterVersion, tz: str, *, volunteer: str | None = None, client: str | None = None
+    session: Session, version: RosterVersion, tz: str, *, volunteer: str | None = None, client: str | None = None
 ) -> list[dict]:
     """The version's visits in time order, one flat row each (the CSV of `roster show`);
-    only one volunteer's or one client's with `volunteer` / `client` (external ids)."""
+    only one volunteer's or one client's with `volunteer` / `client` (external ids).
+    `visit` is the id `carecal visit record` takes; `stage` where the visit stands in its
+    life (carecal.lifecycle: planned, published, an outcome, billed, closed)."""
+    stages = lifecycle.stages(session, version)
     rows = []
     for v in sorted(version.visits, key=lambda v: (v.starts_at, v.request_key)):
         if volunteer and v.volunteer.external_id != volunteer or client and v.client.external_id != client:
             continue
         start, end = to_local(v.starts_at, tz), to_local(v.ends_at, tz)
+        stage = stages[v.id]
         rows.append(
             {
+                "visit": v.id,
                 "request": v.request_key,
                 "day": start.strftime("%a"),
                 "date": start.date().isoformat(),
@@ -42,6 +47,9 @@ def visit_rows(
                 "client_name": v.client.name,
                 "activity": label_in(v.care_request.activity.labels),
                 "status": v.status,
+                "stage": str(stage),
+                "outcome": stage.outcome,
+                "invoice": stage.invoice,
                 "pinned": v.pinned,
             }
         )
@@ -58,7 +66,12 @@ def week_view(
 ) -> dict:
     """A version of the week (default: the latest): who planned and published it, its
     visits and its uncovered requests with the reasons. One volunteer's view has no
-    uncovered requests; one client's has only that client's."""
+    uncovered requests; one client's has only that client's. An unknown volunteer or
+    client id is an error, not an empty roster."""
+    if volunteer:
+        lookup.volunteer(session, volunteer)
+    if client:
+        lookup.client(session, client)
     stored = versions.get_version(session, week, number)
     tz = organisation.timezone(session)
     unassigned = [
@@ -78,7 +91,7 @@ def week_view(
         "revision": stored.roster_week.revision,
         "created_by": stored.created_by,
         "published_by": stored.published_by,
-        "visits": visit_rows(stored, tz, volunteer=volunteer, client=client),
+        "visits": visit_rows(session, stored, tz, volunteer=volunteer, client=client),
         "unassigned": unassigned,
     }
 

@@ -1,12 +1,12 @@
 """Billing runs, invoice numbers, month close, credit notes and reconciliation."""
 
 import threading
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select, text
 
-from carecal import db
+from carecal import clock, db
 from carecal.billing import invoicing, records
 from carecal.billing.reconcile import reconcile
 from carecal.errors import Conflict
@@ -15,8 +15,14 @@ from carecal.weeks import IsoWeek
 from tests import factories as f
 from tests.tamper import drop_guards
 
-AFTER = datetime(2026, 12, 15, tzinfo=UTC)  # "now" for recording: after the visits
+AFTER = datetime(2026, 12, 15, tzinfo=UTC)  # "now" for recording and billing: after the visits
 ISSUED = date(2026, 12, 1)
+
+
+@pytest.fixture(autouse=True)
+def after_the_visits():
+    with clock.frozen(AFTER, tick=timedelta(microseconds=1)):
+        yield
 
 
 def books(session, *, clients=2, weeks=("2026-W45", "2026-W46"), assigned=True, opt_in=False):
@@ -39,7 +45,7 @@ def books(session, *, clients=2, weeks=("2026-W45", "2026-W46"), assigned=True, 
             f.published_visit(session, week, request, volunteer, day=("tue", "wed", "thu")[n % 3])
         people.append(client)
     for week in weeks:
-        records.confirm_week(session, IsoWeek.parse(week), "coordinator", now=AFTER)
+        records.confirm_week(session, IsoWeek.parse(week), "coordinator")
     return org, volunteer, people
 
 
@@ -90,7 +96,7 @@ def test_running_a_month_again_bills_only_what_is_new(session):
     invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
     assert invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices == []
     late = f.published_visit(session, "2026-W47", client.requests[0], volunteer, day="fri")
-    records.record_visit(session, late.id, "coordinator", status="delivered", now=AFTER)
+    records.record_visit(session, late.id, "coordinator", status="delivered")
     again = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
     assert [(i.number, [line.visit_id for line in i.lines]) for i in again.invoices] == [("2026-0003", [late.id])]
     assert reconcile(session, "2026-11").ok
@@ -103,7 +109,7 @@ def test_a_closed_month_refuses_changes_and_is_corrected_by_a_credit_note(sessio
     visit_id = invoice.lines[0].visit_id
 
     with pytest.raises(Conflict, match="month 2026-11 is closed"):
-        records.record_visit(session, visit_id, "coordinator", status="no-show", reason="she was not home", now=AFTER)
+        records.record_visit(session, visit_id, "coordinator", status="no-show", reason="she was not home")
     with pytest.raises(Conflict, match="closed"):
         invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
 
@@ -133,12 +139,10 @@ def test_a_billed_record_in_an_open_month_changes_only_after_a_credit_note(sessi
     visit_id = invoice.lines[0].visit_id
     with pytest.raises(Conflict, match=f"billed on invoice {invoice.number}"):
         records.record_visit(
-            session, visit_id, "coordinator", status="delivered", end=time(15, 30), reason="ended early", now=AFTER
+            session, visit_id, "coordinator", status="delivered", end=time(15, 30), reason="ended early"
         )
     invoicing.credit_note(session, invoice.number, "treasurer", "ended early", visit_ids=[visit_id], issued_on=ISSUED)
-    records.record_visit(
-        session, visit_id, "coordinator", status="delivered", end=time(15, 30), reason="ended early", now=AFTER
-    )
+    records.record_visit(session, visit_id, "coordinator", status="delivered", end=time(15, 30), reason="ended early")
     rebilled = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices
     assert [(line.visit_id, line.minutes, line.amount_cents) for line in rebilled[0].lines] == [(visit_id, 90, 2700)]
     assert reconcile(session, "2026-11").ok
@@ -188,7 +192,7 @@ def test_reconcile_finds_a_delivered_visit_left_unbilled_and_a_gap_in_the_number
     _, volunteer, (client, _) = books(session)
     invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED)
     late = f.published_visit(session, "2026-W47", client.requests[0], volunteer, day="fri")
-    records.record_visit(session, late.id, "coordinator", status="delivered", now=AFTER)
+    records.record_visit(session, late.id, "coordinator", status="delivered")
     session.execute(text("UPDATE invoice_counter SET last_number = last_number + 1"))
     session.expire_all()
     problems = reconcile(session, "2026-11").problems
@@ -272,10 +276,10 @@ def test_a_replan_after_recording_neither_loses_nor_doubles_the_visit(session):
     session.expire_all()
     replanned = f.published_visit(session, "2026-W45", request, volunteer, day="tue")
     assert replanned.version_id != first_version
-    again = records.confirm_week(session, IsoWeek.parse("2026-W45"), "coordinator", now=AFTER)
+    again = records.confirm_week(session, IsoWeek.parse("2026-W45"), "coordinator")
     assert again.confirmed == [] and again.already_recorded == 1
     changed = records.record_visit(
-        session, replanned.id, "coordinator", status="delivered", end=time(15, 0), reason="ended early", now=AFTER
+        session, replanned.id, "coordinator", status="delivered", end=time(15, 0), reason="ended early"
     )
     assert changed.visit_id != replanned.id  # the one record of that visit, changed
     (invoice,) = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices
@@ -292,7 +296,7 @@ def test_each_visit_is_priced_with_the_rate_valid_on_its_day(session):
     f.rate(session, org, "price_per_hour", 2100, date(2026, 11, 10), key="betreuung")
     for week in ("2026-W45", "2026-W46"):  # Tue 3 and Tue 10 November
         f.published_visit(session, week, client.requests[0], volunteer, day="tue")
-        records.confirm_week(session, IsoWeek.parse(week), "coordinator", now=AFTER)
+        records.confirm_week(session, IsoWeek.parse(week), "coordinator")
     (invoice,) = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices
     assert [(line.day, line.unit_price_cents, line.amount_cents) for line in invoice.lines] == [
         (date(2026, 11, 3), 1800, 3600),
@@ -309,7 +313,7 @@ def test_a_first_care_grade_mid_month_covers_only_visits_from_that_day(session):
     request = f.care_request(session, client)
     for week in ("2026-W45", "2026-W46"):  # Tue 3 (no grade yet) and Tue 10 November
         f.published_visit(session, week, request, volunteer, day="tue")
-        records.confirm_week(session, IsoWeek.parse(week), "coordinator", now=AFTER)
+        records.confirm_week(session, IsoWeek.parse(week), "coordinator")
     invoices = invoicing.run_month(session, "2026-11", "treasurer", issued_on=ISSUED).invoices
     assert {i.funding: [line.day for line in i.lines] for i in invoices} == {
         "relief": [date(2026, 11, 10)],

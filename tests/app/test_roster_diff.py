@@ -5,6 +5,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
+from carecal import clock
 from carecal.errors import InputError
 from carecal.models import Visit
 from carecal.roster import overrides, planning, versions
@@ -22,7 +23,8 @@ def plan(session) -> None:
 
 
 def replan(session) -> None:
-    prepared = planning.prepare_replan(session, W48, now=SUNDAY_BEFORE)
+    with clock.frozen(SUNDAY_BEFORE):
+        prepared = planning.prepare_replan(session, W48)
     versions.store_version(session, planning.solve_week(prepared, time_limit=3, workers=1), "anna")
 
 

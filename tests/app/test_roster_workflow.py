@@ -15,6 +15,7 @@ from carecal.models import AuditEvent, RosterVersion, RosterWeek, Visit
 from carecal.roster import planning
 from tests import factories
 from tests.app.roster_world import WEEK, small_association
+from tests.conftest import FROZEN_NOW
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SUNDAY_BEFORE = "2026-11-22T12:00:00+01:00"  # "now" for replans with no visit within 48 hours
@@ -102,8 +103,8 @@ def test_show_filters_and_formats(cli, db_url):
 
     csv_text = cli("roster", "show", "--week", WEEK, "--client", ids["Raissa"], "--format", "csv").stdout
     lines = csv_text.strip().splitlines()
-    assert lines[0].startswith("request,day,date,start,end,volunteer")
-    assert len(lines) == 2 and lines[1].startswith(ids["Raissa#"])
+    assert lines[0].startswith("visit,request,day,date,start,end,volunteer")
+    assert len(lines) == 2 and lines[1].split(",")[1] == ids["Raissa#"] and lines[1].split(",")[0].isdigit()
 
     table = cli("roster", "show", "--week", WEEK)
     assert table.exit_code == 0 and ids["Raissa#"] in table.stdout
@@ -161,14 +162,14 @@ def test_done_when_absence_then_replan_moves_only_that_volunteers_visits(cli, db
     )
     assert result.exit_code == 0, result.stderr
     result = cli(
+        "--now",
+        SUNDAY_BEFORE,
         "roster",
         "replan",
         "--week",
         WEEK,
         "--time-limit",
         "5",
-        "--now",
-        SUNDAY_BEFORE,
         "--actor",
         "maria",
         "--no-moves",
@@ -257,7 +258,7 @@ def test_visits_within_48_hours_are_held_and_offered_not_reassigned(cli, db_url)
     cli("override", "remove", "1", "--reason", "ill")
     cli("override", "remove", "2", "--reason", "ill")
     cli("override", "absence", ids["Olga"], "--from", "2026-11-23", "--to", "2026-11-29", "--reason", "ill")
-    result = cli("roster", "replan", "--week", WEEK, "--time-limit", "5", "--now", "2026-11-23T08:00:00+01:00")
+    result = cli("--now", "2026-11-23T08:00:00+01:00", "roster", "replan", "--week", WEEK, "--time-limit", "5")
     assert result.exit_code == 0, result.stderr
     assert f"needs a substitute: {ids['Lidia#']}" in " ".join(result.stdout.split())
 
@@ -276,7 +277,7 @@ def test_visits_within_48_hours_are_held_and_offered_not_reassigned(cli, db_url)
         assert "needs a substitute" in held.reasons[0]
 
     # a second replan (even with more time on the clock) does not quietly give it away either
-    later = cli("roster", "replan", "--week", WEEK, "--time-limit", "5", "--now", "2026-11-24T08:00:00+01:00")
+    later = cli("--now", "2026-11-24T08:00:00+01:00", "roster", "replan", "--week", WEEK, "--time-limit", "5")
     assert later.exit_code == 0, later.stderr
     assert ids["Lidia#"] not in visits_by_request(db_url, 3)
     with db.session_scope(db_url) as s:
@@ -365,7 +366,8 @@ def test_a_killed_plan_leaves_every_version_as_it_was_and_the_database_usable(cl
         "    time.sleep(60)\n"
         "planning.solver.solve = slow\n"
         "from carecal.cli.main import app\n"
-        f"app(['roster', 'plan', '--week', {WEEK!r}], prog_name='carecal')\n"
+        # the subprocess has no frozen clock of its own: it gets the test's moment
+        f"app(['--now', {FROZEN_NOW.isoformat()!r}, 'roster', 'plan', '--week', {WEEK!r}], prog_name='carecal')\n"
     )
     env = {**os.environ, "CARECAL_DB": db_url, "CARECAL_ACTOR": "killed"}
     process = subprocess.Popen(
@@ -384,28 +386,41 @@ def test_a_killed_plan_leaves_every_version_as_it_was_and_the_database_usable(cl
     assert [n for n, _, _ in versions_of(db_url)] == [1, 2]
 
 
-def test_the_demo_step_publishes_the_week_before_and_the_week_and_writes_the_report(db_url, tmp_path):
+def test_the_demo_plans_each_week_from_the_week_before_and_writes_the_report(db_url, tmp_path):
     import io
+    from datetime import date
 
     from rich.console import Console
 
-    from carecal.demo import DemoContext
-    from carecal.roster.demo import plan_and_publish_weeks
+    from carecal import clock
+    from carecal.demo import DemoContext, DemoWeeks, planned_at
+    from carecal.roster.demo import plan_week, write_report
     from carecal.weeks import IsoWeek
 
     ids = setup_world(db_url)
     output = io.StringIO()
-    ctx = DemoContext(url=db_url, week=IsoWeek.parse(WEEK), out=tmp_path, console=Console(file=output, width=200))
-    plan_and_publish_weeks(ctx)
+    weeks = DemoWeeks.around(date(2026, 11, 24))  # this week: 2026-W48
+    ctx = DemoContext(url=db_url, out=tmp_path, console=Console(file=output, width=200), time_limit=3, weeks=weeks)
+    for week in (IsoWeek.parse("2026-W47"), weeks.this):
+        with clock.frozen(planned_at(week)):
+            plan_week(ctx, week, publish=True)
+    with clock.frozen(datetime(2026, 11, 24, 12, tzinfo=BERLIN)):
+        plan_week(ctx, weeks.next, publish=False)
+        write_report(ctx)
     with db.session_scope(db_url) as s:
         published = {w.week: w.published for w in s.scalars(select(RosterWeek))}
-        assert sorted(published) == ["2026-W47", WEEK] and all(published.values())
-        # continuity: this week's instance knows who came last week
+        assert sorted(published) == ["2026-W47", WEEK, "2026-W49"] and published["2026-W49"] is None
+        # continuity: this week's instance knows who came last week ...
         raissa = next(c for c in published[WEEK].instance["clients"] if c["id"] == ids["Raissa"])
         last_week = next(v for v in published["2026-W47"].visits if v.client.external_id == ids["Raissa"])
         assert raissa["previous_volunteers"] == [last_week.volunteer.external_id]
+        # ... and kept the week before's pattern: same volunteer, weekday and wall-clock time
+        this_week = next(v for v in published[WEEK].visits if v.client.external_id == ids["Raissa"])
+        assert this_week.volunteer_id == last_week.volunteer_id
+        assert this_week.starts_at - last_week.starts_at == timedelta(days=7)
     assert (tmp_path / f"roster-{WEEK}.html").read_text().count("<svg") == 1
     assert "2026-W47  version 1 published" in output.getvalue()
+    assert "2026-W49  version 1 planned (draft)" in output.getvalue()
 
 
 def test_a_visit_cancelled_in_the_roster_stays_cancelled_through_a_replan(cli, db_url):
@@ -415,7 +430,7 @@ def test_a_visit_cancelled_in_the_roster_stays_cancelled_through_a_replan(cli, d
         visit = s.scalars(select(Visit).where(Visit.request_key == ids["Raissa#"])).one()
         visit.status = "cancelled"
         kept = (visit.volunteer.external_id, visit.starts_at)
-    assert cli("roster", "replan", "--week", WEEK, "--now", SUNDAY_BEFORE).exit_code == 0
+    assert cli("--now", SUNDAY_BEFORE, "roster", "replan", "--week", WEEK).exit_code == 0
     with db.session_scope(db_url) as s:
         version = s.scalars(select(RosterVersion).where(RosterVersion.number == 2)).one()
         again = [v for v in version.visits if v.request_key == ids["Raissa#"]]

@@ -217,10 +217,9 @@ def test_a_visits_history_lists_every_change_in_local_time(session, week):
     factories.billing_rates(session, week["org"])
     visit = week["visits"][0]
     after = visit.ends_at + timedelta(hours=1)
-    records.record_visit(session, visit.id, "olga", status="delivered", now=after)
-    records.record_visit(
-        session, visit.id, "anna", status="cancelled-by-client", reason="she called on Monday", now=after
-    )
+    with clock.frozen(after, tick=timedelta(seconds=1)):
+        records.record_visit(session, visit.id, "olga", status="delivered")
+        records.record_visit(session, visit.id, "anna", status="cancelled-by-client", reason="she called on Monday")
     changes = records.history(session, visit.id)
     assert [(c["actor"], c["reason"], c["state"]["status"]) for c in changes] == [
         ("olga", None, "delivered"),
@@ -240,3 +239,31 @@ def test_a_volunteers_card_says_which_language_their_calendar_is_in(session):
     assert people.volunteer_card(session, chose.external_id, day)["calendar_language"] == "de"
     card = people.volunteer_card(session, left_open.external_id, day)
     assert (card["ui_language"], card["calendar_language"]) == (None, "uk")
+
+
+def test_each_visit_shows_its_id_and_where_it_stands_and_an_unknown_person_is_an_error(session, week):
+    planned, cancelled = week["visits"][1], week["visits"][0]  # Monday 09:30, Tuesday 14:00
+    with clock.frozen(datetime(2026, 11, 23, 12, tzinfo=UTC)):  # Monday noon
+        records.confirm_week(session, ISO, "anna")
+        records.record_visit(session, cancelled.id, "anna", status="cancelled-by-client", reason="ill")
+        rows = {r["visit"]: r for r in views.week_view(session, ISO)["visits"]}
+    assert set(rows) == {v.id for v in week["visits"]}
+    assert (rows[planned.id]["stage"], rows[planned.id]["outcome"]) == ("delivered", "delivered")
+    assert rows[cancelled.id]["stage"] == "cancelled-by-client"
+    assert rows[week["visits"][2].id]["stage"] == "published"
+    with pytest.raises(NotFound, match="no volunteer with id 'v999'"):
+        views.week_view(session, ISO, volunteer="v999")
+    with pytest.raises(NotFound, match="no client with id 'c999'"):
+        views.week_view(session, ISO, client="c999")
+
+
+def test_an_unknown_district_or_language_in_a_filter_is_an_error_with_a_hint(session, week):
+    from carecal.errors import InputError
+
+    assert [r["id"] for r in people.client_rows(session, district="markersdorf")] == [
+        week[n].external_id for n in ("raissa", "wera", "boris")
+    ]
+    with pytest.raises(InputError, match="'Markersdorff' is not a district .*did you mean Markersdorf"):
+        people.client_rows(session, district="Markersdorff")
+    with pytest.raises(InputError, match="--language 'xx' is not an ISO 639-1 code"):
+        people.volunteer_rows(session, date(2026, 11, 20), language="xx")

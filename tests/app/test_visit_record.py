@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 from sqlalchemy import select
 
+from carecal import clock
 from carecal.billing import records
 from carecal.errors import Conflict, InputError
 from carecal.models import AuditEvent, VisitRecord
@@ -28,8 +29,8 @@ def week_with_visits(session, *, representative=None):
 
 def test_confirm_marks_published_visits_delivered_unless_recorded_otherwise(session):
     planned, other, cancelled = week_with_visits(session, representative="Sohn Pavel")
-    records.record_visit(session, other.id, "coordinator", status="cancelled-by-client", now=AFTER)
-    result = records.confirm_week(session, IsoWeek.parse("2026-W45"), "coordinator", now=AFTER)
+    records.record_visit(session, other.id, "coordinator", status="cancelled-by-client")
+    result = records.confirm_week(session, IsoWeek.parse("2026-W45"), "coordinator")
     assert [r.visit_id for r in result.confirmed] == [planned.id]
     assert (result.already_recorded, result.cancelled_in_roster) == (1, 1)
     record = result.confirmed[0]
@@ -37,23 +38,22 @@ def test_confirm_marks_published_visits_delivered_unless_recorded_otherwise(sess
     assert record.signature == "representative" and record.day == date(2026, 11, 3)
     assert session.get(VisitRecord, record.id) and len(record.changes) == 1
     # running it again changes nothing
-    again = records.confirm_week(session, IsoWeek.parse("2026-W45"), "coordinator", now=AFTER)
+    again = records.confirm_week(session, IsoWeek.parse("2026-W45"), "coordinator")
     assert again.confirmed == [] and again.already_recorded == 2
 
 
 def test_confirm_leaves_visits_that_are_not_over_yet(session):
     planned, _, _ = week_with_visits(session)
-    result = records.confirm_week(
-        session, IsoWeek.parse("2026-W45"), "coordinator", now=datetime(2026, 11, 4, tzinfo=UTC)
-    )
+    with clock.frozen(datetime(2026, 11, 4, tzinfo=UTC)):
+        result = records.confirm_week(session, IsoWeek.parse("2026-W45"), "coordinator")
     assert [r.visit_id for r in result.confirmed] == [planned.id] and result.not_ended == 1
 
 
 def test_every_change_keeps_its_history_and_is_audited(session):
     planned, _, _ = week_with_visits(session)
-    records.record_visit(session, planned.id, "anna", status="delivered", now=AFTER)
+    records.record_visit(session, planned.id, "anna", status="delivered")
     with pytest.raises(InputError, match="say why"):
-        records.record_visit(session, planned.id, "anna", status="delivered", end=time(15, 30), now=AFTER)
+        records.record_visit(session, planned.id, "anna", status="delivered", end=time(15, 30))
     record = records.record_visit(
         session,
         planned.id,
@@ -65,7 +65,6 @@ def test_every_change_keeps_its_history_and_is_audited(session):
         signature="none",
         signature_reason="Klientin schlief, Vertretung nicht erreichbar",
         reason="times from the volunteer's note",
-        now=AFTER,
     )
     assert record.minutes == 90 and record.updated_by == "boris" and record.created_by == "anna"
     assert [(c.actor, c.reason, c.state["start"], c.state["end"], c.state["signature"]) for c in record.changes] == [
@@ -89,26 +88,24 @@ def test_every_change_keeps_its_history_and_is_audited(session):
 def test_bad_records_are_refused_with_a_clear_reason(session, fields, message):
     planned, _, _ = week_with_visits(session)
     with pytest.raises(InputError, match=message):
-        records.record_visit(session, planned.id, "anna", now=AFTER, **fields)
+        records.record_visit(session, planned.id, "anna", **fields)
 
 
 def test_a_future_visit_can_be_cancelled_but_not_delivered(session):
     planned, _, _ = week_with_visits(session)
-    before = datetime(2026, 11, 1, tzinfo=UTC)
-    with pytest.raises(InputError, match="has not started yet"):
-        records.record_visit(session, planned.id, "anna", status="delivered", now=before)
-    assert (
-        records.record_visit(session, planned.id, "anna", status="cancelled-by-volunteer", now=before).signature is None
-    )
+    with clock.frozen(datetime(2026, 11, 1, tzinfo=UTC)):
+        with pytest.raises(InputError, match="has not started yet"):
+            records.record_visit(session, planned.id, "anna", status="delivered")
+        assert records.record_visit(session, planned.id, "anna", status="cancelled-by-volunteer").signature is None
 
 
 def test_a_visit_cancelled_in_the_roster_or_superseded_cannot_be_recorded(session):
     _, _, cancelled = week_with_visits(session)
     with pytest.raises(Conflict, match="cancelled in the roster"):
-        records.record_visit(session, cancelled.id, "anna", status="delivered", now=AFTER)
+        records.record_visit(session, cancelled.id, "anna", status="delivered")
     cancelled.version.status = "superseded"
     with pytest.raises(Conflict, match="superseded roster version"):
-        records.record_visit(session, cancelled.id, "anna", status="delivered", now=AFTER)
+        records.record_visit(session, cancelled.id, "anna", status="delivered")
 
 
 def test_cli_record_and_confirm(cli, db_url):
@@ -152,7 +149,7 @@ def test_confirm_leaves_a_closed_month_alone(session):
     planned, _, _ = week_with_visits(session)
     session.add(BillingMonth(month="2026-11", runs=1, closed_at=AFTER, closed_by="treasurer"))
     session.flush()
-    result = records.confirm_week(session, IsoWeek.parse("2026-W45"), "coordinator", now=AFTER)
+    result = records.confirm_week(session, IsoWeek.parse("2026-W45"), "coordinator")
     assert result.confirmed == [] and result.in_closed_month == 2
     with pytest.raises(Conflict, match="month 2026-11 is closed"):
-        records.record_visit(session, planned.id, "anna", status="delivered", now=AFTER)
+        records.record_visit(session, planned.id, "anna", status="delivered")
