@@ -1,22 +1,28 @@
-"""The billing part of `carecal demo`: record the demo week, bill its month, write the exports."""
+"""The billing part of `carecal demo`: record what happened in a week, bill the complete
+months, write the auditors' exports."""
+
+from __future__ import annotations
 
 from collections import Counter
-from datetime import time, timedelta
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from carecal import db, organisation, private_files, pseudonyms, tables
 from carecal.billing import audiences, documents, exports, invoicing, proof, records
-from carecal.billing.ledger import month_bounds, month_key
 from carecal.billing.money import euros
 from carecal.billing.reconcile import reconcile
 from carecal.models import RosterWeek
-from carecal.weeks import local, to_local
+from carecal.weeks import IsoWeek, to_local
+
+if TYPE_CHECKING:
+    from carecal.demo import DemoContext
 
 
-def demo_key_file(ctx) -> Path:
+def demo_key_file(ctx: DemoContext) -> Path:
     """The demo's pseudonym key: made once, kept beside its database (0600), never in the code."""
     database = make_url(ctx.url).database if ctx.url.startswith("sqlite") else None
     path = Path(f"{database}.pseudonym-key") if database else ctx.out / "pseudonym-key"
@@ -25,100 +31,81 @@ def demo_key_file(ctx) -> Path:
     return path
 
 
-def record_demo_week(s, ctx, tz: str):
-    """What happened, deterministically: a few cancellations and a no-show, some proofs
-    without signature (with the reason), one visit that ended early; the rest confirmed."""
-    roster_week = s.scalars(select(RosterWeek).where(RosterWeek.week == str(ctx.week))).one_or_none()
-    version = roster_week.published if roster_week else None
-    if version is None:
-        return None
-    week_over = local(ctx.week.sunday + timedelta(days=1), time(8), tz)
-    visits = [v for v in version.visits if v.status == "planned"]
-    counts = {"cancelled": 0, "no-show": 0, "unsigned": 0, "changed": 0}
-    for n, visit in enumerate(visits):
-        if n % 12 == 4:
-            records.record_visit(
-                s,
-                visit.id,
-                ctx.actor,
-                status="cancelled-by-client",
-                now=week_over,
-                reason="Klientin hatte einen Arzttermin",
-            )
-            counts["cancelled"] += 1
-        elif n % 17 == 8:
-            records.record_visit(
-                s,
-                visit.id,
-                ctx.actor,
-                status="cancelled-by-volunteer",
-                now=week_over,
-                reason="Ehrenamtliche erkrankt, zu kurzfristig für Ersatz",
-            )
-            counts["cancelled"] += 1
-        elif n % 23 == 11:
-            records.record_visit(
-                s, visit.id, ctx.actor, status="no-show", now=week_over, reason="niemand öffnete die Tür"
-            )
-            counts["no-show"] += 1
-        elif n % 6 == 1:
-            why = (
-                "Vertretung beim Besuch nicht anwesend, Unterschrift folgt nicht"
-                if visit.client.representative_name
-                else "Nachweis beim Besuch vergessen, Besuch telefonisch bestätigt"
-            )
-            records.record_visit(
-                s, visit.id, ctx.actor, status="delivered", signature="none", signature_reason=why, now=week_over
-            )
-            counts["unsigned"] += 1
-        elif n % 10 == 3:
-            start = to_local(visit.starts_at, tz)
-            records.record_visit(s, visit.id, ctx.actor, status="delivered", now=week_over)
-            records.record_visit(
-                s,
-                visit.id,
-                "coordinator",
-                status="delivered",
-                now=week_over,
-                end=(start + (visit.ends_at - visit.starts_at) - timedelta(minutes=30)).time(),
-                reason="laut Notiz der Ehrenamtlichen 30 Minuten früher beendet",
-            )
-            counts["changed"] += 1
-    confirmed = records.confirm_week(s, ctx.week, ctx.actor, now=week_over)
-    return len(visits), confirmed, counts
-
-
-def step(ctx) -> None:
-    """Record the week's visits, bill its month, reconcile and write the auditor exports."""
-    with db.session_scope(ctx.url) as s:
+def record_week(ctx: DemoContext, week: IsoWeek) -> None:
+    """What happened in a week that is over, deterministically: a few cancellations and a
+    no-show, some proofs without signature (with the reason), one visit that ended early;
+    the rest confirmed as planned. Recorded at the clock's moment (the Monday after)."""
+    with db.session_scope(ctx.url, write=True) as s:
+        roster_week = s.scalars(select(RosterWeek).where(RosterWeek.week == str(week))).one_or_none()
+        version = roster_week.published if roster_week else None
+        if version is None:
+            ctx.console.print(f"  [yellow]skipped[/]: week {week} has no published roster")
+            return
         tz = organisation.timezone(s)
-        recorded = record_demo_week(s, ctx, tz)
-    if recorded is None:
-        ctx.console.print(
-            f"  [yellow]skipped[/]: week {ctx.week} has no published roster (the roster step publishes it)"
-        )
-        return
-    total, confirmed, counts = recorded
+        visits = [v for v in version.visits if v.status == "planned"]
+        counts = {"cancelled": 0, "no-show": 0, "unsigned": 0, "changed": 0}
+        for n, visit in enumerate(visits):
+            if n % 12 == 4:
+                records.record_visit(
+                    s, visit.id, ctx.actor, status="cancelled-by-client", reason="Klientin hatte einen Arzttermin"
+                )
+                counts["cancelled"] += 1
+            elif n % 17 == 8:
+                records.record_visit(
+                    s,
+                    visit.id,
+                    ctx.actor,
+                    status="cancelled-by-volunteer",
+                    reason="Ehrenamtliche erkrankt, zu kurzfristig für Ersatz",
+                )
+                counts["cancelled"] += 1
+            elif n % 23 == 11:
+                records.record_visit(s, visit.id, ctx.actor, status="no-show", reason="niemand öffnete die Tür")
+                counts["no-show"] += 1
+            elif n % 6 == 1:
+                why = (
+                    "Vertretung beim Besuch nicht anwesend, Unterschrift folgt nicht"
+                    if visit.client.representative_name
+                    else "Nachweis beim Besuch vergessen, Besuch telefonisch bestätigt"
+                )
+                records.record_visit(s, visit.id, ctx.actor, status="delivered", signature="none", signature_reason=why)
+                counts["unsigned"] += 1
+            elif n % 10 == 3:
+                start = to_local(visit.starts_at, tz)
+                records.record_visit(s, visit.id, ctx.actor, status="delivered")
+                records.record_visit(
+                    s,
+                    visit.id,
+                    "coordinator",
+                    status="delivered",
+                    end=(start + (visit.ends_at - visit.starts_at) - timedelta(minutes=30)).time(),
+                    reason="laut Notiz der Ehrenamtlichen 30 Minuten früher beendet",
+                )
+                counts["changed"] += 1
+        confirmed = records.confirm_week(s, week, ctx.actor)
     ctx.console.print(
-        f"  visits        {total} in {ctx.week}: {len(confirmed.confirmed)} confirmed as delivered, "
+        f"  {week}  {len(visits)} visits recorded: {len(confirmed.confirmed)} confirmed as delivered, "
         f"{counts['cancelled']} cancelled, {counts['no-show']} no-show, {counts['unsigned']} delivered "
-        f"without signature (reason recorded), {counts['changed']} corrected with a reason"
+        f"without signature (reason recorded), {counts['changed']} corrected with a reason",
+        highlight=False,
     )
-    weeks = [ctx.week]
-    previous = ctx.week.shift(-1)
-    with db.session_scope(ctx.url) as s:  # the week before, if the roster step published it too, went as planned
-        previous_week = s.scalars(select(RosterWeek).where(RosterWeek.week == str(previous))).one_or_none()
-        if previous_week is not None and previous_week.published is not None:
-            earlier = records.confirm_week(s, previous, ctx.actor, now=local(ctx.week.monday, time(8), tz))
-            weeks.append(previous)
-            ctx.console.print(f"  visits        {len(earlier.confirmed)} in {previous} confirmed as delivered")
 
-    months = sorted({month_key(day) for week in weeks for day in (week.monday, week.sunday)})
-    key_file = demo_key_file(ctx)
-    for month in months:
-        issued = month_bounds(month)[1] + timedelta(days=1)
+
+def confirm_what_has_happened(ctx: DemoContext, week: IsoWeek) -> None:
+    """This week's visits that have already ended went as planned."""
+    with db.session_scope(ctx.url, write=True) as s:
+        result = records.confirm_week(s, week, ctx.actor)
+    ctx.console.print(
+        f"  {week}  {len(result.confirmed)} visits so far confirmed as delivered, {result.not_ended} still to come",
+        highlight=False,
+    )
+
+
+def step(ctx: DemoContext) -> None:
+    """Bill the complete months, reconcile them and write the auditor exports."""
+    for month in ctx.weeks.billed:
         with db.session_scope(ctx.url, write=True) as s:
-            result = invoicing.run_month(s, month, ctx.actor, issued_on=issued)
+            result = invoicing.run_month(s, month, ctx.actor)
             by_funding: dict[str, int] = {}
             for invoice in result.invoices:
                 by_funding[invoice.funding] = by_funding.get(invoice.funding, 0) + invoice.total_cents
@@ -133,35 +120,35 @@ def step(ctx) -> None:
         verdict = "reconciled" if report.ok else f"{len(report.problems)} PROBLEM(S): {report.problems[:3]}"
         ctx.console.print(f"  reconcile     {month}: {verdict}")
 
-        with db.session_scope(ctx.url) as s:
-            rows = exports.hours_rows(s, month)
-            hours = ctx.out / f"hours_{month}.csv"
-            tables.write_table(hours, exports.HOURS_COLUMNS, rows, "csv")
-            # the insurer with the most delivered visits, as it would get its audit file
-            insurer = Counter(row[3] for row in rows if row[1] == "delivered" and row[3]).most_common(1)[0][0]
-            insured = audiences.insurer_rows(s, month, pseudonyms.read_key_file(key_file), insurer)
-            pseudo = ctx.out / f"hours_{month}_insurer-{audiences.slug(insurer)}.xlsx"
-            tables.write_table(pseudo, audiences.INSURER_COLUMNS, insured, "xlsx")
-            tax = ctx.out / f"hours_{month}_tax-office.csv"
-            tables.write_table(tax, audiences.TAX_OFFICE_COLUMNS, audiences.tax_office_rows(s, month), "csv")
-            proofs = proof.write_proofs(s, month, ctx.out / "proofs")
-            invoices = documents.write_invoices(s, ctx.out / "invoices", month=month)
-            collective = documents.write_invoices(s, ctx.out / "invoices", month=month, collective=True)
-        ctx.console.print(
-            f"  exports       {hours} ({len(rows)} visits, for the treasurer), {pseudo} (pseudonymised, for "
-            f"{insurer}; key in {key_file}), {tax} (totals, for the tax office)",
-            soft_wrap=True,
-        )
-        ctx.console.print(
-            f"  proofs        {len(proofs)} Leistungsnachweis PDFs in {ctx.out / 'proofs'}/", soft_wrap=True
-        )
-        ctx.console.print(
-            f"  invoices      {len(invoices)} invoice PDFs and {len(collective)} collective invoices "
-            f"(one per care insurer) in {ctx.out / 'invoices'}/",
-            soft_wrap=True,
-        )
+    month = ctx.weeks.month
+    key_file = demo_key_file(ctx)
+    with db.session_scope(ctx.url) as s:
+        rows = exports.hours_rows(s, month)
+        hours = ctx.out / f"hours_{month}.csv"
+        tables.write_table(hours, exports.HOURS_COLUMNS, rows, "csv")
+        # the insurer with the most delivered visits, as it would get its audit file
+        insurer = Counter(row[3] for row in rows if row[1] == "delivered" and row[3]).most_common(1)[0][0]
+        insured = audiences.insurer_rows(s, month, pseudonyms.read_key_file(key_file), insurer)
+        pseudo = ctx.out / f"hours_{month}_insurer-{audiences.slug(insurer)}.xlsx"
+        tables.write_table(pseudo, audiences.INSURER_COLUMNS, insured, "xlsx")
+        tax = ctx.out / f"hours_{month}_tax-office.csv"
+        tables.write_table(tax, audiences.TAX_OFFICE_COLUMNS, audiences.tax_office_rows(s, month), "csv")
+        proofs = proof.write_proofs(s, month, ctx.out / "proofs")
+        invoices = documents.write_invoices(s, ctx.out / "invoices", month=month)
+        collective = documents.write_invoices(s, ctx.out / "invoices", month=month, collective=True)
+    ctx.console.print(
+        f"  exports       {hours} ({len(rows)} visits, for the treasurer), {pseudo} (pseudonymised, for "
+        f"{insurer}; key in {key_file}), {tax} (totals, for the tax office)",
+        soft_wrap=True,
+    )
+    ctx.console.print(f"  proofs        {len(proofs)} Leistungsnachweis PDFs in {ctx.out / 'proofs'}/", soft_wrap=True)
+    ctx.console.print(
+        f"  invoices      {len(invoices)} invoice PDFs and {len(collective)} collective invoices "
+        f"(one per care insurer) in {ctx.out / 'invoices'}/",
+        soft_wrap=True,
+    )
 
-    year = ctx.week.monday.year
+    year = int(month[:4])
     with db.session_scope(ctx.url) as s:
         items = exports.allowances(s, year)
         allowances, audit_log = ctx.out / f"allowances_{year}.csv", ctx.out / "audit-log.csv"
@@ -173,4 +160,4 @@ def step(ctx) -> None:
         soft_wrap=True,
     )
     ctx.console.print(f"  audit log     {audit_log}", soft_wrap=True)
-    ctx.notes.append(f"billing: `carecal billing reconcile --month {months[-1]}` proves the books add up")
+    ctx.notes.append(f"billing: `carecal billing reconcile --month {month}` proves the books add up")

@@ -1,20 +1,21 @@
 """The billing demo step on the demo association's real data, then `billing reconcile`."""
 
 import stat
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from carecal import db, pseudonyms
+from carecal import clock, db, pseudonyms
 from carecal.billing import demo as billing_demo
 from carecal.cli.main import app
-from carecal.demo import DemoContext, load_master_data
+from carecal.demo import DemoContext, DemoWeeks, load_master_data
+from carecal.errors import RuleBroken
 from carecal.models import CareRequest, Invoice, LedgerEntry, Volunteer
-from carecal.weeks import IsoWeek
 from tests import factories as f
 
 WEEK = "2026-W48"
@@ -39,10 +40,14 @@ def published_demo_week(url: str, visits: int = 40) -> None:
 
 def test_the_demo_step_bills_the_month_and_reconcile_fails_on_a_tampered_row(sqlite_url, tmp_path, monkeypatch):
     db.upgrade(sqlite_url)
-    ctx = DemoContext(url=sqlite_url, week=IsoWeek.parse(WEEK), out=tmp_path, console=Console(width=200))
+    weeks = DemoWeeks.around(date(2026, 12, 1))  # last week 2026-W48, billed: 2026-10 and 2026-11
+    ctx = DemoContext(url=sqlite_url, out=tmp_path, console=Console(width=200), weeks=weeks)
     load_master_data(ctx)
     published_demo_week(sqlite_url)
-    billing_demo.step(ctx)
+    with clock.frozen(datetime(2026, 11, 30, 7, tzinfo=UTC)):  # the Monday after, 08:00 in Chemnitz
+        billing_demo.record_week(ctx, weeks.last)
+    with clock.frozen(datetime(2026, 12, 1, 10, tzinfo=UTC)):
+        billing_demo.step(ctx)
 
     for name in (
         "hours_2026-11.csv",
@@ -70,13 +75,15 @@ def test_the_demo_step_bills_the_month_and_reconcile_fails_on_a_tampered_row(sql
     passed = runner.invoke(app, ["billing", "reconcile", "--month", "2026-11"])
     assert passed.exit_code == 0 and "reconciled" in passed.stdout
 
-    with db.session_scope(sqlite_url) as s:  # someone edits a billed visit's end time behind carecal's back
-        s.execute(
-            text(
-                "UPDATE visit_record SET ended_at = datetime(ended_at, '+30 minutes') WHERE id = "
-                "(SELECT record_id FROM invoice_line ORDER BY id LIMIT 1)"
-            )
-        )
+    tamper = text(
+        "UPDATE visit_record SET ended_at = datetime(ended_at, '+30 minutes') WHERE id = "
+        "(SELECT record_id FROM invoice_line ORDER BY id LIMIT 1)"
+    )
+    with pytest.raises(RuleBroken, match="is billed"), db.session_scope(sqlite_url) as s:
+        s.execute(tamper)  # the database itself refuses to change a billed record ...
+    with db.session_scope(sqlite_url) as s:  # ... so someone drops its guard first, behind carecal's back
+        s.execute(text("DROP TRIGGER visit_record_billed_unchanged"))
+        s.execute(tamper)
     failed = runner.invoke(app, ["billing", "reconcile", "--month", "2026-11"])
     assert failed.exit_code == 1
     assert "problem" in failed.stderr and "billed" in " ".join(failed.stderr.split())

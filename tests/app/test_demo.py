@@ -3,7 +3,7 @@
 import io
 import os
 import stat
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -11,15 +11,14 @@ from rich.console import Console
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from carecal import db, demo
+from carecal import clock, db, demo
 from carecal.errors import CarecalError
-from carecal.models import AuditEvent, CareRequest, Client, Organisation, Volunteer
-from carecal.weeks import IsoWeek
+from carecal.models import AuditEvent, CareRequest, Client, Invoice, Organisation, RosterWeek, VisitRecord, Volunteer
 
 
 def context(url: str, tmp_path: Path) -> demo.DemoContext:
     console = Console(file=io.StringIO(), width=100, color_system=None)
-    return demo.DemoContext(url=url, week=IsoWeek.parse("2026-W48"), out=tmp_path / "exports", console=console)
+    return demo.DemoContext(url=url, out=tmp_path / "exports", console=console)
 
 
 def output(ctx: demo.DemoContext) -> str:
@@ -32,14 +31,14 @@ def test_the_demo_loads_the_association_then_runs_the_steps_in_order(db_url, tmp
     def first(ctx):
         """Plan the week."""
         with db.session_scope(ctx.url) as s:
-            ran.append(("first", s.scalar(select(func.count()).select_from(Client)), str(ctx.week), ctx.actor))
+            ran.append(("first", s.scalar(select(func.count()).select_from(Client)), str(ctx.weeks.this), ctx.actor))
 
     def second(ctx):
         ran.append(("second", ctx.out.is_dir()))
 
     ctx = context(db_url, tmp_path)
     demo.run_demo(ctx, steps=[first, second])
-    assert ran == [("first", 120, "2026-W48", "demo"), ("second", True)]
+    assert ran == [("first", 120, "2026-W47", "demo"), ("second", True)]  # the tests run on 20 November 2026
     with db.session_scope(db_url) as s:
         counts = [s.scalar(select(func.count()).select_from(m)) for m in (Organisation, Volunteer, Client, CareRequest)]
         actions = set(s.scalars(select(AuditEvent.action)))
@@ -113,10 +112,27 @@ def test_cli_demo_uses_the_named_database_and_refuses_one_with_data(in_empty_dir
     assert "already holds data" in again.stderr
 
 
-def test_cli_demo_refuses_a_bad_week(in_empty_dir):
-    result = run("demo", "--week", "2026-W54")
-    assert result.exit_code == 2 and "2026 has no week 54" in result.stderr
-    assert not (in_empty_dir / "carecal.db").exists()
+@pytest.mark.parametrize(
+    "today, over, this, billed",
+    [
+        # a Tuesday: last month began in 2026-W44, so October's last days are billed too
+        (date(2026, 12, 1), ("2026-W44", "2026-W48"), "2026-W49", ("2026-10", "2026-11")),
+        # New Year's Day in ISO week 53
+        (date(2027, 1, 1), ("2026-W49", "2026-W52"), "2026-W53", ("2026-11", "2026-12")),
+        # the Sunday summer time starts (February began on a Monday), and a leap day
+        (date(2027, 3, 28), ("2027-W05", "2027-W11"), "2027-W12", ("2027-02",)),
+        (date(2028, 2, 29), ("2027-W52", "2028-W08"), "2028-W09", ("2027-12", "2028-01")),
+    ],
+)
+def test_the_demo_builds_the_weeks_around_today(today, over, this, billed):
+    weeks = demo.DemoWeeks.around(today)
+    assert (str(weeks.over[0]), str(weeks.last), str(weeks.this), weeks.billed) == (*over, this, billed)
+    assert [str(b) for a, b in zip(weeks.over, weeks.over[1:], strict=False) if a.shift(1) != b] == []
+    assert weeks.next == weeks.this.shift(1) and weeks.month == billed[-1]
+    # planned on the Friday before at noon, recorded on the Monday after at 08:00 (local time)
+    assert demo.planned_at(weeks.this).strftime("%a %H:%M") == "Fri 12:00"
+    with clock.frozen(demo.planned_at(weeks.this.shift(3))):
+        assert demo.recorded_at(weeks.last).strftime("%a %H:%M") == "Mon 08:00"
 
 
 @pytest.mark.slow
@@ -128,7 +144,7 @@ def test_the_whole_demo_with_every_feature_step(tmp_path, monkeypatch):
     monkeypatch.delenv("CARECAL_DB", raising=False)
     previous_umask = os.umask(0)
     try:
-        result = run("demo", "--out", "exports")
+        result = run("demo", "--out", "exports", "--time-limit", "2")
     finally:
         os.umask(previous_umask)
     assert result.exit_code == 0, result.stderr
@@ -137,6 +153,13 @@ def test_the_whole_demo_with_every_feature_step(tmp_path, monkeypatch):
     loose = [f"{p.relative_to(tmp_path)} {stat.S_IMODE(p.stat().st_mode):o}" for p in written if _readable_by_others(p)]
     assert loose == []
     assert "demo done" in result.stdout
+    assert "LAST=2026-W46 THIS=2026-W47 NEXT=2026-W48 MONTH=2026-10" in result.stdout  # on 20 November 2026
+    with db.session_scope(f"sqlite:///{(tmp_path / 'carecal.db').resolve()}") as s:
+        published = {w.week: w.published is not None for w in s.scalars(select(RosterWeek))}
+        recorded = s.scalar(select(func.count()).select_from(VisitRecord))
+        billed = set(s.scalars(select(Invoice.month)))
+    assert published == {f"2026-W{n}": n != 48 for n in range(40, 49)} and recorded > 500
+    assert billed == {"2026-09", "2026-10"}
     assert (tmp_path / "carecal.db").exists()
     assert any((tmp_path / "exports").iterdir()), "the feature steps write their files into --out"
     listing = run("--db", f"sqlite:///{(tmp_path / 'carecal.db').resolve()}", "volunteer", "list")

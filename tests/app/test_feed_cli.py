@@ -1,6 +1,7 @@
 """`carecal feed url|rotate|revoke` and `carecal export ical`."""
 
 import re
+from datetime import date
 
 from carecal import db
 from carecal.feeds import tokens
@@ -75,13 +76,13 @@ def test_export_ical_writes_one_file_per_volunteer_family_and_the_office(cli, db
 def test_the_demo_step_writes_the_calendars_and_prints_a_working_feed_link(db_url, tmp_path):
     from rich.console import Console
 
-    from carecal.demo import DemoContext
+    from carecal.demo import DemoContext, DemoWeeks
     from carecal.feeds.demo import write_calendars
-    from carecal.weeks import IsoWeek
 
     anna, _ = _setup(db_url, family_feed_opt_in=True)
     console = Console(record=True, width=200)
-    ctx = DemoContext(url=db_url, week=IsoWeek.parse("2026-W48"), out=tmp_path, console=console)
+    weeks = DemoWeeks.around(date(2026, 11, 24))  # this week: 2026-W48
+    ctx = DemoContext(url=db_url, out=tmp_path, console=console, weeks=weeks)
     write_calendars(ctx)
     printed = console.export_text()
     assert "3 .ics files for 2026-W48" in printed and "feed serve" in ctx.notes[0]

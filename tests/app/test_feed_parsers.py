@@ -365,23 +365,26 @@ def test_no_feed_or_export_contains_health_data(association, cli, tmp_path, db_u
 
 @ICALJS_GROUP
 @pytest.mark.slow
-def test_the_demos_calendars_of_a_dst_week_parse_identically_and_carry_no_health_data(
-    sqlite_url, tmp_path, icaljs, monkeypatch
-):
-    """`carecal demo --week 2026-W43`: the master data from data/, the roster planned and
-    published by the solver, then our step. Both parsers must read every file alike and
-    place every visit at the instant stored in the database."""
+def test_the_demos_calendars_of_a_dst_week_parse_identically_and_carry_no_health_data(sqlite_url, tmp_path, icaljs):
+    """The demo in the week summer time ends (2026-W43): the master data from data/, the
+    week planned and published by the solver on the Friday before, then our step. Both
+    parsers must read every file alike and place every visit at the instant stored in the
+    database."""
     from rich.console import Console
 
-    import carecal.roster.demo
-    from carecal.demo import DemoContext, run_demo
+    from carecal import clock
+    from carecal.demo import DemoContext, DemoWeeks, planned_at, run_demo
     from carecal.feeds.demo import write_calendars
     from carecal.models import Client, RosterWeek, Volunteer
-    from carecal.roster.demo import plan_and_publish_weeks
+    from carecal.roster.demo import plan_week
 
-    monkeypatch.setattr(carecal.roster.demo, "DEMO_TIME_LIMIT", 2.0)  # any published roster will do
-    ctx = DemoContext(url=sqlite_url, week=IsoWeek.parse(OCT), out=tmp_path, console=Console(file=io.StringIO()))
-    run_demo(ctx, steps=[plan_and_publish_weeks, write_calendars])
+    def publish_this_week(ctx):
+        with clock.frozen(planned_at(ctx.weeks.this)):
+            plan_week(ctx, ctx.weeks.this, publish=True)
+
+    weeks = DemoWeeks.around(IsoWeek.parse(OCT).monday)
+    ctx = DemoContext(url=sqlite_url, out=tmp_path, console=Console(file=io.StringIO()), time_limit=2.0, weeks=weeks)
+    run_demo(ctx, steps=[publish_this_week, write_calendars])  # any published roster will do
 
     with db.session_scope(sqlite_url) as s:
         visits = s.scalars(select(RosterWeek).where(RosterWeek.week == OCT)).one().published.visits
