@@ -303,7 +303,10 @@ AUDIT_COLUMNS = ["id", "at", "actor", "action", "object_type", "object_id", "pay
 
 
 def audit_rows(session: Session, first: date | None = None, last: date | None = None) -> list[list]:
-    """Audit events between two local dates (inclusive), oldest first."""
+    """Audit events between two local dates (inclusive), oldest first. A period that ends
+    before it starts is an error (an empty file would look like a quiet log)."""
+    if first and last and last < first:
+        raise InputError(f"the period ends ({last}) before it starts ({first}): give --from before --to")
     tz = organisation.require(session).timezone
     query = select(AuditEvent).order_by(AuditEvent.at, AuditEvent.id)
     if first:

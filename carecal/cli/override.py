@@ -18,8 +18,9 @@ ReasonOption = typer.Option(..., "--reason", help="why (required: it goes into t
 def _created(created: overrides.Created) -> None:
     o = created.override
     console.print(f"override #{o.id} recorded: {o.kind} by {o.actor} — {o.reason}")
+    subject = "the pinned volunteer " if o.kind == "pin" else ""
     for warning in created.warnings:
-        err_console.print(f"[yellow]warning:[/] the pinned volunteer {warning}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {subject}{warning}", highlight=False)
     console.print("it applies from the next `carecal roster plan` or `carecal roster replan`")
 
 
@@ -65,8 +66,10 @@ def override_forbid(
 @app.command("absence")
 def override_absence(
     volunteer: str = typer.Argument(..., help="volunteer external id"),
-    start: str = typer.Option(..., "--from", help="date or date and time, e.g. 2026-11-23 or '2026-11-23 14:00'"),
-    end: str = typer.Option(..., "--to", help="date (through the end of that day) or date and time"),
+    start: str = typer.Option(
+        ..., "--from", help="date or date and time, e.g. 2026-11-23, '2026-11-23 14:00' or 2026-W48-1 (a week's Monday)"
+    ),
+    end: str = typer.Option(..., "--to", help="date (through the end of that day, e.g. 2026-W48-7) or date and time"),
     reason: str = ReasonOption,
     actor: str = ActorOption,
 ) -> None:
@@ -79,7 +82,7 @@ def override_absence(
 @app.command("client-away")
 def override_client_away(
     client: str = typer.Argument(..., help="client external id"),
-    start: str = typer.Option(..., "--from", help="date or date and time"),
+    start: str = typer.Option(..., "--from", help="date or date and time (as for `override absence`)"),
     end: str = typer.Option(..., "--to", help="date (through the end of that day) or date and time"),
     reason: str = ReasonOption,
     actor: str = ActorOption,

@@ -5,12 +5,16 @@ Plain data (dicts, lists, dates; times in the organisation's wall clock) that
 data; a client's card does (it is the coordinator's own screen, never a file or feed).
 """
 
+import difflib
 from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from carecal import catalogue, clock, lookup, organisation
+from carecal.errors import InputError
+from carecal.masterdata import districts
+from carecal.masterdata.codecs import ISO_639_1
 from carecal.models import WEEKDAYS, CareRequest, Client, Exclusion, Volunteer
 from carecal.weeks import to_local
 
@@ -47,6 +51,8 @@ def volunteer_rows(
 ) -> list[dict]:
     """Volunteers (active ones unless `include_inactive`; only speakers of `language` if
     given) with languages, travel, weekly cap and their trainings' state on `day`."""
+    if language is not None and language.lower() not in ISO_639_1:
+        raise InputError(f"--language {language!r} is not an ISO 639-1 code like ru, uk, de or ar")
     query = select(Volunteer).options(selectinload(Volunteer.trainings)).order_by(Volunteer.external_id)
     if not include_inactive:
         query = query.where(Volunteer.active.is_(True))
@@ -108,6 +114,18 @@ def volunteer_card(session: Session, external_id: str, day: date) -> dict:
     }
 
 
+def _known_district(session: Session, name: str) -> str:
+    """`name` as a district of the city (or of a client on file), else an error that says
+    which are known: a typo must not look like an empty district."""
+    on_file = set(session.scalars(select(Client.district).where(Client.district.is_not(None))).all())
+    known = {d.casefold(): d for d in (*districts.districts(), *on_file)}
+    if name.casefold() in known:
+        return known[name.casefold()]
+    close = difflib.get_close_matches(name, sorted(set(known.values())), n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}?" if close else f"known: {', '.join(sorted(set(known.values())))}"
+    raise InputError(f"--district {name!r} is not a district of the city or of any client ({hint})")
+
+
 def client_rows(session: Session, *, include_inactive: bool = False, district: str | None = None) -> list[dict]:
     """Clients (active ones unless `include_inactive`; only those living in `district`)
     with languages, gender wish, visits a week today and who is billed. No health data."""
@@ -115,7 +133,7 @@ def client_rows(session: Session, *, include_inactive: bool = False, district: s
     if not include_inactive:
         query = query.where(Client.active.is_(True))
     if district:
-        query = query.where(Client.district.ilike(district))
+        query = query.where(Client.district.ilike(_known_district(session, district)))
     today = organisation.today(session)
     return [
         {

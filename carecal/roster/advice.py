@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import solver
 from carecal.errors import NotFound
 from carecal.instance import roster_document
-from carecal.models import RosterVersion
+from carecal.models import Override, RosterVersion, Visit
 from carecal.roster.versions import get_version, load_by_volunteer
 from carecal.weeks import IsoWeek
 
@@ -113,15 +114,65 @@ def suggest(
     return explained, [c for c in ranked if c.volunteer != current]
 
 
+def _kept(stored: RosterVersion, request: str) -> Visit | None:
+    """The visit of REQUEST if the version kept it as it was (history: carecal.lifecycle)."""
+    if request not in (stored.stats or {}).get("kept", []):
+        return None
+    return next((v for v in stored.visits if v.request_key == request), None)
+
+
+def _forbids_against_pin(session: Session, stored: RosterVersion, request: str, volunteer: str) -> list[str]:
+    """The coordinator's forbid overrides that the pin of REQUEST to VOLUNTEER overrules."""
+    client_id = next((v.client_id for v in stored.visits if v.request_key == request), None)
+    forbids = session.scalars(
+        select(Override).where(
+            Override.kind == "forbid",
+            Override.removed_at.is_(None),
+            Override.client_id == client_id,
+            Override.volunteer.has(external_id=volunteer),
+        )
+    ).all()
+    monday = IsoWeek.parse(stored.roster_week.week).monday
+    return [
+        f"override #{o.id} forbids {volunteer} for this client (by {o.actor}: {o.reason}); the pin overrules it "
+        f"in this week: remove one of them (`carecal override remove ID`)"
+        for o in forbids
+        if o.until is None or o.until >= monday
+    ]
+
+
 def explain(session: Session, week: IsoWeek, request: str, *, version: int | None = None) -> dict:
     """Why REQUEST has its volunteer, or why nobody: the solver's answer plus the chosen
-    volunteer's strengths and the nearest alternatives."""
+    volunteer's strengths and the nearest alternatives. A visit the version kept as it was
+    (it had started, or has an outcome) is explained as such; a pin that overrules a
+    forbid is named with both overrides."""
     stored = get_version(session, week, version)
+    kept = _kept(stored, request)
+    if kept is not None:
+        return {
+            "week": str(week),
+            "version": stored.number,
+            "request": request,
+            "client": kept.client.external_id,
+            "windows": [],
+            "duration_min": int((kept.ends_at - kept.starts_at).total_seconds() // 60),
+            "assigned_to": {
+                "volunteer": kept.volunteer.external_id,
+                "start": kept.starts_at.isoformat(),
+                "end": kept.ends_at.isoformat(),
+            },
+            "pinned_by_override": None,
+            "strengths": ["kept as published: the visit had already started or has a recorded outcome"],
+            "conflicts": [],
+            "reasons": [],
+            "alternatives": [],
+        }
     explained, ranked = candidates(stored, request)
     assigned = explained.get("assigned_to")
     chosen = next((c for c in ranked if assigned and c.volunteer == assigned["volunteer"]), None)
     pin = (stored.stats or {}).get("pin_overrides", {}).get(request)
     unassigned = next((u.reasons for u in stored.unassigned if u.request_key == request), None)
+    conflicts = _forbids_against_pin(session, stored, request, assigned["volunteer"]) if pin and assigned else []
     return {
         "week": str(week),
         "version": stored.number,
@@ -132,6 +183,7 @@ def explain(session: Session, week: IsoWeek, request: str, *, version: int | Non
         "assigned_to": assigned,
         "pinned_by_override": pin,
         "strengths": chosen.reasons if chosen else [],
+        "conflicts": conflicts,
         "reasons": unassigned if unassigned is not None else explained.get("reasons", []),
         "alternatives": [c for c in ranked if not assigned or c.volunteer != assigned["volunteer"]],
     }

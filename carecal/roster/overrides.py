@@ -17,10 +17,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import solver
-from carecal import audit, lookup, organisation
+from carecal import audit, clock, lookup, organisation
 from carecal.errors import InputError, NotFound
 from carecal.instance import build_instance, care_request_id_of
-from carecal.models import Absence, CareRequest, ClientAway, Exclusion, Override, utcnow
+from carecal.models import Absence, CareRequest, ClientAway, Exclusion, Override
 from carecal.weeks import DAY_CODES, IsoWeek, local, parse_hhmm, to_local
 
 
@@ -62,15 +62,18 @@ def _require_reason(reason: str) -> str:
 
 def parse_moment(text: str, tz: str, *, end: bool = False) -> datetime:
     """'2026-11-23', '2026-11-23 14:00', '2026-11-23T14:00' or ISO 8601 with offset -> aware.
-    A bare date means the start of that day, or as an end (`end=True`) the end of it."""
+    A bare date means the start of that day, or as an end (`end=True`) the end of it; an ISO
+    week date ('2026-W48-1': Monday of 2026-W48, '2026-W48-7': its Sunday) is a bare date."""
     text = text.strip()
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        if re.fullmatch(r"\d{4}-(\d{2}-\d{2}|W\d{2}-[1-7])", text):
             day = date.fromisoformat(text)
             return local(day + timedelta(days=1) if end else day, time(0), tz)
         moment = datetime.fromisoformat(text.replace(" ", "T", 1))
     except ValueError:
-        raise InputError(f"{text!r} is not a date or date and time like 2026-11-23 or 2026-11-23 14:00") from None
+        raise InputError(
+            f"{text!r} is not a date or date and time like 2026-11-23, 2026-11-23 14:00 or 2026-W48-1"
+        ) from None
     if moment.tzinfo is None:
         return local(moment.date(), moment.time(), tz)
     return moment
@@ -195,8 +198,26 @@ def pin(
 def forbid(
     session: Session, client_id: str, volunteer_id: str, *, reason: str, actor: str, until: date | None = None
 ) -> Created:
+    """VOLUNTEER must not visit CLIENT (until a date). Allowed with a warning where a pin
+    of the coordinator's says the opposite: the pin wins in its week, as a pin may break
+    an exclusion, so the warning says which one to remove."""
     reason = _require_reason(reason)
     client, volunteer = lookup.client(session, client_id), lookup.volunteer(session, volunteer_id)
+    today = organisation.today(session)
+    contradicting = [
+        pin
+        for pin in session.scalars(
+            select(Override)
+            .where(
+                Override.kind == "pin",
+                Override.removed_at.is_(None),
+                Override.client_id == client.id,
+                Override.volunteer_id == volunteer.id,
+            )
+            .order_by(Override.id)
+        )
+        if IsoWeek.parse(pin.week).sunday >= today and (until is None or IsoWeek.parse(pin.week).monday <= until)
+    ]
     override = Override(kind="forbid", client=client, volunteer=volunteer, until=until, reason=reason, actor=actor)
     _store(
         session,
@@ -205,14 +226,39 @@ def forbid(
         client=client_id,
         volunteer=volunteer_id,
         until=until,
+        contradicts=[pin.id for pin in contradicting],
     )
-    return Created(override)
+    warnings = [
+        f"pin override #{pin.id} ({pin.request_key} → {volunteer_id}, {pin.week}) says the opposite and wins in "
+        f"that week; remove it (`carecal override remove {pin.id}`) for this forbid to hold there"
+        for pin in contradicting
+    ]
+    return Created(override, warnings)
+
+
+def _refuse_overlap(rows, starts_at: datetime, ends_at: datetime, who: str, what: str, tz: str) -> None:
+    """One period per person at a time: a second absence (or stay away) that overlaps one on
+    file is refused, naming it, so that removing one never leaves half of the other."""
+    for row in rows:
+        if row.starts_at < ends_at and row.ends_at > starts_at:
+            lo, hi = to_local(row.starts_at, tz), to_local(row.ends_at, tz)
+            source = f"override #{row.override_id}" if row.override_id else "the master data"
+            fix = (
+                f"remove it first (`carecal override remove {row.override_id}`) and record the whole period"
+                if row.override_id
+                else "give a period that does not overlap it"
+            )
+            raise InputError(
+                f"{who} is already {what} {lo:%a %d %b %Y %H:%M} – {hi:%a %d %b %Y %H:%M} ({source}): {fix}"
+            )
 
 
 def absence(session: Session, volunteer_id: str, start: str, end: str, *, reason: str, actor: str) -> Created:
     reason = _require_reason(reason)
     volunteer = lookup.volunteer(session, volunteer_id)
-    starts_at, ends_at = _period(start, end, organisation.timezone(session))
+    tz = organisation.timezone(session)
+    starts_at, ends_at = _period(start, end, tz)
+    _refuse_overlap(volunteer.absences, starts_at, ends_at, volunteer_id, "absent", tz)
     override = Override(
         kind="absence", volunteer=volunteer, starts_at=starts_at, ends_at=ends_at, reason=reason, actor=actor
     )
@@ -230,7 +276,9 @@ def absence(session: Session, volunteer_id: str, start: str, end: str, *, reason
 def client_away(session: Session, client_id: str, start: str, end: str, *, reason: str, actor: str) -> Created:
     reason = _require_reason(reason)
     client = lookup.client(session, client_id)
-    starts_at, ends_at = _period(start, end, organisation.timezone(session))
+    tz = organisation.timezone(session)
+    starts_at, ends_at = _period(start, end, tz)
+    _refuse_overlap(client.away, starts_at, ends_at, client_id, "away", tz)
     override = Override(
         kind="client_away", client=client, starts_at=starts_at, ends_at=ends_at, reason=reason, actor=actor
     )
@@ -267,7 +315,7 @@ def unassign(session: Session, week: IsoWeek, request: str, *, reason: str, acto
 
 
 def _mark_removed(override: Override, actor: str) -> None:
-    override.removed_at = utcnow()
+    override.removed_at = clock.now()
     override.removed_by = actor
 
 

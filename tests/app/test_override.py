@@ -247,3 +247,41 @@ def test_a_pin_beyond_reach_is_warned_with_the_instances_travel_distance():
     assert warnings(1.3, 5.0) == ["lives 14.5 km away, beyond their reach of 5 km"]
     assert warnings(1.0, 5.0) == ["lives 11.1 km away, beyond their reach of 5 km"]
     assert warnings(1.3, 20.0) == []
+
+
+def test_an_absence_that_overlaps_one_on_file_is_refused_naming_it(session):
+    world = small_association(session)
+    olga = world.volunteers["Olga"].external_id
+    first = overrides.absence(session, olga, "2026-W48-1", "2026-W48-3", reason="ill", actor="anna").override
+    with pytest.raises(InputError, match=rf"already absent Mon 23 Nov 2026 00:00 .*\(override #{first.id}\).*remove"):
+        overrides.absence(session, olga, "2026-11-25 14:00", "2026-11-27", reason="still ill", actor="anna")
+    # the days after it are fine, and so is a client's own stay away at the same time
+    overrides.absence(session, olga, "2026-W48-4", "2026-W48-5", reason="still ill", actor="anna")
+    raissa = world.clients["Raissa"].external_id
+    overrides.client_away(session, raissa, "2026-11-23", "2026-11-24", reason="hospital", actor="anna")
+    with pytest.raises(InputError, match="already away"):
+        overrides.client_away(session, raissa, "2026-11-24", "2026-11-25", reason="rehab", actor="anna")
+    assert len(session.scalars(select(Absence)).all()) == 2
+
+
+def test_a_forbid_that_contradicts_a_pin_is_warned_and_explain_names_both(session):
+    from carecal.roster import advice, planning, versions
+
+    world = small_association(session)
+    raissa_key, olga = key(world, "Raissa"), world.volunteers["Olga"].external_id
+    pin = overrides.pin(session, W48, raissa_key, olga, reason="knows her", actor="anna").override
+    created = overrides.forbid(
+        session, world.clients["Raissa"].external_id, olga, reason="the family asked", actor="bea"
+    )
+    assert len(created.warnings) == 1
+    assert f"pin override #{pin.id}" in created.warnings[0] and f"override remove {pin.id}" in created.warnings[0]
+    prepared = planning.solve_week(planning.prepare_plan(session, W48), time_limit=3, workers=1)
+    versions.store_version(session, prepared, "anna")
+    answer = advice.explain(session, W48, raissa_key)
+    assert answer["pinned_by_override"] == pin.id and answer["assigned_to"]["volunteer"] == olga
+    assert [f"override #{created.override.id} forbids {olga}" in c for c in answer["conflicts"]] == [True]
+    # a forbid that ends before the pinned week contradicts nothing
+    other = overrides.forbid(
+        session, world.clients["Raissa"].external_id, olga, reason="old", actor="bea", until=date(2026, 11, 1)
+    )
+    assert other.warnings == []
