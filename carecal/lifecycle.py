@@ -38,13 +38,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carecal import clock
+from carecal.billing.ledger import month_key
 from carecal.errors import Conflict, InputError
-from carecal.models import InvoiceLine, RosterVersion, RosterWeek, Visit, VisitRecord
+from carecal.models import BillingMonth, InvoiceLine, RosterVersion, RosterWeek, Visit, VisitRecord
 from carecal.models.billing import CANCELLATIONS, RECORD_STATUSES
 from carecal.weeks import IsoWeek, local, to_local
 
-# The stages of the drawing above, in order.
-STAGES = ("planned", "published", *RECORD_STATUSES, "billed", "closed")
+# The stages of the drawing above, in order ("cancelled": cancelled in the roster itself).
+STAGES = ("planned", "published", *RECORD_STATUSES, "billed", "closed", "cancelled")
 # What may follow a recorded outcome by `visit record` (with a reason): any other outcome,
 # as long as the visit is not billed and its month is open.
 OUTCOME_CHANGES = {status: tuple(s for s in RECORD_STATUSES if s != status) for status in RECORD_STATUSES}
@@ -240,11 +241,9 @@ class Stage:
 
 def stages(session: Session, version: RosterVersion) -> dict[int, Stage]:
     """visit id -> its Stage, for every visit of `version`."""
-    from carecal.billing.ledger import month_key
-    from carecal.models import BillingMonth
-
-    if version.status == "draft":
-        return {v.id: Stage("cancelled" if v.status == "cancelled" else "planned") for v in version.visits}
+    # An outcome belongs to the visit (week and request key) in every version, a draft that
+    # kept it as history included; without one a visit is as its version is.
+    unrecorded = "planned" if version.status == "draft" else "published"
     recorded = records_by_key(session, version.roster_week_id)
     record_visits = [r.visit_id for r in recorded.values()]
     invoices = billed_visit_ids(session, record_visits)
@@ -253,7 +252,7 @@ def stages(session: Session, version: RosterVersion) -> dict[int, Stage]:
     for visit in version.visits:
         record = recorded.get(visit.request_key)
         if record is None:
-            result[visit.id] = Stage("cancelled" if visit.status == "cancelled" else "published")
+            result[visit.id] = Stage("cancelled" if visit.status == "cancelled" else unrecorded)
             continue
         invoice = invoices.get(record.visit_id)
         if month_key(record.day) in closed:

@@ -191,3 +191,26 @@ def test_the_printed_report_is_a4_landscape_with_all_seven_days_and_district_nam
     for day in ("Mon 23.11.", "Sat 28.11.", "Sun 29.11."):  # the whole week, Sunday included
         assert day in text, day
     assert "Zentrum" in text and "km" in text and "clients without a visit" in text
+
+
+def test_the_report_shows_what_was_recorded_for_each_visit(session):
+    from datetime import date, time
+
+    from carecal import clock
+    from carecal.billing import records
+    from carecal.weeks import local
+
+    factories.organisation(session)
+    volunteer = factories.volunteer(session)
+    requests = [factories.care_request(session, factories.client(session, first_name=n)) for n in ("Ada", "Bea", "Cem")]
+    visits = [
+        factories.published_visit(session, WEEK, r, volunteer, day=d)
+        for r, d in zip(requests, ("mon", "tue", "wed"), strict=True)
+    ]
+    with clock.frozen(local(date(2026, 11, 24), time(18, 0))):  # Tuesday evening
+        records.record_visit(session, visits[0].id, "anna", status="delivered")
+        records.record_visit(session, visits[1].id, "anna", status="no-show")
+        records.record_visit(session, visits[2].id, "anna", status="cancelled-by-client", reason="ill")
+        html = render_week_report(session, IsoWeek.parse(WEEK))
+    cells = re.findall(r'<span class="visit ?([a-z -]*)" title="[^"]*">\d\d:\d\d–\d\d:\d\d <small>(\w+)', html)
+    assert {name: kind for kind, name in cells} == {"Ada": "delivered", "Bea": "no-show", "Cem": "cancelled"}
