@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from pypdf import PdfReader
 
-from carecal import db
+from carecal import clock, db
 from carecal.billing import invoicing, records
 from carecal.weeks import IsoWeek
 from tests import factories as f
@@ -62,8 +62,9 @@ def billed(db_url):
             request = f.care_request(s, client, activity_key=reading.key)
             for week in ("2026-W45", "2026-W46"):
                 f.published_visit(s, week, request, natalia, day="tue")
-        for week in ("2026-W45", "2026-W46"):
-            records.confirm_week(s, IsoWeek.parse(week), "anna", now=AFTER)
+        with clock.frozen(AFTER):
+            for week in ("2026-W45", "2026-W46"):
+                records.confirm_week(s, IsoWeek.parse(week), "anna")
         run = invoicing.run_month(s, "2026-11", "treasurer", issued_on=date(2026, 12, 1))
         by_client = {i.client.external_id: i for i in run.invoices}
         first = by_client[ljudmila.external_id]

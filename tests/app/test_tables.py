@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from carecal import db, tables
+from carecal import clock, db, tables
 from carecal.billing import invoicing, records
 from carecal.weeks import IsoWeek
 from tests import factories as f
@@ -154,7 +154,7 @@ def hostile(db_url, cli):
         "--note", PAYLOADS[0], "--reason", PAYLOADS[0],
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    with db.session_scope(db_url) as s:
+    with db.session_scope(db_url) as s, clock.frozen(AFTER):
         for n, (visit_id, payload) in enumerate(zip(ids, PAYLOADS, strict=True)):
             if n % 2:
                 records.record_visit(
@@ -166,10 +166,9 @@ def hostile(db_url, cli):
                     note=payload,
                     signature="none",
                     signature_reason=payload,
-                    now=AFTER,
                 )
         for week in ("2026-W45", "2026-W46"):
-            records.confirm_week(s, IsoWeek.parse(week), "anna", now=AFTER)
+            records.confirm_week(s, IsoWeek.parse(week), "anna")
         invoicing.run_month(s, "2026-11", "treasurer", issued_on=date(2026, 12, 1))
     return ids
 
