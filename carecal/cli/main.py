@@ -8,6 +8,8 @@ an exit code.
 from datetime import timedelta
 
 import typer
+from rich.markup import escape
+from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
 from carecal import __version__, clock
@@ -33,7 +35,8 @@ from carecal.errors import CarecalError
 
 
 class CarecalGroup(TyperGroup):
-    """Shows a CarecalError as one clear message on stderr, never as a traceback."""
+    """Shows a CarecalError as one clear message on stderr, never as a traceback; so is what
+    the database itself refused (its own first line: never the SQL or its values)."""
 
     def invoke(self, ctx):
         try:
@@ -41,6 +44,12 @@ class CarecalGroup(TyperGroup):
         except CarecalError as error:
             err_console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
             raise typer.Exit(error.exit_code) from None
+        except DBAPIError as error:
+            said = str(error.orig).strip().splitlines()[0] if error.orig is not None else type(error).__name__
+            err_console.print(
+                f"[bold red]error:[/] the database refused this; nothing was saved: {escape(said)}", highlight=False
+            )
+            raise typer.Exit(1) from None
 
 
 app = typer.Typer(

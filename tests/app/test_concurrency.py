@@ -10,11 +10,13 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from carecal import db
+from carecal.billing import invoicing, records
 from carecal.errors import CarecalError
 from carecal.feeds import tokens
 from carecal.feeds.app import RateLimiter, create_app
-from carecal.models import Absence, AuditEvent, Override
+from carecal.models import Absence, AuditEvent, InvoiceLine, Override
 from carecal.roster import overrides
+from carecal.weeks import IsoWeek
 from tests import factories as f
 
 COORDINATORS, ROUNDS = 8, 10
@@ -87,3 +89,30 @@ def test_writes_go_through_while_the_feeds_are_being_read(db_url):
             reader.join()
     assert errors == [] and _count(db_url, Override) == ROUNDS
     assert answers and set(answers) == {200}
+
+
+def test_two_billing_runs_of_a_month_at_once_bill_each_visit_once(db_url):
+    with db.session_scope(db_url) as s:
+        org = f.organisation(s)
+        f.billing_rates(s, org)
+        volunteer = f.volunteer(s)
+        for _ in range(3):
+            f.published_visit(s, "2026-W45", f.care_request(s, f.client(s, care_grade=2)), volunteer)
+        records.confirm_week(s, IsoWeek.parse("2026-W45"), "anna")
+    start, billed, errors = threading.Barrier(2), [], []
+
+    def treasurer() -> None:
+        start.wait()
+        try:
+            with db.session_scope(db_url, write=True) as s:
+                billed.append(len(invoicing.run_month(s, "2026-11", "treasurer").invoices))
+        except CarecalError as error:
+            errors.append(str(error))
+
+    threads = [threading.Thread(target=treasurer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and sorted(billed) == [0, 3]
+    assert _count(db_url, InvoiceLine) == 3

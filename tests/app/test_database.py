@@ -167,3 +167,21 @@ def test_a_write_that_cannot_get_the_lock_fails_in_one_line_and_writes_nothing(s
     assert len(result.stderr.strip().splitlines()) == 1 and "secret reason text" not in result.output
     with db.session_scope(sqlite_url) as s:
         assert s.scalars(select(Override)).all() == []
+
+
+def test_what_the_database_refuses_is_one_line_without_the_statement_or_its_values(cli, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    from carecal.masterdata import views
+
+    def refused(*args, **kwargs):
+        raise IntegrityError(
+            "INSERT INTO volunteer (note) VALUES (?)", ("secret note",), Exception("UNIQUE constraint failed: x.y")
+        )
+
+    monkeypatch.setattr(views, "volunteer_rows", refused)
+    result = cli("volunteer", "list")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: the database refused this; nothing was saved: UNIQUE constraint failed: x.y"
+    ]
