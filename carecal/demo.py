@@ -92,6 +92,7 @@ class DemoContext:
     actor: str = "demo"
     data_dir: Path = DATA_DIR
     time_limit: float = DEMO_TIME_LIMIT
+    documents: bool = True  # the PDF proofs and invoices (most of the demo's time)
     weeks: DemoWeeks = field(default_factory=lambda: DemoWeeks.around(clock.today(DEMO_TZ)))
     notes: list[str] = field(default_factory=list)  # lines for the closing summary
 

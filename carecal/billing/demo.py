@@ -133,20 +133,26 @@ def step(ctx: DemoContext) -> None:
         tables.write_table(pseudo, audiences.INSURER_COLUMNS, insured, "xlsx")
         tax = ctx.out / f"hours_{month}_tax-office.csv"
         tables.write_table(tax, audiences.TAX_OFFICE_COLUMNS, audiences.tax_office_rows(s, month), "csv")
-        proofs = proof.write_proofs(s, month, ctx.out / "proofs")
-        invoices = documents.write_invoices(s, ctx.out / "invoices", month=month)
-        collective = documents.write_invoices(s, ctx.out / "invoices", month=month, collective=True)
     ctx.console.print(
         f"  exports       {hours} ({len(rows)} visits, for the treasurer), {pseudo} (pseudonymised, for "
         f"{insurer}; key in {key_file}), {tax} (totals, for the tax office)",
         soft_wrap=True,
     )
-    ctx.console.print(f"  proofs        {len(proofs)} Leistungsnachweis PDFs in {ctx.out / 'proofs'}/", soft_wrap=True)
-    ctx.console.print(
-        f"  invoices      {len(invoices)} invoice PDFs and {len(collective)} collective invoices "
-        f"(one per care insurer) in {ctx.out / 'invoices'}/",
-        soft_wrap=True,
-    )
+    if ctx.documents:
+        with db.session_scope(ctx.url) as s:
+            proofs = proof.write_proofs(s, month, ctx.out / "proofs")
+            invoices = documents.write_invoices(s, ctx.out / "invoices", month=month)
+            collective = documents.write_invoices(s, ctx.out / "invoices", month=month, collective=True)
+        ctx.console.print(
+            f"  proofs        {len(proofs)} Leistungsnachweis PDFs in {ctx.out / 'proofs'}/", soft_wrap=True
+        )
+        ctx.console.print(
+            f"  invoices      {len(invoices)} invoice PDFs and {len(collective)} collective invoices "
+            f"(one per care insurer) in {ctx.out / 'invoices'}/",
+            soft_wrap=True,
+        )
+    else:
+        ctx.console.print(f"  documents     left out (`carecal export proof|invoice --month {month}` writes them)")
 
     year = int(month[:4])
     with db.session_scope(ctx.url) as s:

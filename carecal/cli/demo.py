@@ -15,6 +15,9 @@ def demo(
     time_limit: float = typer.Option(
         DEMO_TIME_LIMIT, "--time-limit", min=0.5, help="seconds the solver may take for a week planned from scratch"
     ),
+    documents: bool = typer.Option(
+        True, "--documents/--no-documents", help="write the PDF proofs and invoices (most of the demo's time)"
+    ),
 ) -> None:
     """Build a fresh demo database from data/ around today and run the whole job on it.
 
@@ -30,7 +33,7 @@ def demo(
         url, created_file = named, None
     else:
         url, created_file = new_sqlite_url()
-    ctx = DemoContext(url=url, out=out, console=console, time_limit=time_limit)
+    ctx = DemoContext(url=url, out=out, console=console, time_limit=time_limit, documents=documents)
     run_demo(ctx)
 
     weeks = ctx.weeks
