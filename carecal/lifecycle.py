@@ -125,7 +125,7 @@ def history(session: Session, week: IsoWeek, *, until: datetime | None = None) -
     until = max(until or now, now)
     roster_week = session.scalars(select(RosterWeek).where(RosterWeek.week == str(week))).one_or_none()
     published = roster_week.published if roster_week else None
-    if published is None:
+    if roster_week is None or published is None:
         return History({}, {}, now)
     recorded = records_by_key(session, roster_week.id)
     kept = {

@@ -46,10 +46,8 @@ def session(*, check_schema: bool = True, write: bool = True) -> Iterator[Sessio
         yield s
 
 
-def parse_now(text: str | None) -> datetime | None:
+def parse_now(text: str) -> datetime:
     """The hidden global `--now`: the moment the one clock reads during the command."""
-    if text is None:
-        return None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

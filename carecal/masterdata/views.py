@@ -117,7 +117,7 @@ def volunteer_card(session: Session, external_id: str, day: date) -> dict:
 def _known_district(session: Session, name: str) -> str:
     """`name` as a district of the city (or of a client on file), else an error that says
     which are known: a typo must not look like an empty district."""
-    on_file = set(session.scalars(select(Client.district).where(Client.district.is_not(None))).all())
+    on_file = {d for d in session.scalars(select(Client.district).where(Client.district.is_not(None))) if d}
     known = {d.casefold(): d for d in (*districts.districts(), *on_file)}
     if name.casefold() in known:
         return known[name.casefold()]

@@ -216,7 +216,9 @@ def forbid(
             )
             .order_by(Override.id)
         )
-        if IsoWeek.parse(pin.week).sunday >= today and (until is None or IsoWeek.parse(pin.week).monday <= until)
+        if pin.week is not None
+        and IsoWeek.parse(pin.week).sunday >= today
+        and (until is None or IsoWeek.parse(pin.week).monday <= until)
     ]
     override = Override(kind="forbid", client=client, volunteer=volunteer, until=until, reason=reason, actor=actor)
     _store(

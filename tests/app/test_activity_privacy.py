@@ -72,12 +72,12 @@ def test_no_office_text_reaches_any_calendar_and_each_reader_gets_their_language
     assert '"activity": "Vorlesen und Gespräch"' in shown.stdout
 
     # a visit's activity is a catalogue key too; the office's words go into the note
-    free = cli("visit", "record", visit_id, "--status", "delivered", "--activity", "Dialyse", "--now", AFTER_THE_WEEK)
+    free = cli("--now", AFTER_THE_WEEK, "visit", "record", visit_id, "--status", "delivered", "--activity", "Dialyse")
     assert free.exit_code == 2 and "--activity (hidden: not a catalogue key) is not a key" in free.stderr
     assert "Dialyse" not in free.stderr
     recorded = cli(
-        "visit", "record", visit_id, "--status", "delivered", "--activity", "park_walk", "--note", VISIT_TEXT,
         "--now", AFTER_THE_WEEK,
+        "visit", "record", visit_id, "--status", "delivered", "--activity", "park_walk", "--note", VISIT_TEXT,
     )  # fmt: skip
     assert recorded.exit_code == 0, recorded.stderr
 

@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 from sqlalchemy import select
 
-from carecal import db, pseudonyms
+from carecal import clock, db, pseudonyms
 from carecal.billing import audiences, exports, invoicing, records
 from carecal.demo import DemoContext, load_master_data
 from carecal.errors import InputError
@@ -52,8 +52,8 @@ def key():
 def november(db_url, tmp_path):
     """The demo association's November: every care request visited once a week, spread over
     the weekdays and the volunteers; a few visits cancelled, some proofs unsigned; billed."""
-    load_master_data(DemoContext(url=db_url, week=IsoWeek.parse(WEEKS[-1]), out=tmp_path, console=Console()))
-    with db.session_scope(db_url) as s:
+    load_master_data(DemoContext(url=db_url, out=tmp_path, console=Console()))
+    with clock.frozen(AFTER), db.session_scope(db_url) as s:
         requests = s.scalars(select(CareRequest).order_by(CareRequest.external_id)).all()
         volunteers = s.scalars(select(Volunteer).order_by(Volunteer.external_id)).all()
         for w, week in enumerate(WEEKS):
@@ -68,7 +68,7 @@ def november(db_url, tmp_path):
                 )
                 if (n + w) % 13 == 5:
                     records.record_visit(
-                        s, visit.id, "coordinator", status="cancelled-by-client", reason=TYPED_BY_THE_OFFICE, now=AFTER
+                        s, visit.id, "coordinator", status="cancelled-by-client", reason=TYPED_BY_THE_OFFICE
                     )
                 elif (n + w) % 7 == 3:
                     records.record_visit(
@@ -78,9 +78,8 @@ def november(db_url, tmp_path):
                         status="delivered",
                         signature="none",
                         signature_reason=TYPED_BY_THE_OFFICE,
-                        now=AFTER,
                     )
-            records.confirm_week(s, IsoWeek.parse(week), "coordinator", now=AFTER)
+            records.confirm_week(s, IsoWeek.parse(week), "coordinator")
         invoicing.run_month(s, "2026-11", "treasurer")
     return db_url
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from alembic import command
 from sqlalchemy import select, text
 
-from carecal import db
+from carecal import clock, db
 from carecal.billing import records
 from carecal.models import Activity, CareRequest, VisitRecord, Volunteer
 from tests import factories as f
@@ -23,7 +23,8 @@ def test_free_text_activities_survive_the_migration_as_office_notes(db_url):
         bilingual = f.volunteer(s, languages=["ru", "de"], ui_language="de")
         request = f.care_request(s, f.client(s), note=DEMENTIA_GROUP)
         visit = f.published_visit(s, "2026-W47", request, russian)
-        records.record_visit(s, visit.id, "anna", status="delivered", now=datetime(2026, 11, 20, 12, tzinfo=UTC))
+        with clock.frozen(datetime(2026, 11, 20, 12, tzinfo=UTC)):
+            records.record_visit(s, visit.id, "anna", status="delivered")
         ids = russian.id, bilingual.id
 
     command.downgrade(db.alembic_config(db_url), "0007")

@@ -446,7 +446,7 @@ def test_a_replan_may_move_other_visits_to_re_cover_freed_ones_and_lists_every_m
     theirs = {key for key, (v, _) in published.items() if v == busiest}
     absent = ("override", "absence", busiest, "--from", "2026-11-23", "--to", "2026-11-29", "--reason", "ill")
     assert cli(*absent).exit_code == 0
-    result = cli("roster", "replan", "--week", WEEK, "--time-limit", "5", "--now", SUNDAY_BEFORE)
+    result = cli("--now", SUNDAY_BEFORE, "roster", "replan", "--week", WEEK, "--time-limit", "5")
     assert result.exit_code == 0, result.stderr
     with db.session_scope(db_url) as s:
         version = s.scalars(select(RosterVersion).where(RosterVersion.number == 2)).one()
