@@ -246,7 +246,7 @@ def test_the_database_refuses_outcomes_for_drafts_changes_to_billed_records_and_
         s.flush()
         ids = {"delivered": delivered.id, "no_show": no_show.id, "draft": draft.id}
     with pytest.raises(RuleBroken, match="is billed: issue a credit note"), db.session_scope(db_url) as s:
-        s.execute(text("UPDATE visit_record SET activity = 'x' WHERE visit_id = :delivered"), ids)
+        s.execute(text("UPDATE visit_record SET note = 'x' WHERE visit_id = :delivered"), ids)
     with pytest.raises(RuleBroken, match="only a delivered visit is billed"), db.session_scope(db_url) as s:
         s.execute(
             text(
@@ -268,8 +268,9 @@ def test_the_database_refuses_outcomes_for_drafts_changes_to_billed_records_and_
         )
         s.execute(
             text(
-                "INSERT INTO visit_record (visit_id, day, status, started_at, ended_at, activity, created_by, "
+                "INSERT INTO visit_record (visit_id, day, status, started_at, ended_at, activity_key, created_by, "
                 "created_at, updated_by, updated_at) SELECT v.id, '2026-11-03', 'delivered', v.starts_at, v.ends_at, "
-                "'x', 'x', v.starts_at, 'x', v.starts_at FROM visit v WHERE v.request_key = 'z#1'"
+                "r.activity_key, 'x', v.starts_at, 'x', v.starts_at FROM visit v JOIN care_request r "
+                "ON r.id = v.care_request_id WHERE v.request_key = 'z#1'"
             )
         )
