@@ -220,7 +220,12 @@ def show(
     )
     table = Table()
     for column in ("visit", "day", "time", "volunteer", "client", "request", "activity", "stage"):
-        table.add_column(column, justify="right" if column == "visit" else "left")
+        # ids are what the coordinator copies into the next command: never folded; names and activities may wrap
+        table.add_column(
+            column,
+            justify="right" if column == "visit" else "left",
+            no_wrap=column in ("visit", "day", "time", "request", "stage"),
+        )
     for r in rows:
         table.add_row(
             str(r["visit"]),
