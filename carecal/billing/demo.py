@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from carecal import db, organisation, private_files, pseudonyms, tables
-from carecal.billing import audiences, documents, exports, invoicing, proof, records
+from carecal.billing import audiences, exports, invoicing, records
 from carecal.billing.money import euros
 from carecal.billing.reconcile import reconcile
 from carecal.models import RosterWeek
@@ -139,6 +139,9 @@ def step(ctx: DemoContext) -> None:
         soft_wrap=True,
     )
     if ctx.documents:
+        # the PDF library loads here, not with every command (see tests/app/test_startup.py)
+        from carecal.billing import documents, proof
+
         with db.session_scope(ctx.url) as s:
             proofs = proof.write_proofs(s, month, ctx.out / "proofs")
             invoices = documents.write_invoices(s, ctx.out / "invoices", month=month)

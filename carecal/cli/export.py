@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from carecal import private_files, pseudonyms, tables
-from carecal.billing import audiences, documents, exports, proof
+from carecal.billing import audiences, exports
 from carecal.billing.ledger import parse_month
 from carecal.billing.money import euros
 from carecal.cli.common import WeekOption, console, err_console, noun, session
@@ -159,6 +159,8 @@ def export_proof(
     out: Path = typer.Option(DEFAULT_OUT, "--out", help="directory for the PDFs"),
 ) -> None:
     """The Leistungsnachweis: one PDF per client and month, one line per visit, in German."""
+    from carecal.billing import proof  # loads the PDF library: only for this command
+
     with session() as s:
         paths = proof.write_proofs(s, month, out, client)
     for path in paths:
@@ -177,6 +179,8 @@ def export_invoice(
     out: Path = typer.Option(DEFAULT_OUT / "invoices", "--out", help="directory for the PDFs"),
 ) -> None:
     """Invoice PDFs as payers expect them: one per invoice and credit note, or one per insurer and month."""
+    from carecal.billing import documents  # loads the PDF library: only for this command
+
     with session() as s:
         paths = documents.write_invoices(s, out, month=month, number=number, payer=payer, collective=collective)
     for path in paths:

@@ -1,14 +1,14 @@
 """Every carecal command starts by importing the whole CLI: the heavy libraries that only
 some commands need must not load then (a coordinator's `carecal override ...` would wait
-for OR-Tools and pandas for nothing)."""
+for OR-Tools, pandas or the PDF library for nothing)."""
 
 import subprocess
 import sys
 
-LOADED_ONLY_WHEN_USED = ("ortools", "pandas")
+LOADED_ONLY_WHEN_USED = ("ortools", "pandas", "fpdf")
 
 
-def test_the_cli_imports_no_solver_libraries_until_a_command_solves():
+def test_the_cli_imports_no_solver_or_pdf_library_until_a_command_needs_it():
     probe = f"import sys, carecal.cli.main\nprint(' '.join(m for m in {LOADED_ONLY_WHEN_USED!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == []
