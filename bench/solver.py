@@ -15,9 +15,10 @@ Cases besides greedy/full, each on the first scenario given:
   the roster (`base=`): freed visits, rescued ones, other visits moved, against a fresh solve
   of the changed week;
 - next week (M): the same people a week later, with this week's roster as `previous=`;
-- cores (`--simulate-cores 1,4,8`, L): one deterministic worker that solves N
-  neighbourhoods per round one after the other and counts only the longest, as N cores
-  would; the time limit is then CP-SAT's deterministic seconds.
+- cores (`--simulate-cores 1,4,8`, L): the whole solve on one core, on a clock of its CPU
+  time, with the neighbourhood search replayed on N virtual workers (SearchParams'
+  `simulated_workers`, docs/solver.md): what N cores would reach in the time limit. Such a
+  run takes about N times its limit in wall time.
 """
 
 from __future__ import annotations
@@ -85,19 +86,30 @@ class Ceilings:
     tight: int  # the smallest proven one (solver.bounds: LP with per-day stretches, knapsack, candidates)
     relaxed: int | None  # the LP with overlaps and travel relaxed, as the issue tracker measures
     total: int  # the priorities of all requests (weighted demand)
+    guarded: int | None = None  # the tight LP for rosters that keep the greedy's continuity (solver.guard)
 
 
 def week_ceilings(instance: dict[str, Any]) -> Ceilings:
     """Computed once per week, outside the timed solves, with no time limit worth the name."""
     from solver.bounds import coverage_bound, relaxation_bound
     from solver.candidates import Candidates
+    from solver.greedy import greedy
+    from solver.guard import Guard, counts
     from solver.instance import load_instance
+    from solver.pins import place_pins
+    from solver.roster import previous_preferences
 
     inst = load_instance(instance)
     cands = Candidates(inst)
     lp = relaxation_bound(inst, cands, time_limit=3600, max_options=CEILING_MAX_OPTIONS)
     relaxed = relaxation_bound(inst, cands, time_limit=3600, spans=False, max_options=CEILING_MAX_OPTIONS)
-    return Ceilings(coverage_bound(inst, cands, lp), relaxed, sum(r.priority for r in inst.requests))
+    prefs = previous_preferences(inst, None)
+    guard = Guard(counts(inst, prefs, greedy(cands, prefs, place_pins(inst)).assigned))
+    guarded = relaxation_bound(inst, cands, time_limit=3600, max_options=CEILING_MAX_OPTIONS, guard=(prefs, guard))
+    tight = coverage_bound(inst, cands, lp)
+    return Ceilings(
+        tight, relaxed, sum(r.priority for r in inst.requests), None if guarded is None else min(tight, guarded)
+    )
 
 
 @dataclass
@@ -533,6 +545,7 @@ COLUMNS = [
     "ceiling",
     "ceiling × greedy",
     "relaxed ceiling × greedy",
+    "continuity-kept ceiling × greedy",
     "share closed",
     "continuity",
     "volunteers per client",
@@ -635,9 +648,11 @@ def rows(runs: list[Run], ceilings: dict[tuple[str, str], Ceilings] | None = Non
             else r.ceiling / base.metrics["weighted_coverage"]
         )
         week = (ceilings or {}).get((r.scenario, r.size))
-        relaxed_gain = None
+        relaxed_gain = guarded_gain = None
         if r.method == "greedy" and week is not None and week.relaxed is not None and m["weighted_coverage"]:
             relaxed_gain = week.relaxed / week.total / m["weighted_coverage"]
+        if r.method == "greedy" and week is not None and week.guarded is not None and m["weighted_coverage"]:
+            guarded_gain = week.guarded / week.total / m["weighted_coverage"]
         if r.method == "greedy" and week is not None and m["weighted_coverage"]:
             ceiling_gain = week.tight / week.total / m["weighted_coverage"]
         table.append(
@@ -651,6 +666,7 @@ def rows(runs: list[Run], ceilings: dict[tuple[str, str], Ceilings] | None = Non
                 "" if r.ceiling is None else f"≤ {r.ceiling * 100:.1f} %",
                 "" if ceiling_gain is None else f"{ceiling_gain:.3f}",
                 "" if relaxed_gain is None else f"{relaxed_gain:.3f}",
+                "" if guarded_gain is None else f"{guarded_gain:.3f}",
                 "" if closed is None else f"{closed * 100:.0f} %",
                 f"{m['continuity'] * 100:.1f} %",
                 f"{m['distinct_volunteers_per_client']:.2f}",

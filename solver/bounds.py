@@ -11,7 +11,11 @@
       time their options that day span;
       per client and day: minutes <= the stretch their options that day span (rule 8), and
       visits <= the client's max_visits_per_day (rule 10).
-  Its optimum, rounded down, bounds coverage from above.
+  Its optimum, rounded down, bounds coverage from above. Given the continuity guard
+  (solver.guard), the same LP with the guard's two rows bounds the rosters that keep it:
+  known share K*H0 >= K0*H (linear in the options), and faces per client F*C0 <= F0*C with
+  "sees" variables (>= each request's options with that volunteer) and "covered" variables
+  (<= 1 and <= the client's options). Every roster that keeps the guard satisfies them.
 - Always: the priority of every request that has any candidate at all (rules 1-5), and a
   fractional knapsack over everyone's minutes: no roster covers more visit minutes than the
   volunteers can give (each at most their weekly minutes, their available minutes, and
@@ -26,7 +30,9 @@ from collections import defaultdict
 from typing import Any
 
 from solver.candidates import Candidates
+from solver.guard import Guard
 from solver.instance import Instance
+from solver.objective import Preferences
 
 LP_MAX_OPTIONS = 200_000  # beyond this the relaxation costs more time than it is worth
 
@@ -60,11 +66,17 @@ def coverage_bound(inst: Instance, cands: Candidates, proven: int | None) -> int
 
 
 def relaxation_bound(
-    inst: Instance, cands: Candidates, time_limit: float = 10.0, spans: bool = True, max_options: int = LP_MAX_OPTIONS
+    inst: Instance,
+    cands: Candidates,
+    time_limit: float = 10.0,
+    spans: bool = True,
+    max_options: int = LP_MAX_OPTIONS,
+    guard: tuple[Preferences, Guard] | None = None,
 ) -> int | None:
     """The LP bound described above, or None when the week has more than `max_options`
     options or GLOP fails. `spans=False` leaves out the per-day stretches: overlaps and
-    travel relaxed, the looser ceiling the issue tracker's figures use."""
+    travel relaxed, the looser ceiling the issue tracker's figures use. `guard`: bound only
+    the rosters that keep the continuity guard (with the preferences it was taken under)."""
     from ortools.linear_solver import pywraplp
 
     if sum(len(v) for v in cands.volunteers_of) * 2 > max_options:
@@ -112,6 +124,45 @@ def relaxation_bound(
     for (c, _), items in by_client_day.items():
         if len(items) > inst.clients[c].max_visits_per_day:
             row([(1.0, x) for _, x, _, _ in items], inst.clients[c].max_visits_per_day)
+    if guard is not None:
+        _guard_rows(lp, inst, cands, by_request, *guard)
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return None
     return int(math.floor(objective.Value() + 1e-6))
+
+
+def _guard_rows(
+    lp: Any, inst: Instance, cands: Candidates, xs: dict[int, list[Any]], prefs: Preferences, guard: Guard
+) -> None:
+    """The continuity guard's two rows over the LP's option variables (`xs` per request, in
+    the order of cands.options)."""
+    ref = guard.reference
+    share = lp.Constraint(0.0, lp.infinity()) if ref.with_history else lp.Constraint(0.0, 0.0)
+    faces = lp.Constraint(-lp.infinity(), 0.0)  # C0 * sum(sees) - F0 * sum(covered) <= 0
+    sees: dict[tuple[int, int], Any] = {}
+    by_client: dict[int, list[Any]] = defaultdict(list)
+    for r, request in enumerate(inst.requests):
+        c, known = request.client, prefs.volunteers[request.client]
+        per_volunteer: dict[int, Any] = {}
+        for o, x in zip(cands.options[r], xs.get(r, ()), strict=True):
+            by_client[c].append(x)
+            if known:  # K*H0 - K0*H >= 0, or K - H == 0 when the greedy had no such visit
+                is_known = o.volunteer in known
+                coefficient = (ref.with_history * is_known - ref.known) if ref.with_history else (is_known - 1)
+                share.SetCoefficient(x, float(coefficient))
+            seen = sees.get((c, o.volunteer))
+            if seen is None:
+                seen = sees[(c, o.volunteer)] = lp.NumVar(0.0, 1.0, "")
+                faces.SetCoefficient(seen, float(ref.clients))
+            link = per_volunteer.get(o.volunteer)
+            if link is None:  # sum of this request's options with the volunteer <= sees
+                link = per_volunteer[o.volunteer] = lp.Constraint(-lp.infinity(), 0.0)
+                link.SetCoefficient(seen, -1.0)
+            link.SetCoefficient(x, 1.0)
+    for options in by_client.values():
+        covered = lp.NumVar(0.0, 1.0, "")
+        faces.SetCoefficient(covered, -float(ref.faces))
+        link = lp.Constraint(-lp.infinity(), 0.0)  # covered <= sum of the client's options
+        link.SetCoefficient(covered, 1.0)
+        for x in options:
+            link.SetCoefficient(x, -1.0)

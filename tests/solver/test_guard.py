@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from solver import SearchParams, solve
+from solver.bounds import relaxation_bound
 from solver.candidates import Candidates
 from solver.check import check
 from solver.generate import generate
 from solver.greedy import greedy
-from solver.guard import Counts, Guard, Tally
+from solver.guard import Counts, Guard, Tally, counts
 from solver.instance import load_instance
 from solver.objective import Preferences
 from solver.roster import roster_document
@@ -98,6 +99,27 @@ def test_the_guard_keeps_the_greedy_figures_where_covering_more_would_cost_them(
     assert assignment_of(guarded, "c1-1")["volunteer"] == "v1"
 
 
+@pytest.mark.parametrize("trap", [known_face_trap, two_faces_trap])
+def test_the_continuity_kept_ceiling_bounds_what_the_guard_allows(trap):
+    """The LP ceiling with the guard's two rows (solver.bounds) lies below the plain one where
+    the guard costs coverage, and still above what the guarded solve reaches."""
+    doc = trap()
+    plain_bound, guarded_bound = ceilings(doc)
+    guarded = solve(doc, time_limit=2, workers=1)
+    free = solve(doc, time_limit=2, workers=1, params=NO_GUARD)
+    assert free["stats"]["weighted_coverage"] <= plain_bound
+    assert guarded["stats"]["weighted_coverage"] <= guarded_bound < plain_bound
+
+
+def ceilings(doc: dict) -> tuple[int | None, int | None]:
+    """(the LP ceiling, the same for rosters that keep the greedy's continuity)."""
+    inst = load_instance(doc)
+    cands = Candidates(inst)
+    prefs = Preferences.none(inst)
+    guard = Guard(counts(inst, prefs, greedy(cands, prefs, {}).assigned))
+    return relaxation_bound(inst, cands), relaxation_bound(inst, cands, guard=(prefs, guard))
+
+
 def greedy_document(doc: dict) -> dict:
     inst = load_instance(doc)
     cands = Candidates(inst)
@@ -128,3 +150,6 @@ def test_on_a_small_winter_week_the_solve_covers_more_and_keeps_both_figures(sce
     assert report.metrics["weighted_coverage"] > greedy_figures["weighted_coverage"]
     assert report.metrics["continuity"] >= greedy_figures["continuity"] - 1e-9
     assert report.metrics["distinct_volunteers_per_client"] <= greedy_figures["distinct_volunteers_per_client"] + 1e-9
+    plain_bound, guarded_bound = ceilings(doc)
+    assert guarded_bound is not None and plain_bound is not None
+    assert roster["stats"]["weighted_coverage"] <= guarded_bound <= plain_bound
