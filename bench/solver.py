@@ -407,12 +407,7 @@ def run_bench(
                     ceilings=ceilings,
                 )
                 bench.runs.append(full)
-                if not (cases and scenario == scenarios[0] and full.ok):
-                    continue
-                if size == NEXT_WEEK_SIZE:
-                    bench.next_week = _next_week(workdir, full, seed, week, limit, workers, progress)
-                    bench.runs.append(bench.next_week.run)
-                if size == REPLAN_SIZE:
+                if scenario == scenarios[0] and size == REPLAN_SIZE:
                     for cores in simulate_cores:
                         progress(f"{scenario} {size}: {cores} simulated cores, {limit:g} s of CPU time")
                         bench.runs.append(
@@ -430,6 +425,12 @@ def run_bench(
                                 ceilings=ceilings,
                             )
                         )
+                if not (cases and scenario == scenarios[0] and full.ok):
+                    continue
+                if size == NEXT_WEEK_SIZE:
+                    bench.next_week = _next_week(workdir, full, seed, week, limit, workers, progress)
+                    bench.runs.append(bench.next_week.run)
+                if size == REPLAN_SIZE:
                     bench.replan = _replan(workdir, instance, full, limit, workers, seed, progress)
                     bench.runs.append(bench.replan.run)
                     if bench.replan.fresh is not None:
