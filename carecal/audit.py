@@ -26,17 +26,21 @@ def record(
     actor: str,
     action: str,
     *,
-    object_type: str | None = None,
-    object_id: object = None,
+    object_type: str,
+    object_id: object,
     **payload: Any,
 ) -> AuditEvent:
     """Append one event (e.g. action='roster.override.pin') in the caller's transaction,
-    so the event exists exactly when the change it describes does."""
+    so the event exists exactly when the change it describes does. Every event names its
+    object: an auditor follows a visit, an override or an invoice through the log by it
+    (an id not yet flushed would be None here: flush first)."""
+    if not object_type or object_id is None or str(object_id) == "":
+        raise ValueError(f"audit event {action!r} names no object ({object_type!r}, {object_id!r})")
     event = AuditEvent(
         actor=actor,
         action=action,
         object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
+        object_id=str(object_id),
         payload=mask(_jsonable(payload)),
     )
     session.add(event)

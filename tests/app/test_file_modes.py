@@ -78,7 +78,7 @@ def test_a_new_database_and_its_journals_are_0600(tmp_path, umask):
     assert mode(path) == 0o600
 
     with db.session_scope(url, write=True) as s:  # WAL mode: the -wal and -shm files exist while it is open
-        audit.record(s, "coordinator", "test.event")
+        audit.record(s, "coordinator", "test.event", object_type="test", object_id=1)
         s.flush()
         for suffix in ("-wal", "-shm"):
             assert mode(path.with_name("carecal.db" + suffix)) == 0o600

@@ -141,7 +141,7 @@ def test_appended_rows_are_numbered_and_linked_on_both_backends(db_url):
 def test_a_rolled_back_append_leaves_no_gap(db_url):
     _events(db_url, 2)
     with pytest.raises(RuntimeError), db.session_scope(db_url) as s:
-        audit.record(s, "coordinator", "test.event")
+        audit.record(s, "coordinator", "test.event", object_type="test", object_id=1)
         s.flush()
         raise RuntimeError("interrupted")
     _events(db_url, 1)
@@ -331,7 +331,7 @@ def test_two_billing_runs_at_once_keep_every_chain_whole(db_url):
 def test_audit_events_from_concurrent_commands_form_one_chain(db_url):
     def command(s, n):
         for k in range(3):
-            audit.record(s, f"writer-{n}", "test.event", number=k)
+            audit.record(s, f"writer-{n}", "test.event", object_type="test", object_id=n, number=k)
             s.flush()
 
     errors = _all_at_once(db_url, [lambda s, n=n: command(s, n) for n in range(6)])
@@ -367,7 +367,7 @@ def test_the_migration_chains_the_rows_already_there(db_url):
         for model, rows in before.items():  # the same hashes as when they were appended
             kept = select(model.id, model.row_hash).where(model.id <= rows[-1][0]).order_by(model.id)
             assert s.execute(kept).all() == rows
-        audit.record(s, "coordinator", "test.after")
+        audit.record(s, "coordinator", "test.after", object_type="test", object_id=1)
     with db.session_scope(db_url) as s:
         assert s.scalars(select(AuditEvent.id).where(AuditEvent.action == "test.after")).one() == gap_id + 1
     assert _broken(db_url) == {}

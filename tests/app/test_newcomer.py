@@ -5,9 +5,10 @@ import csv
 import json
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import select
 
-from carecal import __version__, clock, db
+from carecal import __version__, audit, clock, db
 from carecal.billing import records
 from carecal.models import AuditEvent, Visit
 from carecal.weeks import IsoWeek
@@ -91,6 +92,14 @@ def test_every_audit_event_names_its_object_and_no_record_is_modified_before_it_
     assert cli("export", "hours", "--month", "2026-11", "-o", out).exit_code == 0
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert len(rows) == 2 and all(r["created_at"] <= r["modified_at"] for r in rows)
+
+
+def test_an_audit_event_that_names_no_object_is_never_written(db_url):
+    with db.session_scope(db_url) as s:
+        for object_type, object_id in (("visit", None), ("visit", ""), (None, 7)):
+            with pytest.raises(ValueError, match="names no object"):
+                audit.record(s, "anna", "visit.record", object_type=object_type, object_id=object_id)  # type: ignore[arg-type]
+        assert s.scalars(select(AuditEvent)).all() == []
 
 
 def test_an_export_period_that_ends_before_it_starts_is_refused_and_overwrites_nothing(cli, db_url, tmp_path):
