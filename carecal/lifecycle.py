@@ -23,7 +23,7 @@ What follows from it, and who asks here:
   it is over.
 
 The Python checks below are what users meet (with what to do instead). The database
-guards the same rules where it can without knowing the time (migration 0006: no change to
+guards the same rules where it can without knowing the time (migration 0009: no change to
 a visit of a published version, no record for an unpublished visit, no change to a
 billed record or in a closed month, no invoice line for a visit that was not delivered,
 one published version per week), so not even a bug or a script can break them.
