@@ -70,6 +70,11 @@ def test_small_run_end_to_end(tmp_path):
     assert greedy.violations == full.violations == 0
     assert greedy.peak_bytes > 0 and full.first_valid_seconds is not None
     assert full.ceiling is not None and full.metrics["weighted_coverage"] <= full.ceiling + 1e-9
+    week = bench.ceilings[("flex", "S")]  # the continuity-kept ceiling: between the roster and the plain one
+    assert (
+        week.guarded is not None
+        and full.metrics["weighted_coverage"] * week.total <= week.guarded + 1e-6 <= week.tight + 1e-6
+    )
     text = markdown(bench, "python bench/solver.py --sizes S")
     gain = f"{ratio(full, greedy):.3f}"
     assert f"| flex | S | full | {full.metrics['covered']}/{full.metrics['requests']} |" in text and gain in text
