@@ -181,7 +181,7 @@ def replan(
     )
     _print_summary(stored, prepared, suggestions)
     for line in planning.moves_in_words(prepared.roster):
-        console.print(f"[bold]moved:[/] {line}", highlight=False)
+        console.print(f"[bold]moved:[/] {line}", highlight=False, soft_wrap=True)  # one line each, to copy
 
 
 # --------------------------------------------------------------------------- look at it

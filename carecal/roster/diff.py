@@ -108,6 +108,8 @@ class Causes:
         self.notes = (new.stats or {}).get("notes", [])
         self.unassigned = {u.request_key: u.reasons for u in new.unassigned}
         self.needs_substitute = set((new.stats or {}).get("needs_substitute", []))
+        # the replan's rescue: a visit moved so that a freed one is covered again
+        self.moved_for = {m["request"]: m["for"] for m in (new.stats or {}).get("solver", {}).get("moves", [])}
         self.old_unassigned = {u.request_key: u.reasons for u in old.unassigned}
         self.week_overrides = {
             (o.kind, o.request_key): o
@@ -146,6 +148,8 @@ class Causes:
                 or (change.after and override.volunteer and override.volunteer.external_id == change.after.volunteer)
             ):
                 why.append(f"override #{override.id} ({describe(override, self.tz)}) removed by {override.removed_by}")
+        if change.request in self.moved_for and change.after is not None:
+            why.append(f"moved to re-cover {self.moved_for[change.request]}")
         if change.request in self.needs_substitute and change.after is None:
             why.append(
                 "needs a substitute: starts within 48 hours, so it is offered, not reassigned "

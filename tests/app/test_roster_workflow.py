@@ -13,6 +13,7 @@ from carecal import db
 from carecal.instance import roster_document
 from carecal.models import AuditEvent, RosterVersion, RosterWeek, Visit
 from carecal.roster import planning
+from solver.check import check as solver_check
 from tests import factories
 from tests.app.roster_world import WEEK, small_association
 from tests.conftest import FROZEN_NOW
@@ -478,3 +479,45 @@ def test_a_replan_may_move_other_visits_to_re_cover_freed_ones_and_lists_every_m
         }
     )
     assert line == ["c020-1#1: v003 Tue 24.11. 14:00 → v008 Tue 24.11. 15:30 (to re-cover c017-2#1)"]
+
+
+def test_a_replan_moves_a_visit_when_only_its_volunteer_can_re_cover_a_freed_one(cli, db_url):
+    """Amal speaks only Arabic; of the volunteers only Samir and Karim do, and both are free
+    on Wednesday 13-15 only, when Erika (German) wants her visit too. One of them falls ill
+    after a German-speaking volunteer has joined: the replan re-covers Amal by moving
+    Erika's visit to the newcomer, lists that move, and the diff says why it moved."""
+    wednesday = (("wed", "13:00", "15:00"),)
+    with db.session_scope(db_url) as s:
+        factories.organisation(s)
+        for name in ("Samir", "Karim"):
+            factories.volunteer(s, first_name=name, languages=["ar", "de"], availability=wednesday)
+        amal = factories.care_request(s, factories.client(s, first_name="Amal", languages=["ar"]), windows=wednesday)
+        erika = factories.care_request(s, factories.client(s, first_name="Erika", languages=["de"]), windows=wednesday)
+        freed, other = f"{amal.external_id}#1", f"{erika.external_id}#1"
+    assert cli("roster", "plan", "--week", WEEK, "--time-limit", "5").exit_code == 0
+    planned = visits_by_request(db_url, 1)
+    ill, keeper = planned[freed][0], planned[other][0]
+    with db.session_scope(db_url) as s:
+        newcomer = factories.volunteer(s, first_name="Anna", languages=["de"], availability=wednesday).external_id
+    absent = ("override", "absence", ill, "--from", "2026-11-23", "--to", "2026-11-29", "--reason", "ill")
+    assert cli(*absent).exit_code == 0
+
+    result = cli("--now", SUNDAY_BEFORE, "roster", "replan", "--week", WEEK, "--time-limit", "5")
+    assert result.exit_code == 0, result.stderr
+
+    replanned = visits_by_request(db_url, 2)
+    assert (replanned[freed][0], replanned[other][0]) == (keeper, newcomer)
+    with db.session_scope(db_url) as s:
+        moves = s.scalars(select(RosterVersion).where(RosterVersion.number == 2)).one().stats["solver"]["moves"]
+    assert [(m["request"], m["for"], m["from"]["volunteer"], m["to"]["volunteer"]) for m in moves] == [
+        (other, freed, keeper, newcomer)
+    ]
+    assert f"{other}: {keeper} Wed 25.11. 13:00 → {newcomer} Wed 25.11. 13:00 (to re-cover {freed})" in result.stdout
+    diff = json.loads(cli("roster", "diff", "--week", WEEK, "--format", "json").stdout)
+    why = {change["request"]: change["why"] for change in diff["changes"]}
+    assert why[other] == [f"moved to re-cover {freed}"]
+    assert any("ill" in reason for reason in why[freed])
+    with db.session_scope(db_url) as s:  # and the rescued roster keeps every hard rule
+        for version in s.scalars(select(RosterVersion)):
+            report = solver_check(version.instance, roster_document(version))
+            assert report.ok, report.violations
