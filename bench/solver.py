@@ -5,7 +5,7 @@ and so do the targets they are read against.
     .venv/bin/python bench/solver.py [--scenarios easy,scarce,flex] [--sizes S,M,L,XL]
                                      [--time-limit S] [--seed N] [--workers N] [-o FILE]
 
-Every solve runs in a fresh Python process, so that its peak memory (ru_maxrss) is its own
+Every solve runs in a fresh Python process, so that its peak memory (VmHWM) is its own
 and one run's caches do not help the next. The figures of merit come from the independent
 validator (`solver.check`), not from the solver's own statistics; only the proven ceiling
 (and so the share of the distance greedy -> ceiling the solve closes) is the solver's word.
@@ -172,6 +172,17 @@ def greedy_roster(instance: dict[str, Any], on_complete: Any = lambda: None) -> 
     )
 
 
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory. VmHWM belongs to the program this process runs;
+    ru_maxrss would also count the parent's memory at the fork that started it (Linux keeps
+    it across exec), which after an XL week's ceilings is more than a solve needs."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
 def _child(spec_path: str) -> None:
     from solver import SearchParams, solve
 
@@ -202,7 +213,7 @@ def _child(spec_path: str) -> None:
             params=SearchParams(simulated_workers=spec.get("simulated_workers", 0)),
         )
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    peak = peak_rss_bytes()
     Path(spec["out"]).write_text(
         json.dumps(
             {
