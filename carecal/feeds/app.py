@@ -301,6 +301,10 @@ def app_from_environment() -> Starlette:
     )
 
 
+# A worker that has not stopped this long after SIGTERM is killed.
+WORKERS_KILL_SECONDS = 10
+
+
 def serve(
     db_url: str,
     host: str = "127.0.0.1",
@@ -339,6 +343,8 @@ def serve(
         log_access=False,  # its lines would carry the path, and so the token
         log_dictconfig=LOGGING,
         respawn_failed_workers=True,
+        # a stop (systemd, Ctrl-C) must not hang on a worker (seen once at the end of a load test)
+        workers_kill_timeout=WORKERS_KILL_SECONDS,
     ).serve()
 
 
