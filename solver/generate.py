@@ -163,6 +163,31 @@ def _minutes(clock: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
+def _client(
+    rng: random.Random,
+    cid: str,
+    pool: tuple[District, ...],
+    weights: list[float],
+    mother_tongues: list[tuple[Any, int]],
+    gender_wishes: list[tuple[Any, int]],
+) -> dict[str, Any]:
+    """A client without requests: languages, health facts, a gender wish (the easy and the
+    winter weeks differ only in the mix of mother tongues and wishes)."""
+    mother_tongue = _weighted(rng, mother_tongues)
+    languages = [mother_tongue] + [lang for lang, p in CLIENT_SECOND_LANGUAGES[mother_tongue] if rng.random() < p]
+    client: dict[str, Any] = {
+        "id": cid,
+        "home": _home(rng, pool, weights),
+        "languages": languages,
+        "dementia": rng.random() < 0.4,
+        "care_level": _weighted(rng, CARE_LEVELS),
+    }
+    wish = _weighted(rng, gender_wishes)
+    if wish is not None:
+        client["gender_preference"] = wish
+    return client
+
+
 def _volunteer(rng: random.Random, vid: str, monday: date, home: dict[str, float]) -> dict[str, Any]:
     first = _weighted(rng, VOLUNTEER_FIRST_LANGUAGE)
     languages = [first] + [lang for lang, p in VOLUNTEER_MORE_LANGUAGES.items() if lang != first and rng.random() < p]
@@ -295,18 +320,7 @@ def _easy_week(size: str, seed: int, monday: date) -> tuple[list[dict[str, Any]]
     clients = []
     for i in range(1, n_clients + 1):
         cid = f"c{i:0{width}d}"
-        mother_tongue = _weighted(rng, CLIENT_MOTHER_TONGUE)
-        languages = [mother_tongue] + [lang for lang, p in CLIENT_SECOND_LANGUAGES[mother_tongue] if rng.random() < p]
-        client: dict[str, Any] = {
-            "id": cid,
-            "home": _home(rng, pool, client_weights),
-            "languages": languages,
-            "dementia": rng.random() < 0.4,
-            "care_level": _weighted(rng, CARE_LEVELS),
-        }
-        wish = _weighted(rng, GENDER_WISH)
-        if wish is not None:
-            client["gender_preference"] = wish
+        client = _client(rng, cid, pool, client_weights, CLIENT_MOTHER_TONGUE, GENDER_WISH)
         if rng.random() < 0.35 and (previous := _previous_volunteers(rng, client, volunteers)):
             client["previous_volunteers"] = previous
         if rng.random() < 0.03:
@@ -511,18 +525,7 @@ def _winter_week(
     clients = []
     for i in range(1, n_clients + 1):
         cid = f"c{i:0{width}d}"
-        mother_tongue = _weighted(rng, WINTER_CLIENT_MOTHER_TONGUE)
-        languages = [mother_tongue] + [lang for lang, p in CLIENT_SECOND_LANGUAGES[mother_tongue] if rng.random() < p]
-        client: dict[str, Any] = {
-            "id": cid,
-            "home": _home(rng, pool, client_weights),
-            "languages": languages,
-            "dementia": rng.random() < 0.4,
-            "care_level": _weighted(rng, CARE_LEVELS),
-        }
-        wish = _weighted(rng, WINTER_GENDER_WISH)
-        if wish is not None:
-            client["gender_preference"] = wish
+        client = _client(rng, cid, pool, client_weights, WINTER_CLIENT_MOTHER_TONGUE, WINTER_GENDER_WISH)
         client["requests"] = _winter_series(rng, cid) if flexible else _winter_requests(rng, cid)
         clients.append(client)
     wanted = sum(r["duration_min"] for c in clients for r in c["requests"]) / WINTER_DEMAND_OVER_SUPPLY
