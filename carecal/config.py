@@ -5,6 +5,8 @@ import os
 
 DEFAULT_DB_URL = "sqlite:///./carecal.db"
 DEFAULT_FEED_BASE_URL = "https://carecal.example.org"
+# A proxy on the same machine (the documented set-up) is trusted to say who the client is.
+DEFAULT_TRUSTED_PROXIES = ("127.0.0.1", "::1")
 
 
 def database_url(option: str | None = None) -> str:

@@ -9,7 +9,6 @@ from carecal import audit, catalogue, config, lookup, private_files
 from carecal.cli.common import ActorOption, console, db_url, noun, session
 from carecal.errors import Conflict, InputError
 from carecal.feeds import links, tokens
-from carecal.feeds.app import DEFAULT_TRUSTED_PROXIES
 from carecal.models import Client, Volunteer
 
 app = noun("feed", "Personal calendar subscription feeds.")
@@ -156,7 +155,7 @@ def serve(
         help="per feed link: BURST requests at once, then one every SECONDS (BURST/SECONDS); 0 = no limit",
     ),
     trusted_proxy: list[str] = typer.Option(
-        list(DEFAULT_TRUSTED_PROXIES),
+        list(config.DEFAULT_TRUSTED_PROXIES),
         "--trusted-proxy",
         help="address of the TLS proxy whose X-Forwarded-For names the client (repeatable)",
     ),

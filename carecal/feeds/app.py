@@ -33,6 +33,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from carecal.clock import now as clock_now
+from carecal.config import DEFAULT_TRUSTED_PROXIES
 from carecal.feeds import tokens
 from carecal.feeds.cache import CachedFeed, FeedCache
 
@@ -48,8 +49,6 @@ PRIVATE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'",
 }
 FEED_ROUTE = "/feeds/{token}.ics"
-# A proxy on the same machine (the documented set-up) is trusted to say who the client is.
-DEFAULT_TRUSTED_PROXIES = ("127.0.0.1", "::1")
 
 
 class RateLimiter:

@@ -5,7 +5,7 @@ for OR-Tools, pandas or the PDF library for nothing)."""
 import subprocess
 import sys
 
-LOADED_ONLY_WHEN_USED = ("ortools", "pandas", "fpdf")
+LOADED_ONLY_WHEN_USED = ("ortools", "pandas", "fpdf", "starlette")
 
 
 def test_the_cli_imports_no_solver_or_pdf_library_until_a_command_needs_it():
