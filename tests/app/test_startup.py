@@ -1,6 +1,6 @@
 """Every carecal command starts by importing the whole CLI: the heavy libraries that only
 some commands need must not load then (a coordinator's `carecal override ...` would wait
-for OR-Tools, pandas or the PDF library for nothing)."""
+for OR-Tools, pandas, the PDF library or the web framework for nothing)."""
 
 import subprocess
 import sys
