@@ -3,25 +3,28 @@
 For every token asked for, a worker process keeps what it last answered: the stamp of the
 calendar (a digest of everything the renderer takes, `CalendarDraft.stamp`), its ETag
 (the body's hash), Last-Modified and, within a memory budget, the body itself. It also
-notes the database version and the organisation's local date at which that was true.
+notes the feed's owner, the change counters of that owner and of everyone at which that
+was true (carecal.feeds.changes) and the organisation's local date.
 
 A request is then answered in one of three ways:
-- nothing was committed since and it is still the same day: from memory, without reading
-  the database (a conditional request gets its 304 even if the body was dropped);
-- something was committed (a publish, a recorded visit, an override, a rotated token, a
-  new address, anywhere) or midnight passed: the feed's draft is read again and its stamp
-  compared; unchanged, the answer stays as it was, without rendering;
+- nothing was committed since that touched the feed's owner or everyone, and it is still
+  the same day: from memory, without reading the feed (a conditional request gets its 304
+  even if the body was dropped). A commit elsewhere (another volunteer's visit recorded,
+  another link rotated, a bill) costs one tiny query per worker, not one read per feed;
+- the owner's counter or everyone's moved (a publish, a recorded visit, an override that
+  was published, a rotated token, a new address) or midnight passed: the feed's draft is
+  read again and its stamp compared; unchanged, the answer stays as it was, without
+  rendering;
 - the stamp changed: the body is rendered (once) and cached.
 
-So the ETag is always the hash of the bytes sent (same bytes, same ETag, in every worker),
-and a commit that does not touch a feed costs that feed one read, never a render.
+So the ETag is always the hash of the bytes sent (same bytes, same ETag, in every worker).
 
-After a commit every feed needs that one read, and a busy server meets all its feeds
-within seconds: a wave of reads. With `stale_seconds` above 0 (the server's default), a
-feed answered before the commit is answered from memory for up to that long afterwards,
-while a background thread reads it again; only the token is checked at once, so a rotated
-or revoked link, an inactive volunteer or a withdrawn consent still gets its 404
-immediately. Midnight is never served stale.
+A change that touches every feed (a published roster) still means a read of each: a wave
+of reads. With `stale_seconds` above 0 (the server's default), a feed answered before
+such a commit is answered from memory for up to that long afterwards, while a background
+thread reads it again; only the token is checked at once, so a rotated or revoked link,
+an inactive volunteer or a withdrawn consent still gets its 404 immediately. Midnight is
+never served stale.
 """
 
 import hashlib
@@ -38,21 +41,27 @@ from zoneinfo import ZoneInfo
 from carecal import db, organisation
 from carecal.feeds import tokens
 from carecal.feeds.calendars import subscription_draft
-from carecal.feeds.changes import DatabaseVersion
+from carecal.feeds.changes import EVERYONE, Counters, FeedChanges, owner_key
 
 # Bodies kept per worker process: about 2,000 feeds of 30 kB. Stamps (a few hundred bytes
 # each) are kept for many more feeds, so a conditional re-fetch of a feed whose body was
 # dropped still gets its 304 without rendering.
 DEFAULT_BODY_BUDGET = 64 * 1024 * 1024
 DEFAULT_MAX_FEEDS = 200_000
+# Moments of the last so many looks at the change counters are kept (for answers from
+# memory after a commit); a feed last checked before them is never answered stale.
+KEPT_LOOKS = 10_000
 
 log = logging.getLogger("carecal.feeds")
 
 
 @dataclass(frozen=True)
 class CachedFeed:
-    version: object  # the database version this was last checked at
-    day: date  # the organisation's local date it was checked on (the window moves at midnight)
+    owner: str  # whose feed, as the change counters name them ('v12', 'c5')
+    counted: tuple[int, int]  # the owner's and everyone's change counters it was read at
+    checked: int  # the last look at the counters that found them unchanged
+    zone: ZoneInfo  # the organisation's time zone
+    day: date  # the organisation's local date it was read on (the window moves at midnight)
     stamp: bytes
     etag: str
     last_modified: datetime  # aware
@@ -73,47 +82,61 @@ class FeedCache:
     ):
         self.db_url, self.monotonic = db_url, monotonic
         self.body_budget, self.max_feeds, self.stale_seconds = body_budget, max_feeds, stale_seconds
-        self.database_version = DatabaseVersion(db_url)
+        self.changes = FeedChanges(db_url)
         self.renders = 0  # bodies rendered: what the cache exists to save
         self.reads = 0  # drafts read from the database
         self._feeds: OrderedDict[str, CachedFeed] = OrderedDict()  # token hash → feed, least recent first
         self._bodies: OrderedDict[str, int] = OrderedDict()  # token hash → body size, least recent first
         self._body_bytes = 0
-        self._zone: tuple[object, ZoneInfo] | None = None  # (database version, organisation's zone)
         self._lock = threading.Lock()
-        # database version → when this worker first saw a newer one (answers of that version
-        # are stale from then on); bounded: a version dropped here is never served stale
-        self._current: object = None
-        self._superseded: OrderedDict[object, float] = OrderedDict()
+        # The change counters as last looked at: numbered looks, each with the moment it
+        # was taken (a feed that changed after look n did so after moment n + 1 at the earliest).
+        self._looking = threading.Lock()
+        self._version: object = object()  # the database version the counters belong to
+        self._counters: Counters = {}
+        self._look = 0
+        self._look_moments: OrderedDict[int, float] = OrderedDict()
         self._refreshing: set[str] = set()
         self._refresh_queue: queue.Queue = queue.Queue()
         self._refresher: threading.Thread | None = None
 
     def remembered(self, token_hash: str, now: datetime) -> tuple[CachedFeed | None, bool]:
         """(the feed as last answered, whether it is current). Current: nothing committed
-        since and the same day. Not current but returned: answered before a commit less than
-        `stale_seconds` ago (check the token, then `refresh` it). None: `read` it. Cheap:
-        one tiny query, no rendering."""
-        version = self.database_version.read()
+        since touched it and it is the same day. Not current but returned: answered
+        before such a commit less than `stale_seconds` ago (check the token, then `refresh`
+        it). None: `read` it. Cheap: one tiny query, no rendering."""
+        counters, look = self._latest()
         moment = self.monotonic()
         with self._lock:
-            if version != self._current:
-                self._superseded[self._current] = moment
-                while len(self._superseded) > 10_000:
-                    self._superseded.popitem(last=False)
-                self._current = version
             feed = self._feeds.get(token_hash)
-            if feed is None or self._zone is None or feed.day != now.astimezone(self._zone[1]).date():
+            if feed is None or feed.day != now.astimezone(feed.zone).date():
                 return None, False
-            current = feed.version == version and self._zone[0] == version
+            current = feed.checked == look or _counted(feed.owner, counters) == feed.counted
+            if current and feed.checked != look:
+                feed = self._feeds[token_hash] = replace(feed, checked=look)
             if not current:
-                since = self._superseded.get(feed.version)
+                since = self._look_moments.get(feed.checked + 1)
                 if since is None or moment - since >= self.stale_seconds:
                     return None, False
             self._feeds.move_to_end(token_hash)
             if feed.body is not None:
                 self._bodies.move_to_end(token_hash)
             return feed, current
+
+    def _latest(self) -> tuple[Counters, int]:
+        """The change counters now, and the number of that look: one tiny query, and the
+        counters themselves only when something was committed since the last look."""
+        with self._looking:
+            version = self.changes.version()
+            if version != self._version:
+                counters = self.changes.counters()  # after the version: a commit in between shows next time
+                with self._lock:
+                    self._version, self._counters = version, counters
+                    self._look += 1
+                    self._look_moments[self._look] = self.monotonic()
+                    while len(self._look_moments) > KEPT_LOOKS:
+                        self._look_moments.popitem(last=False)
+            return self._counters, self._look
 
     def token_is_live(self, token: str) -> bool:
         """Whether `token` still opens a feed (one indexed lookup, for answers from memory
@@ -152,27 +175,29 @@ class FeedCache:
         """The feed behind `token` from the database, rendered only if its stamp changed (or
         its body is needed and was dropped); None for an unknown, revoked or disowned token."""
         token_hash = tokens.hash_token(token)
-        version = self.database_version.read()  # before reading: a commit in between shows next time
+        counters, look = self._latest()  # before reading: what is read is at least as new
         with db.session_scope(self.db_url) as session:
             zone = ZoneInfo(organisation.timezone(session))
             today = now.astimezone(zone).date()
             owner = tokens.owner_of(session, token)
             draft = subscription_draft(session, owner, today) if owner is not None else None
+            key = owner_key(owner) if owner is not None else ""
         with self._lock:
             self.reads += 1
-            self._zone = (version, zone)
             if draft is None:
                 self._forget(token_hash)
                 return None
             stamp = draft.stamp()
+            counted = _counted(key, counters)
             feed = self._feeds.get(token_hash)
             if feed is not None and feed.stamp == stamp and (feed.body is not None or not need_body):
-                feed = self._feeds[token_hash] = replace(feed, version=version, day=today)
+                feed = replace(feed, owner=key, counted=counted, checked=look, zone=zone, day=today)
+                self._feeds[token_hash] = feed
                 self._feeds.move_to_end(token_hash)
                 return feed
         rendered = draft.render()  # outside the lock: other feeds go on being answered
         etag = '"' + hashlib.sha256(rendered.body).hexdigest()[:40] + '"'
-        feed = CachedFeed(version, today, stamp, etag, rendered.last_modified, rendered.body)
+        feed = CachedFeed(key, counted, look, zone, today, stamp, etag, rendered.last_modified, rendered.body)
         with self._lock:
             self.renders += 1
             self._forget(token_hash)
@@ -194,3 +219,7 @@ class FeedCache:
         while len(self._feeds) > self.max_feeds:
             dropped, _ = self._feeds.popitem(last=False)
             self._body_bytes -= self._bodies.pop(dropped, 0)
+
+
+def _counted(owner: str, counters: Counters) -> tuple[int, int]:
+    return counters.get(owner, 0), counters.get(EVERYONE, 0)

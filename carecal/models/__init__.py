@@ -17,7 +17,7 @@ from carecal.models.billing import (
 from carecal.models.care import CareRequest
 from carecal.models.catalogue import Activity, ActivityCategory
 from carecal.models.chain import CHAINED_TABLES, ChainHead
-from carecal.models.feeds import FeedToken
+from carecal.models.feeds import FeedChange, FeedToken
 from carecal.models.organisation import Organisation, Rate
 from carecal.models.override import OVERRIDE_KINDS, Override
 from carecal.models.people import (
@@ -49,6 +49,7 @@ __all__ = [
     "Client",
     "ClientAway",
     "Exclusion",
+    "FeedChange",
     "FeedToken",
     "GENDERS",
     "OVERRIDE_KINDS",

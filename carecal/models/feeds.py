@@ -11,7 +11,7 @@ published roster versions, which is never rewritten.
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carecal.models.base import Base, utcnow
@@ -39,3 +39,15 @@ class FeedToken(Base):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class FeedChange(Base):
+    """How often the database saw a change to what one owner's feeds show ('v<id>' for a
+    volunteer, 'c<id>' for a client, '*' for every feed). Written only by the database's
+    triggers (migration 0010); the feed server compares the counters to know which feeds
+    to read again after a commit (carecal.feeds.changes)."""
+
+    __tablename__ = "feed_change"
+
+    owner: Mapped[str] = mapped_column(String(24), primary_key=True)
+    counter: Mapped[int] = mapped_column(BigInteger)
