@@ -14,7 +14,8 @@
    feed per request; bench/feeds_wrk.lua): 304s only, full answers only, then the mix
    calendar apps send (70 % If-None-Match, 20 % If-Modified-Since, 10 % plain). In the
    middle of the mix a coordinator rotates a link and records a visit (one write
-   transaction each), timed.
+   transaction each), timed; then the mix again while the coordinator publishes next
+   week's replan (every feed must be read again), timed.
 5. For comparison, the same bodies as static files from nginx (or `python -m http.server`),
    same wrk, same connections.
 
@@ -48,7 +49,8 @@ from carecal.billing.records import record_visit
 from carecal.feeds import tokens
 from carecal.feeds.calendars import feed_window
 from carecal.models import Activity, CareRequest, Client, Organisation, RosterVersion, RosterWeek, Visit, Volunteer
-from carecal.weeks import DAY_CODES, local, to_local
+from carecal.roster.versions import publish
+from carecal.weeks import DAY_CODES, IsoWeek, local, to_local
 
 WRK_SCRIPT = Path(__file__).with_name("feeds_wrk.lua")
 VISITS_PER_FEED_AND_WEEK = 2  # with 13 weeks and the cancelled replans: about 30 kB a feed
@@ -251,6 +253,42 @@ def coordinator_writes(url: str, visit_id: int, after: float, timings: dict) -> 
     timings["`carecal feed rotate` command"] = time.perf_counter() - started
 
 
+def coordinator_publishes(
+    url: str, after: float, timings: dict, rng: random.Random, base: str, feed_tokens: list[str]
+) -> None:
+    """During the load, as `carecal roster publish` does after a replan: next week's new
+    version, with one visit in 20 moved to another volunteer, published. It changes what
+    nearly every feed shows (the one change that makes every worker read every feed).
+    Then: how long until the feed of a volunteer who got a visit shows it."""
+    time.sleep(after)
+    started = time.perf_counter()
+    with db.session_scope(url, write=True) as s:
+        week = IsoWeek.containing(to_local(clock.now()).date()).shift(1)
+        roster_week = s.scalars(select(RosterWeek).where(RosterWeek.week == str(week))).one()
+        rotated = ("v0000", "v0001")  # their links died in the phase before
+        volunteers = s.scalars(select(Volunteer.id).where(Volunteer.external_id.not_in(rotated))).all()
+        draft = RosterVersion(roster_week=roster_week, number=roster_week.versions[-1].number + 1, created_by="bench")
+        s.add(draft)
+        s.flush()
+        columns = ("request_key", "care_request_id", "client_id", "volunteer_id", "starts_at", "ends_at", "status")
+        rows = []
+        for visit in roster_week.published.visits:
+            row = {name: getattr(visit, name) for name in columns} | {"version_id": draft.id, "pinned": False}
+            if rng.random() < 0.05:
+                row["volunteer_id"] = gainer = rng.choice(volunteers)
+            rows.append(row)
+        s.execute(insert(Visit), rows)
+        token = feed_tokens[int(s.get(Volunteer, gainer).external_id[1:])]
+        before = httpx.get(f"{base}/feeds/{token}.ics").content
+        publish(s, week, "coordinator")
+    published = time.perf_counter()
+    timings["roster publish"] = published - started
+    deadline = published + 300
+    while httpx.get(f"{base}/feeds/{token}.ics", timeout=30).content == before and time.perf_counter() < deadline:
+        time.sleep(0.1)
+    timings["the new visit in the feed after"] = time.perf_counter() - published
+
+
 def static_server(kind: str, root: Path, port: int) -> subprocess.Popen:
     if kind == "nginx":
         conf = root.parent / "nginx.conf"
@@ -341,6 +379,14 @@ def main() -> int:
             )
             writer.start()
             show("mixed, with 2 office writes", wrk(base, "mixed", feed_file, args.connections, args.duration))
+            writer.join()
+            print("writes   " + ", ".join(f"{name} {ms(seconds)}" for name, seconds in timings.items()))
+            timings = {}
+            writer = threading.Thread(
+                target=coordinator_publishes, args=(url, args.duration / 4, timings, rng, base, feed_tokens)
+            )
+            writer.start()
+            show("mixed, with a publish", wrk(base, "mixed", feed_file, args.connections, args.duration))
             writer.join()
             print("writes   " + ", ".join(f"{name} {ms(seconds)}" for name, seconds in timings.items()))
         finally:

@@ -4,6 +4,9 @@
 -- MODE: 304 (If-None-Match with the feed's ETag), full (no condition), mixed (70 %
 -- If-None-Match, 20 % If-Modified-Since, 10 % plain, as calendar apps poll), since (an
 -- If-Modified-Since every server answers with 304: for a static file server).
+-- Each feed is polled from an address of its own (X-Forwarded-For, which the server trusts
+-- from 127.0.0.1 as from a TLS proxy), as subscribers' phones are: the server's limit on
+-- unknown links then stops only the one still polling a rotated link, not everyone.
 -- At the end one line "STATUS code=count ..." per thread, so errors cannot hide.
 
 local threads = {}
@@ -20,14 +23,16 @@ function init(args)
    mode = args[1] or "304"
    for line in io.lines(args[2]) do
       local path, etag, modified = line:match("([^\t]+)\t([^\t]+)\t([^\t]+)")
-      table.insert(feeds, {path = path, etag = etag, modified = modified})
+      local n = #feeds + 1
+      local address = string.format("10.%d.%d.%d", math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
+      table.insert(feeds, {path = path, etag = etag, modified = modified, address = address})
    end
    math.randomseed(os.time() + tonumber(tostring(feeds):match("0x(%x+)"), 16) % 100000)
 end
 
 function request()
    local feed = feeds[math.random(#feeds)]
-   local headers = {}
+   local headers = {["X-Forwarded-For"] = feed.address}
    local style = mode
    if mode == "mixed" then
       local r = math.random()

@@ -132,13 +132,8 @@ def create_app(
         now = clock()
         try:
             found, current = cache.remembered(token_hash, now)
-            if found is not None and not current:  # answered before a recent commit
-                if await run_in_threadpool(cache.token_is_live, token):
-                    cache.refresh(token, clock)
-                else:
-                    found = None
-                    misses.allow(address)
-                    return _plain(404, "Not Found")
+            if found is not None and not current:  # everyone's feeds changed a moment ago
+                cache.refresh(token, clock)
             if found is None or (found.body is None and not _not_modified(request, found)):
                 found = await run_in_threadpool(cache.read, token, now, need_body=not _conditional(request))
             if found is not None and found.body is None and not _not_modified(request, found):

@@ -22,9 +22,9 @@ So the ETag is always the hash of the bytes sent (same bytes, same ETag, in ever
 A change that touches every feed (a published roster) still means a read of each: a wave
 of reads. With `stale_seconds` above 0 (the server's default), a feed answered before
 such a commit is answered from memory for up to that long afterwards, while a background
-thread reads it again; only the token is checked at once, so a rotated or revoked link,
-an inactive volunteer or a withdrawn consent still gets its 404 immediately. Midnight is
-never served stale.
+thread reads it again. Only a feed whose owner is untouched is answered so: a rotated or
+revoked link, an inactive volunteer or a withdrawn consent moves the owner's counter, so
+the link still gets its 404 at once. Midnight is never served stale.
 """
 
 import hashlib
@@ -102,21 +102,26 @@ class FeedCache:
 
     def remembered(self, token_hash: str, now: datetime) -> tuple[CachedFeed | None, bool]:
         """(the feed as last answered, whether it is current). Current: nothing committed
-        since touched it and it is the same day. Not current but returned: answered
-        before such a commit less than `stale_seconds` ago (check the token, then `refresh`
-        it). None: `read` it. Cheap: one tiny query, no rendering."""
+        since touched it and it is the same day. Not current but returned: its owner is
+        untouched (so its link is as live as it was) but a change to everyone's feeds came
+        less than `stale_seconds` ago: answer, then `refresh` it. None: `read` it. Cheap:
+        one tiny query, no rendering."""
         counters, look = self._latest()
         moment = self.monotonic()
         with self._lock:
             feed = self._feeds.get(token_hash)
             if feed is None or feed.day != now.astimezone(feed.zone).date():
                 return None, False
-            current = feed.checked == look or _counted(feed.owner, counters) == feed.counted
+            owner_count, everyone_count = _counted(feed.owner, counters)
+            owner_moved, everyone_moved = owner_count != feed.counted[0], everyone_count != feed.counted[1]
+            current = feed.checked == look or not (owner_moved or everyone_moved)
             if current and feed.checked != look:
                 feed = self._feeds[token_hash] = replace(feed, checked=look)
             if not current:
+                # Its link, its owner or its own visits changed: read it now. Only a change
+                # to everyone's feeds (a publish) may be answered as before for a while.
                 since = self._look_moments.get(feed.checked + 1)
-                if since is None or moment - since >= self.stale_seconds:
+                if owner_moved or since is None or moment - since >= self.stale_seconds:
                     return None, False
             self._feeds.move_to_end(token_hash)
             if feed.body is not None:
@@ -137,16 +142,6 @@ class FeedCache:
                     while len(self._look_moments) > KEPT_LOOKS:
                         self._look_moments.popitem(last=False)
             return self._counters, self._look
-
-    def token_is_live(self, token: str) -> bool:
-        """Whether `token` still opens a feed (one indexed lookup, for answers from memory
-        after a commit: a link rotated or revoked by that commit dies at once)."""
-        with db.session_scope(self.db_url) as session:
-            if tokens.owner_of(session, token) is not None:
-                return True
-        with self._lock:
-            self._forget(tokens.hash_token(token))
-        return False
 
     def refresh(self, token: str, clock: Callable[[], datetime]) -> None:
         """Read `token`'s feed again in the background (once, however often asked)."""

@@ -12,8 +12,10 @@ from carecal.billing.records import record_visit
 from carecal.feeds import tokens
 from carecal.feeds.app import RateLimiter, create_app
 from carecal.feeds.cache import FeedCache
-from carecal.models import CareRequest, Client, Visit, Volunteer
+from carecal.models import CareRequest, Client, Organisation, RosterVersion, Visit, Volunteer
 from carecal.roster import overrides
+from carecal.roster.versions import publish
+from carecal.weeks import IsoWeek
 from tests import factories as f
 
 WEEK = "2026-W48"
@@ -107,6 +109,29 @@ def _change_publish(s, ids, token):
     f.published_visit(s, WEEK, request, s.get(Volunteer, ids["anna"]), start="15:00")
 
 
+def _change_replan(s, ids, token):
+    """A replan published as the coordinator does (the new version's visits are written as
+    a draft): Anna's visit an hour later."""
+    published = s.query(RosterVersion).filter_by(status="published").one()
+    draft = RosterVersion(
+        roster_week_id=published.roster_week_id, number=published.number + 1, status="draft", created_by="coordinator"
+    )
+    s.add(draft)
+    s.flush()
+    for visit in published.visits:
+        later = timedelta(hours=visit.volunteer_id == ids["anna"])
+        columns = ("request_key", "care_request_id", "client_id", "volunteer_id", "status")
+        copy = Visit(version_id=draft.id, **{name: getattr(visit, name) for name in columns})
+        copy.starts_at, copy.ends_at = visit.starts_at + later, visit.ends_at + later
+        s.add(copy)
+    s.flush()
+    publish(s, IsoWeek.parse(WEEK), "coordinator")
+
+
+def _change_office_phone(s, ids, token):
+    s.query(Organisation).one().phone = "0371 5550199"
+
+
 def _change_address(s, ids, token):
     s.get(Client, ids["raissa"]).street = "Zschopauer Str. 7"
 
@@ -115,7 +140,9 @@ def _change_language(s, ids, token):
     s.get(Volunteer, ids["anna"]).ui_language = "ru"
 
 
-@pytest.mark.parametrize("change", [_change_publish, _change_address, _change_language])
+@pytest.mark.parametrize(
+    "change", [_change_publish, _change_replan, _change_office_phone, _change_address, _change_language]
+)
 def test_a_change_that_the_feed_shows_renders_once_with_a_new_etag(world, db_url, change):
     client, cache, clock, token, ids = world
     etag = client.get(f"/feeds/{token}.ics").headers["etag"]
@@ -234,8 +261,8 @@ def test_after_a_commit_feeds_are_answered_from_memory_while_read_again_but_link
     client, cache = TestClient(app), app.state.cache
     etag = client.get(f"/feeds/{token}.ics").headers["etag"]
     with db.session_scope(db_url) as s:
-        _change_publish(s, ids, token)
-    # the answer of before the commit, at once; the feed is read again in the background
+        _change_replan(s, ids, token)
+    # the answer of before the publish, at once; the feed is read again in the background
     assert client.get(f"/feeds/{token}.ics", headers={"If-None-Match": etag}).status_code == 304
     _wait_for(lambda: cache.renders == 2)
     changed = client.get(f"/feeds/{token}.ics", headers={"If-None-Match": etag})
@@ -243,9 +270,13 @@ def test_after_a_commit_feeds_are_answered_from_memory_while_read_again_but_link
     fresh = _fresh(db_url, token, clock)
     assert (changed.content, changed.headers["etag"]) == (fresh.content, fresh.headers["etag"])
 
-    with db.session_scope(db_url) as s:  # a rotation is never answered from memory
+    with db.session_scope(db_url) as s:  # the owner's own changes are never answered from memory
+        _change_address(s, ids, token)
+    assert client.get(f"/feeds/{token}.ics", headers={"If-None-Match": changed.headers["etag"]}).status_code == 200
+    with db.session_scope(db_url) as s:  # nor is a rotation, even in a publish's stale window
+        _change_replan(s, ids, token)
         tokens.issue(s, s.get(Volunteer, ids["anna"]), "coordinator")
-    assert client.get(f"/feeds/{token}.ics", headers={"If-None-Match": changed.headers["etag"]}).status_code == 404
+    assert client.get(f"/feeds/{token}.ics").status_code == 404
 
 
 def test_answers_from_memory_end_when_the_stale_window_does(world, db_url):
@@ -256,7 +287,7 @@ def test_answers_from_memory_end_when_the_stale_window_does(world, db_url):
     cache._refreshing.add(tokens.hash_token(token))  # hold the background refresh back
     etag = client.get(f"/feeds/{token}.ics").headers["etag"]
     with db.session_scope(db_url) as s:
-        _change_address(s, ids, token)
+        _change_office_phone(s, ids, token)
     assert client.get(f"/feeds/{token}.ics", headers={"If-None-Match": etag}).status_code == 304  # t = 0 s
     ticks[0] += 29
     assert client.get(f"/feeds/{token}.ics", headers={"If-None-Match": etag}).status_code == 304
