@@ -166,8 +166,8 @@ def serve(
         30.0,
         "--stale-seconds",
         min=0,
-        help="after an office write, answer feeds from memory for up to this long while they are read again "
-        "(links still die at once); 0 = read first",
+        help="after a publish, answer feeds from memory for up to this long while they are read again "
+        "(a feed whose own link or visits changed is read at once); 0 = read first",
     ),
 ) -> None:
     """Serve /feeds/<token>.ics: published visits from 4 weeks back to 8 weeks ahead.
