@@ -33,7 +33,10 @@ def require(session: Session) -> Organisation:
 
 def timezone(session: Session) -> str:
     """The organisation's IANA time zone (DEFAULT_TZ while none is imported)."""
-    org = find(session)
+    return timezone_of(find(session))
+
+
+def timezone_of(org: Organisation | None) -> str:
     return org.timezone if org is not None and org.timezone else DEFAULT_TZ
 
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from carecal import db, organisation
+from carecal import db
 from carecal.feeds import tokens
 from carecal.feeds.calendars import subscription_draft
 from carecal.feeds.changes import EVERYONE, Counters, FeedChanges, owner_key
@@ -172,16 +172,16 @@ class FeedCache:
         token_hash = tokens.hash_token(token)
         counters, look = self._latest()  # before reading: what is read is at least as new
         with db.session_scope(self.db_url) as session:
-            zone = ZoneInfo(organisation.timezone(session))
-            today = now.astimezone(zone).date()
             owner = tokens.owner_of(session, token)
-            draft = subscription_draft(session, owner, today) if owner is not None else None
+            draft = subscription_draft(session, owner, now) if owner is not None else None
             key = owner_key(owner) if owner is not None else ""
         with self._lock:
             self.reads += 1
             if draft is None:
                 self._forget(token_hash)
                 return None
+            zone = ZoneInfo(draft.tz)
+            today = now.astimezone(zone).date()
             stamp = draft.stamp()
             counted = _counted(key, counters)
             feed = self._feeds.get(token_hash)

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from carecal import catalogue, organisation, private_files
 from carecal.errors import NotFound
@@ -85,7 +86,7 @@ def published_versions(
     query = (
         select(Visit)
         .where(Visit.version_id.in_([row.id for row in rows]))
-        .options(selectinload(Visit.client), selectinload(Visit.volunteer), selectinload(Visit.care_request))
+        .options(joinedload(Visit.client), joinedload(Visit.volunteer), joinedload(Visit.care_request))
     )
     if volunteer is not None:
         query = query.where(Visit.volunteer_id == volunteer.id)
@@ -118,20 +119,17 @@ def recorded_outcomes(session: Session, versions: Sequence[PublishedVersion]) ->
     ]
 
 
-def subscription_calendar(session: Session, owner: Volunteer | Client, today: date) -> RenderedCalendar:
-    """What a feed link shows on `today` (the organisation's local date): the owner's
-    published visits from 4 weeks back to 8 weeks ahead."""
-    return subscription_draft(session, owner, today).render()
-
-
-def subscription_draft(session: Session, owner: Volunteer | Client, today: date) -> CalendarDraft:
-    """The inputs of `subscription_calendar`, not yet rendered."""
+def subscription_draft(session: Session, owner: Volunteer | Client, now: datetime) -> CalendarDraft:
+    """What a feed link shows at `now`, not yet rendered: the owner's published visits from
+    4 weeks back to 8 weeks ahead of the organisation's local date."""
+    office = _office(session)
+    today = now.astimezone(ZoneInfo(office.tz)).date()
     weeks = feed_window(today)
     # The window moved on when this week began: from then on older weeks are missing.
-    window_moved = local(IsoWeek.containing(today).monday, time(0), organisation.timezone(session))
+    window_moved = local(IsoWeek.containing(today).monday, time(0), office.tz)
     if isinstance(owner, Volunteer):
-        return _volunteer_draft(session, owner, weeks, window_moved_at=window_moved)
-    return _family_draft(session, owner, weeks, window_moved_at=window_moved)
+        return _volunteer_draft(session, owner, weeks, office=office, window_moved_at=window_moved)
+    return _family_draft(session, owner, weeks, office=office, window_moved_at=window_moved)
 
 
 def volunteer_calendar(
@@ -147,7 +145,8 @@ def family_calendar(
 
 
 def coordinator_calendar(session: Session, weeks: Sequence[IsoWeek], *, label: str | None = None) -> RenderedCalendar:
-    return _draft(session, published_versions(session, weeks), Audience.coordinator(), label).render()
+    versions = published_versions(session, weeks)
+    return _draft(session, versions, Audience.coordinator(), label, office=_office(session)).render()
 
 
 def _volunteer_draft(
@@ -156,14 +155,18 @@ def _volunteer_draft(
     weeks: Sequence[IsoWeek],
     *,
     label: str | None = None,
+    office: _Office | None = None,
     window_moved_at: datetime | None = None,
 ) -> CalendarDraft:
     versions = published_versions(session, weeks, volunteer=volunteer)
+    activities = catalogue.load(session)
     return _draft(
         session,
         versions,
-        Audience.volunteer(volunteer, catalogue.load(session).languages),
+        Audience.volunteer(volunteer, activities.languages),
         label,
+        office=office or _office(session),
+        activities=activities,
         changes=[volunteer.updated_at, window_moved_at],
     )
 
@@ -174,11 +177,18 @@ def _family_draft(
     weeks: Sequence[IsoWeek],
     *,
     label: str | None = None,
+    office: _Office | None = None,
     window_moved_at: datetime | None = None,
 ) -> CalendarDraft:
     versions = published_versions(session, weeks, client=client)
     return _draft(
-        session, versions, Audience.family(client), label, client=client, changes=[client.updated_at, window_moved_at]
+        session,
+        versions,
+        Audience.family(client),
+        label,
+        office=office or _office(session),
+        client=client,
+        changes=[client.updated_at, window_moved_at],
     )
 
 
@@ -188,14 +198,15 @@ def _draft(
     audience: Audience,
     label: str | None,
     *,
+    office: _Office,
+    activities: catalogue.Catalogue | None = None,
     client: Client | None = None,
     changes: Sequence[datetime | None] = (),
 ) -> CalendarDraft:
-    office = _office(session)
     events = build_events(
         versions,
         audience,
-        catalogue.load(session),
+        activities or catalogue.load(session),
         outcomes=recorded_outcomes(session, versions),
         namespace=office.namespace,
         city=office.city,
@@ -214,8 +225,8 @@ def _draft(
 def _office(session: Session) -> _Office:
     org = organisation.find(session)
     if org is None:
-        return _Office("carecal", "carecal", organisation.timezone(session), None, None)
-    return _Office(org.name, f"ik{org.ik}", organisation.timezone(session), org.city, org.phone)
+        return _Office("carecal", "carecal", organisation.timezone_of(org), None, None)
+    return _Office(org.name, f"ik{org.ik}", organisation.timezone_of(org), org.city, org.phone)
 
 
 def week_calendars(session: Session, week: IsoWeek) -> dict[str, RenderedCalendar]:
