@@ -261,9 +261,8 @@ def coordinator_publishes(
     nearly every feed shows (the one change that makes every worker read every feed).
     Then: how long until the feed of a volunteer who got a visit shows it."""
     time.sleep(after)
-    started = time.perf_counter()
-    with db.session_scope(url, write=True) as s:
-        week = IsoWeek.containing(to_local(clock.now()).date()).shift(1)
+    week = IsoWeek.containing(to_local(clock.now()).date()).shift(1)
+    with db.session_scope(url, write=True) as s:  # the replan: a draft, in no feed yet
         roster_week = s.scalars(select(RosterWeek).where(RosterWeek.week == str(week))).one()
         rotated = ("v0000", "v0001")  # their links died in the phase before
         volunteers = s.scalars(select(Volunteer.id).where(Volunteer.external_id.not_in(rotated))).all()
@@ -279,7 +278,9 @@ def coordinator_publishes(
             rows.append(row)
         s.execute(insert(Visit), rows)
         token = feed_tokens[int(s.get(Volunteer, gainer).external_id[1:])]
-        before = httpx.get(f"{base}/feeds/{token}.ics").content
+    before = httpx.get(f"{base}/feeds/{token}.ics").content
+    started = time.perf_counter()
+    with db.session_scope(url, write=True) as s:
         publish(s, week, "coordinator")
     published = time.perf_counter()
     timings["roster publish"] = published - started
