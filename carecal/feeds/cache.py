@@ -27,6 +27,7 @@ revoked link, an inactive volunteer or a withdrawn consent moves the owner's cou
 the link still gets its 404 at once. Midnight is never served stale.
 """
 
+import bisect
 import hashlib
 import logging
 import queue
@@ -48,9 +49,9 @@ from carecal.feeds.changes import EVERYONE, Counters, FeedChanges, owner_key
 # dropped still gets its 304 without rendering.
 DEFAULT_BODY_BUDGET = 64 * 1024 * 1024
 DEFAULT_MAX_FEEDS = 200_000
-# Moments of the last so many looks at the change counters are kept (for answers from
-# memory after a commit); a feed last checked before them is never answered stale.
-KEPT_LOOKS = 10_000
+# When the last so many changes to everyone's feeds were seen (for answers from memory
+# after a publish); a feed read before them is never answered stale.
+KEPT_CHANGES = 1_000
 
 log = logging.getLogger("carecal.feeds")
 
@@ -59,7 +60,6 @@ log = logging.getLogger("carecal.feeds")
 class CachedFeed:
     owner: str  # whose feed, as the change counters name them ('v12', 'c5')
     counted: tuple[int, int]  # the owner's and everyone's change counters it was read at
-    checked: int  # the last look at the counters that found them unchanged
     zone: ZoneInfo  # the organisation's time zone
     day: date  # the organisation's local date it was read on (the window moves at midnight)
     stamp: bytes
@@ -89,13 +89,12 @@ class FeedCache:
         self._bodies: OrderedDict[str, int] = OrderedDict()  # token hash → body size, least recent first
         self._body_bytes = 0
         self._lock = threading.Lock()
-        # The change counters as last looked at: numbered looks, each with the moment it
-        # was taken (a feed that changed after look n did so after moment n + 1 at the earliest).
+        # The change counters as last looked at, and when everyone's counter was seen to
+        # move: (its new value, the moment), oldest first.
         self._looking = threading.Lock()
         self._version: object = object()  # the database version the counters belong to
-        self._counters: Counters = {}
-        self._look = 0
-        self._look_moments: OrderedDict[int, float] = OrderedDict()
+        self._counters: Counters | None = None  # None: not looked at yet
+        self._everyone_moved: list[tuple[int, float]] = []
         self._refreshing: set[str] = set()
         self._refresh_queue: queue.Queue = queue.Queue()
         self._refresher: threading.Thread | None = None
@@ -106,42 +105,46 @@ class FeedCache:
         untouched (so its link is as live as it was) but a change to everyone's feeds came
         less than `stale_seconds` ago: answer, then `refresh` it. None: `read` it. Cheap:
         one tiny query, no rendering."""
-        counters, look = self._latest()
+        counters = self._latest()
         moment = self.monotonic()
         with self._lock:
             feed = self._feeds.get(token_hash)
             if feed is None or feed.day != now.astimezone(feed.zone).date():
                 return None, False
             owner_count, everyone_count = _counted(feed.owner, counters)
-            owner_moved, everyone_moved = owner_count != feed.counted[0], everyone_count != feed.counted[1]
-            current = feed.checked == look or not (owner_moved or everyone_moved)
-            if current and feed.checked != look:
-                feed = self._feeds[token_hash] = replace(feed, checked=look)
-            if not current:
-                # Its link, its owner or its own visits changed: read it now. Only a change
-                # to everyone's feeds (a publish) may be answered as before for a while.
-                since = self._look_moments.get(feed.checked + 1)
-                if owner_moved or since is None or moment - since >= self.stale_seconds:
+            if owner_count != feed.counted[0]:
+                return None, False  # its link, its owner or its own visits changed: read it now
+            current = everyone_count == feed.counted[1]
+            if not current:  # everyone's feeds changed (a publish): answered as before for a while
+                since = self._everyone_moved_after(feed.counted[1])
+                if since is None or moment - since >= self.stale_seconds:
                     return None, False
             self._feeds.move_to_end(token_hash)
             if feed.body is not None:
                 self._bodies.move_to_end(token_hash)
             return feed, current
 
-    def _latest(self) -> tuple[Counters, int]:
-        """The change counters now, and the number of that look: one tiny query, and the
-        counters themselves only when something was committed since the last look."""
+    def _latest(self) -> Counters:
+        """The change counters now: one tiny query, and the counters themselves only when
+        something was committed since the last look."""
         with self._looking:
             version = self.changes.version()
             if version != self._version:
                 counters = self.changes.counters()  # after the version: a commit in between shows next time
                 with self._lock:
+                    everyone = counters.get(EVERYONE, 0)
+                    if self._counters is not None and everyone != self._counters.get(EVERYONE, 0):
+                        self._everyone_moved.append((everyone, self.monotonic()))
+                        del self._everyone_moved[:-KEPT_CHANGES]
                     self._version, self._counters = version, counters
-                    self._look += 1
-                    self._look_moments[self._look] = self.monotonic()
-                    while len(self._look_moments) > KEPT_LOOKS:
-                        self._look_moments.popitem(last=False)
-            return self._counters, self._look
+                return counters
+            assert self._counters is not None  # set with the first version
+            return self._counters
+
+    def _everyone_moved_after(self, counted: int) -> float | None:
+        """When this worker first saw everyone's counter pass `counted` (None: not kept)."""
+        first = bisect.bisect_right(self._everyone_moved, counted, key=lambda change: change[0])
+        return self._everyone_moved[first][1] if first < len(self._everyone_moved) else None
 
     def refresh(self, token: str, clock: Callable[[], datetime]) -> None:
         """Read `token`'s feed again in the background (once, however often asked)."""
@@ -170,7 +173,7 @@ class FeedCache:
         """The feed behind `token` from the database, rendered only if its stamp changed (or
         its body is needed and was dropped); None for an unknown, revoked or disowned token."""
         token_hash = tokens.hash_token(token)
-        counters, look = self._latest()  # before reading: what is read is at least as new
+        counters = self._latest()  # before reading: what is read is at least as new
         with db.session_scope(self.db_url) as session:
             owner = tokens.owner_of(session, token)
             draft = subscription_draft(session, owner, now) if owner is not None else None
@@ -186,13 +189,13 @@ class FeedCache:
             counted = _counted(key, counters)
             feed = self._feeds.get(token_hash)
             if feed is not None and feed.stamp == stamp and (feed.body is not None or not need_body):
-                feed = replace(feed, owner=key, counted=counted, checked=look, zone=zone, day=today)
+                feed = replace(feed, owner=key, counted=counted, zone=zone, day=today)
                 self._feeds[token_hash] = feed
                 self._feeds.move_to_end(token_hash)
                 return feed
         rendered = draft.render()  # outside the lock: other feeds go on being answered
         etag = '"' + hashlib.sha256(rendered.body).hexdigest()[:40] + '"'
-        feed = CachedFeed(key, counted, look, zone, today, stamp, etag, rendered.last_modified, rendered.body)
+        feed = CachedFeed(key, counted, zone, today, stamp, etag, rendered.last_modified, rendered.body)
         with self._lock:
             self.renders += 1
             self._forget(token_hash)
