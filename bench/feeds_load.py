@@ -333,6 +333,9 @@ def main() -> int:
         "--static", choices=["nginx", "python", "none"], default="nginx" if shutil.which("nginx") else "python"
     )
     parser.add_argument("--seed", type=int, default=48)
+    parser.add_argument(
+        "--nice", type=int, default=0, help="run the server at this niceness (as a service unit's Nice=)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
@@ -353,7 +356,10 @@ def main() -> int:
         log = (tmp / "serve.log").open("w")
         command = [sys.executable, "-m", "carecal", "--db", url, "feed", "serve", "--port", str(port)]
         command += ["--workers", str(args.workers), "--token-rate", "0"]
-        print(f"server   carecal feed serve --workers {args.workers} --token-rate 0 (granian), log in a file")
+        niceness = f", at nice {args.nice}" if args.nice else ""
+        print(f"server   carecal feed serve --workers {args.workers} --token-rate 0 (granian{niceness}), log in a file")
+        if args.nice:
+            command = ["nice", "-n", str(args.nice), *command]
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_until_up(base, time.monotonic() + 60)
