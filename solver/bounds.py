@@ -65,6 +65,16 @@ def coverage_bound(inst: Instance, cands: Candidates, proven: int | None) -> int
     return known if proven is None else min(known, proven)
 
 
+def candidate_pairs(cands: Candidates) -> int:
+    """(request, volunteer) pairs that pass rules 1-4: what the LP's size grows with."""
+    return sum(len(v) for v in cands.volunteers_of)
+
+
+def relaxation_fits(cands: Candidates, max_options: int = LP_MAX_OPTIONS) -> bool:
+    """Whether relaxation_bound takes the week on at all (about two options per pair)."""
+    return candidate_pairs(cands) * 2 <= max_options
+
+
 def relaxation_bound(
     inst: Instance,
     cands: Candidates,
@@ -79,7 +89,7 @@ def relaxation_bound(
     the rosters that keep the continuity guard (with the preferences it was taken under)."""
     from ortools.linear_solver import pywraplp
 
-    if sum(len(v) for v in cands.volunteers_of) * 2 > max_options:
+    if not relaxation_fits(cands, max_options):
         return None
     lp = pywraplp.Solver.CreateSolver("GLOP")
     if lp is None:

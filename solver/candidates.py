@@ -75,9 +75,9 @@ class Candidates:
             pool = {v for lang in langs for v in speakers.get(lang, ())}
             people = [v for v in pool if matches_person(client, inst.volunteers[v])]
             ok = sorted(
-                (self.dist_vc(v, client.index), v)
-                for v in people
-                if self.dist_vc(v, client.index) <= inst.volunteers[v].max_km
+                (km, v)
+                for km, v in ((self.dist_vc(v, client.index), v) for v in people)
+                if km <= inst.volunteers[v].max_km
             )
             for r in client.requests:
                 pin = inst.pin_of.get(r)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from solver.bounds import coverage_bound, relaxation_bound
+from solver.bounds import candidate_pairs, coverage_bound, relaxation_bound, relaxation_fits
 from solver.candidates import Candidates
 from solver.greedy import greedy, greedy_fill
 from solver.guard import Guard, counts
@@ -55,15 +55,31 @@ def optimise(run: Run, pins: Assignment) -> tuple[str, int | None]:
         "greedy_weighted_coverage"
     ]
     small = len(inst.clients) <= params.small_week_clients
-    # small weeks: CP-SAT's own bound suffices; larger ones keep time for the LP bound at the end
-    lp_seconds = 0.0 if small else max(params.relaxation_min_seconds, params.relaxation_share * time_limit)
+    # small weeks: CP-SAT's own bound suffices; larger ones keep time for the LP bound at the
+    # end, if the LP takes the week on at all
+    lp = not small and relaxation_fits(cands)
+    lp_seconds = (
+        max(params.relaxation_min_seconds, params.relaxation_seconds_per_pair * candidate_pairs(cands)) if lp else 0.0
+    )
     whole_week = (
         len(inst.clients) <= params.monolithic_max_clients and cands.same_day_pairs() <= params.monolithic_max_pairs
     )
     run.stats["whole_week_model"] = whole_week
     if not whole_week:
         search = time_limit if run.mode == "deterministic" else run.remaining() - lp_seconds
-        large_neighbourhood_search(run, pins, run.seed, budget=search * (1 - params.polish_share))
+        large_neighbourhood_search(
+            run, pins, run.seed, budget=search * (1 - params.polish_share - params.reinsert_share)
+        )
+        if params.reinsert_share > 0:
+            again = Schedule(inst, cands)
+            for r, (v, s) in run.best.items():
+                again.add(r, v, s)
+            if run.mode == "deterministic":
+                budget = Budget(None, int(params.ejection_attempts_per_second * time_limit * params.reinsert_share))
+            else:
+                budget = Budget(run.elapsed() + params.reinsert_share * search, None, clock=run.elapsed)
+            insert_with_ejection(again, prefs, set(pins), params, guard=run.guard, budget=budget)
+            run.offer(again.assigned, "greedy")
         polish = time_limit * params.polish_share if run.mode == "deterministic" else run.remaining() - lp_seconds
         large_neighbourhood_search(run, pins, run.seed + 1, budget=polish, polish=True)
     else:
@@ -86,10 +102,10 @@ def optimise(run: Run, pins: Assignment) -> tuple[str, int | None]:
             run.offer(outcome.assigned, "cp-sat")
             if outcome.status == "OPTIMAL" and run.best == outcome.assigned:
                 status = "OPTIMAL"
-    if not small:
-        lp = relaxation_bound(inst, cands, time_limit=max(params.relaxation_min_seconds, run.remaining()))
-        if lp is not None:
-            proven = lp if proven is None else min(proven, lp)
+    if lp:
+        lp_bound = relaxation_bound(inst, cands, time_limit=max(params.relaxation_min_seconds, run.remaining()))
+        if lp_bound is not None:
+            proven = lp_bound if proven is None else min(proven, lp_bound)
     return status, proven
 
 

@@ -31,6 +31,7 @@ neighbourhood started) so that the benchmark can show it.
 from __future__ import annotations
 
 import heapq
+import math
 import os
 import random
 import sys
@@ -41,12 +42,13 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from solver.model import Outcome, SubProblem, WeekModel
+from solver.model import Outcome, SubProblem, WeekModel, WeekRoster
 from solver.params import SearchParams
 from solver.run import Assignment, Run
-from solver.travel import great_circle_km
+from solver.travel import EARTH_RADIUS_KM
 
 DEBUG = bool(os.environ.get("CARECAL_SOLVER_DEBUG"))
+KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
 
 
 def nearest_volunteers(run: Run, v: int, count: int) -> list[int]:
@@ -54,26 +56,67 @@ def nearest_volunteers(run: Run, v: int, count: int) -> list[int]:
     order: dict[int, list[int]] = run.cache.setdefault("nearest", {})
     found = order.get(v)
     if found is None:
-        inst, cands = run.inst, run.cands
-        home = inst.volunteers[v].home
+        points, east = _flat_homes(run)
+        home = run.inst.volunteers[v].home
+        x, y = home.lon * east, home.lat * KM_PER_DEGREE
         found = order[v] = [
-            w
-            for _, w in sorted(
-                (great_circle_km(home, w.home), w.index)
-                for w in inst.volunteers
-                if w.index != v and cands.requests_of_volunteer[w.index]
-            )
+            w for _, w in sorted(((px - x) ** 2 + (py - y) ** 2, w) for w, (px, py) in points.items() if w != v)
         ]
     return [v] + found[:count]
+
+
+def _flat_homes(run: Run) -> tuple[dict[int, tuple[float, float]], float]:
+    """Homes of the volunteers who could take any request, in km on a plane through the week's
+    centre (and the km per degree of longitude there): for ordering by distance within a city
+    as good as the great circle, at a tenth of its cost (an XL week asks for a thousand
+    volunteers' orders)."""
+    found: tuple[dict[int, tuple[float, float]], float] | None = run.cache.get("flat_homes")
+    if found is None:
+        vols = [w for w in run.inst.volunteers if run.cands.requests_of_volunteer[w.index]]
+        lat0 = sum(w.home.lat for w in vols) / max(1, len(vols))
+        east = math.cos(math.radians(lat0)) * KM_PER_DEGREE
+        points = {w.index: (w.home.lon * east, w.home.lat * KM_PER_DEGREE) for w in vols}
+        found = run.cache["flat_homes"] = (points, east)
+    return found
+
+
+@dataclass
+class _Index:
+    """What the picking asks of run.best, computed once per version of it (run.best changes
+    only when a neighbourhood is kept; walking the whole roster for every pick was a large
+    part of the Python time of a round)."""
+
+    version: int
+    served: dict[int, list[int]]  # volunteer -> their visits (requests)
+    seen: dict[int, set[int]]  # client -> the volunteers visiting them
+    uncovered: list[int]  # requests not covered that have a candidate
+    poor: list[int]  # clients who see a stranger or several volunteers
+    roster: WeekRoster  # what every neighbourhood's model holds (all but its free requests)
+
+
+def _index(run: Run) -> _Index:
+    found: _Index | None = run.cache.get("index")
+    if found is None or found.version != run.version:
+        served: dict[int, list[int]] = {}
+        seen: dict[int, set[int]] = {}
+        requests = run.inst.requests
+        for q, (v, _) in run.best.items():
+            served.setdefault(v, []).append(q)
+            seen.setdefault(requests[q].client, set()).add(v)
+        volunteers_of = run.cands.volunteers_of
+        uncovered = [r for r in range(len(requests)) if r not in run.best and volunteers_of[r]]
+        known = run.prefs.volunteers
+        poor = sorted(c for c, vols in seen.items() if len(vols) > 1 or (known[c] and not vols <= known[c]))
+        roster = WeekRoster(run.inst, run.prefs, run.best)
+        found = run.cache["index"] = _Index(run.version, served, seen, uncovered, poor, roster)
+    return found
 
 
 def chain_neighbourhood(run: Run, r: int, size: int, rng: random.Random) -> set[int]:
     """Volunteers who could take uncovered request r, then those who could take over their
     visits, and so on (an ejection chain's worth of volunteers), up to `size`."""
     cands, params = run.cands, run.params
-    served: dict[int, list[int]] = {}
-    for q, (v, _) in run.best.items():
-        served.setdefault(v, []).append(q)
+    served = _index(run).served
     hood: list[int] = []
     frontier = list(cands.volunteers_of[r][: params.chain_first_volunteers])
     while frontier and len(hood) < size:
@@ -99,13 +142,22 @@ def neighbourhood(
 ) -> tuple[list[int], Assignment]:
     """(free requests, fixed assignments) for a set of volunteers: their visits, and the
     uncovered requests they could take (at most `max_uncovered`, the target among them)."""
-    cands = run.cands
-    free, fixed = [], {}
-    for r, (v, s) in run.best.items():
-        if v in hood and r not in pinned:
-            free.append(r)
-        else:
-            fixed[r] = (v, s)
+    free = free_requests(run, hood, pinned, rng, target, max_uncovered)
+    freed = set(free)
+    return free, {r: a for r, a in run.best.items() if r not in freed}
+
+
+def free_requests(
+    run: Run,
+    hood: set[int],
+    pinned: set[int],
+    rng: random.Random | None = None,
+    target: int | None = None,
+    max_uncovered: int | None = None,
+) -> list[int]:
+    """The free requests of `neighbourhood`."""
+    cands, served = run.cands, _index(run).served
+    free = [r for v in hood for r in served.get(v, ()) if r not in pinned]
     uncovered = sorted(
         {
             r
@@ -118,7 +170,7 @@ def neighbourhood(
         uncovered = (rng or random.Random(0)).sample(uncovered, max_uncovered)
     if target is not None:
         uncovered.append(target)
-    return sorted(set(free) | set(uncovered)), fixed
+    return sorted(set(free) | set(uncovered))
 
 
 @dataclass
@@ -201,11 +253,7 @@ class _Search:
         if self.polish:
             kind, hood, target = "polish", self._polish_hood(), None
         else:
-            uncovered = [
-                r
-                for r in range(len(run.inst.requests))
-                if r not in run.best and run.cands.volunteers_of[r] and r not in self.flight.requests
-            ]
+            uncovered = [r for r in _index(run).uncovered if r not in self.flight.requests]
             target = None
             if uncovered and rng.random() < params.chain_share:
                 kind, target = "chain", rng.choice(uncovered)
@@ -217,7 +265,7 @@ class _Search:
         if len(hood) < min(params.min_neighbours, len(self.active)):
             return None
         cap = max(params.max_uncovered, params.uncovered_per_volunteer * len(hood))
-        free, _ = neighbourhood(run, hood, self.pinned, rng, target, max_uncovered=None if self.polish else cap)
+        free = free_requests(run, hood, self.pinned, rng, target, max_uncovered=None if self.polish else cap)
         if self.polish:
             free = [r for r in free if r in run.best]  # coverage is held: only the covered move
         clients_of = run.inst.requests
@@ -225,22 +273,31 @@ class _Search:
         free = [r for r in free if r not in self.flight.requests and clients_of[r].client not in busy]
         if not free:
             return None
+        if params.free_series and not self.polish:
+            free = self._with_series(hood, free)
         return _Step(kind, hood, free, {clients_of[r].client for r in free})
+
+    def _with_series(self, hood: set[int], free: list[int]) -> list[int]:
+        """The free requests' clients' other visits too, their volunteers joining `hood`: a
+        client's visits can then trade weekdays (rule 10 ties them to each other)."""
+        run, taken = self.run, self.flight.volunteers
+        by_client = _index(run).roster.by_client
+        chosen = set(free)
+        for c in {run.inst.requests[r].client for r in free}:
+            for q in by_client.get(c, ()):
+                v = run.best[q][0]
+                if q not in chosen and q not in self.pinned and v not in taken:
+                    chosen.add(q)
+                    hood.add(v)
+        return sorted(chosen)
 
     def _polish_hood(self) -> set[int]:
         """A client who sees a stranger or several faces, the volunteers they know or see,
         and those living nearest to them."""
         run, rng, size = self.run, self.rng, self.size
-        inst, prefs = run.inst, run.prefs
-        seen: dict[int, set[int]] = {}
-        for r, (v, _) in run.best.items():
-            seen.setdefault(inst.requests[r].client, set()).add(v)
-        poor = sorted(
-            c
-            for c, vols in seen.items()
-            if c not in self.flight.clients
-            and (len(vols) > 1 or (prefs.volunteers[c] and not vols <= prefs.volunteers[c]))
-        )
+        prefs, index = run.prefs, _index(run)
+        seen = index.seen
+        poor = [c for c in index.poor if c not in self.flight.clients]
         if poor:
             c = rng.choice(poor)
             core = (seen[c] | prefs.volunteers[c]) - self.flight.volunteers
@@ -255,10 +312,9 @@ class _Search:
 
     def build(self, step: _Step) -> None:
         run = self.run
-        free_set = set(step.free)
-        fixed = {r: a for r, a in run.best.items() if r not in free_set}
         hint = {r: run.best[r] for r in step.free if r in run.best}
-        sub = SubProblem(free=step.free, fixed=fixed, hint=hint, volunteers=step.hood, guard=run.guard)
+        around = _index(run).roster
+        sub = SubProblem(free=step.free, fixed={}, hint=hint, volunteers=step.hood, guard=run.guard, around=around)
         step.model = WeekModel(run.cands, run.prefs, sub, self.params)
 
     # -- solving (no lock needed: CP-SAT releases the GIL) ----------------------------------

@@ -26,13 +26,14 @@ import math
 import os
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
 from solver.candidates import Candidates, Option
-from solver.guard import Guard, counts
+from solver.guard import Counts, Guard, Tally, counts
+from solver.instance import Instance
 from solver.objective import (
     FAIRNESS_RANGE,
     NEW_FACE,
@@ -56,6 +57,23 @@ STATUS = {
 }
 
 
+class WeekRoster:
+    """A whole roster, indexed so that a neighbourhood's model reads only the visits it needs
+    (those of its volunteers and of its clients) instead of walking the week: built once per
+    roster and shared by every neighbourhood built on it."""
+
+    def __init__(self, inst: Instance, prefs: Preferences, assigned: Assignment):
+        self.assigned = assigned
+        self.by_volunteer: dict[int, list[int]] = defaultdict(list)
+        self.by_client: dict[int, list[int]] = defaultdict(list)
+        self.minutes = [0] * len(inst.volunteers)
+        self.tally = Tally(inst, prefs, assigned)
+        for r, (v, _) in assigned.items():
+            self.by_volunteer[v].append(r)
+            self.by_client[inst.requests[r].client].append(r)
+            self.minutes[v] += inst.requests[r].duration
+
+
 @dataclass
 class SubProblem:
     free: list[int]  # requests this model decides
@@ -64,6 +82,9 @@ class SubProblem:
     volunteers: set[int] | None = None  # who may take free requests (None: any candidate)
     forced: set[int] = field(default_factory=set)  # free requests that must be assigned (pins)
     guard: Guard | None = None  # the continuity guard over the whole week (solver.guard)
+    # instead of `fixed` (left empty): this whole roster, of which everything but the free
+    # requests is held; needs `volunteers` (only their visits and the free clients' are read)
+    around: WeekRoster | None = None
 
 
 @dataclass
@@ -114,25 +135,53 @@ class WeekModel:
         self._objective()
         if sub.guard is not None:
             self._guard(sub.guard)
-        for var, value in self.hints:
-            self.model.add_hint(var, value)
+        # straight into the proto: add_hint's per-call overhead was a tenth of building an L neighbourhood
+        hint = self.model.proto.solution_hint
+        hint.vars.extend(var.index for var, _ in self.hints)
+        hint.values.extend(value for _, value in self.hints)
 
     # -- data ------------------------------------------------------------------
     def _fixed_context(self) -> None:
-        inst = self.inst
+        inst, sub = self.inst, self.sub
         self.fixed_visits: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
         self.fixed_client: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        self.fixed_minutes = [0] * len(inst.volunteers)
         self.fixed_faces: set[tuple[int, int]] = set()
         self.fixed_client_day: dict[tuple[int, int], int] = defaultdict(int)
-        for r, (v, s) in self.sub.fixed.items():
-            request = inst.requests[r]
-            e, day = s + request.duration, inst.clock.day_of(s)
+        if sub.around is None:
+            self.fixed_minutes = [0] * len(inst.volunteers)
+            for r, (v, s) in sub.fixed.items():
+                self._hold(r, v, s, per_volunteer=True, per_client=True)
+            return
+        # Only what the model reads: the held visits of its volunteers (rules 6 and 7) and of
+        # the free requests' clients (rules 8 and 10, faces), and everybody's held minutes.
+        around, free = sub.around, set(sub.free)
+        assert sub.volunteers is not None
+        self.fixed_minutes = list(around.minutes)
+        for r in free:
+            if r in around.assigned:
+                self.fixed_minutes[around.assigned[r][0]] -= inst.requests[r].duration
+        for v in sub.volunteers:
+            for r in around.by_volunteer.get(v, ()):
+                if r not in free:
+                    self._hold(r, v, around.assigned[r][1], per_volunteer=True, per_client=False)
+        for c in {inst.requests[r].client for r in free}:
+            for r in around.by_client.get(c, ()):
+                if r not in free:
+                    v, s = around.assigned[r]
+                    self._hold(r, v, s, per_volunteer=False, per_client=True)
+
+    def _hold(self, r: int, v: int, s: int, per_volunteer: bool, per_client: bool) -> None:
+        """Note held visit r (v at s) in what its volunteer's and its client's options read."""
+        request = self.inst.requests[r]
+        e, day = s + request.duration, self.inst.clock.day_of(s)
+        if per_volunteer:
             self.fixed_visits[(v, day)].append((s, e, request.client))
+        if per_client:
             self.fixed_client[request.client].append((s, e))
             self.fixed_client_day[(request.client, day)] += 1
-            self.fixed_minutes[v] += request.duration
             self.fixed_faces.add((request.client, v))
+        if self.sub.around is None:
+            self.fixed_minutes[v] += request.duration
 
     def _allowed_starts(self, o: Option) -> tuple[int, ...]:
         """The option's starts that keep rules 6-8 and 10 with every fixed visit."""
@@ -350,7 +399,7 @@ class WeekModel:
         """The continuity guard (solver.guard) over the whole week: the fixed visits' counts
         plus the free ones'. Known share: K*H0 >= K0*H; faces per client: F*C0 <= F0*C."""
         m, inst, prefs, ref = self.model, self.inst, self.prefs, guard.reference
-        fixed = counts(inst, prefs, self.sub.fixed)
+        fixed, fixed_clients = self._held_counts()
         known: list[cp_model.IntVar] = []
         with_history: list[cp_model.IntVar] = []
         by_client: dict[int, list[_Opt]] = defaultdict(list)
@@ -369,7 +418,6 @@ class WeekModel:
             m.add(ref.with_history * k >= ref.known * h)
         if ref.clients == 0:
             return
-        fixed_clients = {inst.requests[r].client for r in self.sub.fixed}
         covered: list[cp_model.IntVar] = []
         for c, opts in by_client.items():
             if c in fixed_clients:
@@ -381,6 +429,32 @@ class WeekModel:
         f = fixed.faces + cp_model.LinearExpr.sum(self.new_faces)
         clients = fixed.clients + cp_model.LinearExpr.sum(covered)
         m.add(ref.clients * f <= ref.faces * clients)
+
+    def _held_counts(self) -> tuple[Counts, set[int]]:
+        """The guard's counts over the held visits, and the clients they visit (of those the
+        model's options reach: the only ones it asks about)."""
+        inst, sub = self.inst, self.sub
+        if sub.around is None:
+            return counts(inst, self.prefs, sub.fixed), {inst.requests[r].client for r in sub.fixed}
+        # the whole roster's counts less the free requests' visits
+        around, known = sub.around, self.prefs.volunteers
+        tally = around.tally
+        k, h = tally.known, tally.with_history
+        pairs: Counter[tuple[int, int]] = Counter()
+        per_client: Counter[int] = Counter()
+        for r in sub.free:
+            if r not in around.assigned:
+                continue
+            v, c = around.assigned[r][0], inst.requests[r].client
+            if known[c]:
+                h -= 1
+                k -= v in known[c]
+            pairs[(c, v)] += 1
+            per_client[c] += 1
+        faces = len(tally.pairs) - sum(1 for pair, n in pairs.items() if tally.pairs[pair] == n)
+        gone = {c for c, n in per_client.items() if tally.per_client[c] == n}
+        clients = {c for c in {inst.requests[r].client for r in sub.free} if c in tally.per_client and c not in gone}
+        return Counts(k, h, faces, len(tally.per_client) - len(gone)), clients
 
     # -- solving ------------------------------------------------------------------------
     def solve(
@@ -467,10 +541,10 @@ class WeekModel:
             limit = min(limit, lower_tiers_limit)
         if limit <= 0.01:
             return outcome(assigned, "FEASIBLE", coverage_bound, coverage_seconds)
-        first_values = [solver.value(m.get_int_var_from_proto_index(i)) for i in range(len(m.proto.variables))]
+        first_values = list(solver.response_proto.solution)  # one value per variable, in proto order
         m.clear_hints()  # type: ignore[no-untyped-call]
-        for i, value in enumerate(first_values):
-            m.add_hint(m.get_int_var_from_proto_index(i), value)
+        m.proto.solution_hint.vars.extend(range(len(first_values)))
+        m.proto.solution_hint.values.extend(first_values)
         m.add(self.coverage >= coverage)
         m.minimize(w.continuity * self.continuity + w.travel * self.travel + w.fairness * self.peak)
         second, status2 = self._run(limit, workers, seed, deterministic)

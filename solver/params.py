@@ -21,14 +21,21 @@ class SearchParams:
     small_week_clients: int = 100  # up to here that model aims at a proof (one worker), above at progress
     ejection_share: float = 0.15  # of the time limit, at most, for the ejection-chain search
     ejection_attempts_per_second: int = 2500  # its deterministic budget with one worker
-    finish_seconds_per_request: float = 0.0003  # kept back for the last fill and the reasons
-    relaxation_share: float = 0.1  # of the time limit kept, at the end, for the LP bound (above 100 clients)
+    finish_seconds_per_request: float = (
+        0.0006  # kept back for the last fill and the reasons (XL under load: 0.0003 ran 1.8 s over)
+    )
+    # kept, at the end, for the LP bound (above 100 clients, and only if bounds.relaxation_fits):
+    # about twice what it was measured to take (scarce L, 87,570 candidate pairs: 1.4 s; M 0.15 s).
+    # A tenth of the time limit was kept before: on weeks too big for the LP (flex L, XL) that
+    # tenth went unused
+    relaxation_seconds_per_pair: float = 0.00003
     relaxation_min_seconds: float = 0.5
     continuity_guard: bool = True  # refuse rosters with a lower known share or more faces per client (solver.guard)
     # of the search time kept for neighbourhoods of the lower tiers (continuity, travel, fairness;
     # each coverage neighbourhood gives them time too): on scarce M a quarter kept 1 of 1,457
     # such neighbourhoods and cost coverage (1.092x against 1.117x with a tenth)
     polish_share: float = 0.1
+    reinsert_share: float = 0.05
 
     # --- one CP-SAT model (solver.model)
     first_stage_share: float = 0.85  # of a model's time, at most, for coverage; the rest for the lower tiers
@@ -54,6 +61,7 @@ class SearchParams:
     chain_share: float = 0.8  # of neighbourhoods, built around an uncovered request (else around a volunteer)
     chain_first_volunteers: int = 4  # the target's nearest candidates that start a chain neighbourhood
     chain_takers: int = 6  # per freed visit, candidates who could take it over
+    free_series: bool = True  # free the free requests' clients' other visits too (flex M: +4 of 555)
     # The benchmark's way to tell what N cores would bring without having them (0: off): the
     # whole solve runs on one core, on a clock of this thread's CPU time, and the
     # neighbourhood search replays its steps on N virtual workers (solver.run, solver.lns).

@@ -61,6 +61,7 @@ class Run:
         self.weights: Weights = global_weights(inst, cands)
         self.best: Assignment = {}
         self.best_score: Score | None = None
+        self.version = 0  # counts the changes of `best` (what is derived from it is cached per version)
         self.guard: Guard | None = None  # set from the greedy roster (solver.guard)
         self.stats: dict[str, Any] = {}  # what the searches measured, for the roster's stats
         self.cache: dict[str, Any] = {}  # what the searches compute once per solve (nearest volunteers)
@@ -97,6 +98,7 @@ class Run:
             self.stats["guard_refusals"] = self.stats.get("guard_refusals", 0) + 1
         if better:
             self.best, self.best_score = dict(assigned), score
+            self.version += 1
         self.report(phase)
         return better
 

@@ -12,9 +12,11 @@ from solver.candidates import Candidates
 from solver.check import check
 from solver.generate import generate
 from solver.greedy import greedy
+from solver.guard import Guard, counts
 from solver.improve import insert_with_ejection
 from solver.instance import load_instance
-from solver.lns import chain_neighbourhood, large_neighbourhood_search, neighbourhood
+from solver.lns import _Search, chain_neighbourhood, large_neighbourhood_search, neighbourhood
+from solver.model import SubProblem, WeekModel, WeekRoster
 from solver.objective import Preferences
 from solver.params import DEFAULT_PARAMS, SearchParams
 from solver.pins import place_pins
@@ -192,3 +194,39 @@ def test_simulated_clock_counts_cpu_time_and_credits_overlap(small):
         assert run.stats["lns"]["solve_seconds"] > 0.5 * used[cores]  # CP-SAT's CPU time is counted
     assert moved[1] == pytest.approx(used[1], rel=0.02)
     assert 0 < moved[4] < 0.8 * used[4]
+
+
+def test_a_neighbourhood_model_read_from_the_whole_roster_is_the_one_built_from_its_fixed_visits():
+    """WeekRoster (the neighbourhoods' shortcut) holds exactly what `fixed` would, guard included."""
+    doc = generate("M", 1, "2026-W48", scenario="flex")
+    inst, cands, prefs, pins, schedule = warm(doc)
+    run = Run(inst, cands, prefs, 1.0, DEFAULT_PARAMS)
+    run.offer(schedule.assigned, "greedy")
+    guard = Guard(counts(inst, prefs, run.best))
+    roster = WeekRoster(inst, prefs, run.best)
+    rng = random.Random(3)
+    for target in rng.sample([r for r in range(len(inst.requests)) if r not in run.best and cands.volunteers_of[r]], 5):
+        hood = chain_neighbourhood(run, target, 20, rng)
+        free, fixed = neighbourhood(run, hood, set(pins), rng, target, max_uncovered=10)
+        hint = {r: run.best[r] for r in free if r in run.best}
+        by_fixed = WeekModel(cands, prefs, SubProblem(free, fixed, hint, hood, guard=guard), DEFAULT_PARAMS)
+        by_roster = WeekModel(
+            cands, prefs, SubProblem(free, {}, hint, hood, guard=guard, around=roster), DEFAULT_PARAMS
+        )
+        assert str(by_roster.model.proto) == str(by_fixed.model.proto)
+        assert len(by_fixed.opts) > 0
+
+
+def test_series_neighbourhoods_free_a_clients_other_visits_with_their_volunteers():
+    doc = generate("M", 1, "2026-W48", scenario="flex")
+    inst, cands, prefs, pins, schedule = warm(doc)
+    run = Run(inst, cands, prefs, 1.0, DEFAULT_PARAMS)
+    run.offer(schedule.assigned, "greedy")
+    search = _Search(run, pins, seed=5, polish=False)
+    for _ in range(20):
+        step = search.pick()
+        assert step is not None
+        for c in step.clients:
+            for r in inst.clients[c].requests:
+                if r in run.best and r not in pins:
+                    assert r in step.free and run.best[r][0] in step.hood
