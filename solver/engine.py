@@ -67,9 +67,10 @@ def optimise(run: Run, pins: Assignment) -> tuple[str, int | None]:
     run.stats["whole_week_model"] = whole_week
     if not whole_week:
         search = time_limit if run.mode == "deterministic" else run.remaining() - lp_seconds
-        large_neighbourhood_search(
-            run, pins, run.seed, budget=search * (1 - params.polish_share - params.reinsert_share)
-        )
+        coverage = search * (1 - params.polish_share - params.reinsert_share)
+        # the coverage neighbourhoods in two halves, with the ejection chains once more between
+        # them: they find insertions the neighbourhoods opened, and the second half builds on those
+        large_neighbourhood_search(run, pins, run.seed, budget=coverage / 2)
         if params.reinsert_share > 0:
             again = Schedule(inst, cands)
             for r, (v, s) in run.best.items():
@@ -80,6 +81,11 @@ def optimise(run: Run, pins: Assignment) -> tuple[str, int | None]:
                 budget = Budget(run.elapsed() + params.reinsert_share * search, None, clock=run.elapsed)
             insert_with_ejection(again, prefs, set(pins), params, guard=run.guard, budget=budget)
             run.offer(again.assigned, "greedy")
+        # (what the chains left of their share goes to coverage too, not to the polish)
+        rest = (
+            coverage / 2 if run.mode == "deterministic" else run.remaining() - lp_seconds - params.polish_share * search
+        )
+        large_neighbourhood_search(run, pins, run.seed + 2, budget=rest)
         polish = time_limit * params.polish_share if run.mode == "deterministic" else run.remaining() - lp_seconds
         large_neighbourhood_search(run, pins, run.seed + 1, budget=polish, polish=True)
     else:

@@ -228,7 +228,10 @@ class _Search:
         self.params = run.params
         self.pinned = set(pins)
         self.rng = random.Random(seed)
-        self.size = self.params.initial_neighbours
+        # coverage neighbourhoods go on at the size the last search reached
+        self.size = (
+            self.params.initial_neighbours if polish else run.cache.get("lns_size", self.params.initial_neighbours)
+        )
         self.active = [v for v in range(len(run.inst.volunteers)) if run.cands.requests_of_volunteer[v]]
         self.flight = _InFlight()
         self.improved = 0
@@ -273,23 +276,7 @@ class _Search:
         free = [r for r in free if r not in self.flight.requests and clients_of[r].client not in busy]
         if not free:
             return None
-        if params.free_series and not self.polish:
-            free = self._with_series(hood, free)
         return _Step(kind, hood, free, {clients_of[r].client for r in free})
-
-    def _with_series(self, hood: set[int], free: list[int]) -> list[int]:
-        """The free requests' clients' other visits too, their volunteers joining `hood`: a
-        client's visits can then trade weekdays (rule 10 ties them to each other)."""
-        run, taken = self.run, self.flight.volunteers
-        by_client = _index(run).roster.by_client
-        chosen = set(free)
-        for c in {run.inst.requests[r].client for r in free}:
-            for q in by_client.get(c, ()):
-                v = run.best[q][0]
-                if q not in chosen and q not in self.pinned and v not in taken:
-                    chosen.add(q)
-                    hood.add(v)
-        return sorted(chosen)
 
     def _polish_hood(self) -> set[int]:
         """A client who sees a stranger or several faces, the volunteers they know or see,
@@ -346,7 +333,7 @@ class _Search:
                 file=sys.stderr,
             )
         if not self.polish:
-            self.size = _next_size(run, self.size, outcome)
+            self.size = run.cache["lns_size"] = _next_size(run, self.size, outcome)
         if outcome.status not in ("OPTIMAL", "FEASIBLE"):
             return
         freed = set(step.free)

@@ -61,7 +61,6 @@ class SearchParams:
     chain_share: float = 0.8  # of neighbourhoods, built around an uncovered request (else around a volunteer)
     chain_first_volunteers: int = 4  # the target's nearest candidates that start a chain neighbourhood
     chain_takers: int = 6  # per freed visit, candidates who could take it over
-    free_series: bool = True  # free the free requests' clients' other visits too (flex M: +4 of 555)
     # The benchmark's way to tell what N cores would bring without having them (0: off): the
     # whole solve runs on one core, on a clock of this thread's CPU time, and the
     # neighbourhood search replays its steps on N virtual workers (solver.run, solver.lns).

@@ -15,7 +15,7 @@ from solver.greedy import greedy
 from solver.guard import Guard, counts
 from solver.improve import insert_with_ejection
 from solver.instance import load_instance
-from solver.lns import _Search, chain_neighbourhood, large_neighbourhood_search, neighbourhood
+from solver.lns import chain_neighbourhood, large_neighbourhood_search, neighbourhood
 from solver.model import SubProblem, WeekModel, WeekRoster
 from solver.objective import Preferences
 from solver.params import DEFAULT_PARAMS, SearchParams
@@ -215,18 +215,3 @@ def test_a_neighbourhood_model_read_from_the_whole_roster_is_the_one_built_from_
         )
         assert str(by_roster.model.proto) == str(by_fixed.model.proto)
         assert len(by_fixed.opts) > 0
-
-
-def test_series_neighbourhoods_free_a_clients_other_visits_with_their_volunteers():
-    doc = generate("M", 1, "2026-W48", scenario="flex")
-    inst, cands, prefs, pins, schedule = warm(doc)
-    run = Run(inst, cands, prefs, 1.0, DEFAULT_PARAMS)
-    run.offer(schedule.assigned, "greedy")
-    search = _Search(run, pins, seed=5, polish=False)
-    for _ in range(20):
-        step = search.pick()
-        assert step is not None
-        for c in step.clients:
-            for r in inst.clients[c].requests:
-                if r in run.best and r not in pins:
-                    assert r in step.free and run.best[r][0] in step.hood
