@@ -70,7 +70,8 @@ def optimise(run: Run, pins: Assignment) -> tuple[str, int | None]:
         coverage = search * (1 - params.polish_share - params.reinsert_share)
         # the coverage neighbourhoods in two halves, with the ejection chains once more between
         # them: they find insertions the neighbourhoods opened, and the second half builds on those
-        large_neighbourhood_search(run, pins, run.seed, budget=coverage / 2)
+        first = coverage / 2 if coverage >= 4 * params.round_seconds else coverage  # (short solves: no split)
+        large_neighbourhood_search(run, pins, run.seed, budget=first)
         if params.reinsert_share > 0:
             again = Schedule(inst, cands)
             for r, (v, s) in run.best.items():
@@ -83,7 +84,9 @@ def optimise(run: Run, pins: Assignment) -> tuple[str, int | None]:
             run.offer(again.assigned, "greedy")
         # (what the chains left of their share goes to coverage too, not to the polish)
         rest = (
-            coverage / 2 if run.mode == "deterministic" else run.remaining() - lp_seconds - params.polish_share * search
+            coverage - first
+            if run.mode == "deterministic"
+            else run.remaining() - lp_seconds - params.polish_share * search
         )
         large_neighbourhood_search(run, pins, run.seed + 2, budget=rest)
         polish = time_limit * params.polish_share if run.mode == "deterministic" else run.remaining() - lp_seconds
