@@ -109,9 +109,9 @@ def create_app(
 ) -> Starlette:
     """The feed server for the database at `db_url`. `rate_limiter` limits each token
     (None: no limit); `clock` (aware now) decides the window of weeks and caps
-    Last-Modified; `stale_seconds` how long after a change to everyone's feeds (a publish) a feed
-    may still be answered from memory while it is read again (carecal.feeds.cache). The app's `state.cache`
-    counts reads and renders."""
+    Last-Modified; `stale_seconds` how long after a change to everyone's feeds (a
+    publish) a feed may still be answered from memory while it is read again
+    (carecal.feeds.cache). The app's `state.cache` counts reads and renders."""
     cache = cache or FeedCache(db_url, stale_seconds=stale_seconds)
     # Unknown tokens per client address: a calendar app still polling a rotated link stays
     # well inside it; a guesser gets one try a minute.
