@@ -117,8 +117,8 @@ def _read_xlsx(path: Path) -> Iterator[list[str]]:
     try:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise InputError(f"{path.name}: not a readable XLSX file (not a zip archive)") from None
+    except Exception:  # zipfile raises many types for a damaged archive (BadZipFile, NotImplementedError, ...)
+        raise InputError(f"{path.name}: not a readable XLSX file (not a zip archive it can open)") from None
     if unpacked > MAX_XLSX_UNPACKED_BYTES:
         raise InputError(
             f"{path.name}: unpacks to {unpacked:,} bytes, more than an import reads ({MAX_XLSX_UNPACKED_BYTES:,})"

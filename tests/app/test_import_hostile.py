@@ -201,6 +201,19 @@ def test_a_damaged_xlsx(run_import, tmp_path, flips):
     _never_a_traceback(*run_import(path))
 
 
+def test_an_xlsx_whose_archive_asks_for_a_newer_zip_reader(run_import, tmp_path):
+    """A damage the fuzz test above found: zipfile refuses such an archive with
+    NotImplementedError, not BadZipFile; it is one clear line all the same."""
+    data = bytearray(VALID_XLSX)
+    entry = data.index(b"PK\x01\x02")  # the first entry of the central directory
+    data[entry + 6] = 64  # its "version needed to extract": 6.4, more than zipfile reads
+    path = tmp_path / "clients.xlsx"
+    path.write_bytes(bytes(data))
+    result, seconds = run_import(path)
+    _never_a_traceback(result, seconds)
+    assert result.exit_code == 2 and "clients.xlsx: not a readable XLSX file" in result.output
+
+
 @FUZZ
 @given(xml=st.binary(max_size=2048) | st.text(max_size=500).map(lambda t: SHEET_HEAD + t.encode() + b"</worksheet>"))
 def test_an_xlsx_with_an_arbitrary_sheet(run_import, tmp_path, xml):
