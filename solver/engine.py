@@ -73,9 +73,7 @@ def optimise(run: Run, pins: Assignment) -> tuple[str, int | None]:
         first = coverage / 2 if coverage >= 4 * params.round_seconds else coverage  # (short solves: no split)
         large_neighbourhood_search(run, pins, run.seed, budget=first)
         if params.reinsert_share > 0:
-            again = Schedule(inst, cands)
-            for r, (v, s) in run.best.items():
-                again.add(r, v, s)
+            again = Schedule.holding(inst, cands, run.best)
             if run.mode == "deterministic":
                 budget = Budget(None, int(params.ejection_attempts_per_second * time_limit * params.reinsert_share))
             else:
@@ -173,17 +171,13 @@ def solve(
         reasons = {}
     # Whatever still fits after the search goes in (cheap, and never hurts coverage), and
     # visits go back to volunteers their clients know where a move or a swap allows.
-    final = Schedule(inst, cands)
-    for r, (v, s) in run.best.items():
-        final.add(r, v, s)
+    final = Schedule.holding(inst, cands, run.best)
     if base is None:
         greedy_fill(final, prefs, range(len(inst.requests)))
         run.offer(final.assigned, "greedy")
         continuity_moves(final, prefs, set(pins), Budget(None, params.continuity_attempts), run.guard)
         run.offer(final.assigned, "continuity")
-        final = Schedule(inst, cands)
-        for r, (v, s) in run.best.items():
-            final.add(r, v, s)
+        final = Schedule.holding(inst, cands, run.best)
     search_seconds = time.perf_counter() - run.search_started
     for r in range(len(inst.requests)):
         if r not in final.assigned and r not in reasons:
@@ -229,9 +223,7 @@ def explain(instance: dict[str, Any], request_id: str, roster: dict[str, Any] | 
     cands = Candidates(inst)
     prefs = Preferences.none(inst)
     if roster is not None:
-        schedule = Schedule(inst, cands)
-        for r, (v, s) in base_assignments(inst, roster).items():
-            schedule.add(r, v, s)
+        schedule = Schedule.holding(inst, cands, base_assignments(inst, roster))
     else:
         schedule = greedy(cands, prefs, place_pins(inst))
     return explain_request(cands, schedule, request_id)

@@ -85,7 +85,5 @@ def first_fit(schedule: Schedule, r: int, v: int, usual: frozenset[int]) -> int 
 
 def greedy(cands: Candidates, prefs: Preferences, fixed: dict[int, tuple[int, int]]) -> Schedule:
     """A complete roster: `fixed` (pins, kept visits) first, then everything else that fits."""
-    schedule = Schedule(cands.inst, cands)
-    for r, (v, s) in fixed.items():
-        schedule.add(r, v, s)
+    schedule = Schedule.holding(cands.inst, cands, fixed)
     return greedy_fill(schedule, prefs, range(len(cands.inst.requests)))

@@ -100,9 +100,7 @@ def repair(
     max_moves: int = 0,
 ) -> RepairOutcome:
     inst, cands = run.inst, run.cands
-    kept = Schedule(inst, cands)
-    for r, (v, s) in pins.items():
-        kept.add(r, v, s)
+    kept = Schedule.holding(inst, cands, pins)
     for r, (v, s) in sorted(base.items(), key=lambda item: item[1][1]):
         if r not in kept.assigned and still_holds(run, kept, r, v, s):
             kept.add(r, v, s)

@@ -28,11 +28,16 @@ class Schedule:
         # that a search can look at what a move changed and take it back (undo)
         self.journal: list[tuple[int, int, int, int]] | None = None
 
+    @classmethod
+    def holding(cls, inst: Instance, cands: Candidates, assigned: dict[int, tuple[int, int]]) -> Schedule:
+        """A schedule with these visits (request -> (volunteer, start)), added in this order."""
+        schedule = cls(inst, cands)
+        for r, (v, s) in assigned.items():
+            schedule.add(r, v, s)
+        return schedule
+
     def copy(self) -> Schedule:
-        other = Schedule(self.inst, self.cands)
-        for r, (v, s) in self.assigned.items():
-            other.add(r, v, s)
-        return other
+        return Schedule.holding(self.inst, self.cands, self.assigned)
 
     def day_of(self, start: int) -> int:
         return self.inst.clock.day_of(start)
