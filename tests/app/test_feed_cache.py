@@ -118,9 +118,9 @@ def _change_replan(s, ids, token):
     )
     s.add(draft)
     s.flush()
+    columns = ("request_key", "care_request_id", "client_id", "volunteer_id", "status")
     for visit in published.visits:
         later = timedelta(hours=visit.volunteer_id == ids["anna"])
-        columns = ("request_key", "care_request_id", "client_id", "volunteer_id", "status")
         copy = Visit(version_id=draft.id, **{name: getattr(visit, name) for name in columns})
         copy.starts_at, copy.ends_at = visit.starts_at + later, visit.ends_at + later
         s.add(copy)
