@@ -27,14 +27,17 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
-from solver.candidates import Candidates
+from solver.candidates import Candidates, Option
 from solver.guard import Guard
 from solver.instance import Instance
 from solver.objective import Preferences
 
 LP_MAX_OPTIONS = 200_000  # beyond this the relaxation costs more time than it is worth
+# beyond this even the approximate LP does (on 3,000 clients: 779,000 pairs, 6 s; 1,287,000, 29 s)
+ADVICE_MAX_PAIRS = 1_000_000
 
 
 def trivial_bound(inst: Instance, cands: Candidates) -> int:
@@ -75,6 +78,16 @@ def relaxation_fits(cands: Candidates, max_options: int = LP_MAX_OPTIONS) -> boo
     return candidate_pairs(cands) * 2 <= max_options
 
 
+@dataclass(frozen=True)
+class Relaxation:
+    """The LP's optimum rounded down (a bound on coverage), and its solution: per request, the
+    share of it each volunteer takes (only shares above zero). The search reads the solution
+    as advice: which volunteers the LP keeps busy where the roster leaves them idle."""
+
+    bound: int | None  # None: solved approximately (see relaxation)
+    shares: dict[int, dict[int, float]]
+
+
 def relaxation_bound(
     inst: Instance,
     cands: Candidates,
@@ -87,13 +100,39 @@ def relaxation_bound(
     options or GLOP fails. `spans=False` leaves out the per-day stretches: overlaps and
     travel relaxed, the looser ceiling the issue tracker's figures use. `guard`: bound only
     the rosters that keep the continuity guard (with the preferences it was taken under)."""
+    found = relaxation(inst, cands, time_limit, spans, max_options, guard)
+    return None if found is None else found.bound
+
+
+def advice_fits(cands: Candidates, max_pairs: int = ADVICE_MAX_PAIRS) -> bool:
+    """Whether relaxation(approximate=True) takes the week on."""
+    return candidate_pairs(cands) <= max_pairs
+
+
+def relaxation(
+    inst: Instance,
+    cands: Candidates,
+    time_limit: float = 10.0,
+    spans: bool = True,
+    max_options: int = LP_MAX_OPTIONS,
+    guard: tuple[Preferences, Guard] | None = None,
+    approximate: bool = False,
+) -> Relaxation | None:
+    """relaxation_bound's LP, with its solution. `approximate`: for weeks too big for the
+    simplex method (GLOP took 53 s on a 3,000-client week), PDLP's first-order method to a
+    1 % tolerance (6 s there): its solution is advice only, and `bound` is None."""
     from ortools.linear_solver import pywraplp
 
-    if not relaxation_fits(cands, max_options):
+    if not (advice_fits(cands) if approximate else relaxation_fits(cands, max_options)):
         return None
-    lp = pywraplp.Solver.CreateSolver("GLOP")
+    lp = pywraplp.Solver.CreateSolver("PDLP" if approximate else "GLOP")
     if lp is None:
         return None
+    if approximate:
+        lp.SetSolverSpecificParametersAsString(
+            "num_threads: 1 termination_criteria { simple_optimality_criteria "
+            "{ eps_optimal_relative: 0.01 eps_optimal_absolute: 0.01 } }"
+        )
     lp.SetTimeLimit(int(time_limit * 1000))
     # Rows are built coefficient by coefficient: pywraplp's expression syntax took most of
     # the time on 1,000 clients. (pywraplp has no type information: its objects are Any.)
@@ -102,9 +141,11 @@ def relaxation_bound(
     by_volunteer_day: dict[tuple[int, int], list[tuple[int, Any, int, int]]] = defaultdict(list)
     by_client_day: dict[tuple[int, int], list[tuple[int, Any, int, int]]] = defaultdict(list)
     objective = lp.Objective()
+    variables: list[tuple[Option, Any]] = []
     for r, request in enumerate(inst.requests):
         for o in cands.options[r]:
             x = lp.NumVar(0.0, 1.0, "")
+            variables.append((o, x))
             objective.SetCoefficient(x, request.priority)
             end = o.starts[-1] + request.duration
             by_request[r].append(x)
@@ -138,7 +179,13 @@ def relaxation_bound(
         _guard_rows(lp, inst, cands, by_request, *guard)
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return None
-    return int(math.floor(objective.Value() + 1e-6))
+    shares: dict[int, dict[int, float]] = defaultdict(dict)
+    for o, x in variables:
+        value = x.solution_value()
+        if value > 1e-6:
+            shares[o.request][o.volunteer] = shares[o.request].get(o.volunteer, 0.0) + value
+    bound = None if approximate else int(math.floor(objective.Value() + 1e-6))
+    return Relaxation(bound, dict(shares))
 
 
 def _guard_rows(

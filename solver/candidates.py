@@ -65,6 +65,8 @@ class Candidates:
         self._travel: dict[tuple[float, int, int], int] = {}
         self._options_for: dict[tuple[int, int], list[Option]] = {}
         self._options: dict[int, list[Option]] = {}
+        self._takers: dict[int, list[int]] = {}
+        self._takes: dict[int, list[int]] = {}
         speakers: dict[str, list[int]] = defaultdict(list)
         for v in inst.volunteers:
             for lang in v.languages:
@@ -116,7 +118,23 @@ class Candidates:
         return found
 
     def has_option(self, r: int) -> bool:
-        return any(self.options_for(r, v) for v in self.volunteers_of[r])
+        return bool(self.takers(r))
+
+    def takers(self, r: int) -> list[int]:
+        """The volunteers of volunteers_of[r] who have a rule-5 option for r too, nearest first:
+        those a search can give r to. (On winter weeks two in three volunteers who pass rules
+        1-4 have no start inside both windows: a search that tries them wastes its attention.)"""
+        found = self._takers.get(r)
+        if found is None:
+            found = self._takers[r] = [v for v in self.volunteers_of[r] if self.options_for(r, v)]
+        return found
+
+    def takes(self, v: int) -> list[int]:
+        """The requests volunteer v is a taker of (see takers)."""
+        found = self._takes.get(v)
+        if found is None:
+            found = self._takes[v] = [r for r in self.requests_of_volunteer[v] if self.options_for(r, v)]
+        return found
 
     # distances -------------------------------------------------------------
     def dist_vc(self, v: int, c: int) -> float:

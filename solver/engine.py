@@ -1,7 +1,8 @@
 """solve() and explain(): from an instance document to a roster document.
 
 read -> place pins -> prune candidates -> greedy warm start -> ejection chains
-     -> one CP-SAT model of the week (up to 300 clients) or large-neighbourhood search,
+     -> the week's LP (a bound, and advice for the neighbourhoods; above 100 clients)
+     -> one CP-SAT model of the week (up to 100 clients) or large-neighbourhood search,
         then neighbourhoods for the lower tiers
      -> (or, given a base roster: keep what still holds, repair the rest)
      -> reasons for what stays uncovered -> carecal-roster/1
@@ -13,13 +14,13 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from solver.bounds import candidate_pairs, coverage_bound, relaxation_bound, relaxation_fits
+from solver.bounds import advice_fits, candidate_pairs, coverage_bound, relaxation, relaxation_fits
 from solver.candidates import Candidates
 from solver.greedy import greedy, greedy_fill
 from solver.guard import Guard, counts
 from solver.improve import Budget, continuity_moves, insert_with_ejection
 from solver.instance import load_instance
-from solver.lns import large_neighbourhood_search
+from solver.lns import large_neighbourhood_search, remember_relaxation
 from solver.model import SubProblem, WeekModel
 from solver.objective import Preferences
 from solver.params import DEFAULT_PARAMS, SearchParams
@@ -55,18 +56,14 @@ def optimise(run: Run, pins: Assignment) -> tuple[str, int | None]:
         "greedy_weighted_coverage"
     ]
     small = len(inst.clients) <= params.small_week_clients
-    # small weeks: CP-SAT's own bound suffices; larger ones keep time for the LP bound at the
-    # end, if the LP takes the week on at all
-    lp = not small and relaxation_fits(cands)
-    lp_seconds = (
-        max(params.relaxation_min_seconds, params.relaxation_seconds_per_pair * candidate_pairs(cands)) if lp else 0.0
-    )
+    if not small:  # (small weeks: CP-SAT's own bound suffices)
+        proven = relax(run)
     whole_week = (
         len(inst.clients) <= params.monolithic_max_clients and cands.same_day_pairs() <= params.monolithic_max_pairs
     )
     run.stats["whole_week_model"] = whole_week
     if not whole_week:
-        search = time_limit if run.mode == "deterministic" else run.remaining() - lp_seconds
+        search = time_limit if run.mode == "deterministic" else run.remaining()
         coverage = search * (1 - params.polish_share - params.reinsert_share)
         # the coverage neighbourhoods in two halves, with the ejection chains once more between
         # them: they find insertions the neighbourhoods opened, and the second half builds on those
@@ -81,13 +78,9 @@ def optimise(run: Run, pins: Assignment) -> tuple[str, int | None]:
             insert_with_ejection(again, prefs, set(pins), params, guard=run.guard, budget=budget)
             run.offer(again.assigned, "greedy")
         # (what the chains left of their share goes to coverage too, not to the polish)
-        rest = (
-            coverage - first
-            if run.mode == "deterministic"
-            else run.remaining() - lp_seconds - params.polish_share * search
-        )
+        rest = coverage - first if run.mode == "deterministic" else run.remaining() - params.polish_share * search
         large_neighbourhood_search(run, pins, run.seed + 2, budget=rest)
-        polish = time_limit * params.polish_share if run.mode == "deterministic" else run.remaining() - lp_seconds
+        polish = time_limit * params.polish_share if run.mode == "deterministic" else run.remaining()
         large_neighbourhood_search(run, pins, run.seed + 1, budget=polish, polish=True)
     else:
         sub = SubProblem(
@@ -95,25 +88,43 @@ def optimise(run: Run, pins: Assignment) -> tuple[str, int | None]:
         )
         # A small week's proof was measured to come two to three times faster from one CP-SAT
         # worker than from two (S: 3 s against 5-9 s); larger weeks gain from the portfolio.
-        limit = time_limit if run.mode == "deterministic" else max(0.1, run.remaining() - lp_seconds)
+        limit = time_limit if run.mode == "deterministic" else max(0.1, run.remaining())
         outcome = WeekModel(cands, prefs, sub, params).solve(
             limit, 1 if small else run.workers, run.seed, run.deterministic, keep_hint=not small
         )
         run.stats["cp_sat_seconds"] = round(outcome.seconds, 3)
         if outcome.coverage_bound is not None:
             if run.guard is None:
-                proven = outcome.coverage_bound
+                proven = outcome.coverage_bound if proven is None else min(proven, outcome.coverage_bound)
             else:  # a bound on the rosters that keep the guard only
                 run.stats["guarded_coverage_bound"] = outcome.coverage_bound
         if outcome.status in ("OPTIMAL", "FEASIBLE"):
             run.offer(outcome.assigned, "cp-sat")
             if outcome.status == "OPTIMAL" and run.best == outcome.assigned:
                 status = "OPTIMAL"
-    if lp:
-        lp_bound = relaxation_bound(inst, cands, time_limit=max(params.relaxation_min_seconds, run.remaining()))
-        if lp_bound is not None:
-            proven = lp_bound if proven is None else min(proven, lp_bound)
     return status, proven
+
+
+def relax(run: Run) -> int | None:
+    """The week's LP (solver.bounds), before the search: its solution guides the
+    neighbourhoods (solver.lns), its optimum bounds coverage. Weeks too big for the simplex
+    method get PDLP's approximate solution: advice, no bound. Returns the bound (None: none)."""
+    inst, cands, params = run.inst, run.cands, run.params
+    exact = relaxation_fits(cands)
+    if not exact and not advice_fits(cands):
+        return None
+    started = run.elapsed()
+    limit = (
+        max(params.relaxation_min_seconds, params.relaxation_seconds_per_pair * candidate_pairs(cands))
+        if exact
+        else params.advice_max_seconds
+    )
+    relaxed = relaxation(inst, cands, time_limit=limit, approximate=not exact)
+    run.stats["relaxation_seconds"] = round(run.elapsed() - started, 3)
+    if relaxed is None:
+        return None
+    remember_relaxation(run, relaxed)
+    return relaxed.bound
 
 
 def solve(

@@ -105,7 +105,7 @@ def insert_with_ejection(
     try:
         for _ in range(params.ejection_passes):
             before = kept
-            uncovered = [r for r in range(len(inst.requests)) if r not in schedule.assigned and cands.volunteers_of[r]]
+            uncovered = [r for r in range(len(inst.requests)) if r not in schedule.assigned and cands.takers(r)]
             uncovered.sort(key=lambda r: (-inst.requests[r].priority, len(cands.volunteers_of[r]), r))
             for r in uncovered:
                 if budget.spent():
@@ -130,7 +130,7 @@ def insert(schedule: Schedule, prefs: Preferences, r: int) -> bool:
     request = schedule.inst.requests[r]
     usual, known = prefs.starts[request.client], prefs.volunteers[request.client]
     caps, minutes, need = schedule.capacity, schedule.minutes, request.duration
-    vols = schedule.cands.volunteers_of[r]
+    vols = schedule.cands.takers(r)
     if known:
         vols = [v for v in vols if v in known] + [v for v in vols if v not in known]
     for v in vols:
@@ -186,7 +186,7 @@ def place(
         return False
     inst, cands = schedule.inst, schedule.cands
     usual = prefs.starts[inst.requests[r].client]
-    for v in cands.volunteers_of[r][:candidates]:
+    for v in cands.takers(r)[:candidates]:
         for q in victims(schedule, prefs, pinned, r, v):
             if q in moved:
                 continue
@@ -236,7 +236,7 @@ def _eject_and_insert(
     inst, cands = schedule.inst, schedule.cands
     request = inst.requests[r]
     usual = prefs.starts[request.client]
-    for v in cands.volunteers_of[r][: params.ejection_candidates]:
+    for v in cands.takers(r)[: params.ejection_candidates]:
         for q in victims(schedule, prefs, pinned, r, v):
             if inst.requests[q].priority >= request.priority:
                 continue

@@ -1,7 +1,11 @@
 """Large-neighbourhood search over the warm start, for weeks too big for one model.
 
 Each step frees one neighbourhood of volunteers, all their visits (pins excepted) and the
-uncovered requests they could take (up to a cap). Kinds:
+uncovered requests they could take (up to a cap; those the LP's solution gives them first).
+Kinds:
+- "lp" (when the week's LP ran, solver.engine.relax): around a volunteer the LP's solution
+  keeps busier than the roster does: the volunteers holding the visits the LP gives them,
+  those the LP would give their own visits to, and so on;
 - "chain": around an uncovered request: the volunteers who could take it, then those who
   could take over their visits (an ejection chain's worth);
 - "nearest": a random volunteer and the ones living nearest;
@@ -42,6 +46,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
+from solver.bounds import Relaxation
 from solver.model import Outcome, SubProblem, WeekModel, WeekRoster
 from solver.params import SearchParams
 from solver.run import Assignment, Run
@@ -92,6 +97,7 @@ class _Index:
     uncovered: list[int]  # requests not covered that have a candidate
     poor: list[int]  # clients who see a stranger or several volunteers
     roster: WeekRoster  # what every neighbourhood's model holds (all but its free requests)
+    idle: list[int]  # volunteers the LP's solution keeps busier than the roster does (by an hour or more)
 
 
 def _index(run: Run) -> _Index:
@@ -103,13 +109,64 @@ def _index(run: Run) -> _Index:
         for q, (v, _) in run.best.items():
             served.setdefault(v, []).append(q)
             seen.setdefault(requests[q].client, set()).add(v)
-        volunteers_of = run.cands.volunteers_of
-        uncovered = [r for r in range(len(requests)) if r not in run.best and volunteers_of[r]]
+        takers = run.cands.takers
+        uncovered = [r for r in range(len(requests)) if r not in run.best and takers(r)]
         known = run.prefs.volunteers
         poor = sorted(c for c, vols in seen.items() if len(vols) > 1 or (known[c] and not vols <= known[c]))
         roster = WeekRoster(run.inst, run.prefs, run.best)
-        found = run.cache["index"] = _Index(run.version, served, seen, uncovered, poor, roster)
+        found = run.cache["index"] = _Index(run.version, served, seen, uncovered, poor, roster, _idle(run, served))
     return found
+
+
+def _idle(run: Run, served: dict[int, list[int]]) -> list[int]:
+    """Volunteers whose minutes in the LP's solution exceed their minutes in the roster by an
+    hour or more: where the roster leaves time unused that the relaxation fills."""
+    relaxed: dict[int, float] | None = run.cache.get("lp_minutes")
+    if relaxed is None:
+        return []
+    requests = run.inst.requests
+    return sorted(
+        v
+        for v, minutes in relaxed.items()
+        if minutes - sum(requests[r].duration for r in served.get(v, ())) >= run.params.lp_idle_minutes
+    )
+
+
+def remember_relaxation(run: Run, relaxed: Relaxation) -> None:
+    """Keep the LP's solution for the neighbourhoods: per request the volunteers' shares, per
+    volunteer the requests it gives them, and their minutes."""
+    given: dict[int, list[int]] = {}
+    minutes: dict[int, float] = {}
+    for r, by_volunteer in relaxed.shares.items():
+        for v, share in by_volunteer.items():
+            given.setdefault(v, []).append(r)
+            minutes[v] = minutes.get(v, 0.0) + share * run.inst.requests[r].duration
+    run.cache.update(lp_shares=relaxed.shares, lp_given=given, lp_minutes=minutes)
+
+
+def lp_neighbourhood(run: Run, v: int, size: int, rng: random.Random) -> set[int]:
+    """Idle volunteer v, the volunteers holding the visits the LP's solution gives to v, those
+    holding the visits the LP gives to them, and so on (the roster's way back to the LP's
+    advice), then those living nearest, up to `size`."""
+    shares: dict[int, dict[int, float]] = run.cache["lp_shares"]
+    given: dict[int, list[int]] = run.cache["lp_given"]
+    best, least = run.best, run.params.lp_least_share
+    served = _index(run).served
+    hood: list[int] = []
+    frontier = [v]
+    while frontier and len(hood) < size:
+        w = frontier.pop(0)
+        if w in hood:
+            continue
+        hood.append(w)
+        holders = [best[q][0] for q in given.get(w, ()) if q in best and best[q][0] != w and shares[q][w] > least]
+        advised = [u for q in served.get(w, ()) for u, share in shares.get(q, {}).items() if u != w and share > least]
+        nexts = holders + advised
+        rng.shuffle(nexts)
+        frontier.extend(nexts)
+    if len(hood) < size:
+        hood.extend(w for w in nearest_volunteers(run, v, size) if w not in hood)
+    return set(hood[:size])
 
 
 def chain_neighbourhood(run: Run, r: int, size: int, rng: random.Random) -> set[int]:
@@ -118,17 +175,19 @@ def chain_neighbourhood(run: Run, r: int, size: int, rng: random.Random) -> set[
     cands, params = run.cands, run.params
     served = _index(run).served
     hood: list[int] = []
-    frontier = list(cands.volunteers_of[r][: params.chain_first_volunteers])
+    frontier = list(cands.takers(r)[: params.chain_first_volunteers])
     while frontier and len(hood) < size:
         v = frontier.pop(0)
         if v in hood:
             continue
         hood.append(v)
-        takers = [w for q in served.get(v, ()) for w in cands.volunteers_of[q][: params.chain_takers] if w not in hood]
+        takers = [w for q in served.get(v, ()) for w in cands.takers(q)[: params.chain_takers] if w not in hood]
         rng.shuffle(takers)
         frontier.extend(takers)
     if len(hood) < size:
-        hood.extend(w for w in nearest_volunteers(run, cands.volunteers_of[r][0], size) if w not in hood)
+        hood.extend(
+            w for w in nearest_volunteers(run, (cands.takers(r) or cands.volunteers_of[r])[0], size) if w not in hood
+        )
     return set(hood[:size])
 
 
@@ -159,15 +218,14 @@ def free_requests(
     cands, served = run.cands, _index(run).served
     free = [r for v in hood for r in served.get(v, ()) if r not in pinned]
     uncovered = sorted(
-        {
-            r
-            for v in hood
-            for r in cands.requests_of_volunteer[v]
-            if r not in run.best and r not in pinned and r != target
-        }
+        {r for v in hood for r in cands.takes(v) if r not in run.best and r not in pinned and r != target}
     )
     if max_uncovered is not None and len(uncovered) > max_uncovered:
-        uncovered = (rng or random.Random(0)).sample(uncovered, max_uncovered)
+        uncovered = (rng or random.Random(0)).sample(uncovered, len(uncovered))
+        shares: dict[int, dict[int, float]] | None = run.cache.get("lp_shares")
+        if shares is not None:  # the ones the LP's solution gives to this neighbourhood first
+            uncovered.sort(key=lambda r: -sum(shares.get(r, {}).get(v, 0.0) for v in hood))
+        uncovered = uncovered[:max_uncovered]
     if target is not None:
         uncovered.append(target)
     return sorted(set(free) | set(uncovered))
@@ -256,9 +314,14 @@ class _Search:
         if self.polish:
             kind, hood, target = "polish", self._polish_hood(), None
         else:
-            uncovered = [r for r in _index(run).uncovered if r not in self.flight.requests]
+            index = _index(run)
+            uncovered = [r for r in index.uncovered if r not in self.flight.requests]
+            idle = [v for v in index.idle if v not in taken]
             target = None
-            if uncovered and rng.random() < params.chain_share:
+            if idle and rng.random() < params.lp_share:
+                kind = "lp"
+                hood = lp_neighbourhood(run, rng.choice(idle), self.size, rng)
+            elif uncovered and rng.random() < params.chain_share:
                 kind, target = "chain", rng.choice(uncovered)
                 hood = chain_neighbourhood(run, target, self.size, rng)
             else:

@@ -19,17 +19,16 @@ class SearchParams:
     monolithic_max_clients: int = 100
     monolithic_max_pairs: int = 200_000  # ... if its volunteers' same-day option pairs stay below this
     small_week_clients: int = 100  # up to here that model aims at a proof (one worker), above at progress
-    ejection_share: float = 0.15  # of the time limit, at most, for the ejection-chain search
+    ejection_share: float = 0.07  # of the time limit, at most, for the ejection-chain search
     ejection_attempts_per_second: int = 2500  # its deterministic budget with one worker
     finish_seconds_per_request: float = (
         0.0006  # kept back for the last fill and the reasons (XL under load: 0.0003 ran 1.8 s over)
     )
-    # kept, at the end, for the LP bound (above 100 clients, and only if bounds.relaxation_fits):
-    # about twice what it was measured to take (scarce L, 87,570 candidate pairs: 1.4 s; M 0.15 s).
-    # A tenth of the time limit was kept before: on weeks too big for the LP (flex L, XL) that
-    # tenth went unused
+    # the LP before the search (above 100 clients; solver.engine.relax): its time limit, about
+    # twice what it was measured to take (scarce L, 87,570 candidate pairs: 1.4 s; M 0.15 s) ...
     relaxation_seconds_per_pair: float = 0.00003
     relaxation_min_seconds: float = 0.5
+    advice_max_seconds: float = 20.0  # ... and the approximate LP's, on weeks too big for the exact one
     continuity_guard: bool = True  # refuse rosters with a lower known share or more faces per client (solver.guard)
     # of the search time kept for neighbourhoods of the lower tiers (continuity, travel, fairness;
     # each coverage neighbourhood gives them time too): on scarce M a quarter kept 1 of 1,457
@@ -58,6 +57,9 @@ class SearchParams:
     shrink: int = 2  # at least, and at least down to times shrink_factor
     shrink_factor: float = 0.8
     uncovered_per_volunteer: int = 2  # ... or this many per volunteer in it, whichever is more
+    lp_share: float = 0.7  # of neighbourhoods, built around a volunteer the LP keeps busier (when the LP ran)
+    lp_idle_minutes: int = 60  # ... whose LP minutes exceed their roster minutes by this much
+    lp_least_share: float = 0.25  # the LP's advice followed: a visit's share with a volunteer above this
     chain_share: float = 0.8  # of neighbourhoods, built around an uncovered request (else around a volunteer)
     chain_first_volunteers: int = 4  # the target's nearest candidates that start a chain neighbourhood
     chain_takers: int = 6  # per freed visit, candidates who could take it over

@@ -88,10 +88,10 @@ def test_chain_neighbourhood_starts_with_the_target_candidates(small):
     inst, cands, prefs, pins, schedule = warm(small)
     run = Run(inst, cands, prefs, 1.0, DEFAULT_PARAMS)
     run.offer(schedule.assigned, "greedy")
-    target = next(r for r in range(len(inst.requests)) if r not in run.best and cands.volunteers_of[r])
+    target = next(r for r in range(len(inst.requests)) if r not in run.best and cands.takers(r))
     hood = chain_neighbourhood(run, target, 8, random.Random(0))
     assert len(hood) == 8
-    assert set(cands.volunteers_of[target][:4]) <= hood
+    assert set(cands.takers(target)[:4]) <= hood
     free, fixed = neighbourhood(run, hood, set(), random.Random(0), target, max_uncovered=3)
     assert target in free
     assert all(run.best[r][0] not in hood for r in fixed)
@@ -205,7 +205,7 @@ def test_a_neighbourhood_model_read_from_the_whole_roster_is_the_one_built_from_
     guard = Guard(counts(inst, prefs, run.best))
     roster = WeekRoster(inst, prefs, run.best)
     rng = random.Random(3)
-    for target in rng.sample([r for r in range(len(inst.requests)) if r not in run.best and cands.volunteers_of[r]], 5):
+    for target in rng.sample([r for r in range(len(inst.requests)) if r not in run.best and cands.takers(r)], 5):
         hood = chain_neighbourhood(run, target, 20, rng)
         free, fixed = neighbourhood(run, hood, set(pins), rng, target, max_uncovered=10)
         hint = {r: run.best[r] for r in free if r in run.best}
