@@ -88,19 +88,10 @@ class Relaxation:
     shares: dict[int, dict[int, float]]
 
 
-def relaxation_bound(
-    inst: Instance,
-    cands: Candidates,
-    time_limit: float = 10.0,
-    spans: bool = True,
-    max_options: int = LP_MAX_OPTIONS,
-    guard: tuple[Preferences, Guard] | None = None,
-) -> int | None:
-    """The LP bound described above, or None when the week has more than `max_options`
-    options or GLOP fails. `spans=False` leaves out the per-day stretches: overlaps and
-    travel relaxed, the looser ceiling the issue tracker's figures use. `guard`: bound only
-    the rosters that keep the continuity guard (with the preferences it was taken under)."""
-    found = relaxation(inst, cands, time_limit, spans, max_options, guard)
+def relaxation_bound(inst: Instance, cands: Candidates, **options: Any) -> int | None:
+    """The LP bound described above (`options`: those of `relaxation`), or None when the
+    week has too many options or GLOP fails."""
+    found = relaxation(inst, cands, **options)
     return None if found is None else found.bound
 
 
@@ -118,9 +109,13 @@ def relaxation(
     guard: tuple[Preferences, Guard] | None = None,
     approximate: bool = False,
 ) -> Relaxation | None:
-    """relaxation_bound's LP, with its solution. `approximate`: for weeks too big for the
-    simplex method (GLOP took 53 s on a 3,000-client week), PDLP's first-order method to a
-    1 % tolerance (6 s there): its solution is advice only, and `bound` is None."""
+    """The LP described above, with its solution; None when the week has more than
+    `max_options` options or the LP solver fails. `spans=False` leaves out the per-day
+    stretches: overlaps and travel relaxed, the looser ceiling the issue tracker's figures
+    use. `guard`: only the rosters that keep the continuity guard (with the preferences it
+    was taken under). `approximate`: for weeks too big for the simplex method (GLOP took 53 s
+    on a 3,000-client week), PDLP's first-order method to a 1 % tolerance (6 s there): its
+    solution is advice only, and `bound` is None."""
     from ortools.linear_solver import pywraplp
 
     if not (advice_fits(cands) if approximate else relaxation_fits(cands, max_options)):

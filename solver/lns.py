@@ -94,7 +94,7 @@ class _Index:
     version: int
     served: dict[int, list[int]]  # volunteer -> their visits (requests)
     seen: dict[int, set[int]]  # client -> the volunteers visiting them
-    uncovered: list[int]  # requests not covered that have a candidate
+    uncovered: list[int]  # requests not covered that someone could take (Candidates.takers)
     poor: list[int]  # clients who see a stranger or several volunteers
     roster: WeekRoster  # what every neighbourhood's model holds (all but its free requests)
     idle: list[int]  # volunteers the LP's solution keeps busier than the roster does (by an hour or more)
@@ -118,38 +118,47 @@ def _index(run: Run) -> _Index:
     return found
 
 
-def _idle(run: Run, served: dict[int, list[int]]) -> list[int]:
-    """Volunteers whose minutes in the LP's solution exceed their minutes in the roster by an
-    hour or more: where the roster leaves time unused that the relaxation fills."""
-    relaxed: dict[int, float] | None = run.cache.get("lp_minutes")
-    if relaxed is None:
-        return []
-    requests = run.inst.requests
-    return sorted(
-        v
-        for v, minutes in relaxed.items()
-        if minutes - sum(requests[r].duration for r in served.get(v, ())) >= run.params.lp_idle_minutes
-    )
+@dataclass(frozen=True)
+class _Advice:
+    """The LP's solution, as the neighbourhoods read it."""
+
+    shares: dict[int, dict[int, float]]  # request -> volunteer -> share of it
+    given: dict[int, list[int]]  # volunteer -> the requests the LP gives them a share of
+    minutes: dict[int, float]  # volunteer -> their minutes in the LP's solution
 
 
 def remember_relaxation(run: Run, relaxed: Relaxation) -> None:
-    """Keep the LP's solution for the neighbourhoods: per request the volunteers' shares, per
-    volunteer the requests it gives them, and their minutes."""
+    """Keep the LP's solution for the neighbourhoods of this solve."""
     given: dict[int, list[int]] = {}
     minutes: dict[int, float] = {}
     for r, by_volunteer in relaxed.shares.items():
         for v, share in by_volunteer.items():
             given.setdefault(v, []).append(r)
             minutes[v] = minutes.get(v, 0.0) + share * run.inst.requests[r].duration
-    run.cache.update(lp_shares=relaxed.shares, lp_given=given, lp_minutes=minutes)
+    run.cache["advice"] = _Advice(relaxed.shares, given, minutes)
+
+
+def _idle(run: Run, served: dict[int, list[int]]) -> list[int]:
+    """Volunteers whose minutes in the LP's solution exceed their minutes in the roster by
+    `lp_idle_minutes` or more: where the roster leaves time unused that the LP fills."""
+    advice: _Advice | None = run.cache.get("advice")
+    if advice is None:
+        return []
+    requests = run.inst.requests
+    return sorted(
+        v
+        for v, minutes in advice.minutes.items()
+        if minutes - sum(requests[r].duration for r in served.get(v, ())) >= run.params.lp_idle_minutes
+    )
 
 
 def lp_neighbourhood(run: Run, v: int, size: int, rng: random.Random) -> set[int]:
-    """Idle volunteer v, the volunteers holding the visits the LP's solution gives to v, those
-    holding the visits the LP gives to them, and so on (the roster's way back to the LP's
-    advice), then those living nearest, up to `size`."""
-    shares: dict[int, dict[int, float]] = run.cache["lp_shares"]
-    given: dict[int, list[int]] = run.cache["lp_given"]
+    """Idle volunteer v; the volunteers holding the visits the LP's solution gives to v, and
+    those the LP would give v's own visits to; the same for each of them, and so on (the
+    roster's way back towards the LP's advice); then those living nearest, up to `size`.
+    Needs remember_relaxation first."""
+    advice: _Advice = run.cache["advice"]
+    shares, given = advice.shares, advice.given
     best, least = run.best, run.params.lp_least_share
     served = _index(run).served
     hood: list[int] = []
@@ -222,8 +231,9 @@ def free_requests(
     )
     if max_uncovered is not None and len(uncovered) > max_uncovered:
         uncovered = (rng or random.Random(0)).sample(uncovered, len(uncovered))
-        shares: dict[int, dict[int, float]] | None = run.cache.get("lp_shares")
-        if shares is not None:  # the ones the LP's solution gives to this neighbourhood first
+        advice: _Advice | None = run.cache.get("advice")
+        if advice is not None:  # the ones the LP's solution gives to this neighbourhood first
+            shares = advice.shares
             uncovered.sort(key=lambda r: -sum(shares.get(r, {}).get(v, 0.0) for v in hood))
         uncovered = uncovered[:max_uncovered]
     if target is not None:
