@@ -194,25 +194,8 @@ def chain_neighbourhood(run: Run, r: int, size: int, rng: random.Random) -> set[
         rng.shuffle(takers)
         frontier.extend(takers)
     if len(hood) < size:
-        hood.extend(
-            w for w in nearest_volunteers(run, (cands.takers(r) or cands.volunteers_of[r])[0], size) if w not in hood
-        )
+        hood.extend(w for w in nearest_volunteers(run, cands.takers(r)[0], size) if w not in hood)
     return set(hood[:size])
-
-
-def neighbourhood(
-    run: Run,
-    hood: set[int],
-    pinned: set[int],
-    rng: random.Random | None = None,
-    target: int | None = None,
-    max_uncovered: int | None = None,
-) -> tuple[list[int], Assignment]:
-    """(free requests, fixed assignments) for a set of volunteers: their visits, and the
-    uncovered requests they could take (at most `max_uncovered`, the target among them)."""
-    free = free_requests(run, hood, pinned, rng, target, max_uncovered)
-    freed = set(free)
-    return free, {r: a for r, a in run.best.items() if r not in freed}
 
 
 def free_requests(
@@ -223,7 +206,8 @@ def free_requests(
     target: int | None = None,
     max_uncovered: int | None = None,
 ) -> list[int]:
-    """The free requests of `neighbourhood`."""
+    """The requests a neighbourhood of volunteers frees: their visits (pins excepted), and the
+    uncovered requests they could take (at most `max_uncovered`, the target among them)."""
     cands, served = run.cands, _index(run).served
     free = [r for v in hood for r in served.get(v, ()) if r not in pinned]
     uncovered = sorted(

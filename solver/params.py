@@ -34,7 +34,7 @@ class SearchParams:
     # each coverage neighbourhood gives them time too): on scarce M a quarter kept 1 of 1,457
     # such neighbourhoods and cost coverage (1.092x against 1.117x with a tenth)
     polish_share: float = 0.1
-    reinsert_share: float = 0.05
+    reinsert_share: float = 0.05  # of the search, at most, for the ejection chains between its two halves
 
     # --- one CP-SAT model (solver.model)
     first_stage_share: float = 0.85  # of a model's time, at most, for coverage; the rest for the lower tiers

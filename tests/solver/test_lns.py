@@ -15,7 +15,7 @@ from solver.greedy import greedy
 from solver.guard import Guard, counts
 from solver.improve import insert_with_ejection
 from solver.instance import load_instance
-from solver.lns import chain_neighbourhood, large_neighbourhood_search, neighbourhood
+from solver.lns import chain_neighbourhood, free_requests, large_neighbourhood_search
 from solver.model import SubProblem, WeekModel, WeekRoster
 from solver.objective import Preferences
 from solver.params import DEFAULT_PARAMS, SearchParams
@@ -45,6 +45,12 @@ def warm(doc: dict):
     prefs = Preferences.none(inst)
     pins = place_pins(inst)
     return inst, cands, prefs, pins, greedy(cands, prefs, pins)
+
+
+def fixed_part(run: Run, free: list[int]) -> dict:
+    """What a neighbourhood with these free requests holds fixed: the rest of the roster."""
+    freed = set(free)
+    return {r: a for r, a in run.best.items() if r not in freed}
 
 
 def test_greedy_falls_into_the_trap_and_ejection_gets_out():
@@ -92,7 +98,8 @@ def test_chain_neighbourhood_starts_with_the_target_candidates(small):
     hood = chain_neighbourhood(run, target, 8, random.Random(0))
     assert len(hood) == 8
     assert set(cands.takers(target)[:4]) <= hood
-    free, fixed = neighbourhood(run, hood, set(), random.Random(0), target, max_uncovered=3)
+    free = free_requests(run, hood, set(), random.Random(0), target, max_uncovered=3)
+    fixed = fixed_part(run, free)
     assert target in free
     assert all(run.best[r][0] not in hood for r in fixed)
     assert all(r not in fixed for r in free)
@@ -207,7 +214,8 @@ def test_a_neighbourhood_model_read_from_the_whole_roster_is_the_one_built_from_
     rng = random.Random(3)
     for target in rng.sample([r for r in range(len(inst.requests)) if r not in run.best and cands.takers(r)], 5):
         hood = chain_neighbourhood(run, target, 20, rng)
-        free, fixed = neighbourhood(run, hood, set(pins), rng, target, max_uncovered=10)
+        free = free_requests(run, hood, set(pins), rng, target, max_uncovered=10)
+        fixed = fixed_part(run, free)
         hint = {r: run.best[r] for r in free if r in run.best}
         by_fixed = WeekModel(cands, prefs, SubProblem(free, fixed, hint, hood, guard=guard), DEFAULT_PARAMS)
         by_roster = WeekModel(
