@@ -1,6 +1,6 @@
 """carecal's weekly matcher: carecal-instance/1 in, carecal-roster/1 out (docs/format.md).
 
-Pure: the standard library, OR-Tools CP-SAT and jsonschema; files only through the CLI.
+Pure: the standard library, OR-Tools CP-SAT, NumPy and jsonschema; files only through the CLI.
 """
 
 import importlib

@@ -123,6 +123,23 @@ def test_rule_4_reach():
     breaks_only(inst, [visit(inst, "c1-1", "v1", "2026-11-24 13:00")], rule=4)
 
 
+@pytest.mark.parametrize("inside", [True, False])
+def test_rule_4_reach_decided_exactly_at_the_limit(inside):
+    # The candidates' array distances may differ from docs/format.md's in the last bits; at
+    # exactly the reach (or a hair below it) the formula's own value must decide, as in the validator.
+    from solver.instance import load_instance
+    from solver.travel import distance_km
+
+    probe = load_instance(instance([volunteer("v1")], [client()]))
+    km = distance_km(probe.travel, probe.volunteers[0].home, probe.clients[0].home)
+    inst = instance([volunteer("v1", max_km=km if inside else math.nextafter(km, 0.0))], [client()])
+    result = solved(inst)
+    if inside:
+        assert assignment_of(result, "c1-1")["volunteer"] == "v1"
+    else:
+        assert any("km" in r for r in assert_left_open(result, "c1-1"))
+
+
 # --- rule 5: time ------------------------------------------------------------------------
 
 
