@@ -33,7 +33,7 @@ class Option:
 def feasible_starts(inst: Instance, request: Request, volunteer: Volunteer) -> dict[int, tuple[int, ...]]:
     """Rule 5: day -> starts on the grid inside a request window and an availability window
     of that day, touching none of the volunteer's absences."""
-    by_day: dict[int, list[int]] = defaultdict(list)
+    by_day: dict[int, tuple[int, ...]] = {}
     duration = request.duration
     for w in request.windows:
         for a in volunteer.availability:
@@ -42,16 +42,18 @@ def feasible_starts(inst: Instance, request: Request, volunteer: Volunteer) -> d
             lo, hi = max(w.start, a.start), min(w.end, a.end) - duration
             if hi < lo:
                 continue
-            starts: tuple[int, ...] | list[int] = inst.clock.grid_between(lo, hi)
+            starts = inst.clock.grid_between(lo, hi)
             blocking = [
                 (b_start, b_end) for b_start, b_end in volunteer.absences if b_start < hi + duration and lo < b_end
             ]
             if blocking:
-                starts = [
+                starts = tuple(
                     s for s in starts if all(s >= b_end or s + duration <= b_start for b_start, b_end in blocking)
-                ]
-            by_day[w.day].extend(starts)
-    return {day: tuple(sorted(set(starts))) for day, starts in sorted(by_day.items()) if starts}
+                )
+            if starts:  # (mostly one window meets one stretch a day: nothing to merge)
+                earlier = by_day.get(w.day)
+                by_day[w.day] = starts if earlier is None else tuple(sorted({*earlier, *starts}))
+    return dict(sorted(by_day.items()))
 
 
 class Candidates:
@@ -95,12 +97,17 @@ class Candidates:
                     and inst.volunteers[v].max_visits_per_day >= 1
                     and client.max_visits_per_day >= 1
                 ]
+        # weekdays as bits: a request and a volunteer with no day in common have no option
+        self._days_of_request = [sum(1 << d for d in {w.day for w in r.windows}) for r in inst.requests]
+        self._days_of_volunteer = [sum(1 << d for d in {a.day for a in v.availability}) for v in inst.volunteers]
         self.options = _OptionsByRequest(self)
 
     def options_for(self, r: int, v: int) -> list[Option]:
         """Rule 5 options of volunteer v for request r (v must be one of volunteers_of[r])."""
         key = (r, v)
         found = self._options_for.get(key)
+        if found is None and not self._days_of_request[r] & self._days_of_volunteer[v]:
+            found = self._options_for[key] = []  # (a third of the pairs on winter weeks)
         if found is None:
             inst = self.inst
             pin = inst.pin_of.get(r)
