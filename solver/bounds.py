@@ -190,10 +190,9 @@ class _LinearProgram:
 
     def row(self, terms: Sequence[tuple[float, int]], lower: float = -math.inf, upper: float = math.inf) -> None:
         """lower <= sum(coefficient * variable) <= upper, over (coefficient, variable) terms."""
-        coefficients, variables = zip(*terms, strict=True) if terms else ((), ())
         constraint = self.model.constraint.add(lower_bound=float(lower), upper_bound=float(upper))
-        constraint.var_index.extend(variables)
-        constraint.coefficient.extend(map(float, coefficients))
+        constraint.var_index.extend(x for _, x in terms)
+        constraint.coefficient.extend(float(c) for c, _ in terms)
 
     def solve(self, time_limit: float, approximate: bool) -> tuple[float, list[float]] | None:
         """The optimum and the variables' values (GLOP's simplex method, or PDLP's approximate

@@ -19,7 +19,7 @@ import numpy as np
 
 from solver.instance import Client, Instance, Request, Volunteer
 from solver.matching import matches_person
-from solver.travel import EARTH_RADIUS_KM, distance_km
+from solver.travel import distance_km, distances_km
 
 
 @dataclass(frozen=True)
@@ -204,19 +204,16 @@ class Candidates:
 
 
 class _NearEnough:
-    """Rule 4 over arrays: the distances from a client to a pool of volunteers, all at once,
-    keeping those who may reach them. An XL week asks for 1.5 million distances; one call
-    to solver.travel each took two seconds.
-
-    The same haversine as solver.travel, but NumPy's sines may differ from the math
-    module's in the last bits: a distance within a millimetre of a volunteer's reach is
-    decided by distance_km itself (`sure_below`), and the array's distances only order the
-    volunteers, nearest first."""
+    """Rule 4 over arrays: the distances from a client to a pool of volunteers, all at once
+    (solver.travel.distances_km), keeping those who may reach them. An XL week asks for 1.5
+    million distances; one call of distance_km each took two seconds. A distance within a
+    millimetre of a volunteer's reach is decided by distance_km itself (`sure_below`); the
+    array's distances otherwise only order the volunteers, nearest first."""
 
     SLACK_KM = 1e-6
 
     def __init__(self, inst: Instance):
-        self.detour = inst.travel.detour_factor
+        self.travel = inst.travel
         self.lat = np.radians([v.home.lat for v in inst.volunteers])
         self.lon = np.radians([v.home.lon for v in inst.volunteers])
         reach = np.array([v.max_km for v in inst.volunteers], dtype=float)
@@ -228,12 +225,7 @@ class _NearEnough:
         if not pool:
             return []
         vols = np.fromiter(pool, dtype=np.intp, count=len(pool))
-        lat, lon = math.radians(client.home.lat), math.radians(client.home.lon)
-        h = (
-            np.sin((self.lat[vols] - lat) / 2) ** 2
-            + math.cos(lat) * np.cos(self.lat[vols]) * np.sin((self.lon[vols] - lon) / 2) ** 2
-        )
-        km = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h))) * self.detour
+        km = distances_km(self.travel, client.home, self.lat[vols], self.lon[vols])
         keep = km <= self.maybe_within[vols]
         return list(zip(km[keep].tolist(), vols[keep].tolist(), strict=True))
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from solver.instance import Place, Travel
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -20,6 +25,20 @@ def great_circle_km(a: Place, b: Place) -> float:
 
 def distance_km(travel: Travel, a: Place, b: Place) -> float:
     return great_circle_km(a, b) * travel.detour_factor
+
+
+def distances_km(
+    travel: Travel, a: Place, lats: npt.NDArray[np.float64], lons: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """distance_km from a to many places at once (their latitudes and longitudes in radians).
+    The same formula over NumPy arrays, whose sines may differ from the math module's in the
+    last bits: a caller deciding a limit with it leaves a margin and asks distance_km there."""
+    import numpy as np  # (here, not above: the application imports this module for distance_km alone)
+
+    lat, lon = math.radians(a.lat), math.radians(a.lon)
+    h = np.sin((lats - lat) / 2) ** 2 + math.cos(lat) * np.cos(lats) * np.sin((lons - lon) / 2) ** 2
+    km: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h))) * travel.detour_factor
+    return km
 
 
 def travel_minutes(travel: Travel, speed_kmh: float, a: Place, b: Place) -> int:
