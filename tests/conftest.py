@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from carecal import clock, db
+from tests import factories
 
 # Every test starts at this moment unless it says otherwise (`clock.frozen(...)` within the
 # test): the suite must give the same answers on any day it is run. A Friday afternoon
@@ -37,6 +38,11 @@ UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 settings.register_profile("ci", derandomize=True)
 if UNDER_CI:
     settings.load_profile("ci")
+
+
+@pytest.fixture(autouse=True)
+def fresh_factory_ids():
+    factories.restart_ids()
 
 
 @pytest.fixture(autouse=True)

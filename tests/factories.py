@@ -27,7 +27,16 @@ from carecal.models import (
 )
 from carecal.weeks import IsoWeek, local
 
+# Numbers for external ids (v001, c002, ...). Restarted before every test (conftest), so a
+# test's ids do not depend on which tests ran before it in the same process: a test may
+# then rely on an id like c999 being unknown.
 _ids = count(1)
+
+
+def restart_ids() -> None:
+    global _ids
+    _ids = count(1)
+
 
 # Zentrum of Chemnitz and a few points within a couple of km of it.
 CENTRE = (50.8322, 12.9252)
