@@ -1,7 +1,8 @@
 """solve() and explain(): from an instance document to a roster document.
 
-read -> place pins -> prune candidates -> greedy warm start -> ejection chains
-     -> the week's LP (a bound, and advice for the neighbourhoods; above 100 clients)
+read -> place pins -> prune candidates -> greedy warm start
+     -> the week's LP (a bound, advice for a second start and for the neighbourhoods;
+        above 100 clients) -> ejection chains on the better start
      -> one CP-SAT model of the week (up to 100 clients) or large-neighbourhood search,
         then neighbourhoods for the lower tiers
      -> (or, given a base roster: keep what still holds, repair the rest)
@@ -14,6 +15,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from solver.advised import advised_start
 from solver.bounds import advice_fits, candidate_pairs, coverage_bound, relaxation, relaxation_fits
 from solver.candidates import Candidates
 from solver.greedy import greedy, greedy_fill
@@ -33,7 +35,8 @@ from solver.schedule import Schedule
 
 
 def optimise(run: Run, pins: Assignment) -> tuple[str, int | None]:
-    """Greedy, ejection chains, then CP-SAT (one model or neighbourhoods) into run.best.
+    """Greedy (or the LP-advised start), ejection chains, then CP-SAT (one model or
+    neighbourhoods) into run.best.
     Returns the status and the best proven bound on weighted coverage of any roster (None: none)."""
     inst, cands, prefs, time_limit, params = run.inst, run.cands, run.prefs, run.time_limit, run.params
     status, proven = "FEASIBLE", None
@@ -43,21 +46,21 @@ def optimise(run: Run, pins: Assignment) -> tuple[str, int | None]:
         run.guard = Guard(counts(inst, prefs, warm.assigned))
     run.stats["greedy_seconds"] = round(run.elapsed(), 3)
     run.stats["greedy_weighted_coverage"] = run.best_score.coverage if run.best_score else 0
+    small = len(inst.clients) <= params.small_week_clients
+    if not small:  # (small weeks: CP-SAT's own bound suffices)
+        proven = relax(run)
+        warm = _better_start(run, pins, warm)
+    start_coverage, chains_started = (run.best_score.coverage if run.best_score else 0), run.elapsed()
     if run.mode == "deterministic":
         budget = Budget(None, int(params.ejection_attempts_per_second * time_limit))
     else:
         budget = Budget(run.elapsed() + params.ejection_share * run.remaining(), None, clock=run.elapsed)
     kept = insert_with_ejection(warm, prefs, set(pins), params, guard=run.guard, budget=budget)
     run.offer(warm.assigned, "greedy")
-    run.stats["ejection_seconds"] = round(run.elapsed() - run.stats["greedy_seconds"], 3)
+    run.stats["ejection_seconds"] = round(run.elapsed() - chains_started, 3)
     run.stats["ejection_attempts"] = budget.used
     run.stats["ejection_kept"] = kept
-    run.stats["ejection_gain"] = (run.best_score.coverage if run.best_score else 0) - run.stats[
-        "greedy_weighted_coverage"
-    ]
-    small = len(inst.clients) <= params.small_week_clients
-    if not small:  # (small weeks: CP-SAT's own bound suffices)
-        proven = relax(run)
+    run.stats["ejection_gain"] = (run.best_score.coverage if run.best_score else 0) - start_coverage
     whole_week = (
         len(inst.clients) <= params.monolithic_max_clients and cands.same_day_pairs() <= params.monolithic_max_pairs
     )
@@ -125,6 +128,21 @@ def relax(run: Run) -> int | None:
         return None
     remember_relaxation(run, relaxed)
     return relaxed.bound
+
+
+def _better_start(run: Run, pins: Assignment, warm: Schedule) -> Schedule:
+    """The LP-advised start (solver.advised) when it covers more than the greedy's."""
+    advice = run.cache.get("advice")
+    if advice is None or not run.params.advised_start:
+        return warm
+    started = run.elapsed()
+    advised, dropped = advised_start(
+        run.cands, run.prefs, pins, advice.shares, run.guard, run.params.continuity_attempts
+    )
+    run.stats["advised_seconds"] = round(run.elapsed() - started, 3)
+    run.stats["advised_dropped"] = dropped
+    run.stats["advised_weighted_coverage"] = run.score(advised.assigned).coverage
+    return advised if run.offer(advised.assigned, "advised") else warm
 
 
 def solve(

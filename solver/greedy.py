@@ -17,9 +17,15 @@ from solver.schedule import Schedule
 
 
 def greedy_fill(
-    schedule: Schedule, prefs: Preferences, requests: Iterable[int], volunteers: set[int] | None = None
+    schedule: Schedule,
+    prefs: Preferences,
+    requests: Iterable[int],
+    volunteers: set[int] | None = None,
+    shares: dict[int, dict[int, float]] | None = None,
 ) -> Schedule:
-    """Assign as many of `requests` as fit into `schedule` (changed in place and returned)."""
+    """Assign as many of `requests` as fit into `schedule` (changed in place and returned).
+    `shares`: the week's LP solution (solver.bounds); after the faces a client knows or sees,
+    a request goes to the volunteer the LP gives most of it."""
     inst, cands = schedule.inst, schedule.cands
     todo = [r for r in requests if r not in schedule.assigned and cands.volunteers_of[r]]
     todo.sort(key=lambda r: (-inst.requests[r].priority, len(cands.volunteers_of[r]), -inst.requests[r].duration, r))
@@ -42,7 +48,8 @@ def greedy_fill(
         known, usual = prefs.volunteers[c], prefs.starts[c]
         serving = schedule.volunteers_of_client(c)
         vols = [v for v in cands.volunteers_of[r] if volunteers is None or v in volunteers]
-        vols.sort(key=lambda v: (v not in known, v not in serving))  # stable: nearest first within
+        advised = shares.get(r, {}) if shares else {}
+        vols.sort(key=lambda v: (v not in known, v not in serving, -advised.get(v, 0.0)))  # stable: nearest first
         for v in vols:
             start = first_fit(schedule, r, v, usual)
             if start is not None:
