@@ -5,13 +5,14 @@ sees this week).
 The greedy fills volunteers nearest first, and on a scarce week that spends the time of
 volunteers only a few clients can have on clients many could serve. The LP weighs the whole
 week at once. On scarce XL (3,000 clients) the advised start reached 5,095 units of weighted
-coverage against the greedy's 4,879, more than the greedy plus its ejection chains (4,964).
+coverage (5,053 once it keeps the guard, below) against the greedy's 4,879: more than the
+greedy plus its ejection chains (4,964).
 
 It must keep the continuity guard (solver.guard) like every roster of the search, and the
 LP does not know the guard: the advised roster is first given back to known faces where
 coverage allows (improve.continuity_moves), then, while one of the guard's two figures is
 still worse than the greedy's, the least valuable visit that worsens it is taken out. On
-scarce XL that was 42 visits of 2,700. Whatever is left competes with the greedy: the
+scarce XL that was 42 of its 2,629 visits. Whatever is left competes with the greedy: the
 higher coverage starts the search.
 """
 
