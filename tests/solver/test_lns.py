@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 
@@ -187,20 +188,32 @@ def test_simulated_clock_counts_cpu_time_and_credits_overlap(small):
     """The simulated run's clock is this thread's CPU time (CP-SAT solves in this thread),
     less what parallel workers would have overlapped: one virtual worker overlaps nothing,
     so its clock moves with the CPU time; four overlap their solves, so theirs moves less."""
-    moved, used = {}, {}
+    moved, used, solving = {}, {}, {}
     for cores in (1, 4):
         inst, cands, prefs, pins, schedule = warm(small)
         run = Run(inst, cands, prefs, 1.0, SearchParams(simulated_workers=cores), workers=1)
         assert run.mode == "simulated" and run.deterministic
         run.offer(schedule.assigned, "greedy")
-        cpu = time.thread_time()
-        before = run.elapsed()
-        large_neighbourhood_search(run, pins, seed=1, budget=0.6)
-        used[cores] = time.thread_time() - cpu
-        moved[cores] = run.elapsed() - before
-        assert run.stats["lns"]["solve_seconds"] > 0.5 * used[cores]  # CP-SAT's CPU time is counted
+        # A collection of the whole test worker's heap would land in one step and swamp the
+        # small figures compared below (CI once saw 1.7 s of CPU outside CP-SAT here).
+        gc.collect()
+        gc.disable()
+        try:
+            cpu = time.thread_time()
+            before = run.elapsed()
+            large_neighbourhood_search(run, pins, seed=1, budget=0.6)
+            used[cores] = time.thread_time() - cpu
+            moved[cores] = run.elapsed() - before
+        finally:
+            gc.enable()
+        lns = run.stats["lns"]
+        # CP-SAT solves in this thread and its CPU time is counted (it dominates building)
+        assert lns["solve_seconds"] > lns["build_seconds"] > 0
+        solving[cores] = lns["solve_seconds"]
     assert moved[1] == pytest.approx(used[1], rel=0.02)
-    assert 0 < moved[4] < 0.8 * used[4]
+    # four virtual workers overlap their solves: the clock is credited a good part of them
+    # (measured: about half), compared with the solving itself, not with other CPU time
+    assert 0 < moved[4] < used[4] - 0.25 * solving[4]
 
 
 def test_a_neighbourhood_model_read_from_the_whole_roster_is_the_one_built_from_its_fixed_visits():
