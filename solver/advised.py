@@ -51,12 +51,10 @@ def drop_until_guarded(schedule: Schedule, prefs: Preferences, pinned: set[int],
     only one. Lowest priority first, so coverage loses least."""
     inst = schedule.inst
     tally = Tally(inst, prefs, schedule.assigned)
-    ref = guard.reference
     order = sorted((r for r in schedule.assigned if r not in pinned), key=lambda r: (inst.requests[r].priority, r))
     dropped = 0
     while not guard.allows(tally.counts()):
-        now = tally.counts()
-        share_low = now.known * ref.with_history < ref.known * now.with_history
+        share_low = not guard.share_kept(tally.counts())
         worsening = None
         for r in order:
             if r not in schedule.assigned:
@@ -69,8 +67,8 @@ def drop_until_guarded(schedule: Schedule, prefs: Preferences, pinned: set[int],
             if hit:
                 worsening = r
                 break
-        if worsening is None:  # (cannot happen while a figure is worse; kept as a stop)
-            break
+        if worsening is None:  # only pinned visits, or faces of two visits each, are left to blame:
+            break  # the run refuses this roster (solver.run)
         tally.remove(worsening, schedule.assigned[worsening][0])
         schedule.remove(worsening)
         dropped += 1

@@ -74,10 +74,14 @@ class Guard:
     reference: Counts  # the greedy roster's
 
     def allows(self, now: Counts) -> bool:
+        return self.share_kept(now) and self.faces_kept(now)
+
+    def share_kept(self, now: Counts) -> bool:
         ref = self.reference
         if ref.with_history == 0:
-            share_kept = now.known == now.with_history  # the reference's share reads 100 %
-        else:
-            share_kept = now.known * ref.with_history >= ref.known * now.with_history
-        faces_kept = ref.clients == 0 or now.faces * ref.clients <= ref.faces * now.clients
-        return share_kept and faces_kept
+            return now.known == now.with_history  # the reference's share reads 100 %
+        return now.known * ref.with_history >= ref.known * now.with_history
+
+    def faces_kept(self, now: Counts) -> bool:
+        ref = self.reference
+        return ref.clients == 0 or now.faces * ref.clients <= ref.faces * now.clients

@@ -12,7 +12,7 @@ from solver.candidates import Candidates
 from solver.check import check
 from solver.generate import generate
 from solver.greedy import greedy
-from solver.guard import Guard, counts
+from solver.guard import Counts, Guard, counts
 from solver.instance import load_instance
 from solver.objective import Preferences, coverage_term
 from solver.params import DEFAULT_PARAMS
@@ -90,6 +90,25 @@ def test_visits_are_taken_out_until_the_known_share_is_back():
     pinned = Schedule.holding(inst, cands, {0: (1, tuesday_13), 1: (0, tuesday_13)})
     assert drop_until_guarded(pinned, prefs, {0}, guard) == 0
     assert set(pinned.assigned) == {0, 1}
+
+
+def test_when_the_greedy_served_nobody_with_history_every_stranger_visit_to_such_a_client_goes():
+    """The reference's known share then reads 100 % (solver.guard): one visit by a stranger
+    to a client who knows volunteers is one too many."""
+    doc = instance(
+        [volunteer("v1", availability=ONE_SLOT), volunteer("v2", home=FURTHER, availability=ONE_SLOT)],
+        [
+            client("c1", requests=[request("c1-1", windows=ONE_SLOT)], previous_volunteers=["v1"]),
+            client("c2", requests=[request("c2-1", windows=ONE_SLOT)]),
+        ],
+    )
+    inst = load_instance(doc)
+    cands, prefs = Candidates(inst), Preferences.none(inst)
+    nobody_known = Guard(Counts(known=0, with_history=0, faces=1, clients=1))
+    tuesday_13 = cands.options_for(0, 1)[0].starts[0]
+    roster = Schedule.holding(inst, cands, {0: (1, tuesday_13), 1: (0, tuesday_13)})  # c1-1 by v2
+    assert drop_until_guarded(roster, prefs, set(), nobody_known) == 1
+    assert set(roster.assigned) == {1}
 
 
 def test_visits_are_taken_out_until_clients_see_no_more_faces_than_in_the_greedy():
