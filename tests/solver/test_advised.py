@@ -65,9 +65,9 @@ def test_a_solve_that_runs_the_lp_starts_from_the_advised_roster_when_it_covers_
     assert "advised_weighted_coverage" not in without["stats"]
 
 
-def test_visits_are_taken_out_until_the_known_share_is_back():
-    """c1 knows v1, but the roster gives c1 to v2 (a stranger): the known share is 0 against
-    the greedy's 100 %. The stranger's visit goes; c2's visit stays."""
+def swapped_faces():
+    """c1 knows v1, but the roster gives c1-1 to v2 (a stranger) and c2-1 to v1; both
+    Tuesday 13:00. Returns the instance, its candidates and that roster's assignment."""
     doc = instance(
         [volunteer("v1", availability=ONE_SLOT), volunteer("v2", home=FURTHER, availability=ONE_SLOT)],
         [
@@ -76,18 +76,24 @@ def test_visits_are_taken_out_until_the_known_share_is_back():
         ],
     )
     inst = load_instance(doc)
-    cands, prefs = Candidates(inst), Preferences.none(inst)
-    guard = Guard(counts(inst, prefs, greedy(cands, prefs, {}).assigned))
-    swapped = Schedule.holding(inst, cands, {})
+    cands = Candidates(inst)
     tuesday_13 = cands.options_for(0, 1)[0].starts[0]
-    swapped.add(0, 1, tuesday_13)  # c1-1 by v2
-    swapped.add(1, 0, tuesday_13)  # c2-1 by v1
-    assert not guard.allows(counts(inst, prefs, swapped.assigned))
-    assert drop_until_guarded(swapped, prefs, set(), guard) == 1
-    assert set(swapped.assigned) == {1}
-    assert guard.allows(counts(inst, prefs, swapped.assigned))
+    return inst, cands, {0: (1, tuesday_13), 1: (0, tuesday_13)}
+
+
+def test_visits_are_taken_out_until_the_known_share_is_back():
+    """The known share of the swapped roster is 0 against the greedy's 100 %: the
+    stranger's visit goes; c2's visit stays."""
+    inst, cands, swapped = swapped_faces()
+    prefs = Preferences.none(inst)
+    guard = Guard(counts(inst, prefs, greedy(cands, prefs, {}).assigned))
+    roster = Schedule.holding(inst, cands, swapped)
+    assert not guard.allows(counts(inst, prefs, roster.assigned))
+    assert drop_until_guarded(roster, prefs, set(), guard) == 1
+    assert set(roster.assigned) == {1}
+    assert guard.allows(counts(inst, prefs, roster.assigned))
     # a pinned visit is never taken out, and c2-1 would not help: the roster stays as it is
-    pinned = Schedule.holding(inst, cands, {0: (1, tuesday_13), 1: (0, tuesday_13)})
+    pinned = Schedule.holding(inst, cands, swapped)
     assert drop_until_guarded(pinned, prefs, {0}, guard) == 0
     assert set(pinned.assigned) == {0, 1}
 
@@ -95,19 +101,10 @@ def test_visits_are_taken_out_until_the_known_share_is_back():
 def test_when_the_greedy_served_nobody_with_history_every_stranger_visit_to_such_a_client_goes():
     """The reference's known share then reads 100 % (solver.guard): one visit by a stranger
     to a client who knows volunteers is one too many."""
-    doc = instance(
-        [volunteer("v1", availability=ONE_SLOT), volunteer("v2", home=FURTHER, availability=ONE_SLOT)],
-        [
-            client("c1", requests=[request("c1-1", windows=ONE_SLOT)], previous_volunteers=["v1"]),
-            client("c2", requests=[request("c2-1", windows=ONE_SLOT)]),
-        ],
-    )
-    inst = load_instance(doc)
-    cands, prefs = Candidates(inst), Preferences.none(inst)
+    inst, cands, swapped = swapped_faces()
     nobody_known = Guard(Counts(known=0, with_history=0, faces=1, clients=1))
-    tuesday_13 = cands.options_for(0, 1)[0].starts[0]
-    roster = Schedule.holding(inst, cands, {0: (1, tuesday_13), 1: (0, tuesday_13)})  # c1-1 by v2
-    assert drop_until_guarded(roster, prefs, set(), nobody_known) == 1
+    roster = Schedule.holding(inst, cands, swapped)
+    assert drop_until_guarded(roster, Preferences.none(inst), set(), nobody_known) == 1
     assert set(roster.assigned) == {1}
 
 
