@@ -20,12 +20,10 @@ from __future__ import annotations
 
 from solver.candidates import Candidates
 from solver.greedy import greedy_fill
-from solver.guard import Guard, Tally
+from solver.guard import Assignment, Guard, Tally
 from solver.improve import Budget, continuity_moves
 from solver.objective import Preferences
 from solver.schedule import Schedule
-
-Assignment = dict[int, tuple[int, int]]  # request -> (volunteer, start)
 
 
 def advised_start(
@@ -37,10 +35,10 @@ def advised_start(
     continuity_attempts: int,
 ) -> tuple[Schedule, int]:
     """The advised roster (pins held) and how many visits were taken out for the guard."""
-    inst = cands.inst
+    inst, pinned = cands.inst, set(pins)
     start = greedy_fill(Schedule.holding(inst, cands, pins), prefs, range(len(inst.requests)), shares=shares)
-    continuity_moves(start, prefs, set(pins), Budget(None, continuity_attempts))
-    dropped = 0 if guard is None else drop_until_guarded(start, prefs, set(pins), guard)
+    continuity_moves(start, prefs, pinned, Budget(None, continuity_attempts))
+    dropped = 0 if guard is None else drop_until_guarded(start, prefs, pinned, guard)
     return start, dropped
 
 
