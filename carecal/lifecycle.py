@@ -18,9 +18,9 @@ What follows from it, and who asks here:
 - Outcomes. Delivered and no-show are recorded once a visit has started (a delivery once
   it has ended); a cancellation may be recorded in advance. An outcome is shared by the
   same visit (week and request key) in every version of the week.
-- Money. Only delivered visits that have ended are billed; a billed record changes only
-  after a credit note; nothing in a closed month changes, and a month is closed only once
-  it is over.
+- Money. Only delivered visits that have ended are billed; a month is billed once it is
+  over (in part before, only when asked); a billed record changes only after a credit
+  note; nothing in a closed month changes, and a month is closed only once it is over.
 
 The Python checks below are what users meet (with what to do instead). The database
 guards the same rules where it can without knowing the time (migration 0009: no change to
@@ -197,9 +197,16 @@ def billable(record: VisitRecord, now: datetime | None = None) -> bool:
     return record.status == "delivered" and record.ended_at <= (now or clock.now())
 
 
+def month_over(month_last_day: date, tz: str) -> bool:
+    """Whether the month ending on `month_last_day` is over on the organisation's calendar:
+    until then its last visits may still be delivered, so it is billed only in part
+    (`--partial`) and not closed."""
+    return clock.today(tz) > month_last_day
+
+
 def ensure_month_over(month_last_day: date, tz: str, month: str) -> None:
     """A month is closed only once it is over: its last visits may still be delivered."""
-    if clock.today(tz) <= month_last_day:
+    if not month_over(month_last_day, tz):
         raise InputError(
             f"month {month} is not over yet (it ends {month_last_day:%d %b %Y}): close it once all its visits are "
             "recorded and billed"

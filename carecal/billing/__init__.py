@@ -4,10 +4,12 @@ The pure core (no database, no I/O; tested in tests/billing/):
   money     integer-cent arithmetic: a visit's price, euro formatting and parsing
   rates     dated rates looked up by day (prices, allowances, legal amounts are data)
   ledger    the budget rules: §45b accrual, carry-over, lapse, oldest money first, the
-            §45a(4) conversion budget, and the allocation of a visit to funding sources
+            §45a(4) conversion budget, which budgets may pay (`eligible`), and the
+            allocation of a visit to funding sources, also after later months (`Funds`)
 
 The services at the edge (they take a Session and never commit):
   records   visit records and their history; the closed-month guard
+  billed    what is billed of each visit: its live lines and the parts they pay
   budgets   a client's ledger from the database; manual corrections
   invoicing billing runs, gapless numbers, month close, credit notes
   reconcile proof that visits, invoices and ledger movements add up

@@ -3,16 +3,20 @@ care grades and the rates) plus the stored movements (spends, refunds, correctio
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from carecal import audit, organisation, periods
 from carecal.billing.ledger import (
     CONVERSION,
     RELIEF,
+    Entitlement,
+    Funds,
     Ledger,
     Movement,
     conversion_accruals,
+    month_bounds,
+    month_key,
     relief_accruals,
 )
 from carecal.billing.rates import RateBook, RateValue
@@ -27,6 +31,11 @@ def rate_book(session: Session, org: Organisation) -> RateBook:
 
 def grade_periods(client: Client) -> list[tuple[date, int]]:
     return sorted((g.valid_from, g.grade) for g in client.care_grades)
+
+
+def entitlement(client: Client) -> Entitlement:
+    """What decides which budgets may pay for the client's visits (`ledger.eligible`)."""
+    return Entitlement(grade_periods(client), client.lives_at_home, client.conversion_budget_opt_in)
 
 
 def window_start(until: date) -> date:
@@ -48,8 +57,10 @@ def stored_movements(session: Session, client: Client, first: date, until: date)
     ]  # older vintages lapsed before the window
 
 
-def movements(session: Session, client: Client, book: RateBook, until: date) -> list[Movement]:
-    first = window_start(until)
+def movements(
+    session: Session, client: Client, book: RateBook, until: date, first: date | None = None
+) -> list[Movement]:
+    first = first or window_start(until)
     periods = grade_periods(client)
     derived = relief_accruals(
         periods, lambda day: book.amount("relief_amount_month", day), first, until, client.lives_at_home
@@ -72,6 +83,15 @@ def client_ledger(
     billing run can still add spends dated earlier in the same month."""
     book = book or rate_book(session, organisation.require(session))
     return Ledger.replay(movements(session, client, book, until), until=until if advance else None)
+
+
+def client_funds(session: Session, client: Client, month_first: date, book: RateBook) -> Funds:
+    """The client's money for billing visits from `month_first` on: every stored movement,
+    also those dated later (a month billed after the next one), and the accruals up to the
+    latest of them, so a spend placed now leaves no later balance negative."""
+    latest = session.scalar(select(func.max(LedgerEntry.day)).where(LedgerEntry.client_id == client.id))
+    until = max(latest or month_first, month_bounds(month_key(month_first))[1])
+    return Funds(movements(session, client, book, until, first=window_start(month_first)))
 
 
 def correct(

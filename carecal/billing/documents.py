@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from carecal import catalogue, private_files
 from carecal import organisation as org_lookup
-from carecal.billing import paper
+from carecal.billing import billed, paper
+from carecal.billing.billed import Part
 from carecal.billing.invoicing import find_invoice
 from carecal.billing.ledger import month_bounds, parse_month
 from carecal.billing.money import euros
@@ -47,7 +48,7 @@ class Line:
     unit_price_cents: int
     amount_cents: int
     visit_price_cents: int
-    funding: str
+    funding: str  # the source, and last year's carry-over where some of it is that
 
     @property
     def part(self) -> bool:
@@ -76,14 +77,18 @@ class InvoiceView:
     total_cents: int
     corrects: tuple[str, date] | None = None
     reason: str | None = None
+    supplements: tuple[str, date] | None = None  # a correction invoice: the original it adds to
 
     @property
     def title(self) -> str:
-        return f"Rechnungskorrektur (Gutschrift) {self.number}" if self.credit_note else f"Rechnung {self.number}"
+        if self.credit_note:
+            return f"Rechnungskorrektur (Gutschrift) {self.number}"
+        return f"{'Korrekturrechnung' if self.supplements else 'Rechnung'} {self.number}"
 
     @property
     def file_name(self) -> str:
-        return f"{'rechnungskorrektur' if self.credit_note else 'rechnung'}_{self.number}.pdf"
+        kind = "rechnungskorrektur" if self.credit_note else "korrekturrechnung" if self.supplements else "rechnung"
+        return f"{kind}_{self.number}.pdf"
 
 
 @dataclass
@@ -122,7 +127,10 @@ def require_invoice_details(org: Organisation) -> None:
         )
 
 
-def invoice_view(invoice: Invoice, org: Organisation, activities: Catalogue) -> InvoiceView:
+def invoice_view(
+    invoice: Invoice, org: Organisation, activities: Catalogue, parts: dict[int, list[Part]]
+) -> InvoiceView:
+    """The invoice as printed; `parts` holds each of its lines' parts (`billed.line_parts`)."""
     client = invoice.client
     insurer_pays = invoice.payer == "insurer"
     if insurer_pays:
@@ -145,7 +153,7 @@ def invoice_view(invoice: Invoice, org: Organisation, activities: Catalogue) -> 
                 unit_price_cents=line.unit_price_cents,
                 amount_cents=line.amount_cents,
                 visit_price_cents=line.visit_price_cents,
-                funding=paper.FUNDING_SHORT[invoice.funding],
+                funding=paper.funding_text(parts[line.id], line.day, amounts=False),
             )
         )
     corrects = invoice.corrects
@@ -169,6 +177,7 @@ def invoice_view(invoice: Invoice, org: Organisation, activities: Catalogue) -> 
         total_cents=invoice.total_cents,
         corrects=(corrects.number, corrects.issued_on) if corrects else None,
         reason=invoice.reason,
+        supplements=(invoice.supplements.number, invoice.supplements.issued_on) if invoice.supplements else None,
     )
 
 
@@ -197,7 +206,9 @@ def select_invoices(
     return invoices
 
 
-def collective_views(invoices: list[Invoice], org: Organisation, activities: Catalogue) -> list[CollectiveView]:
+def collective_views(
+    invoices: list[Invoice], org: Organisation, activities: Catalogue, parts: dict[int, list[Part]]
+) -> list[CollectiveView]:
     """One collective invoice per insurer and month: its clients' invoices and credit notes."""
     groups: dict[tuple[str, str], list[Invoice]] = {}
     for invoice in invoices:
@@ -216,7 +227,7 @@ def collective_views(invoices: list[Invoice], org: Organisation, activities: Cat
         )
         by_client: dict[str, list[InvoiceView]] = {}
         for invoice in sorted(group, key=lambda i: (i.client.last_name, i.client.first_name, i.year, i.sequence)):
-            by_client.setdefault(invoice.client.external_id, []).append(invoice_view(invoice, org, activities))
+            by_client.setdefault(invoice.client.external_id, []).append(invoice_view(invoice, org, activities, parts))
         view.sections = list(by_client.values())
         result.append(view)
     return result
@@ -326,8 +337,9 @@ def render_invoice(view: InvoiceView, org: Organisation) -> bytes:
         ("Datum", paper.day(view.issued_on)),
         ("Leistungszeitraum", f"{paper.day(view.period[0])} – {paper.day(view.period[1])}"),
     ]
-    if view.corrects:
-        meta.append(("zu Rechnung", f"{view.corrects[0]} vom {paper.day(view.corrects[1])}"))
+    original = view.corrects or view.supplements
+    if original:
+        meta.append(("zu Rechnung", f"{original[0]} vom {paper.day(original[1])}"))
     if view.payer == "insurer" and view.insurance_number:
         meta.append(("Versichertennr.", view.insurance_number))
     _address_block(pdf, view.payer_lines, meta)
@@ -340,6 +352,18 @@ def render_invoice(view: InvoiceView, org: Organisation) -> bytes:
             4.5,
             f"Diese Rechnungskorrektur storniert Leistungen der Rechnung {view.corrects[0]} vom "
             f"{paper.day(view.corrects[1])}. Grund: {view.reason or '-'}",
+            align="L",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+    if view.supplements:
+        pdf.set_font(FONT, size=9)
+        pdf.multi_cell(
+            0,
+            4.5,
+            f"Diese Korrekturrechnung berechnet Leistungen des Leistungszeitraums nach, die in der Rechnung "
+            f"{view.supplements[0]} vom {paper.day(view.supplements[1])} nicht enthalten sind (nachträglich "
+            "erfasst oder nach einer Gutschrift neu berechnet).",
             align="L",
             new_x="LMARGIN",
             new_y="NEXT",
@@ -412,6 +436,8 @@ def render_collective(view: CollectiveView, org: Organisation) -> bytes:
             heading = f"{invoice.title} vom {paper.day(invoice.issued_on)} – {paper.FUNDING_TEXT[invoice.funding]}"
             if invoice.corrects:
                 heading += f" – zu Rechnung {invoice.corrects[0]}: {invoice.reason or ''}"
+            elif invoice.supplements:
+                heading += f" – Nachberechnung zu Rechnung {invoice.supplements[0]}"
             pdf.multi_cell(0, 4.5, heading, align="L", new_x="LMARGIN", new_y="NEXT")
             _line_table(pdf, invoice.lines)
         subtotal = sum(invoice.total_cents for invoice in section)
@@ -442,8 +468,9 @@ def write_invoices(
     require_invoice_details(org)
     invoices = select_invoices(session, month, number, payer)
     activities = catalogue.load(session)
+    parts = billed.line_parts(session, [line for invoice in invoices for line in invoice.lines])
     if collective:
-        views = collective_views(invoices, org, activities)
+        views = collective_views(invoices, org, activities, parts)
         if not views:
             raise NotFound("no invoice to an insurer among those asked for: a collective invoice has nothing to hold")
         documents = [(v.file_name, render_collective(v, org)) for v in views]
@@ -452,6 +479,6 @@ def write_invoices(
             raise NotFound(f"no invoice{f' of {month}' if month else ''}{f' to {payer}' if payer else ''}")
         documents = []
         for invoice in invoices:
-            view = invoice_view(invoice, org, activities)
+            view = invoice_view(invoice, org, activities, parts)
             documents.append((view.file_name, render_invoice(view, org)))
     return [private_files.write_bytes(out / name, data) for name, data in documents]

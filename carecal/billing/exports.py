@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from carecal import catalogue, organisation
 from carecal.billing import budgets, records
+from carecal.billing.billed import Part, live_lines, visit_parts
 from carecal.billing.ledger import month_bounds
 from carecal.billing.money import visit_price
 from carecal.errors import InputError
@@ -49,6 +50,7 @@ HOURS_COLUMNS = [
     "activity",
     "category",
     "funding",
+    "funding_parts",
     "unit_price_eur",
     "amount_eur",
     "invoice",
@@ -78,17 +80,6 @@ def month_visits(session: Session, month: str) -> list[Visit]:
             .order_by(Visit.starts_at, Visit.id)
         ).all()
     )
-
-
-def live_lines(session: Session, visit_ids: list[int]) -> dict[int, list[InvoiceLine]]:
-    """Per visit, its invoice lines that no credit note reversed."""
-    lines = session.scalars(select(InvoiceLine).where(InvoiceLine.visit_id.in_(visit_ids))).all()
-    reversed_ids = {line.corrects_line_id for line in lines if line.corrects_line_id}
-    by_visit: dict[int, list[InvoiceLine]] = defaultdict(list)
-    for line in lines:
-        if line.corrects_line_id is None and line.id not in reversed_ids:
-            by_visit[line.visit_id].append(line)
-    return by_visit
 
 
 def _wall_clock(moment: datetime, tz: str) -> datetime:
@@ -122,6 +113,7 @@ class VisitFact:
     category: str
     unit_price_cents: int | None
     lines: tuple[InvoiceLine, ...]
+    parts: tuple[Part, ...] = ()
 
     @property
     def minutes(self) -> int:
@@ -130,6 +122,15 @@ class VisitFact:
     @property
     def funding(self) -> str:
         return "+".join(FUNDING_LABELS[line.invoice.funding] for line in self.lines)
+
+    @property
+    def funding_parts(self) -> str:
+        """Who pays what of the visit, e.g. `§45b 2026 4.50 + §45b 2027 48.00 + privat 27.50`:
+        each source with its year (or month) of money and its amount."""
+        return " + ".join(
+            " ".join(x for x in (FUNDING_LABELS[p.funding], p.vintage, f"{money(p.amount_cents)}") if x)
+            for p in self.parts
+        )
 
     @property
     def amount_cents(self) -> int | None:
@@ -165,6 +166,7 @@ def visit_facts(session: Session, month: str) -> list[VisitFact]:
         if r.id not in shown
     ]
     lines = live_lines(session, [visit.id for visit, _ in pairs])
+    parts = visit_parts(session, lines)
     facts = []
     for visit, record in pairs:
         starts = record.started_at if record else visit.starts_at
@@ -183,6 +185,7 @@ def visit_facts(session: Session, month: str) -> list[VisitFact]:
                 category=category,
                 unit_price_cents=book.find("price_per_hour", day, category),
                 lines=tuple(lines.get(visit.id, [])),
+                parts=tuple(parts.get(visit.id, [])),
             )
         )
     return facts
@@ -211,6 +214,7 @@ def hours_rows(session: Session, month: str) -> list[list]:
                 activities.label(record.activity_key if record else visit.care_request.activity_key),
                 fact.category,
                 fact.funding,
+                fact.funding_parts,
                 eur(fact.unit_price_cents),
                 eur(fact.amount_cents),
                 " ".join(line.invoice.number for line in fact.lines),

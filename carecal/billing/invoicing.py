@@ -22,11 +22,21 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from carecal import audit, clock, lifecycle, organisation
-from carecal.billing import budgets
-from carecal.billing.ledger import CONVERSION, PRIVATE, RELIEF, allocate, grade_on, month_bounds, parse_month
+from carecal.billing import billed, budgets
+from carecal.billing.billed import FUNDING_ORDER
+from carecal.billing.ledger import (
+    CONVERSION,
+    PRIVATE,
+    RELIEF,
+    Share,
+    allocate,
+    eligible,
+    month_bounds,
+    parse_month,
+)
 from carecal.billing.money import visit_price
+from carecal.billing.rates import RateBook
 from carecal.billing.reconcile import reconcile
-from carecal.billing.records import billed_line
 from carecal.errors import Conflict, InputError, NotFound
 from carecal.models import (
     BillingMonth,
@@ -37,8 +47,6 @@ from carecal.models import (
     LedgerEntry,
     VisitRecord,
 )
-
-FUNDING_ORDER = (RELIEF, CONVERSION, PRIVATE)
 
 _OFFER = "Leistungen eines nach Landesrecht anerkannten Angebots zur Unterstützung im Alltag nach § 45a SGB XI"
 STATEMENTS = {
@@ -89,18 +97,44 @@ def payer_of(client: Client, funding: str, month_end: date) -> tuple[str, str, s
     return "client", client.name, None
 
 
-def billable_records(session: Session, month: str) -> list[VisitRecord]:
-    """Delivered visits of the month that have ended and are not billed yet. Records are
-    made only for published visits and stay facts after a replan, so they are not filtered
-    by version."""
-    first, last = month_bounds(month)
-    records = session.scalars(
-        select(VisitRecord)
-        .where(VisitRecord.day.between(first, last), VisitRecord.status == "delivered")
-        .order_by(VisitRecord.started_at, VisitRecord.id)
-    ).all()
-    now = clock.now()
-    return [r for r in records if lifecycle.billable(r, now) and billed_line(session, r.visit_id) is None]
+def visit_lines(
+    record: VisitRecord, category: str, hourly: int, price: int, shares: list[Share], client: Client, actor: str
+) -> list[tuple[str, tuple[InvoiceLine, list[LedgerEntry]]]]:
+    """A visit's invoice lines: one per funding source, each with the ledger spends of its
+    money (one per vintage: last year's carry-over and this year's amount are two spends
+    of one line). A visit paid from two sources has two lines, on two invoices, each
+    holding its part of the one price."""
+    parts: dict[str, list[Share]] = defaultdict(list)
+    for share in shares:
+        parts[share.funding].append(share)
+    result = []
+    for funding, funded in parts.items():
+        line = InvoiceLine(
+            visit_id=record.visit_id,
+            record=record,
+            day=record.day,
+            minutes=record.minutes,
+            category=category,
+            unit_price_cents=hourly,
+            amount_cents=sum(share.amount_cents for share in funded),
+            visit_price_cents=price,
+        )
+        spends = [
+            LedgerEntry(
+                client_id=client.id,
+                budget=funding,
+                kind="spend",
+                day=record.day,
+                vintage=share.vintage,
+                amount_cents=-share.amount_cents,
+                actor=actor,
+                reason=f"visit {record.visit_id}",
+            )
+            for share in funded
+            if funding != PRIVATE
+        ]
+        result.append((funding, (line, spends)))
+    return result
 
 
 @dataclass
@@ -113,119 +147,44 @@ class RunResult:
         return sum(i.total_cents for i in self.invoices)
 
 
-def run_month(session: Session, month: str, actor: str, issued_on: date | None = None) -> RunResult:
-    """Bill the month's delivered, not yet billed visits. Running it again bills only
-    visits recorded since; a closed month is refused."""
+@dataclass
+class Draft:
+    """One invoice a run is about to issue: a client's visits of one funding source."""
+
+    client: Client
+    funding: str
+    lines: list[tuple[InvoiceLine, list[LedgerEntry]]]
+
+
+def run_month(
+    session: Session, month: str, actor: str, issued_on: date | None = None, *, partial: bool = False
+) -> RunResult:
+    """Bill the month's delivered visits that are not billed yet, in any order of months.
+
+    A month is billed once it is over; `partial` bills what of a month in progress has
+    taken place so far. Running a month again bills only visits recorded (or credited)
+    since: after the month's first run once it was over, each new invoice is a correction
+    invoice (Korrekturrechnung) that names the client's original invoice of the month. A
+    closed month is refused."""
     month = parse_month(month)
     org = organisation.require(session)
     issued_on = issued_on or clock.today(org.timezone)
     billing_month = lock_month(session, month)
     if billing_month.closed:
         raise Conflict(f"month {month} is closed; correct it with a credit note")
-    later = session.scalars(
-        select(Invoice.month).where(Invoice.month > month, Invoice.kind == "invoice").order_by(Invoice.month)
-    ).first()
-    if later:
-        raise Conflict(
-            f"{later} is already billed: bill months in order, so each budget is spent oldest "
-            f"visit first (record late visits of {month} as a correction)"
+    over = lifecycle.month_over(month_bounds(month)[1], org.timezone)
+    if not over and not partial:
+        raise InputError(
+            f"month {month} is not over yet (it ends {month_bounds(month)[1]:%d.%m.%Y}): bill it once it is over, "
+            f"or bill what has taken place so far with `carecal billing run --month {month} --partial`"
         )
-
-    book = budgets.rate_book(session, org)
-    first, last = month_bounds(month)
-    by_client: dict[int, list[VisitRecord]] = defaultdict(list)
-    for record in billable_records(session, month):
-        by_client[record.visit.client_id].append(record)
-
-    result = RunResult(month)
-    problems = []
-    drafts: list[tuple[Client, str, list[tuple[InvoiceLine, list[LedgerEntry]]]]] = []
-    clients = {c.id: c for c in session.scalars(select(Client).where(Client.id.in_(list(by_client))))}
-    for client_id in sorted(by_client, key=lambda cid: clients[cid].external_id):
-        client = clients[client_id]
-        ledger = budgets.client_ledger(session, client, last, book, advance=False)
-        periods = budgets.grade_periods(client)
-        lines_by_funding: dict[str, list] = defaultdict(list)
-        for record in by_client[client_id]:
-            category = record.visit.care_request.category
-            hourly = book.find("price_per_hour", record.day, category)
-            if hourly is None:
-                problems.append(f"visit {record.visit_id} on {record.day}: no price_per_hour/{category} valid that day")
-                continue
-            price = visit_price(record.minutes, hourly)
-            grade = grade_on(periods, record.day)
-            shares = allocate(
-                ledger,
-                record.day,
-                price,
-                note=f"visit {record.visit_id}",
-                relief=grade is not None and client.lives_at_home,
-                conversion=(grade or 0) >= 2 and client.conversion_budget_opt_in and client.lives_at_home,
-            )
-            for share in shares:
-                line = InvoiceLine(
-                    visit_id=record.visit_id,
-                    record=record,
-                    day=record.day,
-                    minutes=record.minutes,
-                    category=category,
-                    unit_price_cents=hourly,
-                    amount_cents=share.amount_cents,
-                    visit_price_cents=price,
-                )
-                entries = (
-                    []
-                    if share.funding == PRIVATE
-                    else [
-                        LedgerEntry(
-                            client_id=client.id,
-                            budget=share.funding,
-                            kind="spend",
-                            day=record.day,
-                            vintage=share.vintage,
-                            amount_cents=-share.amount_cents,
-                            actor=actor,
-                            reason=f"visit {record.visit_id}",
-                        )
-                    ]
-                )
-                lines_by_funding[share.funding].append((line, entries))
-        for funding in FUNDING_ORDER:
-            if lines_by_funding.get(funding):
-                drafts.append((client, funding, lines_by_funding[funding]))
-    if problems:
-        raise InputError(f"cannot bill {month}", problems)
-
-    for client, funding, lines in drafts:
-        payer, payer_name, payer_ik = payer_of(client, funding, last)
-        sequence, number = next_number(session, issued_on.year)
-        invoice = Invoice(
-            number=number,
-            year=issued_on.year,
-            sequence=sequence,
-            kind="invoice",
-            month=month,
-            issued_on=issued_on,
-            client=client,
-            payer=payer,
-            payer_name=payer_name,
-            payer_ik=payer_ik,
-            funding=funding,
-            statement=STATEMENTS[funding],
-            total_cents=sum(line.amount_cents for line, _ in lines),
-            created_by=actor,
-        )
-        session.add(invoice)
-        for line, entries in lines:
-            invoice.lines.append(line)
-            session.flush()
-            for entry in entries:
-                entry.invoice_line_id = line.id
-                session.add(entry)
-        result.invoices.append(invoice)
-
+    drafts = draft_invoices(session, month, budgets.rate_book(session, org), actor)
+    late = billing_month.completed_at is not None
+    result = RunResult(month, [issue(session, draft, month, issued_on, actor, late) for draft in drafts])
     billing_month.runs += 1
     billing_month.last_run_at = clock.now()
+    if over and billing_month.completed_at is None:
+        billing_month.completed_at = billing_month.last_run_at
     audit.record(
         session,
         actor,
@@ -234,9 +193,88 @@ def run_month(session: Session, month: str, actor: str, issued_on: date | None =
         object_id=month,
         invoices=[i.number for i in result.invoices],
         total_cents=result.total_cents,
+        partial=not over,
     )
     session.flush()
     return result
+
+
+def draft_invoices(session: Session, month: str, book: RateBook, actor: str) -> list[Draft]:
+    """The month's unbilled visits as invoices to issue: per client and funding source,
+    each visit priced on its day and paid from the budgets it may use, oldest money first."""
+    first, _ = month_bounds(month)
+    by_client: dict[int, list[VisitRecord]] = defaultdict(list)
+    for record in billed.unbilled(session, month):
+        by_client[record.visit.client_id].append(record)
+    clients = {c.id: c for c in session.scalars(select(Client).where(Client.id.in_(list(by_client))))}
+    drafts, problems = [], []
+    for client_id in sorted(by_client, key=lambda cid: clients[cid].external_id):
+        client = clients[client_id]
+        funds = budgets.client_funds(session, client, first, book)
+        entitled = budgets.entitlement(client)
+        lines_by_funding: dict[str, list] = defaultdict(list)
+        for record in by_client[client_id]:
+            category = record.visit.care_request.category
+            hourly = book.find("price_per_hour", record.day, category)
+            if hourly is None:
+                problems.append(f"visit {record.visit_id} on {record.day}: no price_per_hour/{category} valid that day")
+                continue
+            price = visit_price(record.minutes, hourly)
+            shares = allocate(funds, record.day, price, eligible(entitled, record.day), note=f"visit {record.visit_id}")
+            for funding, drafted in visit_lines(record, category, hourly, price, shares, client, actor):
+                lines_by_funding[funding].append(drafted)
+        drafts += [Draft(client, f, lines_by_funding[f]) for f in FUNDING_ORDER if lines_by_funding.get(f)]
+    if problems:
+        raise InputError(f"cannot bill {month}", problems)
+    return drafts
+
+
+def issue(session: Session, draft: Draft, month: str, issued_on: date, actor: str, late: bool) -> Invoice:
+    """Number and store one drafted invoice with its lines and ledger spends. A `late` one
+    (the month was billed once it was over) names the client's original invoice of the
+    month for the same funding source, when there is one: it is a correction invoice."""
+    payer, payer_name, payer_ik = payer_of(draft.client, draft.funding, month_bounds(month)[1])
+    sequence, number = next_number(session, issued_on.year)
+    invoice = Invoice(
+        number=number,
+        year=issued_on.year,
+        sequence=sequence,
+        kind="invoice",
+        supplements=original_invoice(session, draft.client, month, draft.funding) if late else None,
+        month=month,
+        issued_on=issued_on,
+        client=draft.client,
+        payer=payer,
+        payer_name=payer_name,
+        payer_ik=payer_ik,
+        funding=draft.funding,
+        statement=STATEMENTS[draft.funding],
+        total_cents=sum(line.amount_cents for line, _ in draft.lines),
+        created_by=actor,
+    )
+    session.add(invoice)
+    for line, entries in draft.lines:
+        invoice.lines.append(line)
+        session.flush()
+        for entry in entries:
+            entry.invoice_line_id = line.id
+            session.add(entry)
+    return invoice
+
+
+def original_invoice(session: Session, client: Client, month: str, funding: str) -> Invoice | None:
+    """The client's first invoice of the month for `funding` (not itself a correction)."""
+    return session.scalars(
+        select(Invoice)
+        .where(
+            Invoice.client_id == client.id,
+            Invoice.month == month,
+            Invoice.funding == funding,
+            Invoice.kind == "invoice",
+            Invoice.supplements_id.is_(None),
+        )
+        .order_by(Invoice.year, Invoice.sequence)
+    ).first()
 
 
 def find_invoice(session: Session, number: str) -> Invoice:
@@ -254,34 +292,55 @@ def credit_note(
     visit_ids: list[int] | None = None,
     issued_on: date | None = None,
 ) -> Invoice:
-    """A credit note that reverses the invoice (or only the lines of `visit_ids`) and gives
-    the budget money back to where it came from. Allowed in closed months: that is how
-    they are corrected."""
+    """The credit note of invoice `number` that `credit` issues (it may issue more)."""
+    return credit(session, number, actor, reason, visit_ids, issued_on)[0]
+
+
+def credit(
+    session: Session,
+    number: str,
+    actor: str,
+    reason: str,
+    visit_ids: list[int] | None = None,
+    issued_on: date | None = None,
+) -> list[Invoice]:
+    """Credit notes that reverse the invoice (or only its lines of `visit_ids`) and give the
+    budget money back to where it came from, the credit note of `number` first. A visit is
+    credited whole: where it is paid from several sources (a budget and the private
+    remainder), its parts on the other invoices are reversed too, each by a credit note of
+    its own invoice. Allowed in closed months: that is how they are corrected."""
     if not reason or not reason.strip():
         raise InputError("a credit note needs a reason (--reason)")
     invoice = find_invoice(session, number)
     if invoice.kind != "invoice":
         raise Conflict(f"{number} is itself a credit note")
-    org = organisation.require(session)
-    issued_on = issued_on or clock.today(org.timezone)
+    issued_on = issued_on or clock.today(organisation.require(session).timezone)
     lock_month(session, invoice.month)
-    reversed_ids = set(
-        session.scalars(
-            select(InvoiceLine.corrects_line_id).where(
-                InvoiceLine.corrects_line_id.in_([line.id for line in invoice.lines])
-            )
-        ).all()
-    )
+    if visit_ids is not None and {line.visit_id for line in invoice.lines}.isdisjoint(visit_ids):
+        raise InputError(f"invoice {number} has no line for visit(s) {', '.join(map(str, visit_ids))}")
+    live = billed.live_lines(session, sorted({line.visit_id for line in invoice.lines}))
     lines = [
         line
         for line in invoice.lines
-        if line.id not in reversed_ids and (visit_ids is None or line.visit_id in visit_ids)
+        if line in live.get(line.visit_id, []) and (visit_ids is None or line.visit_id in visit_ids)
     ]
-    if visit_ids is not None and {line.visit_id for line in invoice.lines}.isdisjoint(visit_ids):
-        raise InputError(f"invoice {number} has no line for visit(s) {', '.join(map(str, visit_ids))}")
     if not lines:
         raise Conflict(f"invoice {number} is already fully credited")
+    others: dict[int, list[InvoiceLine]] = defaultdict(list)
+    for line in lines:
+        for part in live[line.visit_id]:
+            if part.invoice_id != invoice.id:
+                others[part.invoice_id].append(part)
+    credits = [_reverse(session, invoice, lines, actor, reason, issued_on)]
+    for invoice_id in sorted(others):
+        credits.append(_reverse(session, others[invoice_id][0].invoice, others[invoice_id], actor, reason, issued_on))
+    return credits
 
+
+def _reverse(
+    session: Session, invoice: Invoice, lines: list[InvoiceLine], actor: str, reason: str, issued_on: date
+) -> Invoice:
+    """One credit note that reverses `lines` of `invoice`, with the refunds of their spends."""
     sequence, credit_number = next_number(session, issued_on.year)
     credit = Invoice(
         number=credit_number,
@@ -328,7 +387,7 @@ def credit_note(
                     vintage=spend.vintage,
                     amount_cents=-spend.amount_cents,
                     invoice_line_id=reversal.id,
-                    reason=f"credit note {credit_number} for {number}",
+                    reason=f"credit note {credit_number} for {invoice.number}",
                     actor=actor,
                 )
             )
@@ -338,7 +397,7 @@ def credit_note(
         "billing.credit_note",
         object_type="invoice",
         object_id=credit_number,
-        corrects=number,
+        corrects=invoice.number,
         visits=sorted({line.visit_id for line in lines}),
         total_cents=credit.total_cents,
         reason=reason,
@@ -354,7 +413,7 @@ def close_month(session: Session, month: str, actor: str) -> BillingMonth:
     billing_month = lock_month(session, month)
     if billing_month.closed:
         raise Conflict(f"month {month} is already closed")
-    unbilled = billable_records(session, month)
+    unbilled = billed.unbilled(session, month)
     if unbilled:
         raise Conflict(
             f"{len(unbilled)} delivered visit(s) of {month} are not billed yet: "

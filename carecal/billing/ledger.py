@@ -17,11 +17,17 @@ Conversion budget (Umwandlungsanspruch, §45a(4) SGB XI)
 
 A visit is paid from the relief amount first (it carries over, but it is the client's
 first-line entitlement), then from the conversion budget of the visit's month, and what
-no budget covers is billed privately.
+no budget covers is billed privately (`eligible`, `allocate`). A visit can so be paid from
+several sources: last year's carry-over and this year's money, a budget used up in the
+middle of the visit and the next one, or a budget and the private remainder.
+
+`Ledger` walks forward through time (what `budget show` prints); `Funds` places the spends
+of a billing run on their days, also before spends already made (a late record).
 """
 
 import calendar
-from collections.abc import Callable, Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -234,16 +240,12 @@ class Ledger:
         spend movements (already applied). Their sum may be less than asked: the rest is
         not covered by this budget."""
         self.advance(day)
-        if budget == RELIEF:
-            live = [
-                v
-                for v in sorted(self.relief)
-                if self.relief[v] > 0 and day <= relief_last_day(v) and int(v) <= day.year
-            ]
-            pots = self.relief
-        else:
-            live = [month_key(day)] if self.conversion.get(month_key(day), 0) > 0 else []
-            pots = self.conversion
+        pots = self.relief if budget == RELIEF else self.conversion
+        live = [
+            v
+            for v in sorted(pots)
+            if pots[v] > 0 and vintage_started(budget, v, day) and day <= last_spendable_day(budget, v)
+        ]
         movements, wanted = [], amount_cents
         for vintage in live:
             take = min(wanted, pots[vintage])
@@ -281,18 +283,107 @@ class Ledger:
         return corrections
 
 
-def allocate(
-    ledger: Ledger, day: date, price_cents: int, *, relief: bool, conversion: bool, note: str = ""
-) -> list[Share]:
-    """Split a visit's price over the funding sources: relief amount (oldest money first),
-    then the conversion budget, then private. Spends are applied to `ledger`, so visits
-    allocated one after another in date order see what earlier ones took."""
+@dataclass(frozen=True)
+class Entitlement:
+    """What decides which budgets may pay for a client's visit on a day."""
+
+    grades: GradePeriods
+    at_home: bool = True
+    conversion_opt_in: bool = False
+
+
+def eligible(entitlement: Entitlement, day: date) -> tuple[str, ...]:
+    """The budgets that may pay for a visit on `day`, in the order they pay: the relief
+    amount with any care grade that day, then the conversion budget with grade 2 or
+    higher when the client opted in; neither for a client who does not live at home.
+    What they do not cover is private."""
+    grade = grade_on(entitlement.grades, day)
+    if grade is None or not entitlement.at_home:
+        return ()
+    if grade >= 2 and entitlement.conversion_opt_in:
+        return (RELIEF, CONVERSION)
+    return (RELIEF,)
+
+
+def last_spendable_day(budget: str, vintage: str) -> date:
+    """The last day money of `vintage` can pay for a visit: 30 June of the next year for
+    relief money, the month's last day for the conversion budget."""
+    return relief_last_day(vintage) if budget == RELIEF else month_bounds(vintage)[1]
+
+
+class Funds:
+    """A client's budget money as a timeline, for billing.
+
+    Unlike the `Ledger`, which walks forward through time, this places a spend on any day,
+    also before spends already made (a visit recorded late, a month billed after the next
+    one): a spend on day d may take from a vintage only what leaves every later balance of
+    that vintage, as long as it is spendable, at zero or above. Lapses are not movements
+    here: a vintage simply stops being spendable after its last day, and what it lapses is
+    whatever is left then.
+    """
+
+    _SPEND = _KIND_ORDER["spend"]
+
+    def __init__(self, movements: Iterable[Movement]):
+        self._pots: dict[tuple[str, str], list[Movement]] = {}
+        for movement in sorted(movements, key=lambda m: m.sort_key):
+            if movement.kind != "lapse":
+                self._pots.setdefault((movement.budget, movement.vintage), []).append(movement)
+
+    def available(self, budget: str, vintage: str, day: date) -> int:
+        """What a spend of `vintage` money on `day` may take."""
+        if not (vintage_started(budget, vintage, day) and day <= last_spendable_day(budget, vintage)):
+            return 0
+        pot = self._pots.get((budget, vintage), [])
+        balance, at = 0, (day, self._SPEND)
+        lowest = None
+        for movement in pot:
+            if movement.sort_key > at:
+                if lowest is None:
+                    lowest = balance
+                if movement.day > last_spendable_day(budget, vintage):
+                    break
+            balance += movement.amount_cents
+            if lowest is not None:
+                lowest = min(lowest, balance)
+        return max(balance if lowest is None else lowest, 0)
+
+    def spend(self, budget: str, day: date, amount_cents: int, note: str = "") -> list[Movement]:
+        """Take up to `amount_cents` from `budget` on `day`, oldest money first; returns the
+        spend movements (already placed). Their sum may be less than asked: the rest is
+        not covered by this budget."""
+        vintages = sorted(v for b, v in self._pots if b == budget)
+        movements, wanted = [], amount_cents
+        for vintage in vintages:
+            take = min(wanted, self.available(budget, vintage, day))
+            if take <= 0:
+                continue
+            movement = Movement(day, budget, "spend", vintage, -take, note)
+            pot = self._pots[(budget, vintage)]
+            pot.insert(bisect_right([m.sort_key for m in pot], movement.sort_key), movement)
+            movements.append(movement)
+            wanted -= take
+            if not wanted:
+                break
+        return movements
+
+
+def vintage_started(budget: str, vintage: str, day: date) -> bool:
+    """Money is spent in or after its own year (relief) or only in its month (conversion)."""
+    return int(vintage) <= day.year if budget == RELIEF else vintage == month_key(day)
+
+
+def allocate(funds: Funds, day: date, price_cents: int, budgets: Sequence[str], note: str = "") -> list[Share]:
+    """Split a visit's price over the funding sources: `budgets` in their order (see
+    `eligible`), each oldest money first, then private. Spends are placed in `funds`, so
+    visits allocated one after another see what earlier ones took."""
     shares, remaining = [], price_cents
-    for budget, eligible in ((RELIEF, relief), (CONVERSION, conversion)):
-        if eligible and remaining:
-            for movement in ledger.spend(budget, day, remaining, note):
-                shares.append(Share(budget, movement.vintage, -movement.amount_cents))
-                remaining += movement.amount_cents
+    for budget in budgets:
+        if not remaining:
+            break
+        for movement in funds.spend(budget, day, remaining, note):
+            shares.append(Share(budget, movement.vintage, -movement.amount_cents))
+            remaining += movement.amount_cents
     if remaining:
         shares.append(Share(PRIVATE, None, remaining))
     return shares

@@ -10,6 +10,8 @@ from datetime import date
 
 from fpdf import FPDF
 
+from carecal.billing.billed import FUNDING_ORDER, Part
+from carecal.billing.money import euros
 from carecal.models import Client, Organisation
 from carecal.pdf import FONT, document
 
@@ -25,6 +27,29 @@ OFFER = (
     "Unterstützung im Alltag nach § 45a SGB XI."
 )
 VAT_EXEMPT = "Die Leistungen sind nach § 4 Nr. 16 UStG von der Umsatzsteuer befreit."
+
+
+def funding_text(parts: list[Part], visit_day: date, *, amounts: bool = True) -> str:
+    """How a visit (or one invoice line of it) is paid, one source a line, e.g.
+    "§ 45b SGB XI 52,50 € (4,50 € Übertrag aus 2026, 48,00 € aus 2027)" and "privat 27,50 €":
+    each source with its amount (`amounts`), and relief money from last year named as the
+    carry-over it is."""
+    lines = []
+    for funding in FUNDING_ORDER:
+        mine = [part for part in parts if part.funding == funding]
+        if not mine:
+            continue
+        text = FUNDING_SHORT[funding] + (f" {euros(sum(p.amount_cents for p in mine))}" if amounts else "")
+        if any(part.carried_over(visit_day) for part in mine):
+            text += " (" + ", ".join(_vintage(part, visit_day) for part in mine) + ")"
+        lines.append(text)
+    return "\n".join(lines)
+
+
+def _vintage(part: Part, visit_day: date) -> str:
+    if part.carried_over(visit_day):
+        return f"{euros(part.amount_cents)} Übertrag aus {part.vintage}"
+    return f"{euros(part.amount_cents)} aus {part.vintage}"
 
 
 def day(value: date) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from carecal import catalogue, lookup, organisation, private_files
 from carecal.billing import paper
-from carecal.billing.exports import live_lines
+from carecal.billing.billed import live_lines, visit_parts
 from carecal.billing.ledger import month_bounds, parse_month
 from carecal.billing.money import euros
 from carecal.errors import NotFound
@@ -38,7 +38,7 @@ class ProofLine:
     category: str
     unit_price_cents: int | None
     amount_cents: int | None
-    funding: str  # the sources actually applied, e.g. "§ 45b SGB XI 36,00 €"
+    funding: str  # the sources actually applied, e.g. "§ 45b SGB XI 36,00 €" (`paper.funding_text`)
     signature: str
     invoices: list[tuple[str, date, str]]  # (number, date, funding) of the invoices that bill it
 
@@ -52,6 +52,7 @@ def proof_lines(session: Session, client: Client, month: str, tz: str) -> list[P
         .order_by(VisitRecord.started_at)
     ).all()
     lines = live_lines(session, [r.visit_id for r in records])
+    parts = visit_parts(session, lines)
     activities = catalogue.load(session)
     result = []
     for record in records:
@@ -67,8 +68,7 @@ def proof_lines(session: Session, client: Client, month: str, tz: str) -> list[P
                 activities.category_label(record.visit.care_request.category),
                 visit_lines[0].unit_price_cents if visit_lines else None,
                 sum(line.amount_cents for line in visit_lines) if visit_lines else None,
-                "\n".join(f"{paper.FUNDING_SHORT[x.invoice.funding]} {euros(x.amount_cents)}" for x in visit_lines)
-                or "nicht abgerechnet",
+                paper.funding_text(parts.get(record.visit_id, []), record.day) or "nicht abgerechnet",
                 _signature(record, client),
                 [(line.invoice.number, line.invoice.issued_on, line.invoice.funding) for line in visit_lines],
             )

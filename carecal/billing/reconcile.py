@@ -7,17 +7,19 @@ row rewritten behind the database's back shows even where the sums still add up.
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import integrity, organisation
-from carecal.billing import budgets
+from carecal import integrity, organisation, periods
+from carecal.billing import billed, budgets
 from carecal.billing.ledger import PRIVATE, month_bounds, parse_month
 from carecal.billing.money import euros, visit_price
+from carecal.billing.rates import RateBook
 from carecal.models import (
-    BillingMonth,
     Client,
     Invoice,
     InvoiceCounter,
@@ -38,63 +40,125 @@ class Reconciliation:
         return not self.problems
 
 
+@dataclass
+class Books:
+    """The month's invoices and lines, as the checks read them."""
+
+    month: str
+    first: date
+    last: date
+    book: RateBook
+    invoices: list[Invoice]
+    lines: list[InvoiceLine]
+    lines_by_id: dict[int, InvoiceLine]
+    reversed_ids: set[int]
+    live_by_visit: dict[int, list[InvoiceLine]]
+
+
 def reconcile(session: Session, month: str) -> Reconciliation:
     month = parse_month(month)
+    books = _books(session, month)
     report = Reconciliation(month)
-    problems = report.problems
-    book = budgets.rate_book(session, organisation.require(session))
-    first, last = month_bounds(month)
-
-    invoices = session.scalars(
-        select(Invoice).where(Invoice.month == month).order_by(Invoice.year, Invoice.sequence)
+    entries = session.scalars(select(LedgerEntry).where(LedgerEntry.invoice_line_id.in_(list(books.lines_by_id)))).all()
+    delivered = session.scalars(
+        select(VisitRecord).where(VisitRecord.day.between(books.first, books.last), VisitRecord.status == "delivered")
     ).all()
-    lines = [line for invoice in invoices for line in invoice.lines]
-    lines_by_id = {line.id: line for line in lines}
-    reversed_ids = {line.corrects_line_id for line in lines if line.corrects_line_id}
+    for check in (_totals, _credit_notes, _visits, _unbilled, _overdrawn, _gapless):
+        report.problems.extend(check(session, books))
+    report.problems.extend(_ledger_moves(session, books, entries))
+    # nothing recorded was changed, removed or slipped in: every hash chain holds
+    report.problems.extend(
+        f"hash chain broken: {state.problem}" for state in integrity.verify(session) if state.problem
+    )
+    report.figures = {
+        "delivered_visits": len(delivered),
+        "billed_visits": len(books.live_by_visit),
+        "invoices": sum(1 for i in books.invoices if i.kind == "invoice"),
+        "credit_notes": sum(1 for i in books.invoices if i.kind == "credit_note"),
+        "invoiced_cents": sum(i.total_cents for i in books.invoices),
+        "ledger_cents": -sum(e.amount_cents for e in entries),
+        "private_cents": sum(line.amount_cents for line in books.lines if line.invoice.funding == PRIVATE),
+    }
+    return report
 
-    # 1. every invoice's total is the sum of its lines; credit notes mirror what they correct
-    for invoice in invoices:
+
+def _books(session: Session, month: str) -> Books:
+    first, last = month_bounds(month)
+    invoices = list(
+        session.scalars(select(Invoice).where(Invoice.month == month).order_by(Invoice.year, Invoice.sequence)).all()
+    )
+    lines = [line for invoice in invoices for line in invoice.lines]
+    reversed_ids = {line.corrects_line_id for line in lines if line.corrects_line_id}
+    live_by_visit: dict[int, list[InvoiceLine]] = defaultdict(list)
+    for line in lines:
+        if line.corrects_line_id is None and line.id not in reversed_ids:
+            live_by_visit[line.visit_id].append(line)
+    book = budgets.rate_book(session, organisation.require(session))
+    return Books(
+        month, first, last, book, invoices, lines, {line.id: line for line in lines}, reversed_ids, live_by_visit
+    )
+
+
+def _totals(session: Session, books: Books) -> list[str]:
+    """Every invoice's total is the sum of its lines, and an invoice's lines are positive."""
+    problems = []
+    for invoice in books.invoices:
         total = sum(line.amount_cents for line in invoice.lines)
         if total != invoice.total_cents:
             problems.append(
                 f"invoice {invoice.number}: total {euros(invoice.total_cents)} but lines add up to {euros(total)}"
             )
-        for line in invoice.lines:
-            if invoice.kind == "invoice" and line.amount_cents <= 0:
-                problems.append(f"invoice {invoice.number}: line for visit {line.visit_id} is not positive")
-            if invoice.kind == "credit_note":
-                original = lines_by_id.get(line.corrects_line_id) if line.corrects_line_id else None
-                if original is None or original.invoice_id != invoice.corrects_id:
-                    problems.append(
-                        f"credit note {invoice.number}: line for visit {line.visit_id} corrects no line "
-                        f"of invoice {invoice.corrects.number if invoice.corrects else '?'}"
-                    )
-                elif line.amount_cents != -original.amount_cents:
-                    problems.append(
-                        f"credit note {invoice.number}: reverses {euros(-line.amount_cents)} of a "
-                        f"{euros(original.amount_cents)} line (visit {line.visit_id})"
-                    )
+        if invoice.kind == "invoice":
+            problems.extend(
+                f"invoice {invoice.number}: line for visit {line.visit_id} is not positive"
+                for line in invoice.lines
+                if line.amount_cents <= 0
+            )
+    return problems
 
-    # 2. each billed visit: recorded as delivered, priced from its record and the rate
-    #    valid that day, and billed exactly once in full (its shares add up to the price)
-    live_by_visit: dict[int, list[InvoiceLine]] = defaultdict(list)
-    for line in lines:
-        if line.corrects_line_id is None and line.id not in reversed_ids:
-            live_by_visit[line.visit_id].append(line)
-    for visit_id, visit_lines in sorted(live_by_visit.items()):
+
+def _credit_notes(session: Session, books: Books) -> list[str]:
+    """Every credit-note line mirrors a line of the invoice it corrects."""
+    problems = []
+    for invoice in books.invoices:
+        if invoice.kind != "credit_note":
+            continue
+        for line in invoice.lines:
+            original = books.lines_by_id.get(line.corrects_line_id) if line.corrects_line_id else None
+            if original is None or original.invoice_id != invoice.corrects_id:
+                problems.append(
+                    f"credit note {invoice.number}: line for visit {line.visit_id} corrects no line "
+                    f"of invoice {invoice.corrects.number if invoice.corrects else '?'}"
+                )
+            elif line.amount_cents != -original.amount_cents:
+                problems.append(
+                    f"credit note {invoice.number}: reverses {euros(-line.amount_cents)} of a "
+                    f"{euros(original.amount_cents)} line (visit {line.visit_id})"
+                )
+    return problems
+
+
+def _visits(session: Session, books: Books) -> list[str]:
+    """Each billed visit is recorded as delivered in the month, priced from its record and
+    the rate valid that day, and billed exactly once: one live line per funding source,
+    whose parts add up to the visit's price, and none of it credited while the rest stands."""
+    problems = []
+    credited = {books.lines_by_id[i].visit_id for i in books.reversed_ids if i in books.lines_by_id}
+    for visit_id, visit_lines in sorted(books.live_by_visit.items()):
         record = visit_lines[0].record
         if record.status != "delivered":
             problems.append(f"visit {visit_id} is billed but recorded as {record.status}")
             continue
-        if not first <= record.day <= last:
-            problems.append(f"visit {visit_id} on {record.day} is billed in {month}")
-        hourly = book.find("price_per_hour", record.day, visit_lines[0].category)
+        if not books.first <= record.day <= books.last:
+            problems.append(f"visit {visit_id} on {record.day} is billed in {books.month}")
+        hourly = books.book.find("price_per_hour", record.day, visit_lines[0].category)
         expected = visit_price(record.minutes, hourly or 0)
         billed = sum(line.amount_cents for line in visit_lines)
         if billed != expected:
+            partly = " (part of it was credited)" if visit_id in credited else ""
             problems.append(
                 f"visit {visit_id}: billed {euros(billed)}, but {record.minutes} min at "
-                f"{euros(hourly or 0)}/h is {euros(expected)}"
+                f"{euros(hourly or 0)}/h is {euros(expected)}{partly}"
             )
         for line in visit_lines:
             if line.minutes != record.minutes or line.unit_price_cents != hourly or line.visit_price_cents != expected:
@@ -105,19 +169,24 @@ def reconcile(session: Session, month: str) -> Reconciliation:
         fundings = [line.invoice.funding for line in visit_lines]
         if len(fundings) != len(set(fundings)):
             problems.append(f"visit {visit_id} is billed twice")
+    return problems
 
-    # 3. every budget-funded line has its ledger movement, and no movement is orphaned
-    entries = session.scalars(select(LedgerEntry).where(LedgerEntry.invoice_line_id.in_(list(lines_by_id)))).all()
+
+def _ledger_moves(session: Session, books: Books, entries: Sequence[LedgerEntry]) -> list[str]:
+    """Every budget-funded line has ledger movements of its amount (one per vintage it
+    takes), a private line none, and no spend or refund belongs to no line."""
+    problems = []
     moved: dict[int, int] = defaultdict(int)
     for entry in entries:
         line_id = entry.invoice_line_id
         assert line_id is not None  # selected by it
         moved[line_id] += entry.amount_cents
-        if entry.budget != lines_by_id[line_id].invoice.funding:
+        if entry.budget != books.lines_by_id[line_id].invoice.funding:
             problems.append(
-                f"ledger entry {entry.id} moves {entry.budget} money for a {lines_by_id[line_id].invoice.funding} line"
+                f"ledger entry {entry.id} moves {entry.budget} money for a "
+                f"{books.lines_by_id[line_id].invoice.funding} line"
             )
-    for line in lines:
+    for line in books.lines:
         expected = 0 if line.invoice.funding == PRIVATE else -line.amount_cents
         if moved[line.id] != expected:
             problems.append(
@@ -128,55 +197,52 @@ def reconcile(session: Session, month: str) -> Reconciliation:
         select(LedgerEntry).where(
             LedgerEntry.kind.in_(("spend", "refund")),
             LedgerEntry.invoice_line_id.is_(None),
-            LedgerEntry.day.between(first, last),
+            LedgerEntry.day.between(books.first, books.last),
         )
     ).all()
     problems.extend(f"ledger entry {e.id} ({e.kind}) belongs to no invoice line" for e in orphans)
+    return problems
 
-    # 4. no delivered visit left unbilled once the month has been run
-    billing_month = session.get(BillingMonth, month)
-    delivered = session.scalars(
-        select(VisitRecord).where(VisitRecord.day.between(first, last), VisitRecord.status == "delivered")
-    ).all()
-    credited_visits = {lines_by_id[i].visit_id for i in reversed_ids if i in lines_by_id}
-    if billing_month is not None and billing_month.runs:
-        for record in delivered:
-            if record.visit_id not in live_by_visit and record.visit_id not in credited_visits:
-                problems.append(f"visit {record.visit_id} on {record.day} was delivered but is not billed")
 
-    # 5. budgets stay within what the client had: no vintage overdrawn at the month's end
-    for client_id in sorted({invoice.client_id for invoice in invoices}):
+def _unbilled(session: Session, books: Books) -> list[str]:
+    """No delivered visit of the month is left unbilled. A visit credited after its month
+    was closed stays credited: the credit note is the correction of closed books."""
+    closed = periods.is_closed(session, books.first)
+    credited = {books.lines_by_id[i].visit_id for i in books.reversed_ids if i in books.lines_by_id}
+    return [
+        f"visit {record.visit_id} on {record.day} was delivered but is not billed"
+        + (" (its invoice was credited: bill it again)" if record.visit_id in credited else "")
+        for record in billed.unbilled(session, books.month)
+        if not (closed and record.visit_id in credited)
+    ]
+
+
+def _overdrawn(session: Session, books: Books) -> list[str]:
+    """Budgets stay within what the client had: no vintage overdrawn at the month's end."""
+    problems: list[str] = []
+    for client_id in sorted({invoice.client_id for invoice in books.invoices}):
         client = session.get_one(Client, client_id)
-        ledger = budgets.client_ledger(session, client, last, book)
+        ledger = budgets.client_ledger(session, client, books.last, books.book)
         for budget, pots in (("relief", ledger.relief), ("conversion", ledger.conversion)):
-            for vintage, cents in sorted(pots.items()):
-                if cents < 0:
-                    problems.append(
-                        f"client {client.external_id}: {budget} budget {vintage} overdrawn by {euros(-cents)}"
-                    )
+            problems.extend(
+                f"client {client.external_id}: {budget} budget {vintage} overdrawn by {euros(-cents)}"
+                for vintage, cents in sorted(pots.items())
+                if cents < 0
+            )
+    return problems
 
-    # 6. invoice numbers of the years touched run without gaps
-    for year in sorted({invoice.year for invoice in invoices}):
+
+def _gapless(session: Session, books: Books) -> list[str]:
+    """The invoice numbers of the years the month's invoices touch run 1…n without gaps."""
+    problems = []
+    for year in sorted({invoice.year for invoice in books.invoices}):
         sequences = sorted(session.scalars(select(Invoice.sequence).where(Invoice.year == year)).all())
         counter = session.get(InvoiceCounter, year)
-        expected_sequences = list(range(1, (counter.last_number if counter else 0) + 1))
-        if sequences != expected_sequences:
-            missing = sorted(set(expected_sequences) - set(sequences))
+        expected = list(range(1, (counter.last_number if counter else 0) + 1))
+        if sequences != expected:
+            missing = sorted(set(expected) - set(sequences))
             problems.append(
                 f"invoice numbers {year} are not gapless: missing {missing[:10]}, "
                 f"{len(sequences)} invoices for counter {counter.last_number if counter else 0}"
             )
-
-    # 7. nothing recorded was changed, removed or slipped in: every hash chain holds
-    problems.extend(f"hash chain broken: {state.problem}" for state in integrity.verify(session) if state.problem)
-
-    report.figures = {
-        "delivered_visits": len(delivered),
-        "billed_visits": len(live_by_visit),
-        "invoices": sum(1 for i in invoices if i.kind == "invoice"),
-        "credit_notes": sum(1 for i in invoices if i.kind == "credit_note"),
-        "invoiced_cents": sum(i.total_cents for i in invoices),
-        "ledger_cents": -sum(e.amount_cents for e in entries),
-        "private_cents": sum(line.amount_cents for line in lines if line.invoice.funding == PRIVATE),
-    }
-    return report
+    return problems

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carecal import audit, clock, lifecycle, organisation, periods, privacy
+from carecal.billing import billed
 from carecal.errors import CarecalError, Conflict, InputError, NotFound
 from carecal.models import (
     Activity,
@@ -48,10 +49,8 @@ def record_of(session: Session, visit: Visit) -> VisitRecord | None:
 
 
 def billed_line(session: Session, visit_id: int) -> InvoiceLine | None:
-    """The visit's invoice line that no credit note has reversed, if any."""
-    lines = session.scalars(select(InvoiceLine).where(InvoiceLine.visit_id == visit_id)).all()
-    reversed_ids = {line.corrects_line_id for line in lines if line.corrects_line_id}
-    return next((line for line in lines if line.corrects_line_id is None and line.id not in reversed_ids), None)
+    """One of the visit's invoice lines that no credit note has reversed, if any."""
+    return next(iter(billed.live_lines(session, [visit_id]).get(visit_id, [])), None)
 
 
 def snapshot(record: VisitRecord, tz: str) -> dict:

@@ -24,26 +24,37 @@ def _day(text: str | None, option: str) -> date | None:
 def billing_run(
     month: str = MonthOption,
     issued: str = typer.Option(None, "--issued", help="invoice date (default: today)"),
+    partial: bool = typer.Option(
+        False, "--partial", help="bill what of a month in progress has taken place so far (default: only a month over)"
+    ),
     actor: str = ActorOption,
 ) -> None:
-    """Invoice the month's delivered visits per client, payer and funding source."""
+    """Invoice the month's delivered visits per client, payer and funding source. Run again, it bills
+    what was recorded or credited since: correction invoices that name the original invoice."""
     with session(write=True) as s:
-        result = invoicing.run_month(s, month, config.actor(actor), _day(issued, "--issued"))
+        result = invoicing.run_month(s, month, config.actor(actor), _day(issued, "--issued"), partial=partial)
         if not result.invoices:
             console.print(f"{result.month}: nothing new to bill")
             return
+        corrections = [i for i in result.invoices if i.supplements]
         table = Table("number", "client", "payer", "funding", "visits", "total", title=f"invoices {result.month}")
+        if corrections:
+            table.add_column("corrects")
         for invoice in result.invoices:
-            table.add_row(
+            row = [
                 invoice.number,
                 invoice.client.external_id,
                 f"{invoice.payer}: {invoice.payer_name}",
                 exports.FUNDING_LABELS[invoice.funding],
                 str(len(invoice.lines)),
                 euros(invoice.total_cents),
-            )
+            ]
+            table.add_row(*row, *([invoice.supplements.number if invoice.supplements else ""] if corrections else []))
         console.print(table)
-        console.print(f"{len(result.invoices)} invoice(s), {euros(result.total_cents)}")
+        console.print(
+            f"{len(result.invoices)} invoice(s), {euros(result.total_cents)}"
+            + (f"; {len(corrections)} correction invoice(s) of {result.month}" if corrections else "")
+        )
 
 
 @app.command("close")
@@ -61,13 +72,15 @@ def billing_credit(
     visit: list[int] = typer.Option(None, "--visit", help="credit only this visit's lines (repeatable)"),
     actor: str = ActorOption,
 ) -> None:
-    """Issue a credit note that reverses an invoice (or some of its visits)."""
+    """Issue a credit note that reverses an invoice (or some of its visits); a visit paid from two
+    sources is credited whole, by a credit note for each of its invoices."""
     with session(write=True) as s:
-        credit = invoicing.credit_note(s, invoice, config.actor(actor), reason, visit or None)
-        console.print(
-            f"credit note {credit.number} for {invoice}: {euros(credit.total_cents)}; "
-            f"budget money returned to the ledger"
-        )
+        for credit in invoicing.credit(s, invoice, config.actor(actor), reason, visit or None):
+            assert credit.corrects is not None  # a credit note names what it corrects
+            console.print(
+                f"credit note {credit.number} for {credit.corrects.number}: {euros(credit.total_cents)}; "
+                f"budget money returned to the ledger"
+            )
 
 
 @app.command("reconcile")

@@ -79,7 +79,10 @@ class VisitRecordChange(Base):
 
 class Invoice(Chained, Base):
     """An invoice or a credit note (`corrects_id` set, negative amounts) for one client,
-    one payer and one funding source, for one month's visits."""
+    one payer and one funding source, for one month's visits. An invoice with
+    `supplements_id` set is a correction invoice (Korrekturrechnung): it bills visits of a
+    month already billed (recorded late, or credited and recorded anew) and names the
+    client's original invoice of that month."""
 
     __tablename__ = "invoice"
     __table_args__ = (
@@ -96,6 +99,9 @@ class Invoice(Chained, Base):
     sequence: Mapped[int]
     kind: Mapped[str] = mapped_column(String(12), default="invoice")
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
+    supplements_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invoice.id"), doc="a correction invoice: the original invoice it adds to"
+    )
     month: Mapped[str] = mapped_column(String(7), index=True, doc="billing month, e.g. 2026-11")
     issued_on: Mapped[date]
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
@@ -110,7 +116,8 @@ class Invoice(Chained, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     client: Mapped[Client] = relationship()
-    corrects: Mapped["Invoice | None"] = relationship(remote_side=[id])
+    corrects: Mapped["Invoice | None"] = relationship(remote_side=[id], foreign_keys=[corrects_id])
+    supplements: Mapped["Invoice | None"] = relationship(remote_side=[id], foreign_keys=[supplements_id])
     lines: Mapped[list["InvoiceLine"]] = relationship(
         back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.id"
     )
@@ -176,13 +183,15 @@ class InvoiceCounter(Base):
 
 
 class BillingMonth(Base):
-    """A month that has been billed at least once; `closed_at` set makes it immutable."""
+    """A month that has been billed at least once; `completed_at` is its first run once it
+    was over (invoices after it are corrections); `closed_at` set makes it immutable."""
 
     __tablename__ = "billing_month"
 
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     runs: Mapped[int] = mapped_column(default=0)
     last_run_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(100))
 

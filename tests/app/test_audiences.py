@@ -146,11 +146,13 @@ def test_nothing_the_office_typed_leaves_with_the_insurer_or_the_tax_office(nove
             "tax.csv": (audiences.TAX_OFFICE_COLUMNS, audiences.tax_office_rows(s, "2026-11")),
         }
     assert any(TYPED_BY_THE_OFFICE in str(cell) for row in plain for cell in row)  # the treasurer sees it
+    PART = r"(§45b \d{4}|§45a\(4\) \d{4}-\d\d|privat) \d+\.\d\d"  # a source, its year or month, its amount
     closed_sets = {
         "client": re.compile(r"C-[0-9a-f]{32}"),
         "month": re.compile(r"2026-11"),
         "category": re.compile(r"betreuung|alltagsbegleitung|hauswirtschaft"),
         "funding": re.compile(r"(§45b|§45a\(4\)|privat)(\+(§45b|§45a\(4\)|privat))*"),
+        "funding_parts": re.compile(rf"{PART}( \+ {PART})*"),
         "care_grade": re.compile(r"[1-5]|1-5|none"),
         "signature": re.compile(r"signed|none"),
         "training_valid": re.compile(r"yes|NO"),

@@ -15,7 +15,7 @@ from carecal import audit, db, hashchain, integrity
 from carecal.billing import invoicing
 from carecal.billing.reconcile import reconcile
 from carecal.models import AuditEvent, ChainHead, Invoice, InvoiceLine, LedgerEntry
-from tests.app.test_billing import ISSUED, books
+from tests.app.test_billing import ISSUED, after_the_visits, books  # noqa: F401 (billing after November)
 from tests.tamper import drop_guards
 
 CHAINED = (AuditEvent, Invoice, InvoiceLine, LedgerEntry)

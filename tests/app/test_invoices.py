@@ -65,7 +65,7 @@ def billed(db_url):
         with clock.frozen(AFTER):
             for week in ("2026-W45", "2026-W46"):
                 records.confirm_week(s, IsoWeek.parse(week), "anna")
-        run = invoicing.run_month(s, "2026-11", "treasurer", issued_on=date(2026, 12, 1))
+            run = invoicing.run_month(s, "2026-11", "treasurer", issued_on=date(2026, 12, 1))
         by_client = {i.client.external_id: i for i in run.invoices}
         first = by_client[ljudmila.external_id]
         credit = invoicing.credit_note(

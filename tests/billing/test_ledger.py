@@ -6,10 +6,15 @@ from carecal.billing.ledger import (
     CONVERSION,
     PRIVATE,
     RELIEF,
+    Entitlement,
+    Funds,
     Ledger,
+    Movement,
+    Share,
     allocate,
     conversion_accruals,
     conversion_allowance,
+    eligible,
     relief_accruals,
 )
 from carecal.billing.rates import RateBook, RateValue
@@ -109,17 +114,71 @@ def test_a_care_grade_change_mid_month_prorates_the_conversion_budget_by_days():
     assert ledger.relief_balance() == 13100 and ledger.conversion_balance("2026-11") == 45860
 
 
+def funds_for(periods, until, opted_in=False, first=date(2024, 1, 1), stored=()):
+    movements = relief_accruals(periods, relief, first, until)
+    movements += conversion_accruals(periods, conversion_max, first, until, opted_in)
+    return Funds([*movements, *stored])
+
+
 def test_a_visit_is_paid_from_relief_then_conversion_then_privately():
-    ledger = ledger_for([(date(2026, 1, 1), 2)], until=date(2026, 1, 31), opted_in=True, first=date(2026, 1, 1))
-    shares = allocate(ledger, date(2026, 1, 20), 50000, relief=True, conversion=True)
-    assert shares[0].funding == RELIEF and shares[0].amount_cents == 13100
-    assert shares[1].funding == CONVERSION and shares[1].amount_cents == 31840
-    assert shares[2].funding == PRIVATE and shares[2].amount_cents == 50000 - 13100 - 31840
-    assert sum(s.amount_cents for s in shares) == 50000
-    # the next visit that month finds both budgets empty
-    assert allocate(ledger, date(2026, 1, 27), 3000, relief=True, conversion=True) == [
-        type(shares[0])(PRIVATE, None, 3000)
+    funds = funds_for([(date(2026, 1, 1), 2)], until=date(2026, 1, 31), opted_in=True, first=date(2026, 1, 1))
+    shares = allocate(funds, date(2026, 1, 20), 50000, (RELIEF, CONVERSION))
+    assert shares == [
+        Share(RELIEF, "2026", 13100),
+        Share(CONVERSION, "2026-01", 31840),
+        Share(PRIVATE, None, 50000 - 13100 - 31840),
     ]
+    # the next visit that month finds both budgets empty
+    assert allocate(funds, date(2026, 1, 27), 3000, (RELIEF, CONVERSION)) == [Share(PRIVATE, None, 3000)]
+
+
+def test_a_visit_takes_last_years_carry_over_first_and_this_years_amount_for_the_rest():
+    spent = Movement(date(2026, 12, 15), RELIEF, "spend", "2026", -(12 * 13100 - 450))
+    funds = funds_for([(date(2026, 1, 1), 2)], until=date(2027, 1, 31), first=date(2026, 1, 1), stored=[spent])
+    assert allocate(funds, date(2027, 1, 12), 5250, (RELIEF,)) == [
+        Share(RELIEF, "2026", 450),
+        Share(RELIEF, "2027", 4800),
+    ]
+
+
+def test_carry_over_is_spendable_up_to_30_june_and_not_on_1_july():
+    funds = funds_for([(date(2026, 1, 1), 1)], until=date(2027, 7, 31), first=date(2026, 1, 1))
+    assert funds.available(RELIEF, "2026", date(2027, 6, 30)) == 12 * 13100
+    assert funds.available(RELIEF, "2026", date(2027, 7, 1)) == 0
+    assert allocate(funds, date(2027, 7, 1), 3600, (RELIEF,)) == [Share(RELIEF, "2027", 3600)]
+
+
+def test_a_late_visit_takes_only_what_later_spends_left():
+    # November has 100 € left; December's 131 € arrive; December's visits spend 200 €
+    periods = [(date(2026, 11, 1), 2)]
+    december = Movement(date(2026, 12, 10), RELIEF, "spend", "2026", -20000)
+    correction = Movement(date(2026, 11, 2), RELIEF, "correction", "2026", -3100)
+    funds = funds_for(periods, until=date(2026, 12, 31), first=date(2026, 1, 1), stored=[december, correction])
+    # on 20 November 100 € are there, but December's balance is 31 €: that is all a late visit may take
+    assert funds.available(RELIEF, "2026", date(2026, 11, 20)) == 3100
+    assert allocate(funds, date(2026, 11, 20), 3600, (RELIEF,)) == [
+        Share(RELIEF, "2026", 3100),
+        Share(PRIVATE, None, 500),
+    ]
+    assert funds.available(RELIEF, "2026", date(2026, 12, 20)) == 0
+
+
+def test_a_late_visit_before_30_june_still_takes_what_would_lapse():
+    # 2026's money would lapse on 1 July 2027; a June visit billed in July still takes it
+    periods = [(date(2026, 1, 1), 1)]
+    july = Movement(date(2027, 7, 5), RELIEF, "spend", "2027", -3600)
+    funds = funds_for(periods, until=date(2027, 7, 31), first=date(2026, 1, 1), stored=[july])
+    assert allocate(funds, date(2027, 6, 28), 3600, (RELIEF,)) == [Share(RELIEF, "2026", 3600)]
+
+
+def test_eligibility_by_care_grade_opt_in_and_home():
+    grades = [(date(2026, 3, 5), 1), (date(2026, 6, 1), 2)]
+    assert eligible(Entitlement(grades), date(2026, 3, 4)) == ()
+    assert eligible(Entitlement(grades), date(2026, 3, 5)) == (RELIEF,)
+    assert eligible(Entitlement(grades, conversion_opt_in=True), date(2026, 5, 31)) == (RELIEF,)
+    assert eligible(Entitlement(grades, conversion_opt_in=True), date(2026, 6, 1)) == (RELIEF, CONVERSION)
+    assert eligible(Entitlement(grades), date(2026, 6, 1)) == (RELIEF,)
+    assert eligible(Entitlement(grades, at_home=False, conversion_opt_in=True), date(2026, 6, 1)) == ()
 
 
 def test_a_correction_sets_the_balance_to_what_the_insurer_reports():
@@ -139,7 +198,5 @@ def test_a_correction_sets_the_balance_to_what_the_insurer_reports():
 
 def test_a_refund_into_a_lapsed_vintage_lapses_again():
     ledger = ledger_for([(date(2025, 12, 1), 2)], until=date(2026, 7, 10))
-    from carecal.billing.ledger import Movement
-
     ledger.apply(Movement(date(2026, 7, 10), RELIEF, "refund", "2025", 5000))
     assert ledger.relief.get("2025") == 0
