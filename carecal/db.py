@@ -20,7 +20,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -205,6 +207,18 @@ def exists(url: str) -> bool:
 def is_empty(url: str) -> bool:
     with database_errors(url):
         return not inspect(engine_for(url)).get_table_names()
+
+
+def locked_row(session: Session, model, **values):
+    """The row of `model` whose primary key `values` names, created with `values` when it is
+    missing, and locked (SELECT ... FOR UPDATE on PostgreSQL; SQLite has one writer) until the
+    transaction ends. The INSERT is skipped, not failed, when a concurrent transaction makes
+    the row first: both then meet at the lock."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    key = model.__mapper__.primary_key[0]
+    query = select(model).where(key == values[key.name]).with_for_update()
+    return session.scalars(query.execution_options(populate_existing=True)).one()
 
 
 def safe_url(url: str) -> str:

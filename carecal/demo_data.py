@@ -21,7 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, time, timedelta
 from pathlib import Path
 
+from schwifty import IBAN
+
 from carecal import private_files
+from carecal.masterdata.codecs import Iban
 from carecal.masterdata.districts import areas_km2, districts
 from carecal.masterdata.layout import CLIENTS, REQUESTS, VOLUNTEERS, Layout
 from carecal.tables import write_table
@@ -41,6 +44,7 @@ from solver.generate import (
 
 DEFAULT_SEED = 2026
 DEFAULT_WEEK = "2026-W48"
+DEMO_BANK_CODE = "87099999"  # a Chemnitz-like Bankleitzahl that no bank has
 
 POSTCODES = {
     "Adelsberg": "09127",
@@ -388,6 +392,7 @@ class Generator:
     def __init__(self, seed: int, week: IsoWeek, width: int = 3):
         self.width = width  # digits of the ids: c001, or c0001 in a set of thousands
         self.rng = random.Random(f"carecal-demo-{seed}")
+        self.bank_rng = random.Random(f"carecal-demo-{seed}-bank")
         self.week = week
         self.monday = week.monday
         self.districts = districts()
@@ -428,6 +433,12 @@ class Generator:
         if self.rng.random() < 0.6:
             return f"0371 {self.rng.randint(200000, 9999999)}"
         return f"0{self.rng.choice(['151', '152', '157', '160', '170', '176'])} {self.rng.randint(1000000, 99999999)}"
+
+    def iban(self) -> str:
+        """A German IBAN with valid check digits at a bank code no bank has (DEMO_BANK_CODE):
+        the demo's transfer file can never pay a real account."""
+        account = f"{self.bank_rng.randint(0, 10**10 - 1):010d}"  # own draws: the other data stay as they were
+        return IBAN.generate("DE", bank_code=DEMO_BANK_CODE, account_code=account).compact
 
     def insurance_number(self) -> str:
         return f"{self.rng.choice('ABCDEFGHKLMNPRSTUVWZ')}{self.rng.randint(0, 999_999_999):09d}"
@@ -471,6 +482,9 @@ class Generator:
                     "trainings": self.trainings(dementia=self.rng.random() < 0.55),
                     "absences": (),
                     "must_not_visit": (),
+                    "iban": self.iban(),
+                    "account_holder": None,
+                    "allowance_limit": "3_26",
                 }
             )
         for row in rows:  # a calendar in a language they do not speak: leave it to the default
@@ -694,7 +708,11 @@ def write(data: DemoData, out: Path) -> list[Path]:
 
 
 def _format(layout: Layout, record: dict) -> list[str]:
-    return [col.codec.format(record[col.name]) for col in layout.columns]
+    """The cells as the association's own file holds them: an IBAN whole (an export masks it)."""
+    return [
+        record[col.name] or "" if isinstance(col.codec, Iban) else col.codec.format(record[col.name])
+        for col in layout.columns
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

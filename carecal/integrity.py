@@ -1,5 +1,5 @@
 """Is the recorded history intact? Walk every hash chain (audit log, invoices, invoice
-lines, ledger entries) and name the first row that does not hold.
+lines, ledger entries, payouts and payout lines) and name the first row that does not hold.
 
 Used by `carecal audit verify` and `carecal billing reconcile`. It reads the rows as
 stored, never through the session's cached objects, so what it checks is what a copy of

@@ -15,10 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carecal import catalogue, organisation
-from carecal.billing import budgets, records
+from carecal.billing import allowance, budgets, records
 from carecal.billing.billed import Part, live_lines, visit_parts
 from carecal.billing.ledger import month_bounds
-from carecal.billing.money import visit_price
 from carecal.errors import InputError
 from carecal.models import (
     AuditEvent,
@@ -251,12 +250,12 @@ class Allowance:
 
 
 def allowances(session: Session, year: int, limit: str = "3_26") -> list[Allowance]:
-    """Per volunteer: delivered visits, hours and the allowance they earn (the hourly
-    allowance valid each visit's day, per visit rounded half up to the cent), against the
-    year's tax-free limit (§3 Nr. 26 EStG by default, or 26a)."""
+    """Per volunteer: delivered visits, hours and the allowance they earn (the rule of
+    `carecal.billing.allowance`), against the year's tax-free limit (§3 Nr. 26 EStG by
+    default, or 26a)."""
     org = organisation.require(session)
     book = budgets.rate_book(session, org)
-    limit_cents = book.amount("tax_free_limit_year", date(year, 12, 31), limit)
+    limit_cents = book.amount("tax_free_limit_year", allowance.limit_day(year), limit)
     delivered = session.scalars(
         select(VisitRecord).where(
             VisitRecord.status == "delivered", VisitRecord.day.between(date(year, 1, 1), date(year, 12, 31))
@@ -264,10 +263,12 @@ def allowances(session: Session, year: int, limit: str = "3_26") -> list[Allowan
     ).all()
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for record in delivered:
+        if allowance.unpaid_reason(record.status, record.signature, record.signature_reason):
+            continue
         total = totals[record.visit.volunteer_id]
         total[0] += 1
         total[1] += record.minutes
-        total[2] += visit_price(record.minutes, book.amount("allowance_per_hour", record.day))
+        total[2] += allowance.visit_allowance(record.minutes, book.amount("allowance_per_hour", record.day))
     result = [
         Allowance(session.get_one(Volunteer, vid), n, minutes, cents, limit_cents)
         for vid, (n, minutes, cents) in totals.items()

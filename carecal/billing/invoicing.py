@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from carecal import audit, clock, lifecycle, organisation
+from carecal import audit, clock, db, lifecycle, organisation
 from carecal.billing import billed, budgets
 from carecal.billing.billed import FUNDING_ORDER
 from carecal.billing.ledger import (
@@ -57,32 +55,14 @@ STATEMENTS = {
 }
 
 
-def _insert_ignore(session: Session, model, **values) -> None:
-    """INSERT unless the row exists, without failing when a concurrent run inserts it too."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing())
-
-
 def lock_month(session: Session, month: str) -> BillingMonth:
-    _insert_ignore(session, BillingMonth, month=month, runs=0)
-    return session.scalars(
-        select(BillingMonth)
-        .where(BillingMonth.month == month)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    return db.locked_row(session, BillingMonth, month=month, runs=0)
 
 
 def next_number(session: Session, year: int) -> tuple[int, str]:
     """The next invoice number of `year`, e.g. (7, '2026-0007'); the counter row stays
     locked until the caller's transaction ends."""
-    _insert_ignore(session, InvoiceCounter, year=year, last_number=0)
-    counter = session.scalars(
-        select(InvoiceCounter)
-        .where(InvoiceCounter.year == year)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    counter = db.locked_row(session, InvoiceCounter, year=year, last_number=0)
     counter.last_number += 1
     session.flush()
     return counter.last_number, f"{year}-{counter.last_number:04d}"

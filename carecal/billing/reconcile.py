@@ -2,8 +2,9 @@
 
 Everything is recomputed from the records and the rate table, independently of how the
 billing run computed it, so a changed row anywhere shows up as a named problem; and the
-hash chains of the audit log, invoices, invoice lines and ledger entries must hold, so a
-row rewritten behind the database's back shows even where the sums still add up.
+hash chains of the audit log, invoices, invoice lines, ledger entries and payouts must
+hold, so a row rewritten behind the database's back shows even where the sums still add
+up. The volunteers' payouts of the month are checked too (`carecal.billing.payout_check`).
 """
 
 from collections import defaultdict
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carecal import integrity, organisation, periods
-from carecal.billing import billed, budgets
+from carecal.billing import billed, budgets, payout_check
 from carecal.billing.ledger import PRIVATE, month_bounds, parse_month
 from carecal.billing.money import euros, visit_price
 from carecal.billing.rates import RateBook
@@ -66,6 +67,8 @@ def reconcile(session: Session, month: str) -> Reconciliation:
     for check in (_totals, _credit_notes, _visits, _unbilled, _overdrawn, _gapless):
         report.problems.extend(check(session, books))
     report.problems.extend(_ledger_moves(session, books, entries))
+    # the volunteers' allowances paid equal what their signed visits earn (once paid)
+    report.problems.extend(payout_check.check(session, month))
     # nothing recorded was changed, removed or slipped in: every hash chain holds
     report.problems.extend(
         f"hash chain broken: {state.problem}" for state in integrity.verify(session) if state.problem

@@ -16,7 +16,7 @@ def audit_verify(
         help="CHAIN:ROW:HASH as this command printed it earlier (repeatable): that row must still have that hash",
     ),
 ) -> None:
-    """Check the hash chains of the audit log, invoices, invoice lines and ledger entries; exit 1
+    """Check the hash chains of the audit log, invoices, ledger entries and payouts (with their lines); exit 1
     naming the first row of each chain that was changed, removed, replaced or slipped in."""
     anchors = tuple(integrity.parse_anchor(text) for text in anchor or ())
     with session() as s:

@@ -25,6 +25,7 @@ from carecal.cli import (
     imports,
     instance,
     override,
+    payout,
     report,
     roster,
     visit,
@@ -77,6 +78,7 @@ for module in (
     visit,
     budget,
     billing,
+    payout,
     audit,
 ):
     app.add_typer(module.app)

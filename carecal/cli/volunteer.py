@@ -95,6 +95,8 @@ def volunteer_show(
                 ("travel", f"{v['travel_mode']}, at most {v['max_km']:g} km one way"),
                 ("limits", f"{v['max_minutes_per_week']} min a week, {v['max_visits_per_day']} visits a day"),
                 ("availability", "; ".join(v["availability"]) or "none"),
+                ("allowance to", v["allowance_account"]),
+                ("tax-free limit", v["allowance_limit"]),
             ],
         )
     )

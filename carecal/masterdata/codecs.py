@@ -12,7 +12,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from schwifty import IBAN, exceptions
+from schwifty.exceptions import SchwiftyException
+
 from carecal.models import GENDERS, TRAVEL_MODES, WEEKDAYS
+from carecal.privacy import mask_iban
 from carecal.weeks import DEFAULT_TZ, local
 
 # ISO 639-1: every two-letter language code.
@@ -582,6 +586,48 @@ class CareGrades(Codec):
 
     def format(self, value) -> str:
         return "; ".join(f"{grade}:{since.isoformat()}" for grade, since in value or ())
+
+
+def iban(text: str) -> str:
+    """An IBAN in its compact form ('DE89 3704 0044 0532 0130 00' → 'DE89370400440532013000'),
+    checked: a country that has IBANs, that country's length and layout, the check digits,
+    and a country of the SEPA area (a transfer file can pay nothing else)."""
+    try:
+        account = IBAN(text)
+    except SchwiftyException as error:
+        # in our words: the library's would quote the IBAN, which no message may show
+        raise ValueError(f"not a valid IBAN: {_IBAN_PROBLEMS.get(type(error), 'not in the form of an IBAN')}") from None
+    if not account.in_sepa_zone:
+        raise ValueError(f"an IBAN of {account.country_code}, outside the SEPA area: no SEPA transfer reaches it")
+    return account.compact
+
+
+_IBAN_PROBLEMS = {
+    exceptions.InvalidChecksumDigits: "its check digits do not match (a typing error?)",
+    exceptions.InvalidLength: "it is too short or too long for its country",
+    exceptions.InvalidCountryCode: "it does not start with the code of a country that has IBANs",
+    exceptions.InvalidStructure: "its letters and digits do not follow its country's layout",
+}
+
+
+@dataclass(frozen=True)
+class Iban(Codec):
+    """A volunteer's IBAN (any spacing). An export shows it masked ('DE89 **** 3000'); a
+    masked cell read back means "as on file" (`MaskedIban`), checked against the IBAN on file."""
+
+    example = "DE89 3704 0044 0532 0130 00"
+
+    def parse(self, text: str) -> str:
+        if "*" in text:
+            return MaskedIban(" ".join(text.split()))
+        return iban(text)
+
+    def format(self, value) -> str:
+        return "" if value is None else mask_iban(value)
+
+
+class MaskedIban(str):
+    """A masked IBAN read from a file: it stands for the IBAN on file that masks to it."""
 
 
 Gender = Choice(GENDERS)

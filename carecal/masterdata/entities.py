@@ -201,10 +201,12 @@ APPLY: dict[str, Callable[[Any, dict, list[str], "References"], None]] = {
 
 @dataclass(frozen=True)
 class Known:
-    """What a row may name: client ids, and the activity catalogue (key -> its category)."""
+    """What a row may name: client ids, and the activity catalogue (key -> its category);
+    and the volunteers' IBANs on file (external id -> IBAN), which a masked cell stands for."""
 
     clients: frozenset[str] = frozenset()
     activities: Mapping[str, str | None] = field(default_factory=dict)
+    ibans: Mapping[str, str] = field(default_factory=dict)
 
 
 def load_all(session: Session, kind: str, *, ordered: bool = False) -> list[Entity]:
@@ -222,9 +224,11 @@ class References:
     def __init__(self, session: Session):
         self._clients = {c.external_id: c for c in session.scalars(select(Client))}
         self._activities = {a.key: a.category_key for a in session.scalars(select(Activity))}
+        on_file = select(Volunteer.external_id, Volunteer.iban).where(Volunteer.iban.is_not(None))
+        self._ibans = {external_id: iban for external_id, iban in session.execute(on_file) if iban}
 
     def known(self) -> Known:
-        return Known(frozenset(self._clients), dict(self._activities))
+        return Known(frozenset(self._clients), dict(self._activities), dict(self._ibans))
 
     def client(self, external_id: str) -> Client:
         return self._clients[external_id]

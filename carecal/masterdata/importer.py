@@ -189,6 +189,18 @@ def _check_volunteer(record: dict, problem, known: Known) -> None:
     for client_id, _ in record.get("must_not_visit") or ():
         if client_id not in known.clients:
             problem("must_not_visit", f"client {client_id} is unknown: import the clients first")
+    masked = record.get("iban")
+    if isinstance(masked, codecs.MaskedIban):
+        on_file = known.ibans.get(record.get("external_id") or "")
+        if on_file is None or privacy.mask_iban(on_file) != masked:
+            problem(
+                "iban",
+                "a masked IBAN (as an export shows it) keeps the one on file, but it does not match it: "
+                "type the whole IBAN",
+            )
+            record["iban"] = None
+        else:
+            record["iban"] = on_file  # unchanged
 
 
 def _check_client(record: dict, problem, known: Known) -> None:

@@ -106,6 +106,20 @@ VOLUNTEERS = Layout(
             c.Exclusions(),
             "client ids with the reason: relative, household or client_wish, e.g. 'c017:relative; c042:household'",
         ),
+        Column(
+            "iban",
+            c.Iban(),
+            "the account the allowance is paid to, e.g. 'DE89 3704 0044 0532 0130 00' (checked; a SEPA country); "
+            "an export shows it masked, and a masked cell read back keeps the IBAN on file",
+        ),
+        Column("account_holder", c.Text(70), "the name on that account, when it is not the volunteer's own"),
+        Column(
+            "allowance_limit",
+            c.Choice(("3_26", "3_26a")),
+            "the allowance's yearly tax-free limit: 3_26 (§ 3 Nr. 26 EStG, care of older people) or 3_26a "
+            "(§ 3 Nr. 26a)",
+            default="3_26",
+        ),
     ),
 )
 

@@ -22,11 +22,13 @@ from carecal import audit, privacy
 from carecal.billing.rates import RATE_KINDS
 from carecal.errors import InputError
 from carecal.feeds.i18n import LANGUAGES
+from carecal.masterdata import codecs
 from carecal.models import Activity, ActivityCategory, Organisation, Rate
 from carecal.weeks import DEFAULT_TZ
 
 REQUIRED = ("name", "ik", "street", "postcode", "city")
-OPTIONAL = ("timezone", "phone", "email", "recognition", "tax_number", "iban", "bic", "bank_name")
+OPTIONAL = ("timezone", "phone", "email", "recognition", "tax_number", "iban", "bic", "bank_name", "payout_over_limit")
+PAYOUT_OVER_LIMIT = ("hold", "taxable")
 NUMBERS = {"payment_term_days": (0, 120)}
 INVOICE_FIELDS = ("tax_number", "iban", "bic", "bank_name", "payment_term_days")  # what an invoice needs
 
@@ -58,9 +60,15 @@ def parse_organisation(doc: dict, file: str) -> tuple[dict, list[dict]]:
     if "ik" in fields and not (len(fields["ik"]) == 9 and fields["ik"].isdigit()):
         problems.append(f"{file}: ik {fields['ik']!r} is not 9 digits")
     if "iban" in fields:
-        fields["iban"] = fields["iban"].replace(" ", "").upper()
-        if not iban_valid(fields["iban"]):
-            problems.append(f"{file}: iban {fields['iban']!r} is not a valid IBAN (check digits)")
+        try:
+            fields["iban"] = codecs.iban(fields["iban"])
+        except ValueError as error:
+            problems.append(f"{file}: iban {fields['iban']!r}: {error}")
+    if fields.get("payout_over_limit", "hold") not in PAYOUT_OVER_LIMIT:
+        problems.append(
+            f"{file}: payout_over_limit {fields['payout_over_limit']!r}: use hold (keep what is above the "
+            "tax-free limit back) or taxable (pay it, to be taxed)"
+        )
     if "bic" in fields and not re.fullmatch(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?", fields["bic"]):
         problems.append(f"{file}: bic {fields['bic']!r} is not a BIC of 8 or 11 letters and digits")
     if "tax_number" in fields and not re.fullmatch(r"[0-9][0-9 /]{8,18}[0-9]", fields["tax_number"]):
@@ -99,14 +107,6 @@ def parse_organisation(doc: dict, file: str) -> tuple[dict, list[dict]]:
     if problems:
         raise InputError(f"{file}: {len(problems)} problem(s); nothing was loaded", problems)
     return fields, rates
-
-
-def iban_valid(iban: str) -> bool:
-    """ISO 13616: two letters, two check digits, then letters and digits; mod 97 == 1."""
-    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", iban):
-        return False
-    digits = "".join(str(int(char, 36)) for char in iban[4:] + iban[:4])
-    return int(digits) % 97 == 1
 
 
 LABEL_MAX = 100

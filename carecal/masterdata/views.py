@@ -12,10 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from carecal import catalogue, clock, lookup, organisation
+from carecal.billing.allowance import LIMITS
 from carecal.errors import InputError
 from carecal.masterdata import districts
 from carecal.masterdata.codecs import ISO_639_1
 from carecal.models import WEEKDAYS, CareRequest, Client, Exclusion, Volunteer
+from carecal.privacy import mask_iban
 from carecal.weeks import to_local
 
 TRAINING_KINDS = ("basic", "dementia")
@@ -98,6 +100,8 @@ def volunteer_card(session: Session, external_id: str, day: date) -> dict:
         "max_minutes_per_week": v.max_minutes_per_week,
         "max_visits_per_day": v.max_visits_per_day,
         "availability": [f"{WEEKDAYS[w.weekday]} {w.start:%H:%M}-{w.end:%H:%M}" for w in v.availability],
+        "allowance_account": f"{mask_iban(v.iban)} ({v.payee})" if v.iban else "no IBAN on file",
+        "allowance_limit": LIMITS[v.allowance_limit],
         "trainings": [
             {"kind": t.kind, "completed_on": t.completed_on, "expires_on": t.expires_on, "valid": t.valid_on(day)}
             for t in v.trainings

@@ -20,6 +20,7 @@ from carecal.models.chain import CHAINED_TABLES, ChainHead
 from carecal.models.feeds import FeedChange, FeedToken
 from carecal.models.organisation import Organisation, Rate
 from carecal.models.override import OVERRIDE_KINDS, Override
+from carecal.models.payouts import Payout, PayoutLine, PayoutMonth
 from carecal.models.people import (
     GENDERS,
     TRAVEL_MODES,
@@ -55,6 +56,9 @@ __all__ = [
     "OVERRIDE_KINDS",
     "Organisation",
     "Override",
+    "Payout",
+    "PayoutLine",
+    "PayoutMonth",
     "Rate",
     "RosterVersion",
     "RosterWeek",

@@ -1,10 +1,10 @@
-"""Tamper evidence: the audit log, invoices, invoice lines and ledger entries are hash
-chains (`carecal.hashchain` says how a row is hashed; `carecal.integrity` checks them).
+"""Tamper evidence: the audit log, invoices, invoice lines, ledger entries, payouts and
+payout lines are hash chains (`carecal.hashchain` says how a row is hashed; `carecal.integrity` checks them).
 
 Appending is done here, once, for every chained model, whoever inserts the row: just
 before the INSERT the chain heads are locked (`SELECT ... FOR UPDATE` on PostgreSQL; on
 SQLite the transaction is the only writer), the row gets the next id, its predecessor's
-hash and its own, and the head moves on. All four heads are locked together and in name
+hash and its own, and the head moves on. All heads are locked together and in name
 order, so two transactions never wait for each other's heads in opposite order. The
 locks are held until the transaction ends, so concurrent writers append one after the
 other and the chain never forks; a rolled-back transaction takes its rows and its head
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, Mapper, mapped_column
 from carecal.hashchain import GENESIS, row_hash
 from carecal.models.base import Base
 
-CHAINED_TABLES = ("audit_event", "invoice", "invoice_line", "ledger_entry")
+CHAINED_TABLES = ("audit_event", "invoice", "invoice_line", "ledger_entry", "payout", "payout_line")
 
 
 class ChainHead(Base):

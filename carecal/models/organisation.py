@@ -30,6 +30,13 @@ class Organisation(Base):
     bic: Mapped[str | None] = mapped_column(String(11))
     bank_name: Mapped[str | None] = mapped_column(String(100))
     payment_term_days: Mapped[int | None] = mapped_column(doc="days from the invoice date to pay")
+    # What the treasurer decides once for every payout (carecal.billing.payouts)
+    payout_over_limit: Mapped[str] = mapped_column(
+        String(8),
+        default="hold",
+        server_default="hold",
+        doc="an allowance above the yearly tax-free limit: 'hold' it, or pay it as 'taxable'",
+    )
 
     rates: Mapped[list["Rate"]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan", order_by="Rate.valid_from"
@@ -44,7 +51,7 @@ class Rate(Base):
       allowance_per_hour    key = None                 volunteer expense allowance
       relief_amount_month   key = None                 Entlastungsbetrag §45b (131 € from 2025)
       conversion_max_month  key = care grade "2".."5"  §45a(4) maximum per month
-      tax_free_limit_year   key = "3_26" | "3_26a"     §3 Nr. 26 / 26a EStG yearly limit
+      tax_free_limit_year   key = "3_26" | "3_26a"     §3 Nr. 26 / 26a EStG yearly limit (valid on 31 Dec)
     Legal amounts are data, not code constants: they change by date.
     """
 

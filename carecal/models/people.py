@@ -2,7 +2,8 @@
 
 Special-category data (Art. 9 GDPR) lives only on Client and CareGrade: `dementia`, the care
 grade, `insurance_number`, `date_of_birth`. Code that leaves the coordinator's machine
-(feeds, logs, error messages, pseudonymised exports) must not read them.
+(feeds, logs, error messages, pseudonymised exports) must not read them. A volunteer's IBAN
+is shown masked everywhere (carecal.privacy.mask_iban) except in the bank's transfer file.
 """
 
 from datetime import date, datetime, time
@@ -55,6 +56,13 @@ class Volunteer(Base):
     reminders: Mapped[list | None] = mapped_column(
         doc='calendar reminders, e.g. ["1d@18:00", "1h"]; [] none; NULL the default (carecal.feeds.reminders)'
     )
+    iban: Mapped[str | None] = mapped_column(String(34), doc="account the allowance is paid to, compact")
+    account_holder: Mapped[str | None] = mapped_column(
+        String(70), doc="the name on that account, when it is not the volunteer's own"
+    )
+    allowance_limit: Mapped[str] = mapped_column(
+        String(6), default="3_26", server_default="3_26", doc="tax-free limit of the allowance: 3_26 or 3_26a EStG"
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -75,6 +83,11 @@ class Volunteer(Base):
     @property
     def name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def payee(self) -> str:
+        """Whose account the allowance goes to: the holder on file, else the volunteer."""
+        return self.account_holder or self.name
 
 
 class AvailabilityWindow(Base):

@@ -1,6 +1,7 @@
 """Importing and exporting master data: validate everything first, upsert by id, round trip."""
 
 import csv
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -357,8 +358,11 @@ def test_the_demo_data_round_trips_through_csv_and_xlsx(db_url, tmp_path):
         for kind, name in files.items():
             export_file(s, kind, tmp_path / name)
             export_file(s, kind, tmp_path / f"{kind}.xlsx")
-    for name in files.values():  # the export is byte for byte the committed file
-        assert (tmp_path / name).read_text(encoding="utf-8") == (DATA_DIR / name).read_text(encoding="utf-8")
+    for name in files.values():  # the export is byte for byte the committed file, but for the masked IBANs
+        committed = (DATA_DIR / name).read_text(encoding="utf-8")
+        assert (tmp_path / name).read_text(encoding="utf-8") == re.sub(
+            r"\b(DE\d\d)\d{14}(\d{4})\b", r"\1 **** \2", committed
+        )
     with db.session_scope(db_url) as s:
         for kind in files:
             report = import_file(s, kind, tmp_path / f"{kind}.xlsx", actor="coordinator")
@@ -407,7 +411,7 @@ def test_invoice_details_of_the_organisation_are_checked(db_url, tmp_path):
     with pytest.raises(InputError) as raised, db.session_scope(db_url) as s:
         load_organisation(s, tmp_path / "org.json", actor="coordinator")
     problems = "\n".join(raised.value.problems)
-    assert "not a valid IBAN (check digits)" in problems and "is not a BIC" in problems
+    assert "not a valid IBAN: its check digits do not match" in problems and "is not a BIC" in problems
     assert "not a Steuernummer" in problems and "payment_term_days must be a whole number" in problems
 
 
