@@ -19,7 +19,7 @@ from carecal.masterdata import export_csv, export_file
 from carecal.masterdata.files import FORMATS
 from carecal.weeks import IsoWeek
 
-app = noun("export", "Write files: master data, calendars, hours, invoices, proofs, allowances, audit log.")
+app = noun("export", "Write files: master data, calendars, hours, invoices, proofs, allowances, payouts, audit log.")
 
 DEFAULT_OUT = Path("exports")
 
@@ -186,6 +186,47 @@ def export_invoice(
     for path in paths:
         console.print(f"wrote {path}", highlight=False)
     console.print(f"{len(paths)} {'collective invoice(s)' if collective else 'invoice document(s)'}")
+
+
+@app.command("payouts")
+def export_payouts(
+    month: str = MonthOption,
+    batch: int = typer.Option(
+        None, "--batch", help="1 = the month's run, 2, 3, ... its corrections (default: the latest that transfers)"
+    ),
+    output: Path = typer.Option(None, "-o", "--output", help="file to write (default: exports/payouts_MONTH….xml)"),
+) -> None:
+    """The SEPA credit transfer file (pain.001.001.09) for the bank: one transfer per volunteer paid.
+    The only file that holds the volunteers' IBANs whole."""
+    from carecal.billing import sepa
+
+    with session(write=False) as s:
+        made = sepa.transfer_file(s, month, batch)
+    path = output or DEFAULT_OUT / made.file_name
+    private_files.write_bytes(path, made.xml)
+    console.print(
+        f"wrote {path}: batch {made.batch} of {made.month}, {made.transfers} transfer(s), "
+        f"{euros(made.total_cents)}, message {made.message_id}; upload it to the bank once",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command("statements")
+def export_statements(
+    month: str = MonthOption,
+    volunteer: str = typer.Option(None, "--volunteer", help="only this volunteer (default: everyone paid)"),
+    out: Path = typer.Option(DEFAULT_OUT / "statements", "--out", help="directory for the PDFs"),
+) -> None:
+    """One page per volunteer paid for the month, in their language: visits, hours, rate, amount,
+    the transfer, and the year against the tax-free limit."""
+    from carecal.billing import statement  # loads the PDF library: only for this command
+
+    with session(write=False) as s:
+        paths = statement.write_statements(s, month, out, volunteer)
+    for path in paths:
+        console.print(f"wrote {path}", highlight=False)
+    console.print(f"{len(paths)} statement(s)")
 
 
 @app.command("allowances")

@@ -2,6 +2,8 @@
 
 Message ids are English; each language (German first: the association's language and the
 default) has a catalog `carecal/locale/<lang>/LC_MESSAGES/carecal.po` compiled to `.mo`.
+The volunteers' allowance statements have their own domain, `statements`
+(carecal.billing.statement), in the same languages.
 """
 
 from functools import cache
@@ -22,14 +24,14 @@ def language_or_default(code: str | None) -> str:
 
 
 @cache
-def translations(language: str) -> NullTranslations:
+def translations(language: str, domain: str = DOMAIN) -> NullTranslations:
     language = language_or_default(language)
-    catalog = Translations.load(str(LOCALE_DIR), [language], DOMAIN)
+    catalog = Translations.load(str(LOCALE_DIR), [language], domain)
     if not isinstance(catalog, Translations):  # .mo missing: a packaging error, not a user's
-        raise RuntimeError(f"no compiled {DOMAIN}.mo for {language!r} under {LOCALE_DIR}")
+        raise RuntimeError(f"no compiled {domain}.mo for {language!r} under {LOCALE_DIR}")
     return catalog
 
 
-def gettext_for(language: str):
+def gettext_for(language: str, domain: str = DOMAIN):
     """`_` for `language`: `_("Visit to {client}").format(client=...)`."""
-    return translations(language).gettext
+    return translations(language, domain).gettext
