@@ -1,5 +1,5 @@
 """The billing part of `carecal demo`: record what happened in a week, bill the complete
-months, write the auditors' exports."""
+months, pay the volunteers' allowances of the last one, write the auditors' exports."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from carecal import db, organisation, private_files, pseudonyms, tables
-from carecal.billing import audiences, exports, invoicing, records
+from carecal.billing import audiences, exports, invoicing, payouts, records, sepa
 from carecal.billing.money import euros
 from carecal.billing.reconcile import reconcile
 from carecal.models import RosterWeek
@@ -101,8 +101,38 @@ def confirm_what_has_happened(ctx: DemoContext, week: IsoWeek) -> None:
     )
 
 
+def pay_the_volunteers(ctx: DemoContext, month: str) -> None:
+    """Pay the month's allowances, write the bank's transfer file and, with the documents,
+    each volunteer's statement and the treasurer's month report."""
+    with db.session_scope(ctx.url, write=True) as s:
+        result = payouts.run(s, month, ctx.actor)
+        paid, held, batch = result.paid_cents, result.held_cents, result.batch
+        volunteers, over = len(result.payouts), len(result.over_limit)
+    with db.session_scope(ctx.url) as s:
+        made = sepa.transfer_file(s, month, batch)
+    transfer = private_files.write_bytes(ctx.out / made.file_name, made.xml)
+    ctx.console.print(
+        f"  payouts       {month}: {volunteers} volunteers, {euros(paid)} to transfer ({over} at their tax-free limit, "
+        f"{euros(held)} held back); SEPA file {transfer} ({made.transfers} transfers, pain.001.001.09)",
+        soft_wrap=True,
+    )
+    if not ctx.documents:
+        return
+    from carecal.billing import month_report, statement  # the PDF library loads here
+
+    with db.session_scope(ctx.url) as s:
+        statements = statement.write_statements(s, month, ctx.out / "statements")
+        html, pdf = month_report.write_month_report(s, month, ctx.out)
+    ctx.console.print(
+        f"  statements    {len(statements)} allowance statements (each in the volunteer's language) in "
+        f"{ctx.out / 'statements'}/",
+        soft_wrap=True,
+    )
+    ctx.console.print(f"  month report  {html} and {pdf}", soft_wrap=True)
+
+
 def step(ctx: DemoContext) -> None:
-    """Bill the complete months, reconcile them and write the auditor exports."""
+    """Bill the complete months, reconcile them, pay the last one's allowances and write the auditor exports."""
     for month in ctx.weeks.billed:
         with db.session_scope(ctx.url, write=True) as s:
             result = invoicing.run_month(s, month, ctx.actor)
@@ -156,6 +186,8 @@ def step(ctx: DemoContext) -> None:
         )
     else:
         ctx.console.print(f"  documents     left out (`carecal export proof|invoice --month {month}` writes them)")
+
+    pay_the_volunteers(ctx, month)
 
     year = int(month[:4])
     with db.session_scope(ctx.url) as s:
