@@ -17,6 +17,7 @@ from carecal.models import (
     CareGrade,
     CareRequest,
     Client,
+    Insurer,
     Organisation,
     Rate,
     RosterVersion,
@@ -42,7 +43,20 @@ def restart_ids() -> None:
 CENTRE = (50.8322, 12.9252)
 
 
-def organisation(session: Session, **fields) -> Organisation:
+# What an invoice prints besides the address (the defaults of `organisation`).
+INVOICE_DETAILS = {
+    "tax_number": "215/140/01234",
+    "iban": "DE89370400440532013000",
+    "bic": "COBADEFFXXX",
+    "bank_name": "Beispielbank Chemnitz",
+    "payment_term_days": 14,
+}
+# The care insurer clients have unless a test names another, with its postal address.
+AOK = {"ik": "107299005", "name": "AOK PLUS", "street": "Sternplatz 7", "postcode": "01067", "city": "Dresden"}
+
+
+def organisation(session: Session, *, insurers=(AOK,), **fields) -> Organisation:
+    """The association, ready to bill: address, invoice details and its clients' insurer."""
     org = Organisation(
         **{
             "name": "Brücke Chemnitz e. V.",
@@ -51,10 +65,12 @@ def organisation(session: Session, **fields) -> Organisation:
             "postcode": "09111",
             "city": "Chemnitz",
             "timezone": "Europe/Berlin",
+            **INVOICE_DETAILS,
             **fields,
         }
     )
     session.add(org)
+    session.add_all(Insurer(**values) for values in insurers)
     session.flush()
     return org
 

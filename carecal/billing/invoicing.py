@@ -19,8 +19,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carecal import audit, clock, db, lifecycle, organisation
-from carecal.billing import billed, budgets
+from carecal import audit, clock, db, lifecycle, lookup, organisation
+from carecal.billing import billed, budgets, issued
 from carecal.billing.billed import FUNDING_ORDER
 from carecal.billing.ledger import (
     CONVERSION,
@@ -158,9 +158,11 @@ def run_month(
             f"month {month} is not over yet (it ends {month_bounds(month)[1]:%d.%m.%Y}): bill it once it is over, "
             f"or bill what has taken place so far with `carecal billing run --month {month} --partial`"
         )
+    head = issued.Letterhead.of(session)
     drafts = draft_invoices(session, month, budgets.rate_book(session, org), actor)
+    _check_payers(drafts, head, month)
     late = billing_month.completed_at is not None
-    result = RunResult(month, [issue(session, draft, month, issued_on, actor, late) for draft in drafts])
+    result = RunResult(month, [issue(session, draft, month, issued_on, actor, late, head) for draft in drafts])
     billing_month.runs += 1
     billing_month.last_run_at = clock.now()
     if over and billing_month.completed_at is None:
@@ -209,10 +211,26 @@ def draft_invoices(session: Session, month: str, book: RateBook, actor: str) -> 
     return drafts
 
 
-def issue(session: Session, draft: Draft, month: str, issued_on: date, actor: str, late: bool) -> Invoice:
-    """Number and store one drafted invoice with its lines and ledger spends. A `late` one
-    (the month was billed once it was over) names the client's original invoice of the
-    month for the same funding source, when there is one: it is a correction invoice."""
+def _check_payers(drafts: list[Draft], head: issued.Letterhead, month: str) -> None:
+    """Every insurer to be billed has its postal address on file (an issued invoice keeps it)."""
+    problems = []
+    for draft in drafts:
+        if payer_of(draft.client, draft.funding, month_bounds(month)[1])[0] == "insurer":
+            try:
+                issued.insurer_of(draft.client, head)
+            except InputError as error:
+                problems.append(str(error))
+    if problems:
+        raise InputError(f"cannot bill {month}", sorted(set(problems)))
+
+
+def issue(
+    session: Session, draft: Draft, month: str, issued_on: date, actor: str, late: bool, head: issued.Letterhead
+) -> Invoice:
+    """Number and store one drafted invoice with its lines and ledger spends, and what it
+    prints. A `late` one (the month was billed once it was over) names the client's
+    original invoice of the month for the same funding source, when there is one: it is a
+    correction invoice."""
     payer, payer_name, payer_ik = payer_of(draft.client, draft.funding, month_bounds(month)[1])
     sequence, number = next_number(session, issued_on.year)
     invoice = Invoice(
@@ -232,6 +250,7 @@ def issue(session: Session, draft: Draft, month: str, issued_on: date, actor: st
         total_cents=sum(line.amount_cents for line, _ in draft.lines),
         created_by=actor,
     )
+    issued.freeze(invoice, [(line, _parts(draft.funding, line, entries)) for line, entries in draft.lines], head)
     session.add(invoice)
     for line, entries in draft.lines:
         invoice.lines.append(line)
@@ -240,6 +259,12 @@ def issue(session: Session, draft: Draft, month: str, issued_on: date, actor: st
             entry.invoice_line_id = line.id
             session.add(entry)
     return invoice
+
+
+def _parts(funding: str, line: InvoiceLine, spends: list[LedgerEntry]) -> list[billed.Part]:
+    if funding == PRIVATE:
+        return [billed.Part(PRIVATE, None, line.amount_cents)]
+    return [billed.Part(funding, e.vintage, -e.amount_cents) for e in spends]
 
 
 def original_invoice(session: Session, client: Client, month: str, funding: str) -> Invoice | None:
@@ -255,6 +280,28 @@ def original_invoice(session: Session, client: Client, month: str, funding: str)
         )
         .order_by(Invoice.year, Invoice.sequence)
     ).first()
+
+
+def kind_label(invoice: Invoice) -> str:
+    """'invoice', 'credit' (a credit note) or 'correction' (a correction invoice)."""
+    if invoice.kind == "credit_note":
+        return "credit"
+    return "correction" if invoice.supplements_id else "invoice"
+
+
+def list_invoices(
+    session: Session, *, client: str | None = None, month: str | None = None, year: int | None = None
+) -> list[Invoice]:
+    """Invoices, credit notes and correction invoices by number, of a client, a billing
+    month or a year of numbers (each only if given)."""
+    query = select(Invoice).order_by(Invoice.year, Invoice.sequence)
+    if client:
+        query = query.where(Invoice.client_id == lookup.client(session, client).id)
+    if month:
+        query = query.where(Invoice.month == parse_month(month))
+    if year:
+        query = query.where(Invoice.year == year)
+    return list(session.scalars(query).all())
 
 
 def find_invoice(session: Session, number: str) -> Invoice:
@@ -311,14 +358,22 @@ def credit(
         for part in live[line.visit_id]:
             if part.invoice_id != invoice.id:
                 others[part.invoice_id].append(part)
-    credits = [_reverse(session, invoice, lines, actor, reason, issued_on)]
+    head = issued.Letterhead.of(session)
+    credits = [_reverse(session, invoice, lines, actor, reason, issued_on, head)]
     for invoice_id in sorted(others):
-        credits.append(_reverse(session, others[invoice_id][0].invoice, others[invoice_id], actor, reason, issued_on))
+        other = others[invoice_id][0].invoice
+        credits.append(_reverse(session, other, others[invoice_id], actor, reason, issued_on, head))
     return credits
 
 
 def _reverse(
-    session: Session, invoice: Invoice, lines: list[InvoiceLine], actor: str, reason: str, issued_on: date
+    session: Session,
+    invoice: Invoice,
+    lines: list[InvoiceLine],
+    actor: str,
+    reason: str,
+    issued_on: date,
+    head: issued.Letterhead,
 ) -> Invoice:
     """One credit note that reverses `lines` of `invoice`, with the refunds of their spends."""
     sequence, credit_number = next_number(session, issued_on.year)
@@ -330,7 +385,7 @@ def _reverse(
         corrects=invoice,
         month=invoice.month,
         issued_on=issued_on,
-        client_id=invoice.client_id,
+        client=invoice.client,
         payer=invoice.payer,
         payer_name=invoice.payer_name,
         payer_ik=invoice.payer_ik,
@@ -340,11 +395,10 @@ def _reverse(
         reason=reason,
         created_by=actor,
     )
-    session.add(credit)
-    for line in lines:
-        reversal = InvoiceLine(
+    reversals = [
+        InvoiceLine(
             visit_id=line.visit_id,
-            record_id=line.record_id,
+            record=line.record,
             corrects_line_id=line.id,
             day=line.day,
             minutes=line.minutes,
@@ -353,6 +407,16 @@ def _reverse(
             amount_cents=-line.amount_cents,
             visit_price_cents=line.visit_price_cents,
         )
+        for line in lines
+    ]
+    parts = billed.line_parts(session, lines)
+    printed = [
+        (reversal, [billed.Part(p.funding, p.vintage, -p.amount_cents) for p in parts[line.id]])
+        for reversal, line in zip(reversals, lines, strict=True)
+    ]
+    issued.freeze(credit, printed, head)
+    session.add(credit)
+    for line, reversal in zip(lines, reversals, strict=True):
         credit.lines.append(reversal)
         session.flush()
         spends = session.scalars(select(LedgerEntry).where(LedgerEntry.invoice_line_id == line.id)).all()

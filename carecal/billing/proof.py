@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carecal import catalogue, lookup, organisation, private_files
-from carecal.billing import paper
+from carecal.billing import paper, wording
 from carecal.billing.billed import live_lines, visit_parts
 from carecal.billing.ledger import month_bounds, parse_month
 from carecal.billing.money import euros
@@ -38,7 +38,7 @@ class ProofLine:
     category: str
     unit_price_cents: int | None
     amount_cents: int | None
-    funding: str  # the sources actually applied, e.g. "§ 45b SGB XI 36,00 €" (`paper.funding_text`)
+    funding: str  # the sources actually applied, e.g. "§ 45b SGB XI 36,00 €" (`wording.funding_text`)
     signature: str
     invoices: list[tuple[str, date, str]]  # (number, date, funding) of the invoices that bill it
 
@@ -68,7 +68,7 @@ def proof_lines(session: Session, client: Client, month: str, tz: str) -> list[P
                 activities.category_label(record.visit.care_request.category),
                 visit_lines[0].unit_price_cents if visit_lines else None,
                 sum(line.amount_cents for line in visit_lines) if visit_lines else None,
-                paper.funding_text(parts.get(record.visit_id, []), record.day) or "nicht abgerechnet",
+                wording.funding_text(parts.get(record.visit_id, []), record.day) or "nicht abgerechnet",
                 _signature(record, client),
                 [(line.invoice.number, line.invoice.issued_on, line.invoice.funding) for line in visit_lines],
             )
@@ -93,13 +93,13 @@ def statement(lines: list[ProofLine]) -> str:
             if number not in numbers:
                 numbers.append(number)
     if not used:
-        return paper.OFFER + " Die Besuche sind noch nicht abgerechnet."
-    order = list(paper.FUNDING_TEXT)
+        return wording.OFFER + " Die Besuche sind noch nicht abgerechnet."
+    order = list(wording.FUNDING_TEXT)
     sources = "; ".join(
-        f"{paper.FUNDING_TEXT[funding]} (Rechnung {', '.join(numbers)})"
+        f"{wording.FUNDING_TEXT[funding]} (Rechnung {', '.join(numbers)})"
         for funding, numbers in sorted(used.items(), key=lambda item: order.index(item[0]))
     )
-    return f"{paper.OFFER} Abgerechnet über: {sources}."
+    return f"{wording.OFFER} Abgerechnet über: {sources}."
 
 
 # (title, width in mm) of the visit table on A4 landscape (267 mm between the margins)
@@ -120,7 +120,7 @@ _COLUMNS = [
 
 def render(org: Organisation, client: Client, month: str, lines: list[ProofLine]) -> bytes:
     first, last = month_bounds(month)
-    pdf = paper.paper(org, orientation="L")
+    pdf = paper.paper(wording.provider_of(org), orientation="L")
     pdf.set_font(FONT, "B", 14)
     pdf.cell(0, 8, f"Leistungsnachweis {first:%m/%Y}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, size=9)
@@ -137,7 +137,7 @@ def render(org: Organisation, client: Client, month: str, lines: list[ProofLine]
             ("Anschrift", f"{org.street}, {org.postcode} {org.city}"),
             ("IK", org.ik),
             ("Anerkennung", org.recognition or ""),
-            ("Rechnung", "; ".join(f"{n} vom {paper.day(d)}" for n, d in invoices) or "noch nicht abgerechnet"),
+            ("Rechnung", "; ".join(f"{n} vom {wording.day(d)}" for n, d in invoices) or "noch nicht abgerechnet"),
         ],
         label_width=30,
         size=8.5,
@@ -150,13 +150,13 @@ def render(org: Organisation, client: Client, month: str, lines: list[ProofLine]
         pdf,
         [
             ("Klient/in", client.name),
-            ("Anschrift", paper.client_address(client, org)),
-            ("Geburtsdatum", paper.day(client.date_of_birth)),
+            ("Anschrift", wording.client_address(client, org)),
+            ("Geburtsdatum", wording.day(client.date_of_birth)),
             ("Versichertennummer", client.insurance_number or ""),
             ("Pflegekasse", f"{client.insurer_name or ''} (IK {client.insurer_ik or '-'})"),
             ("Pflegegrad", str(grade) if grade else "-"),
             ("Vertreten durch", representative or "-"),
-            ("Zeitraum", f"{paper.day(first)} bis {paper.day(last)}"),
+            ("Zeitraum", f"{wording.day(first)} bis {wording.day(last)}"),
         ],
         label_width=40,
         size=8.5,
@@ -178,7 +178,7 @@ def render(org: Organisation, client: Client, month: str, lines: list[ProofLine]
         for line in lines:
             row = table.row()
             for value in (
-                paper.day(line.day),
+                wording.day(line.day),
                 line.start,
                 line.end,
                 str(line.minutes),

@@ -15,8 +15,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carecal import integrity, organisation, periods
+from carecal import integrity, organisation, periods, typed_json
 from carecal.billing import billed, budgets, payout_check
+from carecal.billing.issued import IssuedInvoice
 from carecal.billing.ledger import PRIVATE, month_bounds, parse_month
 from carecal.billing.money import euros, visit_price
 from carecal.billing.rates import RateBook
@@ -64,7 +65,7 @@ def reconcile(session: Session, month: str) -> Reconciliation:
     delivered = session.scalars(
         select(VisitRecord).where(VisitRecord.day.between(books.first, books.last), VisitRecord.status == "delivered")
     ).all()
-    for check in (_totals, _credit_notes, _visits, _unbilled, _overdrawn, _gapless):
+    for check in (_totals, _credit_notes, _visits, _documents, _unbilled, _overdrawn, _gapless):
         report.problems.extend(check(session, books))
     report.problems.extend(_ledger_moves(session, books, entries))
     # the volunteers' allowances paid equal what their signed visits earn (once paid)
@@ -138,6 +139,26 @@ def _credit_notes(session: Session, books: Books) -> list[str]:
                     f"credit note {invoice.number}: reverses {euros(-line.amount_cents)} of a "
                     f"{euros(original.amount_cents)} line (visit {line.visit_id})"
                 )
+    return problems
+
+
+def _documents(session: Session, books: Books) -> list[str]:
+    """What each invoice printed when it was issued says what its rows say: its number,
+    total, and each line's day, minutes and amounts (an invoice issued before carecal kept
+    its document has none to compare)."""
+    problems = []
+    for invoice in books.invoices:
+        if invoice.document is None:
+            continue
+        try:
+            printed = typed_json.decode(IssuedInvoice, invoice.document)
+        except (ValueError, TypeError) as error:
+            problems.append(f"invoice {invoice.number}: its issued document cannot be read ({error})")
+            continue
+        shown = [(p.day, p.minutes, p.amount_cents, p.visit_price_cents) for p in printed.lines]
+        booked = [(ln.day, ln.minutes, ln.amount_cents, ln.visit_price_cents) for ln in invoice.lines]
+        if (printed.number, printed.total_cents, shown) != (invoice.number, invoice.total_cents, booked):
+            problems.append(f"invoice {invoice.number}: the document it was issued as differs from its lines")
     return problems
 
 

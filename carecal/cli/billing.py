@@ -1,8 +1,9 @@
-"""`carecal billing run|close|credit|reconcile`: invoices, month close and reconciliation."""
+"""`carecal billing run|close|credit|reconcile|list`: invoices, month close and reconciliation."""
 
 from datetime import date
 
 import typer
+from rich import box
 from rich.table import Table
 
 from carecal import config
@@ -81,6 +82,38 @@ def billing_credit(
                 f"credit note {credit.number} for {credit.corrects.number}: {euros(credit.total_cents)}; "
                 f"budget money returned to the ledger"
             )
+
+
+@app.command("list")
+def billing_list(
+    client: str = typer.Option(None, "--client", help="only this client's, e.g. c017"),
+    month: str = typer.Option(None, "--month", "-m", help="only those of this billing month, e.g. 2026-11"),
+    year: str = typer.Option(None, "--year", help="only those numbered in this year, e.g. 2026"),
+) -> None:
+    """Invoices, credit notes and correction invoices, in the order of their numbers."""
+    with session() as s:
+        invoices = invoicing.list_invoices(
+            s, client=client, month=month, year=exports.parse_year(year) if year else None
+        )
+        if not invoices:
+            console.print("no invoice matches")
+            return
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, show_edge=False)
+        for name in ("number", "issued", "month", "client", "funding", "total", "what"):
+            table.add_column(name, no_wrap=name != "what", justify="right" if name == "total" else "left")
+        for invoice in invoices:
+            refers = invoice.corrects or invoice.supplements
+            table.add_row(
+                invoice.number,
+                f"{invoice.issued_on:%d.%m.%Y}",
+                invoice.month,
+                invoice.client.external_id,
+                exports.FUNDING_LABELS[invoice.funding],
+                euros(invoice.total_cents),
+                invoicing.kind_label(invoice) + (f" of {refers.number}" if refers else ""),
+            )
+        console.print(table)
+        console.print(f"{len(invoices)} document(s), {euros(sum(i.total_cents for i in invoices))}")
 
 
 @app.command("reconcile")

@@ -173,16 +173,20 @@ def export_invoice(
     month: str = typer.Option(None, "--month", "-m", help="the invoices and credit notes of this billing month"),
     number: str = typer.Option(None, "--number", help="only this invoice or credit note, e.g. 2026-0007"),
     payer: str = typer.Option(None, "--payer", help="only those to: insurer, client, or an insurer's 9-digit IK"),
+    client: str = typer.Option(None, "--client", help="only this client's, e.g. c017 (with --month: of that month)"),
     collective: bool = typer.Option(
         False, "--collective", help="one collective invoice (Sammelrechnung) per care insurer and month instead"
     ),
     out: Path = typer.Option(DEFAULT_OUT / "invoices", "--out", help="directory for the PDFs"),
 ) -> None:
-    """Invoice PDFs as payers expect them: one per invoice and credit note, or one per insurer and month."""
+    """Invoice PDFs as payers expect them, drawn from what each stored when it was issued: one per
+    invoice and credit note, or one per insurer and month."""
     from carecal.billing import documents  # loads the PDF library: only for this command
 
     with session() as s:
-        paths = documents.write_invoices(s, out, month=month, number=number, payer=payer, collective=collective)
+        paths = documents.write_invoices(
+            s, out, month=month, number=number, payer=payer, client=client, collective=collective
+        )
     for path in paths:
         console.print(f"wrote {path}", highlight=False)
     console.print(f"{len(paths)} {'collective invoice(s)' if collective else 'invoice document(s)'}")

@@ -39,6 +39,7 @@ NOT_READ_BY_FEEDS = frozenset(
         "client_away",
         "exclusion",
         "feed_change",
+        "insurer",
         "invoice",
         "invoice_counter",
         "invoice_line",

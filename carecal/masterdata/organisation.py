@@ -1,9 +1,10 @@
-"""The association, its dated rates and its activity catalogue, from a JSON file like
-data/organisation.json.
+"""The association, its dated rates, its activity catalogue and the care insurers it
+bills (their postal addresses), from a JSON file like data/organisation.json.
 
 Loading is an upsert: there is one organisation per database; rates are keyed by
-(kind, key, valid_from), activities and their categories by key, so loading the same file
-twice changes nothing. An activity missing from the file stays (requests may name it).
+(kind, key, valid_from), activities and their categories by key, insurers by IK, so
+loading the same file twice changes nothing. An activity or an insurer missing from the
+file stays (requests and clients may name it).
 """
 
 import json
@@ -23,14 +24,15 @@ from carecal.billing.rates import RATE_KINDS
 from carecal.errors import InputError
 from carecal.feeds.i18n import LANGUAGES
 from carecal.masterdata import codecs
-from carecal.models import Activity, ActivityCategory, Organisation, Rate
+from carecal.models import Activity, ActivityCategory, Insurer, Organisation, Rate
 from carecal.weeks import DEFAULT_TZ
 
 REQUIRED = ("name", "ik", "street", "postcode", "city")
 OPTIONAL = ("timezone", "phone", "email", "recognition", "tax_number", "iban", "bic", "bank_name", "payout_over_limit")
 PAYOUT_OVER_LIMIT = ("hold", "taxable")
 NUMBERS = {"payment_term_days": (0, 120)}
-INVOICE_FIELDS = ("tax_number", "iban", "bic", "bank_name", "payment_term_days")  # what an invoice needs
+LISTS = ("rates", "activity_categories", "activities", "insurers")
+INSURER_FIELDS = ("ik", "name", "street", "postcode", "city")
 
 
 def parse_organisation(doc: dict, file: str) -> tuple[dict, list[dict]]:
@@ -77,7 +79,7 @@ def parse_organisation(doc: dict, file: str) -> tuple[dict, list[dict]]:
         ZoneInfo(fields.get("timezone", DEFAULT_TZ))
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"{file}: timezone {fields.get('timezone')!r} is not a time zone like Europe/Berlin")
-    unknown = set(doc) - set(REQUIRED) - set(OPTIONAL) - set(NUMBERS) - {"rates", "activity_categories", "activities"}
+    unknown = set(doc) - set(REQUIRED) - set(OPTIONAL) - set(NUMBERS) - set(LISTS)
     if unknown:
         problems.append(f"{file}: unknown field(s) {', '.join(sorted(unknown))}")
 
@@ -107,6 +109,38 @@ def parse_organisation(doc: dict, file: str) -> tuple[dict, list[dict]]:
     if problems:
         raise InputError(f"{file}: {len(problems)} problem(s); nothing was loaded", problems)
     return fields, rates
+
+
+def parse_insurers(doc: dict, file: str) -> list[dict[str, str]]:
+    """The care insurers the association bills, each with IK, name and postal address."""
+    raw = doc.get("insurers", [])
+    if not isinstance(raw, list):
+        raise InputError(f"{file}: insurers must be a list of objects with {', '.join(INSURER_FIELDS)}")
+    problems, insurers, seen = [], [], set()
+    for i, item in enumerate(raw):
+        where = f"{file}: insurers[{i}]"
+        if not isinstance(item, dict):
+            problems.append(f"{where}: expected an object with {', '.join(INSURER_FIELDS)}")
+            continue
+        unknown = set(item) - set(INSURER_FIELDS)
+        if unknown:
+            problems.append(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        missing = [n for n in INSURER_FIELDS if not isinstance(item.get(n), str) or not item[n].strip()]
+        if missing:
+            problems.append(f"{where}: {', '.join(missing)} missing (text)")
+            continue
+        insurer = {name: item[name].strip() for name in INSURER_FIELDS}
+        if not re.fullmatch(r"\d{9}", insurer["ik"]):
+            problems.append(f"{where}.ik: {insurer['ik']!r} is not 9 digits")
+        elif insurer["ik"] in seen:
+            problems.append(f"{where}.ik: {insurer['ik']} appears twice")
+        if not re.fullmatch(r"\d{5}", insurer["postcode"]):
+            problems.append(f"{where}.postcode: {insurer['postcode']!r} is not a German postcode of 5 digits")
+        seen.add(insurer["ik"])
+        insurers.append(insurer)
+    if problems:
+        raise InputError(f"{file}: {len(problems)} problem(s) in insurers; nothing was loaded", problems)
+    return insurers
 
 
 LABEL_MAX = 100
@@ -227,6 +261,7 @@ def load_organisation(session: Session, path: Path | str, *, actor: str) -> Orga
         raise InputError(f"{path.name}: not valid JSON (line {error.lineno}: {error.msg})") from None
     fields, rates = parse_organisation(doc, path.name)
     categories, activities = parse_catalogue(doc, path.name)
+    insurers = parse_insurers(doc, path.name)
 
     found = session.scalars(select(Organisation).limit(1)).one_or_none()
     created = found is None
@@ -246,6 +281,7 @@ def load_organisation(session: Session, path: Path | str, *, actor: str) -> Orga
             row.amount_cents, row.valid_to, row.note = rate["amount_cents"], rate["valid_to"], rate["note"]
             changed += 1
     catalogue_changes = _upsert(session, ActivityCategory, categories) + _upsert(session, Activity, activities)
+    insurers_changed = _upsert_insurers(session, insurers)
     session.flush()
     audit.record(
         session,
@@ -258,8 +294,25 @@ def load_organisation(session: Session, path: Path | str, *, actor: str) -> Orga
         rates_added=added,
         rates_changed=changed,
         catalogue_changed=catalogue_changes,
+        insurers_changed=insurers_changed,
     )
     return org
+
+
+def _upsert_insurers(session: Session, insurers: list[dict[str, str]]) -> list[str]:
+    """Create or update the insurers by IK; the IKs that changed."""
+    existing = {row.ik: row for row in session.scalars(select(Insurer))}
+    changed = []
+    for values in insurers:
+        row = existing.get(values["ik"])
+        if row is None:
+            row = Insurer(ik=values["ik"])
+            session.add(row)
+        if any(getattr(row, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            changed.append(values["ik"])
+    return changed
 
 
 Entry = TypeVar("Entry", Activity, ActivityCategory)

@@ -18,7 +18,7 @@ from carecal.models.care import CareRequest
 from carecal.models.catalogue import Activity, ActivityCategory
 from carecal.models.chain import CHAINED_TABLES, ChainHead
 from carecal.models.feeds import FeedChange, FeedToken
-from carecal.models.organisation import Organisation, Rate
+from carecal.models.organisation import Insurer, Organisation, Rate
 from carecal.models.override import OVERRIDE_KINDS, Override
 from carecal.models.payouts import Payout, PayoutLine, PayoutMonth
 from carecal.models.people import (
@@ -52,6 +52,7 @@ __all__ = [
     "Exclusion",
     "FeedChange",
     "FeedToken",
+    "Insurer",
     "GENDERS",
     "OVERRIDE_KINDS",
     "Organisation",

@@ -112,6 +112,9 @@ class Invoice(Chained, Base):
     statement: Mapped[str] = mapped_column(String(500), doc="the §45a/§45b (or §45a(4)) statement")
     total_cents: Mapped[int]
     reason: Mapped[str | None] = mapped_column(String(500), doc="why a credit note was issued")
+    document: Mapped[dict | None] = mapped_column(
+        doc="every field it prints, as issued (carecal.billing.issued): what its PDF is drawn from"
+    )
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

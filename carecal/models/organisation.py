@@ -43,6 +43,20 @@ class Organisation(Base):
     )
 
 
+class Insurer(Base):
+    """A care insurer (Pflegekasse) the association bills: its postal address, for the
+    invoices it gets. Clients name theirs by IK (`Client.insurer_ik`)."""
+
+    __tablename__ = "insurer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ik: Mapped[str] = mapped_column(String(9), unique=True, doc="Institutionskennzeichen, 9 digits")
+    name: Mapped[str] = mapped_column(String(200))
+    street: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str] = mapped_column(String(10))
+    city: Mapped[str] = mapped_column(String(100))
+
+
 class Rate(Base):
     """An amount in cents valid over [valid_from, valid_to] (valid_to None = open-ended).
 

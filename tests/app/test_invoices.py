@@ -2,13 +2,15 @@
 as text: every field a payer needs, names in any script as written."""
 
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select, update
 
-from carecal import clock, db
+from carecal import clock, db, lookup, organisation
 from carecal.billing import invoicing, records
+from carecal.models import Activity, Insurer, Invoice
 from carecal.weeks import IsoWeek
 from tests import factories as f
 
@@ -90,7 +92,7 @@ def test_an_invoice_to_the_insurer_has_every_field(cli, billed, tmp_path):
         "IK 461234567",
         "Steuernummer 215/140/01234",
         "§ 4 Nr. 16 UStG",
-        f"AOK PLUS Pflegekasse, IK {ik}",
+        f"AOK PLUS Pflegekasse, IK {ik} Sternplatz 7 01067 Dresden",  # the insurer's postal address
         f"Rechnung {number}",
         "Rechnungsnummer: 2026-0001",
         "Datum: 01.12.2026",
@@ -195,12 +197,32 @@ def test_the_proof_of_service_is_complete(cli, billed, tmp_path):
     assert "Klient/in: Nguyễn Thị Hương" in text and "Unterschrift Klient/in (Nguyễn Thị Hương)" in text
 
 
-def test_invoices_need_the_associations_tax_number_and_bank_details(cli, db_url, tmp_path):
+def one_delivered_visit(session, *, insurers=(f.AOK,), **org_fields) -> None:
+    org = f.organisation(session, insurers=insurers, **org_fields)
+    f.billing_rates(session, org)
+    client = f.client(session, benefits_assigned_on=date(2026, 1, 1))
+    f.published_visit(session, "2026-W45", f.care_request(session, client), f.volunteer(session))
+    with clock.frozen(AFTER):
+        records.confirm_week(session, IsoWeek.parse("2026-W45"), "anna")
+
+
+def test_invoices_need_the_associations_tax_number_and_bank_details(cli, db_url):
     with db.session_scope(db_url) as s:
-        f.organisation(s)
-    result = cli("export", "invoice", "--month", "2026-11", "--out", tmp_path / "out")
+        one_delivered_visit(s, tax_number=None, iban=None, payment_term_days=None)
+    result = cli("--now", AFTER.isoformat(), "billing", "run", "--month", "2026-11")
     assert result.exit_code == 2
     assert "tax number, IBAN, payment term" in result.stderr and "carecal import organisation" in result.stderr
+    with db.session_scope(db_url) as s:
+        assert s.scalars(select(Invoice)).all() == []
+
+
+def test_an_insurer_is_billed_only_with_its_postal_address_on_file(cli, db_url):
+    with db.session_scope(db_url) as s:
+        one_delivered_visit(s, insurers=())
+    result = cli("--now", AFTER.isoformat(), "billing", "run", "--month", "2026-11")
+    assert result.exit_code == 2
+    assert "the care insurer AOK PLUS (IK 107299005) has no postal address on file" in result.stderr
+    assert "insurers" in result.stderr and "carecal import organisation" in result.stderr
 
 
 def test_invoice_selection_errors_are_clear(cli, billed, tmp_path):
@@ -208,3 +230,78 @@ def test_invoice_selection_errors_are_clear(cli, billed, tmp_path):
     assert cli("export", "invoice", "--month", "2026-11", "--payer", "aok", "--out", tmp_path / "out").exit_code == 2
     assert cli("export", "invoice", "--month", "2026-10", "--out", tmp_path / "out").exit_code == 3
     assert cli("export", "invoice", "--number", "2026-9999", "--out", tmp_path / "out").exit_code == 3
+
+
+def test_a_reprint_is_byte_for_byte_the_invoice_that_was_sent(cli, db_url, billed, tmp_path):
+    """Issue 27's case: a visit credited and recorded anew (09:00-11:00 printed, 09:00-10:30
+    now) must not change the invoice or the credit note that were sent; nor may a new
+    address of the client, the insurer or the association, or a reworded activity."""
+    first = tmp_path / "first"
+    assert cli("export", "invoice", "--month", "2026-11", "--out", first).exit_code == 0
+    sent = {p.name: p.read_bytes() for p in first.iterdir()}
+    assert len(sent) == 4  # three invoices and the credit note
+
+    client, number, _ = billed["ljudmila"]
+    with db.session_scope(db_url) as s:
+        credited = invoicing.find_invoice(s, billed["credit"]).lines[0].visit_id
+        with clock.frozen(AFTER):
+            records.record_visit(s, credited, "anna", status="delivered", end=time(15, 30), reason="laut Notiz")
+        person = lookup.client(s, client)
+        person.street, person.representative_name = "Neue Straße 9", "Пётр Иванов"
+        s.execute(update(Insurer).values(street="Anderswo 1", postcode="01099"))
+        org = organisation.require(s)
+        org.street, org.iban, org.tax_number = "Zschopauer Straße 1", "DE02120300000000202051", "215/140/99999"
+        s.execute(update(Activity).where(Activity.key == "reading").values(labels={"de": "Lesen"}))
+    again = tmp_path / "again"
+    assert cli("export", "invoice", "--month", "2026-11", "--out", again).exit_code == 0
+    assert {p.name: p.read_bytes() for p in again.iterdir()} == sent
+
+    text = pdf_text(first / f"rechnungskorrektur_{billed['credit']}.pdf")
+    assert "03.11.2026 14:00–16:00 120 Vorlesen und Gespräch" in text  # as the line it reverses was printed
+    # the collective invoice of the month is made of the documents as they were issued
+    assert cli("export", "invoice", "--month", "2026-11", "--collective", "--out", again).exit_code == 0
+    collective = pdf_text(next(again.glob("sammelrechnung_*.pdf")))
+    assert "Straße der Nationen 1" in collective and "Sternplatz 7" in collective and "Neue Straße" not in collective
+
+
+def test_a_correction_invoice_names_the_original_it_adds_to(cli, db_url, billed, tmp_path):
+    _, number, _ = billed["ljudmila"]
+    with db.session_scope(db_url) as s, clock.frozen(AFTER):
+        credited = invoicing.find_invoice(s, billed["credit"]).lines[0].visit_id
+        records.record_visit(s, credited, "anna", status="delivered", end=time(15, 30), reason="laut Notiz")
+    run = cli("--now", AFTER.isoformat(), "billing", "run", "--month", "2026-11", "--issued", "2026-12-15")
+    assert run.exit_code == 0, run.stderr
+    with db.session_scope(db_url) as s:
+        corrections = [i for i in invoicing.list_invoices(s, month="2026-11") if i.supplements]
+        assert [(i.funding, i.total_cents, i.supplements.number) for i in corrections] == [("relief", 2700, number)]
+        correction = corrections[0].number
+    assert cli("export", "invoice", "--number", correction, "--out", tmp_path / "out").exit_code == 0
+    text = pdf_text(tmp_path / "out" / f"korrekturrechnung_{correction}.pdf")
+    for expected in (
+        f"Korrekturrechnung {correction}",
+        f"zu Rechnung: {number} vom 01.12.2026",
+        "nicht enthalten sind (nachträglich erfasst oder nach einer Gutschrift neu berechnet)",
+        "03.11.2026 14:00–15:30 90 Vorlesen und Gespräch Betreuung 18,00 € 27,00 € § 45b SGB XI",
+        "Rechnungsbetrag: 27,00 €",
+    ):
+        assert expected in text, expected
+
+
+def test_billing_list_and_export_invoice_by_client(cli, billed, tmp_path):
+    client, number, _ = billed["ljudmila"]
+    listed = cli("billing", "list", "--client", client)
+    assert listed.exit_code == 0, listed.stderr
+    rows = [line.split() for line in listed.stdout.splitlines() if line.strip().startswith("2026-")]
+    assert rows == [
+        [number, "01.12.2026", "2026-11", client, "§45b", "72,00", "€", "invoice"],
+        [billed["credit"], "05.12.2026", "2026-11", client, "§45b", "-36,00", "€", "credit", "of", number],
+    ]
+    assert "2 document(s), 36,00 €" in listed.stdout
+    assert "no invoice matches" in cli("billing", "list", "--month", "2026-10").stdout
+    assert cli("billing", "list", "--client", "c999").exit_code == 3
+
+    out = tmp_path / "out"
+    assert cli("export", "invoice", "--client", client, "--out", out).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"rechnung_{number}.pdf", f"rechnungskorrektur_{billed['credit']}.pdf"]
+    )

@@ -15,7 +15,7 @@ from carecal.masterdata.districts import centroid
 from carecal.masterdata.entities import RECORD_OF
 from carecal.masterdata.layout import LAYOUTS
 from carecal.masterdata.paths import DATA_DIR
-from carecal.models import Absence, AuditEvent, CareRequest, Client, Override, Rate, Volunteer
+from carecal.models import Absence, AuditEvent, CareRequest, Client, Insurer, Override, Rate, Volunteer
 
 CLIENTS = [
     {
@@ -413,6 +413,36 @@ def test_invoice_details_of_the_organisation_are_checked(db_url, tmp_path):
     problems = "\n".join(raised.value.problems)
     assert "not a valid IBAN: its check digits do not match" in problems and "is not a BIC" in problems
     assert "not a Steuernummer" in problems and "payment_term_days must be a whole number" in problems
+
+
+def test_the_insurers_postal_addresses_load_by_ik_and_bad_ones_are_named(db_url, tmp_path):
+    with db.session_scope(db_url) as s:
+        load_organisation(s, DATA_DIR / "organisation.json", actor="coordinator")
+        aok = s.scalars(select(Insurer).where(Insurer.ik == "107299005")).one()
+        assert (aok.name, aok.street, aok.postcode) == ("AOK PLUS Pflegekasse", "Sternplatz 7", "01067")
+        assert len(s.scalars(select(Insurer)).all()) == 5
+    doc = (
+        '{"name": "V", "ik": "123456789", "street": "s", "postcode": "09111", "city": "Chemnitz", "insurers": ['
+        '{"ik": "107299005", "name": "AOK PLUS Pflegekasse", "street": "Neue Str. 1", "postcode": "01069", '
+        '"city": "Dresden"},'
+        '{"ik": "10729900", "name": "Kurz", "street": "s", "postcode": "1234", "city": "c"},'
+        '{"ik": "107299005", "name": "Doppelt", "street": "s", "postcode": "01069", "city": "c"},'
+        '{"ik": "101575519", "name": "Ohne Ort", "street": "s", "postcode": "22305"}]}'
+    )
+    (tmp_path / "org.json").write_text(doc, encoding="utf-8")
+    with pytest.raises(InputError) as raised, db.session_scope(db_url) as s:
+        load_organisation(s, tmp_path / "org.json", actor="coordinator")
+    assert raised.value.problems == [
+        "org.json: insurers[1].ik: '10729900' is not 9 digits",
+        "org.json: insurers[1].postcode: '1234' is not a German postcode of 5 digits",
+        "org.json: insurers[2].ik: 107299005 appears twice",
+        "org.json: insurers[3]: city missing (text)",
+    ]
+    (tmp_path / "org.json").write_text(doc.split(',{"ik": "10729900"')[0] + "]}", encoding="utf-8")
+    with db.session_scope(db_url) as s:  # a new address replaces the old one; the others stay
+        load_organisation(s, tmp_path / "org.json", actor="coordinator")
+        aok = s.scalars(select(Insurer).where(Insurer.ik == "107299005")).one()
+        assert (aok.street, aok.postcode) == ("Neue Str. 1", "01069") and len(s.scalars(select(Insurer)).all()) == 5
 
 
 def test_xlsx_cells_typed_by_a_spreadsheet_are_understood(db_url, tmp_path):

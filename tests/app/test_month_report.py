@@ -7,6 +7,7 @@ from datetime import date, time
 from pypdf import PdfReader
 from sqlalchemy import select, text
 
+from carecal import organisation
 from carecal.billing import invoicing, month_report, payouts, records
 from carecal.models import Invoice
 from tests.app.test_payouts import IBAN, after_the_visits, month_of_visits  # noqa: F401 (fixture)
@@ -14,6 +15,7 @@ from tests.app.test_payouts import IBAN, after_the_visits, month_of_visits  # no
 
 def billed_and_paid(session, **args):
     anna, boris = month_of_visits(session, **args)
+    organisation.require(session).payment_term_days = 0  # due the day they are issued
     for client in {r.client for r in (anna.request, boris.request)}:
         client.benefits_assigned_on = date(2026, 1, 1) if client == anna.request.client else None
     invoicing.run_month(session, "2026-11", "treasurer", issued_on=date(2026, 12, 1))

@@ -4,16 +4,24 @@ the middle of a visit and the next budget, a budget and the private remainder (o
 source, each on its source's invoice and marked as part of the visit). Reconcile counts the
 parts of a visit, not its lines; the proof of service and the exports show the same split."""
 
+import io
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 
+from pypdf import PdfReader
 from sqlalchemy import select
 
-from carecal import clock, organisation
-from carecal.billing import budgets, exports, invoicing, proof, records
+from carecal import clock
+from carecal.billing import budgets, exports, invoicing, issued, proof, records
 from carecal.billing.reconcile import reconcile
 from carecal.models import Invoice, LedgerEntry
 from carecal.weeks import IsoWeek
 from tests import factories as f
+
+
+def pdf_text(data: bytes) -> str:
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def tick(moment: datetime):
@@ -49,7 +57,9 @@ def lines_of(invoices: list[Invoice]) -> dict[str, list[tuple[int, int, int]]]:
     return {i.funding: [(ln.visit_id, ln.amount_cents, ln.visit_price_cents) for ln in i.lines] for i in invoices}
 
 
-def test_last_years_carry_over_and_this_years_amount_pay_one_line(session, tmp_path):
+def test_last_years_carry_over_and_this_years_amount_pay_one_line(session):
+    from carecal.billing import documents
+
     client, request, volunteer = association(session)
     with tick(datetime(2027, 1, 4, 8, tzinfo=UTC)):
         # the insurer reports 135,50 € left: 4,50 € of 2026 and January's 131 €
@@ -75,6 +85,8 @@ def test_last_years_carry_over_and_this_years_amount_pay_one_line(session, tmp_p
         assert row[column["funding"]] == "§45b"
         assert row[column["funding_parts"]] == "§45b 2026 4.50 + §45b 2027 31.50"
         assert str(row[column["amount_eur"]]) == "36.00"
+        text = pdf_text(documents.render_invoice(issued.printed(session, invoice)))
+        assert "36,00 € § 45b SGB XI (4,50 € Übertrag aus 2026, 31,50 € aus 2027)" in text
 
 
 def test_a_budget_used_up_mid_visit_hands_the_rest_to_the_next_budget(session):
@@ -108,7 +120,7 @@ def budget_and_private(session):
     return client, visit, invoices
 
 
-def test_a_budget_and_the_private_remainder_are_two_marked_parts_of_one_visit(session, tmp_path):
+def test_a_budget_and_the_private_remainder_are_two_marked_parts_of_one_visit(session):
     from carecal.billing import documents
 
     client, visit, invoices = budget_and_private(session)
@@ -122,13 +134,16 @@ def test_a_budget_and_the_private_remainder_are_two_marked_parts_of_one_visit(se
     assert report.ok, report.problems
     assert (report.figures["ledger_cents"], report.figures["private_cents"]) == (2000, 1600)
     # each invoice shows its part of the one price
-    org = organisation.require(session)
-    parts = documents.billed.line_parts(session, [line for i in invoices for line in i.lines])
-    views = [documents.invoice_view(i, org, documents.catalogue.load(session), parts) for i in invoices]
+    views = [issued.printed(session, i) for i in invoices]
     assert [(v.lines[0].amount_cents, v.lines[0].part, v.lines[0].funding) for v in views] == [
         (2000, True, "§ 45b SGB XI"),
         (1600, True, "privat"),
     ]
+    text = pdf_text(documents.render_invoice(views[1]))
+    assert (
+        "03.11.2026 14:00–16:00 120 Gespräch und Spaziergang Betreuung 18,00 € 16,00 € (Teil von 36,00 €) privat"
+        in text
+    )
 
 
 def test_a_credit_note_of_a_split_visit_reverses_every_part_and_the_rerun_bills_it_once(session):
@@ -161,7 +176,8 @@ def test_reconcile_names_a_split_visit_credited_only_in_part(session):
     _, visit, invoices = budget_and_private(session)
     private = next(i for i in invoices if i.funding == "private")
     with tick(datetime(2026, 12, 3, 8, tzinfo=UTC)):
-        _reverse(session, private, private.lines, "treasurer", "nur der private Teil", date(2026, 12, 3))
+        head = issued.Letterhead.of(session)
+        _reverse(session, private, private.lines, "treasurer", "nur der private Teil", date(2026, 12, 3), head)
         problems = reconcile(session, "2026-11").problems
     assert (
         f"visit {visit.id}: billed 20,00 €, but 120 min at 18,00 €/h is 36,00 € (part of it was credited)" in problems
