@@ -10,7 +10,6 @@ searches and the model.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,7 +18,7 @@ import numpy as np
 
 from solver.instance import Client, Instance, Request, Volunteer
 from solver.matching import matches_person
-from solver.travel import distance_km, distances_km
+from solver.travel import TravelTimes, distance_km, distances_km
 
 
 @dataclass(frozen=True)
@@ -65,8 +64,7 @@ class Candidates:
     def __init__(self, inst: Instance):
         self.inst = inst
         self._dist_vc: dict[tuple[int, int], float] = {}
-        self._dist_cc: dict[tuple[int, int], float] = {}
-        self._travel: dict[tuple[float, int, int], int] = {}
+        self.travel = TravelTimes(inst)  # travel(v, a, b): minutes from client a's home to b's (rule 6)
         self._options_for: dict[tuple[int, int], list[Option]] = {}
         self._options: dict[int, list[Option]] = {}
         self._takers: dict[int, list[int]] = {}
@@ -156,28 +154,6 @@ class Candidates:
                 self.inst.volunteers[v].home,
                 self.inst.clients[c].home,
             )
-        return found
-
-    def dist_cc(self, a: int, b: int) -> float:
-        key = (a, b) if a <= b else (b, a)
-        found = self._dist_cc.get(key)
-        if found is None:
-            found = self._dist_cc[key] = distance_km(
-                self.inst.travel, self.inst.clients[a].home, self.inst.clients[b].home
-            )
-        return found
-
-    def travel(self, v: int, a: int, b: int) -> int:
-        """Minutes volunteer v needs from client a's home to client b's."""
-        speed = self.inst.volunteers[v].speed_kmh
-        key = (speed, a, b) if a <= b else (speed, b, a)
-        found = self._travel.get(key)
-        if found is None:
-            if a == b or self.inst.clients[a].home == self.inst.clients[b].home:
-                found = 0
-            else:
-                found = math.ceil(self.dist_cc(a, b) / speed * 60) + self.inst.travel.fixed_minutes
-            self._travel[key] = found
         return found
 
     @cached_property

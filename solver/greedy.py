@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from solver.candidates import Candidates
 from solver.objective import Preferences
+from solver.rules import booked, clear_starts, day_allows, weekly_minutes_allow
 from solver.schedule import Schedule
 
 
@@ -61,32 +62,27 @@ def greedy_fill(
 def first_fit(schedule: Schedule, r: int, v: int, usual: frozenset[int]) -> int | None:
     """The start at which v can take r now (rules 6-8 and 10 with the visits in `schedule`): last
     week's time if possible, else the earliest. The hot loop of the greedy and the ejection
-    search, so the checks of Schedule.conflict are inlined here."""
+    search: it asks solver.rules' one-visit checks directly rather than Schedule.conflict."""
     inst, cands = schedule.inst, schedule.cands
     request, volunteer = inst.requests[r], inst.volunteers[v]
     duration, c = request.duration, request.client
-    if r in schedule.assigned or schedule.minutes[v] + duration > volunteer.max_minutes_per_week:
+    if r in schedule.assigned or not weekly_minutes_allow(schedule.minutes[v], duration, volunteer):
         return None
     own = schedule.client_visits.get(c, ())
     client_cap, client_day = inst.clients[c].max_visits_per_day, schedule.client_day
     found = None
     for o in cands.options_for(r, v):
         same_day = schedule.visits.get((v, o.day), ())
-        if len(same_day) >= volunteer.max_visits_per_day or client_day.get((c, o.day), 0) >= client_cap:
+        if not (
+            day_allows(len(same_day), volunteer.max_visits_per_day)
+            and day_allows(client_day.get((c, o.day), 0), client_cap)
+        ):
             continue  # rules 7 and 10
-        gaps = [
-            (b_start, b_end, cands.travel(v, c, b_client), cands.travel(v, b_client, c))
-            for b_start, b_end, b_client, _ in same_day
-        ]
-        for s in o.starts:
-            e = s + duration
-            if all(e + t_to <= b_start or b_end + t_from <= s for b_start, b_end, t_to, t_from in gaps) and all(
-                e <= b_start or b_end <= s for b_start, b_end, _ in own
-            ):
-                if not usual or s in usual:
-                    return s
-                if found is None:
-                    found = s
+        for s in clear_starts(o.starts, duration, booked(cands.travel, v, c, same_day), own):
+            if not usual or s in usual:
+                return s
+            if found is None:
+                found = s
     return found
 
 

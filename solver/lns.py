@@ -43,12 +43,12 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Any
 
 from solver.bounds import Relaxation
 from solver.model import Outcome, SubProblem, WeekModel, WeekRoster
 from solver.params import SearchParams
+from solver.rules import violations
 from solver.run import Assignment, Run
 from solver.travel import EARTH_RADIUS_KM
 
@@ -258,18 +258,16 @@ class _InFlight:
 
 
 def _clients_apart(run: Run, assigned: Assignment, changed: set[int]) -> bool:
-    """Rules 8 and 10 for the clients of `changed` requests: their visits in `assigned` do not
-    overlap, nor exceed the client's visits a day."""
+    """The visits of the clients of `changed` requests break none of rules 6-8 and 10 among
+    themselves (rules 8 and 10 are the ones a merge could break)."""
     inst = run.inst
-    for c in {inst.requests[r].client for r in changed}:
-        own = [r for r in inst.clients[c].requests if r in assigned]
-        spans = sorted((assigned[r][1], assigned[r][1] + inst.requests[r].duration) for r in own)
-        if any(a_end > b_start for (_, a_end), (b_start, _) in pairwise(spans)):
-            return False
-        per_day = Counter(inst.clock.day_of(assigned[r][1]) for r in own)
-        if per_day and max(per_day.values()) > inst.clients[c].max_visits_per_day:
-            return False
-    return True
+    theirs = {
+        r: assigned[r]
+        for c in {inst.requests[q].client for q in changed}
+        for r in inst.clients[c].requests
+        if r in assigned
+    }
+    return not violations(inst, run.cands.travel, theirs)
 
 
 class _Search:

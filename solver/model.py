@@ -45,6 +45,7 @@ from solver.objective import (
     ranges,
 )
 from solver.params import SearchParams
+from solver.rules import MayVisit, booked, clear_starts, day_allows, post, weekly_minutes_allow
 
 DEBUG = bool(os.environ.get("CARECAL_SOLVER_DEBUG"))
 Assignment = dict[int, tuple[int, int]]  # request -> (volunteer, start)
@@ -99,15 +100,6 @@ class Outcome:
     coverage_seconds: float = 0.0  # the first stage's time (deterministic with one worker)
 
 
-@dataclass
-class _Opt:
-    option: Option
-    starts: tuple[int, ...]
-    x: cp_model.IntVar
-    s: cp_model.IntVar | int
-    interval: cp_model.IntervalVar
-
-
 class WeekModel:
     def __init__(
         self,
@@ -127,8 +119,8 @@ class WeekModel:
         self.hints: list[tuple[cp_model.IntVar, int]] = []
         self.hint_coverage = sum(cands.inst.requests[r].priority for r in sub.hint if r in sub.free)
         self._det = 0.0  # CP-SAT's deterministic seconds spent on this model
-        self.opts: list[_Opt] = []
-        self.by_request: dict[int, list[_Opt]] = defaultdict(list)
+        self.opts: list[MayVisit] = []
+        self.by_request: dict[int, list[MayVisit]] = defaultdict(list)
         self._fixed_context()
         self._options()
         self._rules()
@@ -185,24 +177,27 @@ class WeekModel:
 
     def _allowed_starts(self, o: Option) -> tuple[int, ...]:
         """The option's starts that keep rules 6-8 and 10 with every fixed visit."""
-        inst, cands = self.inst, self.cands
-        request, volunteer = inst.requests[o.request], inst.volunteers[o.volunteer]
-        if self.fixed_minutes[o.volunteer] + request.duration > volunteer.max_minutes_per_week:
-            return ()
+        request, volunteer = self.inst.requests[o.request], self.inst.volunteers[o.volunteer]
+        c = request.client
         same_day = self.fixed_visits.get((o.volunteer, o.day), ())
-        if len(same_day) >= volunteer.max_visits_per_day:
+        if not (
+            weekly_minutes_allow(self.fixed_minutes[o.volunteer], request.duration, volunteer)
+            and day_allows(len(same_day), volunteer.max_visits_per_day)
+            and day_allows(self.fixed_client_day.get((c, o.day), 0), self.inst.clients[c].max_visits_per_day)
+        ):
             return ()
-        c, d = request.client, request.duration
-        if self.fixed_client_day.get((c, o.day), 0) >= inst.clients[c].max_visits_per_day:
-            return ()
-        gaps = [(fs, fe, cands.travel(o.volunteer, c, fc), cands.travel(o.volunteer, fc, c)) for fs, fe, fc in same_day]
-        own = self.fixed_client.get(c, ())
-        return tuple(
-            s
-            for s in o.starts
-            if all(s + d + t_to <= fs or fe + t_from <= s for fs, fe, t_to, t_from in gaps)
-            and all(s + d <= fs or fe <= s for fs, fe in own)
-        )
+        day = booked(self.cands.travel, o.volunteer, c, same_day)
+        return tuple(clear_starts(o.starts, request.duration, day, self.fixed_client.get(c, ())))
+
+    # what the fixed visits leave (solver.rules.Room)
+    def minutes_left(self, v: int) -> int:
+        return self.inst.volunteers[v].max_minutes_per_week - self.fixed_minutes[v]
+
+    def visits_left(self, v: int, day: int) -> int:
+        return self.inst.volunteers[v].max_visits_per_day - len(self.fixed_visits.get((v, day), ()))
+
+    def client_visits_left(self, c: int, day: int) -> int:
+        return self.inst.clients[c].max_visits_per_day - self.fixed_client_day.get((c, day), 0)
 
     # -- variables ---------------------------------------------------------------
     def _options(self) -> None:
@@ -231,16 +226,16 @@ class WeekModel:
                     s = m.new_int_var_from_domain(cp_model.Domain.from_values(starts), f"s_{name}")
                     self.hints.append((s, hinted[1] if hinted is not None and chosen else starts[0]))
                 interval = m.new_optional_fixed_size_interval_var(s, request.duration, x, f"iv_{name}")
-                opt = _Opt(o, starts, x, s, interval)
+                opt = MayVisit(r, o.volunteer, request.client, o.day, request.duration, starts, x, s, interval)
                 self.opts.append(opt)
                 self.by_request[r].append(opt)
 
-    def hint_value(self, opt: _Opt) -> tuple[int, int] | None:
-        hinted = self.sub.hint.get(opt.option.request)
+    def hint_value(self, opt: MayVisit) -> tuple[int, int] | None:
+        hinted = self.sub.hint.get(opt.request)
         if (
             hinted is not None
-            and hinted[0] == opt.option.volunteer
-            and self.inst.clock.day_of(hinted[1]) == opt.option.day
+            and hinted[0] == opt.volunteer
+            and self.inst.clock.day_of(hinted[1]) == opt.day
             and hinted[1] in opt.starts
         ):
             return hinted
@@ -248,7 +243,7 @@ class WeekModel:
 
     # -- hard rules ----------------------------------------------------------------
     def _rules(self) -> None:
-        m, inst = self.model, self.inst
+        m = self.model
         # rule 8 (and 9): each request at most once; pins exactly once
         for r, opts in self.by_request.items():
             if r in self.sub.forced:
@@ -258,68 +253,13 @@ class WeekModel:
         missing = [r for r in self.sub.forced if not self.by_request.get(r)]
         if missing:
             m.add_bool_or([])  # a pin without any option left: the model is infeasible, say so early
-        # rule 8: a client's own visits do not overlap; rule 10: visits per client and day
-        by_client: dict[int, list[_Opt]] = defaultdict(list)
-        by_client_day: dict[tuple[int, int], list[_Opt]] = defaultdict(list)
+        # rules 6-8 and 10 among the options, beside what the fixed visits leave
+        for order, a, b in post(m, self.opts, self, self.cands.travel):
+            ha, hb = self.hint_value(a), self.hint_value(b)
+            self.hints.append((order, int(ha is None or hb is None or ha[1] < hb[1])))
+        self.by_vol: dict[int, list[MayVisit]] = defaultdict(list)
         for o in self.opts:
-            c = inst.requests[o.option.request].client
-            by_client[c].append(o)
-            by_client_day[(c, o.option.day)].append(o)
-        for opts in by_client.values():
-            if len(opts) > 1:
-                m.add_no_overlap([o.interval for o in opts])
-        for (c, day), opts in by_client_day.items():
-            left = inst.clients[c].max_visits_per_day - self.fixed_client_day.get((c, day), 0)
-            if len({o.option.request for o in opts}) > left:
-                m.add(sum(o.x for o in opts) <= left)
-        # rule 7: weekly minutes and visits per day
-        by_vol: dict[int, list[_Opt]] = defaultdict(list)
-        by_vol_day: dict[tuple[int, int], list[_Opt]] = defaultdict(list)
-        for o in self.opts:
-            by_vol[o.option.volunteer].append(o)
-            by_vol_day[(o.option.volunteer, o.option.day)].append(o)
-        for v, opts in by_vol.items():
-            left = inst.volunteers[v].max_minutes_per_week - self.fixed_minutes[v]
-            if sum(inst.requests[o.option.request].duration for o in opts) > left:
-                m.add(sum(inst.requests[o.option.request].duration * o.x for o in opts) <= left)
-        for (v, day), opts in by_vol_day.items():
-            left = inst.volunteers[v].max_visits_per_day - len(self.fixed_visits.get((v, day), ()))
-            if len(opts) > left:
-                m.add(sum(o.x for o in opts) <= left)
-        # rule 6: no overlap, travel between same-day visits of a volunteer
-        for (v, _day), opts in by_vol_day.items():
-            if len(opts) < 2:
-                continue
-            m.add_no_overlap([o.interval for o in opts])
-            for i, a in enumerate(opts):
-                for b in opts[i + 1 :]:
-                    self._travel_gap(v, a, b)
-        self.by_vol = by_vol
-
-    def _travel_gap(self, v: int, a: _Opt, b: _Opt) -> None:
-        m, inst = self.model, self.inst
-        ra, rb = inst.requests[a.option.request], inst.requests[b.option.request]
-        t = self.cands.travel(v, ra.client, rb.client)
-        da, db = ra.duration, rb.duration
-        a_lo, a_hi, b_lo, b_hi = a.starts[0], a.starts[-1], b.starts[0], b.starts[-1]
-        if a_hi + da + t <= b_lo or b_hi + db + t <= a_lo:
-            return  # always apart enough, whatever the starts
-        a_first = a_lo + da + t <= b_hi
-        b_first = b_lo + db + t <= a_hi
-        if not a_first and not b_first:
-            m.add_bool_or([~a.x, ~b.x])
-            return
-        if a_first and not b_first:
-            m.add(b.s >= a.s + da + t).only_enforce_if([a.x, b.x])
-            return
-        if b_first and not a_first:
-            m.add(a.s >= b.s + db + t).only_enforce_if([a.x, b.x])
-            return
-        order = m.new_bool_var(f"a_first_{a.option.request}_{b.option.request}_v{v}")
-        m.add(b.s >= a.s + da + t).only_enforce_if([a.x, b.x, order])
-        m.add(a.s >= b.s + db + t).only_enforce_if([a.x, b.x, ~order])
-        ha, hb = self.hint_value(a), self.hint_value(b)
-        self.hints.append((order, int(ha is None or hb is None or ha[1] < hb[1])))
+            self.by_vol[o.volunteer].append(o)
 
     # -- objective -------------------------------------------------------------------
     def _objective(self) -> None:
@@ -329,10 +269,10 @@ class WeekModel:
         coverage: list[cp_model.LinearExprT] = []
         continuity: list[cp_model.LinearExprT] = []
         travel: list[cp_model.LinearExprT] = []
-        faces: dict[tuple[int, int], list[_Opt]] = defaultdict(list)
+        faces: dict[tuple[int, int], list[MayVisit]] = defaultdict(list)
         self.new_faces: list[cp_model.IntVar] = []  # one term per (client, volunteer) not yet seen
         for o in self.opts:
-            r, v = o.option.request, o.option.volunteer
+            r, v = o.request, o.volunteer
             request = inst.requests[r]
             c = request.client
             coverage.append(request.priority * o.x)
@@ -345,7 +285,7 @@ class WeekModel:
                 if not at_usual:
                     continuity.append(SLOT_MOVED * o.x)
                 else:
-                    kept = m.new_bool_var(f"kept_slot_r{r}_v{v}_d{o.option.day}")
+                    kept = m.new_bool_var(f"kept_slot_r{r}_v{v}_d{o.day}")
                     m.add_implication(kept, o.x)
                     if not isinstance(o.s, int):  # (a fixed start is a usual one here)
                         m.add_linear_expression_in_domain(o.s, cp_model.Domain.from_values(at_usual)).only_enforce_if(
@@ -365,7 +305,7 @@ class WeekModel:
             # per request (its options with v are exclusive): tighter for the relaxation than per option
             by_request: dict[int, list[cp_model.IntVar]] = defaultdict(list)
             for o in opts:
-                by_request[o.option.request].append(o.x)
+                by_request[o.request].append(o.x)
             for xs in by_request.values():
                 m.add(sum(xs) <= seen)
             self.hints.append((seen, int(any(self.hint_value(o) for o in opts))))
@@ -383,10 +323,10 @@ class WeekModel:
         peak_hint = outside
         for v, opts in self.by_vol.items():
             vol = inst.volunteers[v]
-            load = [inst.requests[o.option.request].duration * o.x for o in opts]
+            load = [inst.requests[o.request].duration * o.x for o in opts]
             m.add(100 * (self.fixed_minutes[v] + sum(load)) <= vol.max_minutes_per_week * peak)
             hinted_load = self.fixed_minutes[v] + sum(
-                inst.requests[o.option.request].duration for o in opts if self.hint_value(o)
+                inst.requests[o.request].duration for o in opts if self.hint_value(o)
             )
             peak_hint = max(peak_hint, fairness_percent(hinted_load, vol.max_minutes_per_week))
         self.hints.append((peak, peak_hint))
@@ -402,13 +342,13 @@ class WeekModel:
         fixed, fixed_clients = self._held_counts()
         known: list[cp_model.IntVar] = []
         with_history: list[cp_model.IntVar] = []
-        by_client: dict[int, list[_Opt]] = defaultdict(list)
+        by_client: dict[int, list[MayVisit]] = defaultdict(list)
         for o in self.opts:
-            c = inst.requests[o.option.request].client
+            c = inst.requests[o.request].client
             by_client[c].append(o)
             if prefs.volunteers[c]:
                 with_history.append(o.x)
-                if o.option.volunteer in prefs.volunteers[c]:
+                if o.volunteer in prefs.volunteers[c]:
                     known.append(o.x)
         k = fixed.known + cp_model.LinearExpr.sum(known)
         h = fixed.with_history + cp_model.LinearExpr.sum(with_history)
@@ -588,8 +528,4 @@ class WeekModel:
         return solver, status
 
     def _assigned(self, solver: cp_model.CpSolver) -> Assignment:
-        return {
-            o.option.request: (o.option.volunteer, int(solver.value(o.s)))
-            for o in self.opts
-            if solver.boolean_value(o.x)
-        }
+        return {o.request: (o.volunteer, int(solver.value(o.s))) for o in self.opts if solver.boolean_value(o.x)}

@@ -10,24 +10,19 @@ is invalid: the error names the pins (by JSON path) that fight, from CP-SAT's
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from ortools.sat.python import cp_model
 
 from solver.candidates import feasible_starts
 from solver.instance import Instance, InstanceError, Pin
 from solver.params import DEFAULT_PARAMS, SearchParams
-from solver.travel import travel_minutes
+from solver.rules import MayVisit, post
+from solver.travel import TravelTimes
 
 Placed = dict[int, tuple[int, int]]  # request -> (volunteer, start)
 
 
 def _path(pin: Pin) -> str:
     return f"$.pins[{pin.index}]"
-
-
-def _travel(inst: Instance, v: int, a: int, b: int) -> int:
-    return travel_minutes(inst.travel, inst.volunteers[v].speed_kmh, inst.clients[a].home, inst.clients[b].home)
 
 
 def _starts(inst: Instance, pin: Pin) -> dict[int, tuple[int, ...]]:
@@ -131,53 +126,45 @@ def _overlap(inst: Instance, pins: list[Pin]) -> bool:
     return any(b_start < a_end for (_, a_end), (b_start, _) in zip(spans, spans[1:], strict=False))
 
 
+class _EmptyWeek:
+    """Pins are placed before anything else: every limit is whole (solver.rules.Room)."""
+
+    def __init__(self, inst: Instance):
+        self.inst = inst
+
+    def minutes_left(self, v: int) -> int:
+        return self.inst.volunteers[v].max_minutes_per_week
+
+    def visits_left(self, v: int, day: int) -> int:
+        return self.inst.volunteers[v].max_visits_per_day
+
+    def client_visits_left(self, c: int, day: int) -> int:
+        return self.inst.clients[c].max_visits_per_day
+
+
 def _solve(inst: Instance, pins: list[Pin], seconds: float) -> tuple[Placed | None, list[Pin]]:
+    """Place the pins together: each on one of its days (rule 5's starts), rules 6-8 and 10
+    among them (solver.rules.post). A pin holds iff its literal is true; CP-SAT names the
+    literals that cannot all be true."""
     model = cp_model.CpModel()
     holds: dict[int, cp_model.IntVar] = {}
-    chosen: dict[tuple[int, int], tuple[cp_model.IntVar, cp_model.IntVar]] = {}
-    by_vol_day: dict[tuple[int, int], list[tuple[Pin, cp_model.IntVar, cp_model.IntVar]]] = defaultdict(list)
-    by_client: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
-    by_client_day: dict[tuple[int, int], list[cp_model.IntVar]] = defaultdict(list)
-    minutes: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
-    by_vol_day_intervals: dict[tuple[int, int], list[cp_model.IntervalVar]] = {}
+    chosen: dict[int, list[MayVisit]] = {}
     for pin in pins:
         request = inst.requests[pin.request]
         holds[pin.index] = model.new_bool_var(f"pin{pin.index}_holds")
-        day_lits = []
+        chosen[pin.index] = []
         for day, starts in _starts(inst, pin).items():
             lit = model.new_bool_var(f"pin{pin.index}_day{day}")
             start = model.new_int_var_from_domain(cp_model.Domain.from_values(starts), f"pin{pin.index}_start{day}")
             interval = model.new_optional_fixed_size_interval_var(
                 start, request.duration, lit, f"pin{pin.index}_iv{day}"
             )
-            day_lits.append(lit)
-            chosen[(pin.index, day)] = (lit, start)
-            by_vol_day[(pin.volunteer, day)].append((pin, lit, start))
-            by_client[request.client].append(interval)
-            by_client_day[(request.client, day)].append(lit)
-            minutes[pin.volunteer].append((request.duration, lit))
-            by_vol_day_intervals.setdefault((pin.volunteer, day), []).append(interval)
-        model.add(sum(day_lits) == 1).only_enforce_if(holds[pin.index])
-    for (v, day), visits in by_vol_day.items():
-        model.add_no_overlap(by_vol_day_intervals[(v, day)])
-        model.add(sum(lit for _, lit, _ in visits) <= inst.volunteers[v].max_visits_per_day)
-        for i, (pa, la, sa) in enumerate(visits):
-            for pb, lb, sb in visits[i + 1 :]:
-                ca, cb = inst.requests[pa.request].client, inst.requests[pb.request].client
-                t = _travel(inst, v, ca, cb)
-                if t == 0:
-                    continue
-                order = model.new_bool_var("")
-                da, db = inst.requests[pa.request].duration, inst.requests[pb.request].duration
-                model.add(sb >= sa + da + t).only_enforce_if([la, lb, order])
-                model.add(sa >= sb + db + t).only_enforce_if([la, lb, ~order])
-    for intervals in by_client.values():
-        model.add_no_overlap(intervals)
-    for (c, _day), lits in by_client_day.items():  # rule 10
-        if len(lits) > inst.clients[c].max_visits_per_day:
-            model.add(sum(lits) <= inst.clients[c].max_visits_per_day)
-    for v, items in minutes.items():
-        model.add(sum(d * lit for d, lit in items) <= inst.volunteers[v].max_minutes_per_week)
+            visit = MayVisit(
+                pin.request, pin.volunteer, request.client, day, request.duration, starts, lit, start, interval
+            )
+            chosen[pin.index].append(visit)
+        model.add(sum(v.x for v in chosen[pin.index]) == 1).only_enforce_if(holds[pin.index])
+    post(model, [v for visits in chosen.values() for v in visits], _EmptyWeek(inst), TravelTimes(inst))
     model.add_assumptions(list(holds.values()))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
@@ -186,9 +173,9 @@ def _solve(inst: Instance, pins: list[Pin], seconds: float) -> tuple[Placed | No
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         placed: Placed = {}
         for pin in pins:
-            for day in range(7):
-                if (pin.index, day) in chosen and solver.value(chosen[(pin.index, day)][0]):
-                    placed[pin.request] = (pin.volunteer, solver.value(chosen[(pin.index, day)][1]))
+            for visit in chosen[pin.index]:
+                if solver.value(visit.x):
+                    placed[pin.request] = (pin.volunteer, solver.value(visit.s))
         return placed, []
     core = set(solver.sufficient_assumptions_for_infeasibility())
     blamed = [p for p in pins if holds[p.index].index in core] or pins

@@ -15,6 +15,7 @@ from solver.candidates import Candidates, feasible_starts
 from solver.clock import DAYS
 from solver.instance import Instance, InstanceError
 from solver.matching import GENDER_WORD, matching_breaks
+from solver.rules import Conflict
 from solver.schedule import Schedule
 
 NEAREST = 3  # how many near-misses a reason names
@@ -62,34 +63,20 @@ def volunteer_breaks(cands: Candidates, schedule: Schedule | None, r: int, v: in
     if schedule is not None:
         blocked = roster_block(schedule, r, v, [(day, s) for day, day_starts in starts.items() for s in day_starts])
         if blocked:
-            breaks.append(blocked)
+            breaks.append(str(blocked))
     return breaks
 
 
-def roster_block(schedule: Schedule, r: int, v: int, starts: list[tuple[int, int]]) -> str | None:
+def roster_block(schedule: Schedule, r: int, v: int, starts: list[tuple[int, int]]) -> Conflict | None:
     """Which of rules 6-8 and 10 keeps v from taking r at any of `starts` (day, start) in the
     roster as it stands: the conflict that blocks most starts (None: v could take it)."""
-    inst = schedule.inst
-    volunteer, duration = inst.volunteers[v], inst.requests[r].duration
-    if schedule.minutes[v] + duration > volunteer.max_minutes_per_week:
-        return (
-            f"rule 7: {volunteer.id} has {volunteer.max_minutes_per_week - schedule.minutes[v]} of "
-            f"{volunteer.max_minutes_per_week} weekly minutes left"
-        )
-    counts: dict[str, int] = {}
-    client = inst.clients[inst.requests[r].client]
-    for day, s in starts:
-        why: str | None
-        if len(schedule.visits.get((v, day), ())) >= volunteer.max_visits_per_day:
-            why = f"rule 7: {volunteer.id} already has {volunteer.max_visits_per_day} visits that day"
-        elif schedule.client_day_full(client.index, day):
-            why = f"rule 10: {client.id} already has a visit on {DAYS[day].capitalize()}"
-        else:
-            why = schedule.conflict(r, v, s)
-            if why is None:
-                return None
+    counts: dict[Conflict, int] = {}
+    for _, s in starts:
+        why = schedule.conflict(r, v, s)
+        if why is None:
+            return None
         counts[why] = counts.get(why, 0) + 1
-    return max(counts, key=lambda c: (counts[c], c)) if counts else None
+    return max(counts, key=lambda c: (counts[c], str(c))) if counts else None
 
 
 def unassigned_reasons(cands: Candidates, schedule: Schedule, r: int) -> list[str]:
@@ -122,11 +109,11 @@ def unassigned_reasons(cands: Candidates, schedule: Schedule, r: int) -> list[st
     if free_now:
         return [f"{_ids(inst, free_now)} could still take it; not reached within the time limit"]
     reasons_found = [b for b in blocked.values() if b]
-    if reasons_found and all(b.startswith("rule 10") for b in reasons_found):
-        return [reasons_found[0].split(": ", 1)[1] + f" ({client.max_visits_per_day} a day at most)"]
-    if all(b and (b.startswith("rule 6") or "visits that day" in b) for b in blocked.values()):
+    if reasons_found and all(b.rule == 10 for b in reasons_found):
+        return [reasons_found[0].text + f" ({client.max_visits_per_day} a day at most)"]
+    if all(b and b.code in ("busy", "visits_that_day") for b in blocked.values()):
         return [f"{len(available)} candidate(s) ({_ids(inst, available)}), all fully booked in {_windows(inst, r)}"]
-    details = "; ".join(str(blocked[v]).split(": ", 1)[1] for v in available[:NEAREST])
+    details = "; ".join(b.text for b in (blocked[v] for v in available[:NEAREST]) if b)
     more = f" (and {len(available) - NEAREST} more)" if len(available) > NEAREST else ""
     return [f"{len(available)} candidate(s), none can fit it in {_windows(inst, r)}: {details}{more}"]
 

@@ -1,4 +1,5 @@
-"""A roster under construction: who visits whom when, with the checks of rules 6-8 and 10.
+"""A roster under construction: who visits whom when, and which of rules 6-8 and 10 (solver.rules)
+one more visit would break.
 
 Used by the greedy heuristic, the ejection search, repair (which keeps what still fits) and
 the reasons (which ask *why* a candidate cannot take a request any more).
@@ -9,8 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from solver.candidates import Candidates
-from solver.clock import DAYS
 from solver.instance import Instance
+from solver.rules import Conflict, conflict, day_allows
 
 
 class Schedule:
@@ -44,33 +45,24 @@ class Schedule:
 
     def client_day_full(self, c: int, day: int) -> bool:
         """Rule 10: the client already has as many visits that day as they take."""
-        return self.client_day.get((c, day), 0) >= self.inst.clients[c].max_visits_per_day
+        return not day_allows(self.client_day.get((c, day), 0), self.inst.clients[c].max_visits_per_day)
 
-    def conflict(self, r: int, v: int, s: int) -> str | None:
+    def conflict(self, r: int, v: int, s: int) -> Conflict | None:
         """Which of rules 6-8 and 10 volunteer v taking request r at s would break now (None: fits)."""
-        inst = self.inst
-        request, volunteer = inst.requests[r], inst.volunteers[v]
-        c, e, day = request.client, s + request.duration, self.day_of(s)
         if r in self.assigned:
-            return "rule 8: already assigned"
-        if self.minutes[v] + request.duration > volunteer.max_minutes_per_week:
-            return (
-                f"rule 7: {volunteer.id} has {volunteer.max_minutes_per_week - self.minutes[v]} of "
-                f"{volunteer.max_minutes_per_week} weekly minutes left"
-            )
-        same_day = self.visits.get((v, day), ())
-        if len(same_day) >= volunteer.max_visits_per_day:
-            return f"rule 7: {volunteer.id} already has {len(same_day)} visits that day"
-        if self.client_day_full(c, day):
-            client = inst.clients[c]
-            return f"rule 10: {client.id} already has {self.client_day[(c, day)]} visit(s) on {DAYS[day].capitalize()}"
-        for b_start, b_end, b_client, _ in same_day:
-            if not (e + self.cands.travel(v, c, b_client) <= b_start or b_end + self.cands.travel(v, b_client, c) <= s):
-                return f"rule 6: {volunteer.id} is busy or travelling then"
-        for b_start, b_end, _ in self.client_visits.get(c, ()):
-            if s < b_end and b_start < e:
-                return "rule 8: the client has another visit then"
-        return None
+            return Conflict(8, "assigned", "already assigned")
+        c, day = self.inst.requests[r].client, self.day_of(s)
+        return conflict(
+            self.inst,
+            self.cands.travel,
+            r,
+            v,
+            s,
+            minutes=self.minutes[v],
+            same_day=self.visits.get((v, day), ()),
+            own=self.client_visits.get(c, ()),
+            client_visits_that_day=self.client_day.get((c, day), 0),
+        )
 
     def fits(self, r: int, v: int, s: int) -> bool:
         return self.conflict(r, v, s) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from solver.instance import Place, Travel
+from solver.instance import Instance, Place, Travel
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,3 +46,24 @@ def travel_minutes(travel: Travel, speed_kmh: float, a: Place, b: Place) -> int:
     if a == b:
         return 0
     return math.ceil(distance_km(travel, a, b) / speed_kmh * 60) + travel.fixed_minutes
+
+
+class TravelTimes:
+    """travel_minutes(volunteer, from client's home, to client's home) for an instance, kept
+    once computed: rule 6 asks for the same pairs again and again. Called as
+    `times(v, a, b)` with indices of a volunteer and two clients."""
+
+    def __init__(self, inst: Instance):
+        self.inst = inst
+        self._minutes: dict[tuple[float, int, int], int] = {}
+
+    def __call__(self, v: int, a: int, b: int) -> int:
+        speed = self.inst.volunteers[v].speed_kmh
+        key = (speed, a, b) if a <= b else (speed, b, a)
+        found = self._minutes.get(key)
+        if found is None:
+            clients = self.inst.clients
+            found = self._minutes[key] = (
+                0 if a == b else travel_minutes(self.inst.travel, speed, clients[a].home, clients[b].home)
+            )
+        return found

@@ -125,7 +125,7 @@ def model_terms(inst, cands, prefs, assigned):
     model = WeekModel(cands, prefs, SubProblem(free=list(range(len(inst.requests))), fixed={}, hint={}), DEFAULT_PARAMS)
     m = model.model
     for opt in model.opts:
-        r, v, day = opt.option.request, opt.option.volunteer, opt.option.day
+        r, v, day = opt.request, opt.volunteer, opt.day
         chosen = assigned.get(r)
         if chosen is not None and chosen[0] == v and inst.clock.day_of(chosen[1]) == day:
             m.add(opt.x == 1)

@@ -96,7 +96,7 @@ def test_explain_against_a_roster_says_who_is_booked():
     roster = solve(inst, time_limit=2)
     result = explain(inst, "c2-1", roster=roster)
     assert result["assigned_to"] is None
-    assert result["candidates"][0]["breaks"] == ["rule 7: v1 already has 1 visits that day"]
+    assert result["candidates"][0]["breaks"] == ["rule 7: v1 already has 1 visit that day"]
     assert result["reasons"]
 
 
@@ -120,5 +120,5 @@ def test_explain_names_rule_10_when_the_client_already_has_a_visit_that_day():
     )
     result = explain(inst, "c1-2")
     assert result["assigned_to"] is None
-    assert all(row["breaks"] == ["rule 10: c1 already has a visit on Tue"] for row in result["candidates"])
-    assert result["reasons"] == ["c1 already has a visit on Tue (1 a day at most)"]
+    assert all(row["breaks"] == ["rule 10: c1 already has 1 visit on Tue"] for row in result["candidates"])
+    assert result["reasons"] == ["c1 already has 1 visit on Tue (1 a day at most)"]

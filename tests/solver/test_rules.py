@@ -319,7 +319,7 @@ def test_rule_10_leaves_the_second_visit_open_with_the_reason():
     )
     result = solved(inst)
     assert [a["request"] for a in result["assignments"]] == ["c1-1"]
-    assert any("c1 already has a visit on Tue" in r for r in assert_left_open(result, "c1-2"))
+    assert any("c1 already has 1 visit on Tue" in r for r in assert_left_open(result, "c1-2"))
 
 
 # --- rule 9: pins --------------------------------------------------------------------------
