@@ -218,11 +218,13 @@ class _LinearProgram:
 
 
 def _guard_rows(lp: _LinearProgram, inst: Instance, options: list[Option], prefs: Preferences, guard: Guard) -> None:
-    """The continuity guard's two rows over the LP's option variables (`options[x]` is
-    variable x's option)."""
-    ref = guard.reference
-    share: list[tuple[float, int]] = []  # K*H0 - K0*H >= 0, or K - H == 0 when the greedy had no such visit
-    faces: list[tuple[float, int]] = []  # C0 * sum(sees) - F0 * sum(covered) <= 0
+    """The continuity guard's two rows (solver.guard) over the LP's option variables
+    (`options[x]` is variable x's option): known share a*K - b*H >= 0 over the options, and
+    faces per client a*F - b*C <= 0 with fractional "sees" and "covered" variables."""
+    a, b = guard.share
+    share: list[tuple[float, int]] = []
+    fa, fb = guard.faces
+    faces: list[tuple[float, int]] = []
     sees: dict[tuple[int, int], int] = {}
     links: dict[tuple[int, int], list[tuple[float, int]]] = {}  # (request, volunteer) -> its options - sees <= 0
     by_client: dict[int, list[int]] = defaultdict(list)
@@ -231,21 +233,20 @@ def _guard_rows(lp: _LinearProgram, inst: Instance, options: list[Option], prefs
         known = prefs.volunteers[c]
         by_client[c].append(x)
         if known:
-            is_known = o.volunteer in known
-            share.append(((ref.with_history * is_known - ref.known) if ref.with_history else (is_known - 1), x))
+            share.append((a * (o.volunteer in known) - b, x))
         seen = sees.get((c, o.volunteer))
         if seen is None:
             seen = sees[(c, o.volunteer)] = lp.variable()
-            faces.append((ref.clients, seen))
+            faces.append((fa, seen))
         link = links.get((o.request, o.volunteer))
         if link is None:
             link = links[(o.request, o.volunteer)] = [(-1, seen)]
         link.append((1, x))
-    lp.row(share, lower=0, upper=math.inf if ref.with_history else 0)
+    lp.row(share, lower=0)
     for link in links.values():
         lp.row(link, upper=0)
     for xs in by_client.values():
         covered = lp.variable()  # covered <= the client's options
-        faces.append((-ref.faces, covered))
+        faces.append((-fb, covered))
         lp.row([(1, covered)] + [(-1, x) for x in xs], upper=0)
     lp.row(faces, upper=0)

@@ -8,16 +8,18 @@ Two figures of a roster, as the benchmark and a coordinator read them:
 
 The guard takes both from the constructive roster the search starts from (the greedy's) and
 refuses any roster whose known share is lower or whose faces per client are higher:
-`K*H0 >= K0*H` and `F*C0 <= F0*C` (K0, H0, F0, C0 the greedy's counts). Coverage stays the
-first thing the search maximises, but only among rosters that keep both figures. The run
-refuses such rosters (solver.run), the ejection chains undo a move that breaks the guard
-(solver.improve), and every CP-SAT model states it as two linear constraints over the whole
-week (solver.model), so a neighbourhood looks only among rosters that keep it.
+`K*H0 >= K0*H` and `F*C0 <= F0*C` (K0, H0, F0, C0 the greedy's counts), written once, as
+the rows of `Guard`. Coverage stays the first thing the search maximises, but only among
+rosters that keep both figures. The run refuses such rosters (solver.run), the ejection
+chains undo a move that breaks the guard (solver.improve), every CP-SAT model states the two
+rows over the whole week (solver.model), so a neighbourhood looks only among rosters that
+keep it, and the benchmark's ceiling for such rosters adds them to the LP (solver.bounds).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from solver.instance import Instance
@@ -64,6 +66,30 @@ class Tally:
     def counts(self) -> Counts:
         return Counts(self.known, self.with_history, len(self.pairs), len(self.per_client))
 
+    def without(self, assigned: Assignment, requests: Iterable[int]) -> tuple[Counts, set[int]]:
+        """The counts of this tally's roster (`assigned`) less the visits of `requests`, and
+        the clients of those requests whom other visits of the roster still see."""
+        inst, known = self.inst, self.prefs.volunteers
+        k, h = self.known, self.with_history
+        pairs: Counter[tuple[int, int]] = Counter()
+        per_client: Counter[int] = Counter()
+        asked = set()
+        for r in requests:
+            c = inst.requests[r].client
+            asked.add(c)
+            if r not in assigned:
+                continue
+            v = assigned[r][0]
+            if known[c]:
+                h -= 1
+                k -= v in known[c]
+            pairs[(c, v)] += 1
+            per_client[c] += 1
+        faces = len(self.pairs) - sum(1 for pair, n in pairs.items() if self.pairs[pair] == n)
+        gone = {c for c, n in per_client.items() if self.per_client[c] == n}
+        still = {c for c in asked if c in self.per_client and c not in gone}
+        return Counts(k, h, faces, len(self.per_client) - len(gone)), still
+
 
 def counts(inst: Instance, prefs: Preferences, assigned: Assignment) -> Counts:
     return Tally(inst, prefs, assigned).counts()
@@ -71,17 +97,33 @@ def counts(inst: Instance, prefs: Preferences, assigned: Assignment) -> Counts:
 
 @dataclass(frozen=True)
 class Guard:
-    reference: Counts  # the greedy roster's
+    """The two figures of `reference` (the greedy roster's) that no later roster may worsen,
+    each as one linear row over a roster's counts, so that every search states the same rule:
+    the run and the local searches ask `allows`; the CP-SAT models (solver.model) and the
+    benchmark's LP (solver.bounds) write `share` and `faces` as constraints."""
+
+    reference: Counts
+
+    @property
+    def share(self) -> tuple[int, int]:
+        """(a, b) with a*K - b*H >= 0: the known share no lower, K/H >= K0/H0. A reference
+        without visits to clients who know anybody reads 100 %: then K - H >= 0, K == H."""
+        ref = self.reference
+        return (1, 1) if ref.with_history == 0 else (ref.with_history, ref.known)
+
+    @property
+    def faces(self) -> tuple[int, int]:
+        """(a, b) with a*F - b*C <= 0: faces per client no higher, F/C <= F0/C0 ((0, 0), no
+        limit, when the reference covers nobody)."""
+        return self.reference.clients, self.reference.faces
 
     def allows(self, now: Counts) -> bool:
         return self.share_kept(now) and self.faces_kept(now)
 
     def share_kept(self, now: Counts) -> bool:
-        ref = self.reference
-        if ref.with_history == 0:
-            return now.known == now.with_history  # the reference's share reads 100 %
-        return now.known * ref.with_history >= ref.known * now.with_history
+        a, b = self.share
+        return a * now.known - b * now.with_history >= 0
 
     def faces_kept(self, now: Counts) -> bool:
-        ref = self.reference
-        return ref.clients == 0 or now.faces * ref.clients <= ref.faces * now.clients
+        a, b = self.faces
+        return a * now.faces - b * now.clients <= 0

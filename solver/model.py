@@ -26,7 +26,7 @@ import math
 import os
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -336,65 +336,45 @@ class WeekModel:
         self.travel = cp_model.LinearExpr.sum(travel)
 
     def _guard(self, guard: Guard) -> None:
-        """The continuity guard (solver.guard) over the whole week: the fixed visits' counts
-        plus the free ones'. Known share: K*H0 >= K0*H; faces per client: F*C0 <= F0*C."""
-        m, inst, prefs, ref = self.model, self.inst, self.prefs, guard.reference
-        fixed, fixed_clients = self._held_counts()
+        """The continuity guard's two rows (solver.guard) over the whole week: the held visits'
+        counts plus the free ones'."""
+        m, prefs = self.model, self.prefs
+        held, held_clients = self._held_counts()
         known: list[cp_model.IntVar] = []
         with_history: list[cp_model.IntVar] = []
         by_client: dict[int, list[MayVisit]] = defaultdict(list)
         for o in self.opts:
-            c = inst.requests[o.request].client
-            by_client[c].append(o)
-            if prefs.volunteers[c]:
+            by_client[o.client].append(o)
+            if prefs.volunteers[o.client]:
                 with_history.append(o.x)
-                if o.volunteer in prefs.volunteers[c]:
+                if o.volunteer in prefs.volunteers[o.client]:
                     known.append(o.x)
-        k = fixed.known + cp_model.LinearExpr.sum(known)
-        h = fixed.with_history + cp_model.LinearExpr.sum(with_history)
-        if ref.with_history == 0:
-            m.add(k == h)
-        else:
-            m.add(ref.with_history * k >= ref.known * h)
-        if ref.clients == 0:
+        a, b = guard.share
+        k = held.known + cp_model.LinearExpr.sum(known)
+        h = held.with_history + cp_model.LinearExpr.sum(with_history)
+        m.add(a * k - b * h >= 0)
+        a, b = guard.faces
+        if a == b == 0:
             return
         covered: list[cp_model.IntVar] = []
         for c, opts in by_client.items():
-            if c in fixed_clients:
+            if c in held_clients:
                 continue
             seen = m.new_bool_var(f"covered_c{c}")
             m.add(seen <= sum(o.x for o in opts))
             self.hints.append((seen, int(any(self.hint_value(o) for o in opts))))
             covered.append(seen)
-        f = fixed.faces + cp_model.LinearExpr.sum(self.new_faces)
-        clients = fixed.clients + cp_model.LinearExpr.sum(covered)
-        m.add(ref.clients * f <= ref.faces * clients)
+        f = held.faces + cp_model.LinearExpr.sum(self.new_faces)
+        clients = held.clients + cp_model.LinearExpr.sum(covered)
+        m.add(a * f - b * clients <= 0)
 
     def _held_counts(self) -> tuple[Counts, set[int]]:
         """The guard's counts over the held visits, and the clients they visit (of those the
         model's options reach: the only ones it asks about)."""
-        inst, sub = self.inst, self.sub
+        sub = self.sub
         if sub.around is None:
-            return counts(inst, self.prefs, sub.fixed), {inst.requests[r].client for r in sub.fixed}
-        # the whole roster's counts less the free requests' visits
-        around, known = sub.around, self.prefs.volunteers
-        tally = around.tally
-        k, h = tally.known, tally.with_history
-        pairs: Counter[tuple[int, int]] = Counter()
-        per_client: Counter[int] = Counter()
-        for r in sub.free:
-            if r not in around.assigned:
-                continue
-            v, c = around.assigned[r][0], inst.requests[r].client
-            if known[c]:
-                h -= 1
-                k -= v in known[c]
-            pairs[(c, v)] += 1
-            per_client[c] += 1
-        faces = len(tally.pairs) - sum(1 for pair, n in pairs.items() if tally.pairs[pair] == n)
-        gone = {c for c, n in per_client.items() if tally.per_client[c] == n}
-        clients = {c for c in {inst.requests[r].client for r in sub.free} if c in tally.per_client and c not in gone}
-        return Counts(k, h, faces, len(tally.per_client) - len(gone)), clients
+            return counts(self.inst, self.prefs, sub.fixed), {self.inst.requests[r].client for r in sub.fixed}
+        return sub.around.tally.without(sub.around.assigned, sub.free)
 
     # -- solving ------------------------------------------------------------------------
     def solve(

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from ortools.sat.python import cp_model
 
 from solver import SearchParams, solve
-from solver.bounds import relaxation_bound
+from solver.bounds import _guard_rows, _LinearProgram, relaxation_bound
 from solver.candidates import Candidates
 from solver.check import check
 from solver.generate import generate
-from solver.greedy import greedy
+from solver.greedy import first_fit, greedy
 from solver.guard import Counts, Guard, Tally, counts
 from solver.instance import load_instance
+from solver.model import SubProblem, WeekModel
 from solver.objective import Preferences
+from solver.params import DEFAULT_PARAMS
 from solver.roster import roster_document
 from tests.solver.tiny_instances import assignment_of, client, instance, request, volunteer, window
 
@@ -153,3 +160,93 @@ def test_on_a_small_winter_week_the_solve_covers_more_and_keeps_both_figures(sce
     plain_bound, guarded_bound = ceilings(doc)
     assert guarded_bound is not None and plain_bound is not None
     assert roster["stats"]["weighted_coverage"] <= guarded_bound <= plain_bound
+
+
+# --- the guard's rule, written once, read alike by the model and the LP ------------------------
+
+
+def guard_roster_and_reference(seed: int):
+    """A generated week with known faces, a roster made of its greedy one with some visits
+    handed to other candidates (strangers, second faces), and a reference on the edge of it."""
+    doc = generate("S", seed % 3 + 1, "2026-W48", "flex" if seed % 2 else "scarce")
+    inst = load_instance(doc)
+    cands = Candidates(inst)
+    rng = random.Random(seed)
+    known = {c.index: {rng.randrange(len(inst.volunteers))} for c in inst.clients if rng.random() < 0.5}
+    prefs = Preferences.build(inst, known, {})
+    schedule = greedy(cands, prefs, {})
+    for r in rng.sample(sorted(schedule.assigned), len(schedule.assigned) // 3):
+        v, s = schedule.assigned[r]
+        schedule.remove(r)
+        for w in rng.sample(cands.takers(r), len(cands.takers(r))):
+            start = first_fit(schedule, r, w, frozenset())
+            if w != v and start is not None:
+                schedule.add(r, w, start)  # a stranger, or a second face
+                break
+        else:
+            schedule.add(r, v, s)
+    roster = dict(schedule.assigned)
+    now = counts(inst, prefs, roster)
+    # references whose rows come out within one unit of zero on this roster: either side of the line
+    near = [
+        Counts(known, with_history, faces, clients)
+        for with_history in range(max(1, now.with_history - 3), now.with_history + 4)
+        for known in range(0, with_history + 1)
+        if abs(with_history * now.known - known * now.with_history) <= 1
+        for clients in range(max(1, now.clients - 3), now.clients + 4)
+        for faces in range(clients, clients * 2)
+        if abs(clients * now.faces - faces * now.clients) <= 1
+    ]
+    reference = rng.choice(near)
+    return inst, cands, prefs, roster, Guard(reference)
+
+
+def model_keeps(inst, cands, prefs, roster, guard) -> bool:
+    """The week's CP-SAT model with its guard rows and this roster fixed: feasible?"""
+    sub = SubProblem(free=sorted(roster), fixed={}, hint={}, guard=guard)
+    model = WeekModel(cands, prefs, sub, DEFAULT_PARAMS)
+    for o in model.opts:
+        v, s = roster[o.request]
+        model.model.add(o.x == int(o.volunteer == v and o.day == inst.clock.day_of(s)))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    status = solver.solve(model.model)
+    assert status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
+    return status == cp_model.OPTIMAL
+
+
+def lp_keeps(inst, cands, prefs, roster, guard) -> bool:
+    """The LP's guard rows (solver.bounds) with the roster's options fixed at 0 or 1: feasible?"""
+    lp = _LinearProgram()
+    options = [o for r in range(len(inst.requests)) for o in cands.options[r]]
+    for o in options:
+        chosen = o.request in roster and roster[o.request][0] == o.volunteer
+        chosen = chosen and o.day == inst.clock.day_of(roster[o.request][1])
+        x = lp.variable()
+        lp.model.variable[x].lower_bound = lp.model.variable[x].upper_bound = float(chosen)
+    _guard_rows(lp, inst, options, prefs, guard)
+    return lp.solve(10, approximate=False) is not None
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_the_models_and_the_lps_guard_rows_are_the_guard(seed):
+    """On rosters with strangers and second faces, against references on either side of them:
+    the model's two rows and the LP's two rows hold exactly when Guard.allows the roster."""
+    inst, cands, prefs, roster, guard = guard_roster_and_reference(seed)
+    allowed = guard.allows(counts(inst, prefs, roster))
+    event("allowed" if allowed else "refused")
+    assert model_keeps(inst, cands, prefs, roster, guard) == allowed
+    assert lp_keeps(inst, cands, prefs, roster, guard) == allowed
+
+
+def test_tally_without_some_visits_counts_what_the_rest_hold():
+    inst, cands, prefs, roster, _ = guard_roster_and_reference(5)
+    rng = random.Random(5)
+    tally = Tally(inst, prefs, roster)
+    for _ in range(10):
+        gone = rng.sample(range(len(inst.requests)), 20)
+        rest = {r: a for r, a in roster.items() if r not in gone}
+        held, still = tally.without(roster, gone)
+        assert held == counts(inst, prefs, rest)
+        assert still == {inst.requests[r].client for r in gone} & {inst.requests[r].client for r in rest}
