@@ -187,33 +187,42 @@ def solve(
         seed=seed,
         started_cpu=started_cpu,
     )
-    proven: int | None = None
-
     if base is not None:
-        status = "FEASIBLE"  # a repair keeps what holds: it proves nothing about the whole week
-        base_visits = base_assignments(inst, base)
-        outcome = repair(run, base_visits, pins, set(hold), max_moves)
+        status, proven = "FEASIBLE", None  # a repair keeps what holds: it proves nothing about the whole week
+        outcome = repair(run, base_assignments(inst, base), pins, set(hold), max_moves)
         run.stats.update(outcome.stats)
         reasons = outcome.reasons
     else:
         status, proven = optimise(run, pins)
         reasons = {}
-    # Whatever still fits after the search goes in (cheap, and never hurts coverage), and
-    # visits go back to volunteers their clients know where a move or a swap allows.
+        _fill_and_give_back(run, pins)
     final = Schedule.holding(inst, cands, run.best)
-    if base is None:
-        greedy_fill(final, prefs, range(len(inst.requests)))
-        run.offer(final.assigned, "greedy")
-        continuity_moves(final, prefs, set(pins), Budget(None, params.continuity_attempts), run.guard)
-        run.offer(final.assigned, "continuity")
-        final = Schedule.holding(inst, cands, run.best)
     search_seconds = time.perf_counter() - run.search_started
     for r in range(len(inst.requests)):
         if r not in final.assigned and r not in reasons:
             reasons[r] = unassigned_reasons(cands, final, r)
-    score = run.best_score or run.score(final.assigned)
+    stats = _statistics(run, proven, search_seconds)
+    if status == "OPTIMAL":
+        stats["best_bound"] = stats["objective"]
+    return roster_document(inst, final.assigned, reasons, status, stats)
+
+
+def _fill_and_give_back(run: Run, pins: Assignment) -> None:
+    """After a fresh search: whatever still fits goes in (cheap, and never hurts coverage),
+    and visits go back to volunteers their clients know where a move or a swap allows."""
+    final = Schedule.holding(run.inst, run.cands, run.best)
+    greedy_fill(final, run.prefs, range(len(run.inst.requests)))
+    run.offer(final.assigned, "greedy")
+    continuity_moves(final, run.prefs, set(pins), Budget(None, run.params.continuity_attempts), run.guard)
+    run.offer(final.assigned, "continuity")
+
+
+def _statistics(run: Run, proven: int | None, search_seconds: float) -> dict[str, Any]:
+    """The roster's `stats` (docs/solver.md, "stats keys")."""
+    inst = run.inst
+    score = run.best_score or run.score(run.best)
     weights = run.weights
-    cov_bound = coverage_bound(inst, cands, proven)
+    cov_bound = coverage_bound(inst, run.cands, proven)
     lns = run.stats.pop("lns", None)
     stats: dict[str, Any] = {
         "objective": score.combined(weights),
@@ -226,7 +235,7 @@ def solve(
         "continuity_cost": score.continuity,
         "travel_km": round(score.travel / 10, 1),
         "peak_load_percent": score.fairness,
-        "covered": len(final.assigned),
+        "covered": len(run.best),
         "requests": len(inst.requests),
         **run.stats,
     }
@@ -240,9 +249,7 @@ def solve(
         stats["lns_build_seconds"] = round(lns["build_seconds"], 3)
         stats["lns_solve_seconds"] = round(lns["solve_seconds"], 3)
         stats["lns_first_at"] = lns["first_at"]
-    if status == "OPTIMAL":
-        stats["best_bound"] = stats["objective"]
-    return roster_document(inst, final.assigned, reasons, status, stats)
+    return stats
 
 
 def explain(instance: dict[str, Any], request_id: str, roster: dict[str, Any] | None = None) -> dict[str, Any]:

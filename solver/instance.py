@@ -28,6 +28,7 @@ DEFAULT_TRAVEL: dict[str, Any] = {
     "fixed_minutes": 5,
     "speed_kmh": {"walk": 4.5, "bike": 12, "transit": 15, "car": 25},
 }
+DEFAULT_SLOT_MINUTES = 15  # docs/format.md's defaults for what an instance may leave out
 DEFAULT_VOLUNTEER_VISITS_PER_DAY = 3
 DEFAULT_CLIENT_VISITS_PER_DAY = 1  # rule 10
 
@@ -203,8 +204,6 @@ def load_instance(doc: dict[str, Any]) -> Instance:
     schema_errors = _schema_errors(doc, "instance.schema.json")
     if schema_errors:
         raise InstanceError(schema_errors)
-    errors: list[tuple[str, str]] = []
-
     try:
         monday = parse_week(doc["week"])
     except ValueError:
@@ -213,93 +212,115 @@ def load_instance(doc: dict[str, Any]) -> Instance:
         tz = ZoneInfo(doc["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
         raise InstanceError([("$.timezone", f"unknown time zone {doc['timezone']!r}")]) from None
-    clock = Clock(monday, tz, doc.get("slot_minutes", 15))
     travel_doc = doc.get("travel", DEFAULT_TRAVEL)
     travel = Travel(
         float(travel_doc["detour_factor"]),
         int(travel_doc["fixed_minutes"]),
         {mode: float(speed) for mode, speed in travel_doc["speed_kmh"].items()},
     )
+    reader = _Reader(Clock(monday, tz, doc.get("slot_minutes", DEFAULT_SLOT_MINUTES)), travel)
+    volunteers = [reader.volunteer(i, v) for i, v in enumerate(doc["volunteers"])]
+    requests: list[Request] = []
+    clients = [reader.client(i, c, requests) for i, c in enumerate(doc["clients"])]
+    pins = reader.pins(doc.get("pins", []), volunteers, requests)
+    if reader.errors:
+        raise InstanceError(reader.errors)
+    return Instance(
+        week=doc["week"],
+        timezone=doc["timezone"],
+        clock=reader.clock,
+        travel=travel,
+        volunteers=tuple(volunteers),
+        clients=tuple(clients),
+        requests=tuple(requests),
+        pins=tuple(pins),
+    )
 
-    def check_languages(path: str, codes: list[str]) -> None:
+
+class _Reader:
+    """The meaning of a schema-valid document, part by part; every problem is collected in
+    `errors` with its JSON path, so that one run names them all."""
+
+    def __init__(self, clock: Clock, travel: Travel):
+        self.clock, self.travel = clock, travel
+        self.errors: list[tuple[str, str]] = []
+        self._seen: dict[tuple[str, str], str] = {}  # (kind, id) -> the path where it first came
+
+    def unique(self, kind: str, ident: str, path: str) -> None:
+        if (kind, ident) in self._seen:
+            self.errors.append((path, f"duplicate {kind} id {ident!r} (first at {self._seen[(kind, ident)]})"))
+        else:
+            self._seen[(kind, ident)] = path
+
+    def languages(self, path: str, codes: list[str]) -> tuple[str, ...]:
         for i, code in enumerate(codes):
             if code not in ISO_639_1:
-                errors.append((f"{path}[{i}]", f"{code!r} is not an ISO 639-1 language code"))
+                self.errors.append((f"{path}[{i}]", f"{code!r} is not an ISO 639-1 language code"))
+        return tuple(codes)
 
-    def windows(path: str, items: list[dict[str, str]]) -> tuple[Window, ...]:
+    def windows(self, path: str, items: list[dict[str, str]]) -> tuple[Window, ...]:
         result = []
         for i, w in enumerate(items):
             if w["to"] <= w["from"]:
-                errors.append((f"{path}[{i}]", f"window ends ({w['to']}) before it starts ({w['from']})"))
+                self.errors.append((f"{path}[{i}]", f"window ends ({w['to']}) before it starts ({w['from']})"))
                 continue
-            result.append(clock.window(DAYS.index(w["day"]), w["from"], w["to"]))
+            result.append(self.clock.window(DAYS.index(w["day"]), w["from"], w["to"]))
         return tuple(result)
 
-    def absences(path: str, items: list[dict[str, str]]) -> tuple[tuple[int, int], ...]:
+    def absences(self, path: str, items: list[dict[str, str]]) -> tuple[tuple[int, int], ...]:
+        clock = self.clock
         week_start, week_end = clock.day_starts[0], clock.day_starts[7]
         result = []
         for i, a in enumerate(items):
             try:
                 on = date.fromisoformat(a["date"])
             except ValueError:
-                errors.append((f"{path}[{i}].date", f"{a['date']!r} is not a date"))
+                self.errors.append((f"{path}[{i}].date", f"{a['date']!r} is not a date"))
                 continue
-            if not -1 <= (on - monday).days <= 7:
+            if not -1 <= (on - clock.monday).days <= 7:
                 continue  # cannot touch the week (and a date at the end of time must not be converted)
             start, end = a.get("from", "00:00"), a.get("to", "24:00")
             if end <= start:
-                errors.append((f"{path}[{i}]", f"absence ends ({end}) before it starts ({start})"))
+                self.errors.append((f"{path}[{i}]", f"absence ends ({end}) before it starts ({start})"))
                 continue
             span = clock.window(0, start, end, on=on)
             if span.end > week_start and span.start < week_end:
                 result.append((span.start, span.end))
         return tuple(sorted(result))
 
-    seen: dict[tuple[str, str], str] = {}
-
-    def unique(kind: str, ident: str, path: str) -> None:
-        if (kind, ident) in seen:
-            errors.append((path, f"duplicate {kind} id {ident!r} (first at {seen[(kind, ident)]})"))
-        else:
-            seen[(kind, ident)] = path
-
-    volunteers: list[Volunteer] = []
-    for i, v in enumerate(doc["volunteers"]):
+    def volunteer(self, i: int, v: dict[str, Any]) -> Volunteer:
         path = f"$.volunteers[{i}]"
-        unique("volunteer", v["id"], f"{path}.id")
-        check_languages(f"{path}.languages", v["languages"])
-        if v["mode"] not in travel.speed_kmh:
-            errors.append(
-                (f"{path}.mode", f"{v['mode']!r} is not a travel mode; known: {', '.join(sorted(travel.speed_kmh))}")
-            )
-        volunteers.append(
-            Volunteer(
-                index=i,
-                id=v["id"],
-                home=Place(v["home"]["lat"], v["home"]["lon"]),
-                languages=tuple(v["languages"]),
-                gender=v["gender"],
-                dementia_trained=v["dementia_trained"],
-                max_minutes_per_week=v["max_minutes_per_week"],
-                max_visits_per_day=v.get("max_visits_per_day", DEFAULT_VOLUNTEER_VISITS_PER_DAY),
-                max_km=float(v["max_km"]),
-                mode=v["mode"],
-                speed_kmh=float(travel.speed_kmh.get(v["mode"], 1.0)),
-                availability=windows(f"{path}.availability", v["availability"]),
-                absences=absences(f"{path}.absences", v.get("absences", [])),
-            )
+        self.unique("volunteer", v["id"], f"{path}.id")
+        languages = self.languages(f"{path}.languages", v["languages"])
+        speeds = self.travel.speed_kmh
+        if v["mode"] not in speeds:
+            known = ", ".join(sorted(speeds))
+            self.errors.append((f"{path}.mode", f"{v['mode']!r} is not a travel mode; known: {known}"))
+        return Volunteer(
+            index=i,
+            id=v["id"],
+            home=Place(v["home"]["lat"], v["home"]["lon"]),
+            languages=languages,
+            gender=v["gender"],
+            dementia_trained=v["dementia_trained"],
+            max_minutes_per_week=v["max_minutes_per_week"],
+            max_visits_per_day=v.get("max_visits_per_day", DEFAULT_VOLUNTEER_VISITS_PER_DAY),
+            max_km=float(v["max_km"]),
+            mode=v["mode"],
+            speed_kmh=float(speeds.get(v["mode"], 1.0)),
+            availability=self.windows(f"{path}.availability", v["availability"]),
+            absences=self.absences(f"{path}.absences", v.get("absences", [])),
         )
 
-    clients: list[Client] = []
-    requests: list[Request] = []
-    for i, c in enumerate(doc["clients"]):
+    def client(self, i: int, c: dict[str, Any], requests: list[Request]) -> Client:
+        """Client i; its requests are appended to `requests` (their index is their place there)."""
         path = f"$.clients[{i}]"
-        unique("client", c["id"], f"{path}.id")
-        check_languages(f"{path}.languages", c["languages"])
+        self.unique("client", c["id"], f"{path}.id")
+        languages = self.languages(f"{path}.languages", c["languages"])
         own: list[int] = []
         for j, r in enumerate(c["requests"]):
             rpath = f"{path}.requests[{j}]"
-            unique("request", r["id"], f"{rpath}.id")
+            self.unique("request", r["id"], f"{rpath}.id")
             own.append(len(requests))
             requests.append(
                 Request(
@@ -308,58 +329,45 @@ def load_instance(doc: dict[str, Any]) -> Instance:
                     client=i,
                     duration=r["duration_min"],
                     priority=r.get("priority", 1),
-                    windows=windows(f"{rpath}.windows", r["windows"]),
+                    windows=self.windows(f"{rpath}.windows", r["windows"]),
                 )
             )
-        clients.append(
-            Client(
-                index=i,
-                id=c["id"],
-                home=Place(c["home"]["lat"], c["home"]["lon"]),
-                languages=tuple(c["languages"]),
-                dementia=c["dementia"],
-                gender_preference=c.get("gender_preference"),
-                previous_volunteers=frozenset(c.get("previous_volunteers", [])),
-                excluded_volunteers=frozenset(c.get("excluded_volunteers", [])),
-                max_visits_per_day=c.get("max_visits_per_day", DEFAULT_CLIENT_VISITS_PER_DAY),
-                requests=tuple(own),
-            )
+        return Client(
+            index=i,
+            id=c["id"],
+            home=Place(c["home"]["lat"], c["home"]["lon"]),
+            languages=languages,
+            dementia=c["dementia"],
+            gender_preference=c.get("gender_preference"),
+            previous_volunteers=frozenset(c.get("previous_volunteers", [])),
+            excluded_volunteers=frozenset(c.get("excluded_volunteers", [])),
+            max_visits_per_day=c.get("max_visits_per_day", DEFAULT_CLIENT_VISITS_PER_DAY),
+            requests=tuple(own),
         )
 
-    volunteer_ids = {v.id: v.index for v in volunteers}
-    request_ids = {r.id: r.index for r in requests}
-    pins: list[Pin] = []
-    for i, p in enumerate(doc.get("pins", [])):
-        path = f"$.pins[{i}]"
-        ok = True
-        if p["request"] not in request_ids:
-            errors.append((f"{path}.request", f"unknown request {p['request']!r}"))
-            ok = False
-        if p["volunteer"] not in volunteer_ids:
-            errors.append((f"{path}.volunteer", f"unknown volunteer {p['volunteer']!r}"))
-            ok = False
-        start = None
-        if "start" in p:
-            try:
-                start = clock.parse_instant(p["start"])
-            except ValueError as exc:
-                errors.append((f"{path}.start", f"not an ISO 8601 time with UTC offset: {exc}"))
+    def pins(self, items: list[dict[str, Any]], volunteers: list[Volunteer], requests: list[Request]) -> list[Pin]:
+        volunteer_ids = {v.id: v.index for v in volunteers}
+        request_ids = {r.id: r.index for r in requests}
+        pins: list[Pin] = []
+        for i, p in enumerate(items):
+            path = f"$.pins[{i}]"
+            ok = True
+            if p["request"] not in request_ids:
+                self.errors.append((f"{path}.request", f"unknown request {p['request']!r}"))
                 ok = False
-        if ok:
-            pins.append(Pin(i, request_ids[p["request"]], volunteer_ids[p["volunteer"]], start))
-
-    if errors:
-        raise InstanceError(errors)
-    return Instance(
-        week=doc["week"],
-        timezone=doc["timezone"],
-        clock=clock,
-        travel=travel,
-        volunteers=tuple(volunteers),
-        clients=tuple(clients),
-        requests=tuple(requests),
-        pins=tuple(pins),
-    )
+            if p["volunteer"] not in volunteer_ids:
+                self.errors.append((f"{path}.volunteer", f"unknown volunteer {p['volunteer']!r}"))
+                ok = False
+            start = None
+            if "start" in p:
+                try:
+                    start = self.clock.parse_instant(p["start"])
+                except ValueError as exc:
+                    self.errors.append((f"{path}.start", f"not an ISO 8601 time with UTC offset: {exc}"))
+                    ok = False
+            if ok:
+                pins.append(Pin(i, request_ids[p["request"]], volunteer_ids[p["volunteer"]], start))
+        return pins
 
 
 def load_roster_document(doc: object, path: str = "$") -> dict[str, Any]:

@@ -100,6 +100,16 @@ class Outcome:
     coverage_seconds: float = 0.0  # the first stage's time (deterministic with one worker)
 
 
+@dataclass(frozen=True)
+class _Solving:
+    """How one call of WeekModel.solve runs its stages."""
+
+    started: float  # time.perf_counter() when it began
+    workers: int
+    seed: int
+    deterministic: bool  # CP-SAT's deterministic time is the clock
+
+
 class WeekModel:
     def __init__(
         self,
@@ -399,99 +409,84 @@ class WeekModel:
         complete hint; `lower_tiers_limit` caps its time, and when stage 1 neither proved its
         coverage nor gained any, stage 2 is skipped. `lower_tiers_only` skips stage 1: the
         hint's coverage is held and all the time goes to the lower tiers."""
-        started = time.perf_counter()
-        m, w = self.model, self.weights
-
-        def elapsed() -> float:
-            return self._det if deterministic else time.perf_counter() - started
-
-        def outcome(
-            assigned: Assignment,
-            status: str,
-            coverage_bound: int | None,
-            coverage_seconds: float,
-        ) -> Outcome:
-            coverage = sum(self.inst.requests[r].priority for r in assigned)
-            return Outcome(
-                assigned,
-                status,
-                time.perf_counter() - started,
-                self._det,
-                len(m.proto.variables),
-                coverage,
-                coverage_bound,
-                coverage_seconds,
-            )
-
+        how = _Solving(time.perf_counter(), workers, seed, deterministic)
         if lower_tiers_only:
-            m.add(self.coverage >= self.hint_coverage)
-            m.minimize(w.continuity * self.continuity + w.travel * self.travel + w.fairness * self.peak)
-            solver, status = self._run(time_limit, workers, seed, deterministic)
-            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                return outcome({}, STATUS.get(status, "UNKNOWN"), None, 0.0)
-            return outcome(self._assigned(solver), STATUS.get(status, "UNKNOWN"), None, 0.0)
+            self.model.add(self.coverage >= self.hint_coverage)
+            solver, status = self._lower_tiers(time_limit, how)
+            found = self._assigned(solver) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else {}
+            return self._outcome(how, found, STATUS.get(status, "UNKNOWN"), None, 0.0)
 
         # stage 1: coverage
         kept = cp_model.LinearExpr.sum([o.x for o in self.opts if self.hint_value(o)] if keep_hint else [])
         scale = len(self.sub.hint) + 1 if keep_hint else 1
-        m.maximize(scale * self.coverage + kept)
-        solver, status = self._run(
-            max(0.01, time_limit * self.params.first_stage_share),
-            workers,
-            seed,
-            deterministic,
-        )
+        self.model.maximize(scale * self.coverage + kept)
+        solver, status = self._run(max(0.01, time_limit * self.params.first_stage_share), how)
         bound = solver.best_objective_bound
         coverage_bound = math.floor(bound / scale + 1e-6) if math.isfinite(bound) else None
-        if status not in (
-            cp_model.OPTIMAL,
-            cp_model.FEASIBLE,
-        ):  # no roster in time, and no bound to trust
-            return outcome({}, STATUS.get(status, "UNKNOWN"), None, elapsed())
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # no roster in time, and no bound to trust
+            return self._outcome(how, {}, STATUS.get(status, "UNKNOWN"), None, self._elapsed(how))
         assigned = self._assigned(solver)
         coverage = sum(self.inst.requests[r].priority for r in assigned)
-        coverage_seconds = elapsed()
+        coverage_seconds = self._elapsed(how)
         proven = coverage == coverage_bound
 
         # stage 2: the lower tiers, coverage held
-        limit = time_limit - elapsed()
+        limit = time_limit - self._elapsed(how)
         if lower_tiers_limit is not None:
             if not proven and coverage <= self.hint_coverage:
                 limit = 0.0  # nothing gained and coverage not settled: the lower tiers can wait
             limit = min(limit, lower_tiers_limit)
         if limit <= 0.01:
-            return outcome(assigned, "FEASIBLE", coverage_bound, coverage_seconds)
+            return self._outcome(how, assigned, "FEASIBLE", coverage_bound, coverage_seconds)
         first_values = list(solver.response_proto.solution)  # one value per variable, in proto order
-        m.clear_hints()  # type: ignore[no-untyped-call]
-        m.proto.solution_hint.vars.extend(range(len(first_values)))
-        m.proto.solution_hint.values.extend(first_values)
-        m.add(self.coverage >= coverage)
-        m.minimize(w.continuity * self.continuity + w.travel * self.travel + w.fairness * self.peak)
-        second, status2 = self._run(limit, workers, seed, deterministic)
+        self.model.clear_hints()  # type: ignore[no-untyped-call]
+        self.model.proto.solution_hint.vars.extend(range(len(first_values)))
+        self.model.proto.solution_hint.values.extend(first_values)
+        self.model.add(self.coverage >= coverage)
+        second, status2 = self._lower_tiers(limit, how)
         if status2 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return outcome(assigned, "FEASIBLE", coverage_bound, coverage_seconds)
+            return self._outcome(how, assigned, "FEASIBLE", coverage_bound, coverage_seconds)
         done = proven and status2 == cp_model.OPTIMAL
-        return outcome(
-            self._assigned(second),
-            "OPTIMAL" if done else "FEASIBLE",
+        return self._outcome(
+            how, self._assigned(second), "OPTIMAL" if done else "FEASIBLE", coverage_bound, coverage_seconds
+        )
+
+    def _lower_tiers(self, limit: float, how: _Solving) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
+        """Minimise the lower tiers, weighted as in solver.objective (coverage is held by the caller)."""
+        w = self.weights
+        self.model.minimize(w.continuity * self.continuity + w.travel * self.travel + w.fairness * self.peak)
+        return self._run(limit, how)
+
+    def _elapsed(self, how: _Solving) -> float:
+        """This solve's time so far: CP-SAT's deterministic seconds, or the wall clock's."""
+        return self._det if how.deterministic else time.perf_counter() - how.started
+
+    def _outcome(
+        self, how: _Solving, assigned: Assignment, status: str, coverage_bound: int | None, coverage_seconds: float
+    ) -> Outcome:
+        return Outcome(
+            assigned,
+            status,
+            time.perf_counter() - how.started,
+            self._det,
+            len(self.model.proto.variables),
+            sum(self.inst.requests[r].priority for r in assigned),
             coverage_bound,
             coverage_seconds,
         )
 
-    def _run(
-        self, limit: float, workers: int, seed: int, deterministic: bool
-    ) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
+    def _run(self, limit: float, how: _Solving) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
         solver = cp_model.CpSolver()
         p = solver.parameters
-        p.num_workers = max(1, workers)
-        p.random_seed = seed
-        if workers <= 1:
+        p.num_workers = max(1, how.workers)
+        p.random_seed = how.seed
+        if how.workers <= 1:
             # one worker has no portfolio: the full LP relaxation (cuts on the knapsacks of
             # weekly minutes and the day caps) was measured to prove neighbourhoods about
             # twice as fast (9 of 10 L neighbourhoods of 700-1,900 variables within 2
             # deterministic seconds, against 7 of 10 in nearly twice the time)
             p.linearization_level = self.params.linearization_level
-        if deterministic:
+        if how.deterministic:
             p.max_deterministic_time = max(0.02, limit)
             # only a safety net against runaways
             p.max_time_in_seconds = max(self.params.runaway_min_seconds, self.params.runaway_factor * limit)
