@@ -483,6 +483,7 @@ def _sequential(search: _Search, budget: float, rounds: int | None) -> None:
     the steps by their CPU time (see the module docstring); the run's clock is advanced to
     the virtual time at the end."""
     run, params = search.run, search.params
+    cpu = run.cpu_time
     simulated = run.mode == "simulated"
     workers = max(1, params.simulated_workers) if simulated else 1
     start = run.elapsed()
@@ -498,10 +499,10 @@ def _sequential(search: _Search, budget: float, rounds: int | None) -> None:
         nonlocal lock_free
         while pending and pending[0][0] <= moment:
             finish, _, step = heapq.heappop(pending)
-            c0 = time.thread_time()
+            c0 = cpu()
             search.flight.give_back(step)
             search.merge(step)
-            step.merge_seconds = time.thread_time() - c0
+            step.merge_seconds = cpu() - c0
             lock_free = max(lock_free, finish) + step.merge_seconds
 
     while rounds is None or done < rounds:
@@ -514,11 +515,11 @@ def _sequential(search: _Search, budget: float, rounds: int | None) -> None:
             left = budget - spent
         if left < params.min_round_seconds or failures > 50:
             break
-        c0 = time.thread_time()
+        c0 = cpu()
         step = search.pick()
         if step is None:
             if simulated:
-                free_at[w] = max(now, lock_free) + (time.thread_time() - c0)
+                free_at[w] = max(now, lock_free) + (cpu() - c0)
                 if pending:  # the others hold what this one would need: wait for the next to finish
                     free_at[w] = max(free_at[w], pending[0][0])
                     continue
@@ -530,11 +531,11 @@ def _sequential(search: _Search, budget: float, rounds: int | None) -> None:
         if not simulated:
             search.note_start()
         search.build(step)
-        step.build_seconds = time.thread_time() - c0
+        step.build_seconds = cpu() - c0
         done += 1
-        c1 = time.thread_time()
+        c1 = cpu()
         search.solve(step, _limit(params, left), search.rng.randrange(1 << 30), 1)
-        step.solve_seconds = time.thread_time() - c1
+        step.solve_seconds = cpu() - c1
         search.counts["build_seconds"] += step.build_seconds
         search.counts["solve_seconds"] += step.solve_seconds
         if simulated:

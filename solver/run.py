@@ -45,6 +45,7 @@ class Run:
         workers: int = 1,
         seed: int = 0,
         started_cpu: float | None = None,
+        cpu_time: Callable[[], float] = time.thread_time,
     ):
         self.inst, self.cands, self.prefs, self.params = inst, cands, prefs, params
         self.workers, self.seed = workers, seed
@@ -54,7 +55,8 @@ class Run:
             self.mode = "deterministic" if workers <= 1 else "wall"
         self.time_limit = time_limit  # for the search, counted from `started`
         self.started = time.perf_counter() if started is None else started
-        self._cpu_started = time.thread_time() if started_cpu is None else started_cpu
+        self.cpu_time = cpu_time  # this thread's CPU time (a test may pass a clock of its own)
+        self._cpu_started = cpu_time() if started_cpu is None else started_cpu
         self._credit = 0.0  # simulated clock: CPU seconds that parallel workers would have overlapped
         self.search_started = time.perf_counter()  # after reading the week and pruning
         self.on_progress = on_progress
@@ -73,7 +75,7 @@ class Run:
 
     def elapsed(self) -> float:
         if self.mode == "simulated":
-            return time.thread_time() - self._cpu_started - self._credit
+            return self.cpu_time() - self._cpu_started - self._credit
         return time.perf_counter() - self.started
 
     def remaining(self) -> float:
